@@ -1,0 +1,119 @@
+-- The file systems of one run, with tags and jobs: the stable JSON of
+-- 'amlfs-audit inventory --format json'. Add columns freely; never rename
+-- or remove one (scripts depend on them).
+-- Parameters: :run_id
+-- Columns: id, name, subscription_id, resource_group, location, sku,
+--   capacity_tib, throughput_mbps, expected_throughput_mbps, subnet_id,
+--   zones, provisioning_state, health, health_status_code,
+--   health_status_description, encryption, maintenance_window,
+--   root_squash, hsm, identity_type, created_at, created_by, tags,
+--   import_jobs, auto_export_jobs, auto_import_jobs, run_id
+SELECT f.resource_id AS id,
+       f.name,
+       f.subscription_id,
+       f.resource_group,
+       f.location,
+       f.sku,
+       f.capacity_tib,
+       f.throughput_mbps,
+       -- The SKU name's number is MB/s per TiB (azure-apis.md A.4).
+       CASE WHEN f.sku LIKE 'AMLFS-Durable-Premium-%'
+            THEN CAST(round(f.capacity_tib *
+                  CAST(substr(f.sku, 23) AS INTEGER)) AS INTEGER) END
+         AS expected_throughput_mbps,
+       f.subnet_id,
+       coalesce(f.zones, '[]') AS zones__json,
+       f.provisioning_state,
+       f.health_state AS health,
+       f.health_status_code,
+       f.health_status_description,
+       CASE WHEN f.encryption_key_url IS NULL THEN 'microsoft-managed'
+            ELSE 'customer-managed' END AS encryption,
+       json_object('day_of_week', f.maintenance_day,
+                   'time_of_day_utc', f.maintenance_time_utc)
+         AS maintenance_window__json,
+       CASE WHEN f.root_squash_mode IS NULL THEN 'null'
+            ELSE json_object('mode', f.root_squash_mode,
+                             'squash_uid', f.root_squash_uid,
+                             'squash_gid', f.root_squash_gid,
+                             'no_squash_nid_lists', f.root_squash_nids)
+       END AS root_squash__json,
+       CASE WHEN f.hsm_container IS NULL THEN 'null'
+            ELSE json_object('container', f.hsm_container,
+                             'logging_container', f.hsm_logging_container,
+                             'import_prefix', f.hsm_import_prefix,
+                             'import_prefixes_initial',
+                               json(coalesce(f.hsm_import_prefixes, 'null')))
+       END AS hsm__json,
+       f.identity_type,
+       f.created_at,
+       f.created_by,
+       (SELECT json_group_object(t.key, t.value)
+          FROM (SELECT key, value FROM tags
+                 WHERE run_id = f.run_id AND resource_key = f.resource_key
+                 ORDER BY key_norm) t) AS tags__json,
+       (SELECT json_group_array(json_object(
+                 'name', j.name, 'id', j.resource_id,
+                 'provisioning_state', j.provisioning_state,
+                 'admin_status', j.admin_status,
+                 'state', j.state, 'status_message', j.status_message,
+                 'conflict_resolution_mode', j.conflict_resolution_mode,
+                 'maximum_errors', j.maximum_errors,
+                 'total_blobs_walked', j.total_blobs_walked,
+                 'total_blobs_imported', j.total_blobs_imported,
+                 'imported_files', j.imported_files,
+                 'imported_directories', j.imported_directories,
+                 'imported_symlinks', j.imported_symlinks,
+                 'preexisting_files', j.preexisting_files,
+                 'total_errors', j.total_errors,
+                 'total_conflicts', j.total_conflicts,
+                 'last_started_time', j.last_started_time,
+                 'last_completion_time', j.last_completion_time))
+          FROM (SELECT * FROM import_jobs
+                 WHERE run_id = f.run_id AND fs_key = f.resource_key
+                 ORDER BY name) j) AS import_jobs__json,
+       (SELECT json_group_array(json_object(
+                 'name', j.name, 'id', j.resource_id,
+                 'provisioning_state', j.provisioning_state,
+                 'admin_status', j.admin_status,
+                 'state', j.state, 'status_code', j.status_code,
+                 'status_message', j.status_message,
+                 'total_files_exported', j.total_files_exported,
+                 'total_mib_exported', j.total_mib_exported,
+                 'total_files_failed', j.total_files_failed,
+                 'export_iteration_count', j.export_iteration_count,
+                 'last_successful_iteration_completion',
+                   j.last_successful_iteration_completion,
+                 'last_started_time', j.last_started_time,
+                 'last_completion_time', j.last_completion_time))
+          FROM (SELECT * FROM auto_export_jobs
+                 WHERE run_id = f.run_id AND fs_key = f.resource_key
+                 ORDER BY name) j) AS auto_export_jobs__json,
+       (SELECT json_group_array(json_object(
+                 'name', j.name, 'id', j.resource_id,
+                 'provisioning_state', j.provisioning_state,
+                 'admin_status', j.admin_status,
+                 'state', j.state, 'status_code', j.status_code,
+                 'status_message', j.status_message,
+                 'conflict_resolution_mode', j.conflict_resolution_mode,
+                 'enable_deletions', json(CASE j.enable_deletions
+                     WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE 'null' END),
+                 'maximum_errors', j.maximum_errors,
+                 'total_blobs_walked', j.total_blobs_walked,
+                 'total_blobs_imported', j.total_blobs_imported,
+                 'imported_files', j.imported_files,
+                 'total_errors', j.total_errors,
+                 'total_conflicts', j.total_conflicts,
+                 'sync_total_blobs_imported', j.sync_total_blobs_imported,
+                 'sync_deletions', j.sync_deletions,
+                 'sync_last_fully_synchronized',
+                   j.sync_last_fully_synchronized,
+                 'last_started_time', j.last_started_time,
+                 'last_completion_time', j.last_completion_time))
+          FROM (SELECT * FROM auto_import_jobs
+                 WHERE run_id = f.run_id AND fs_key = f.resource_key
+                 ORDER BY name) j) AS auto_import_jobs__json,
+       f.run_id
+FROM filesystems f
+WHERE f.run_id = :run_id
+ORDER BY f.subscription_id, lower(f.resource_group), lower(f.name);

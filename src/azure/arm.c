@@ -1,0 +1,126 @@
+#include "azure/arm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+struct arm_client {
+	struct transport *t;
+	char *base;
+	char *api_version;
+	size_t max_body;
+	long max_pages;
+	long requests;
+};
+
+struct arm_client *arm_client_new(struct transport *t,
+				  const struct arm_options *o)
+{
+	struct arm_client *c = xcalloc(1, sizeof(*c));
+	size_t n = strlen(o->base);
+
+	c->t = t;
+	while (n && o->base[n - 1] == '/')
+		n--;
+	c->base = xstrndup(o->base, n);
+	c->api_version = xstrdup(o->api_version);
+	c->max_body = o->max_body;
+	c->max_pages = o->max_pages;
+	return c;
+}
+
+void arm_client_free(struct arm_client *c)
+{
+	if (!c)
+		return;
+	free(c->base);
+	free(c->api_version);
+	free(c);
+}
+
+char *arm_url(struct arm_client *c, const char *path, const char *version)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_addf(&sb, "%s%s%s%capi-version=%s", c->base,
+		  path[0] == '/' ? "" : "/", path,
+		  strchr(path, '?') ? '&' : '?',
+		  version ? version : c->api_version);
+	return sbuf_detach(&sb, NULL);
+}
+
+int arm_get(struct arm_client *c, const char *url, struct http_response *resp,
+	    struct err_detail *d)
+{
+	struct http_request req = { .method = "GET", .url = url };
+
+	http_response_init(resp, c->max_body);
+	c->requests++;
+	return c->t->send(c->t, &req, resp, d);
+}
+
+long arm_requests(struct arm_client *c)
+{
+	return c->requests;
+}
+
+void arm_pager_init(struct arm_pager *p, const char *first, long max_pages)
+{
+	p->url = xstrdup(first);
+	p->seen = xcalloc((size_t)max_pages + 1, sizeof(*p->seen));
+	p->pages = 0;
+	p->max_pages = max_pages;
+}
+
+void arm_pager_release(struct arm_pager *p)
+{
+	long i;
+
+	for (i = 0; i < p->pages; i++)
+		free(p->seen[i]);
+	free(p->seen);
+	free(p->url);
+	memset(p, 0, sizeof(*p));
+}
+
+int arm_pager_advance(struct arm_pager *p, json_t *page, struct err_detail *d)
+{
+	json_t *nl = json_object_get(page, "nextLink");
+	const char *next;
+	long i;
+
+	if (!nl)
+		nl = json_object_get(json_object_get(page, "properties"),
+				     "nextLink");
+	next = json_string_value(nl);
+	p->seen[p->pages++] = p->url;
+	p->url = NULL;
+	if (!next || !*next)
+		return 0;
+	for (i = 0; i < p->pages; i++) {
+		if (!strcmp(p->seen[i], next)) {
+			err_set(d, "nextLink repeats an earlier page: %s", next);
+			return -ERR_PAGING;
+		}
+	}
+	if (p->pages >= p->max_pages) {
+		err_set(d, "list has more than %ld pages (collect.max_pages)",
+			p->max_pages);
+		return -ERR_PAGING;
+	}
+	p->url = xstrdup(next);
+	return 1;
+}
+
+void arm_error_parse(const struct sbuf *body, char **ret_code, char **ret_msg)
+{
+	json_t *j = json_loadb(body->buf, body->len, 0, NULL);
+	json_t *e = json_object_get(j, "error");
+
+	*ret_code = xstrdup_or_null(json_string_value(json_object_get(e, "code")));
+	*ret_msg = xstrdup_or_null(
+		json_string_value(json_object_get(e, "message")));
+	json_decref(j);
+}

@@ -1,0 +1,58 @@
+#pragma once
+#include <stdio.h>
+
+#include "cli/cfgfile.h"
+#include "store/db.h"
+#include "util/err.h"
+
+/* Exit codes: one meaning each (README "Exit codes"). */
+enum {
+	EXIT_OK = 0,		/* done; the answer is yes */
+	EXIT_FINDINGS = 1,	/* ran; the answer is no (findings, mismatch) */
+	EXIT_USAGE = 2,		/* bad command line or configuration */
+	EXIT_RUNTIME = 3,	/* runtime failure: HTTP, auth, database, I/O */
+	EXIT_PARTIAL = 4,	/* collection stored what it could, missed some */
+};
+
+enum {
+	CMD_NEED_CONFIG = 1 << 0,	/* load the configuration first */
+	CMD_NEED_DB = 1 << 1,		/* open (create) the history */
+	CMD_DB_EXISTING = 1 << 2,	/* with NEED_DB: it must exist already */
+};
+
+/* What main() sets up for a command, like git's RUN_SETUP. */
+struct app {
+	FILE *out;		/* results */
+	FILE *err;		/* messages and progress */
+	int verbose;		/* -1 with -q, 0, 1+ with -v */
+	int err_is_tty;
+	const char *db_opt;	/* --db */
+	const char *config_opt;	/* --config */
+	const char *datadir_opt;/* --datadir */
+	char *db_path;		/* resolved */
+	char *datadir;		/* resolved */
+	struct config cfg;
+	struct store *store;
+};
+
+/* "amlfs-audit: <msg>\n" to app->err. */
+void app_error(struct app *app, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A failure with its detail: "amlfs-audit: what: msg (where)". */
+void app_fail(struct app *app, const char *what, int code,
+	      const struct err_detail *d);
+/* Progress line to stderr, only when it is a terminal and not -q. */
+void app_progress(struct app *app, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Finish a progress line. */
+void app_progress_done(struct app *app);
+
+/* Exit status for an error code: config/usage 2, everything else 3. */
+int app_exit_code(int code);
+
+/* Resolve the history path (flag, env, config, default) into app. */
+int app_resolve_db(struct app *app, struct err_detail *d);
+/* Resolve the data directory (flag, env, config, compiled-in). */
+int app_resolve_datadir(struct app *app, struct err_detail *d);
+/* Open app->db_path into app->store (creating parent directories). */
+int app_open_db(struct app *app, int must_exist, struct err_detail *d);

@@ -1,0 +1,263 @@
+#include "cli/cfgfile.h"
+
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+static const struct cloud {
+	const char *name, *arm, *login;
+} clouds[] = {
+	{ "AzureCloud", "https://management.azure.com",
+	  "https://login.microsoftonline.com" },
+	{ "AzureUSGovernment", "https://management.usgovcloudapi.net",
+	  "https://login.microsoftonline.us" },
+	{ "AzureChinaCloud", "https://management.chinacloudapi.cn",
+	  "https://login.chinacloudapi.cn" },
+};
+
+static const char *const auth_modes[] = {
+	"auto", "client-secret", "workload-identity", "managed-identity",
+	"azure-cli", "access-token", NULL
+};
+
+int config_cloud_hosts(const char *cloud, const char **ret_arm,
+		       const char **ret_login)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		if (!strcasecmp(clouds[i].name, cloud)) {
+			*ret_arm = clouds[i].arm;
+			*ret_login = clouds[i].login;
+			return 0;
+		}
+	}
+	return -ERR_CONFIG;
+}
+
+void strlist_release(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cloud = xstrdup("AzureCloud");
+	c->auth = xstrdup("auto");
+	c->api_version = xstrdup("2025-07-01");
+	c->metrics_lookback_hours = 24;
+	c->max_pages = 1000;
+	c->max_response_mib = 64;
+}
+
+void config_release(struct config *c)
+{
+	free(c->path);
+	free(c->db_path);
+	free(c->cloud);
+	free(c->tenant_id);
+	free(c->auth);
+	free(c->resource_manager);
+	free(c->authority_host);
+	free(c->api_version);
+	strlist_release(&c->subscriptions);
+	strlist_release(&c->resource_groups);
+	free(c->datadir);
+	memset(c, 0, sizeof(*c));
+}
+
+struct parse_state {
+	struct config *c;
+	char msg[512];
+	int failed;
+};
+
+static int is_guid(const char *s)
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	int i, j = 0;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (j < 4 && i == dash[j]) {
+			if (s[i] != '-')
+				return 0;
+			j++;
+		} else if (!strchr("0123456789abcdefABCDEF", s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int split_list(const char *v, struct strlist *out, int guids,
+		      char *msg, size_t msglen, const char *key)
+{
+	const char *p = v;
+
+	strlist_release(out);
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *s = p, *e = p + n;
+		char *item;
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		p += n + (p[n] == ',');
+		if (s == e)
+			continue;
+		item = xstrndup(s, (size_t)(e - s));
+		if (guids && !is_guid(item)) {
+			snprintf(msg, msglen, "'%s' in key '%s' is not a "
+				 "subscription GUID", item, key);
+			free(item);
+			return -1;
+		}
+		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = item;
+	}
+	return 0;
+}
+
+static int parse_long(const char *v, long lo, long hi, long *ret)
+{
+	char *end;
+	long n;
+
+	if (!*v)
+		return -1;
+	n = strtol(v, &end, 10);
+	if (*end || n < lo || n > hi)
+		return -1;
+	*ret = n;
+	return 0;
+}
+
+static int one_of(const char *v, const char *const *set)
+{
+	for (; *set; set++)
+		if (!strcmp(v, *set))
+			return 1;
+	return 0;
+}
+
+static int is_url(const char *v)
+{
+	return !strncmp(v, "https://", 8) || !strncmp(v, "http://", 7);
+}
+
+#define KEY(s, k) (!strcmp(section, s) && !strcmp(name, k))
+
+static int handle(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct parse_state *ps = user;
+	struct config *c = ps->c;
+	const char *a, *l;
+	int bad = 0;
+
+	if (ps->failed)
+		return 1;	/* report the first error only */
+	if (!name) {
+		if (!one_of(section, (const char *const[]){ "database", "azure",
+			    "scope", "collect", "paths", NULL })) {
+			snprintf(ps->msg, sizeof(ps->msg),
+				 "unknown section [%s]", section);
+			ps->failed = 1;
+			return 0;
+		}
+		return 1;
+	}
+	if (KEY("database", "path"))
+		set_str(&c->db_path, value);
+	else if (KEY("azure", "cloud"))
+		bad = config_cloud_hosts(value, &a, &l) < 0 ||
+		      (set_str(&c->cloud, value), 0);
+	else if (KEY("azure", "tenant_id"))
+		set_str(&c->tenant_id, value);
+	else if (KEY("azure", "auth"))
+		bad = !one_of(value, auth_modes) || (set_str(&c->auth, value), 0);
+	else if (KEY("azure", "resource_manager"))
+		bad = !is_url(value) || (set_str(&c->resource_manager, value), 0);
+	else if (KEY("azure", "authority_host"))
+		bad = !is_url(value) || (set_str(&c->authority_host, value), 0);
+	else if (KEY("azure", "storagecache_api_version"))
+		set_str(&c->api_version, value);
+	else if (KEY("scope", "subscriptions")) {
+		if (split_list(value, &c->subscriptions, 1, ps->msg,
+			       sizeof(ps->msg), name) < 0) {
+			ps->failed = 1;
+			return 0;
+		}
+	} else if (KEY("scope", "resource_groups"))
+		split_list(value, &c->resource_groups, 0, NULL, 0, name);
+	else if (KEY("collect", "metrics_lookback_hours"))
+		bad = parse_long(value, 1, 24 * 93, &c->metrics_lookback_hours);
+	else if (KEY("collect", "max_pages"))
+		bad = parse_long(value, 1, 1000000, &c->max_pages);
+	else if (KEY("collect", "max_response_mib"))
+		bad = parse_long(value, 1, 4096, &c->max_response_mib);
+	else if (KEY("paths", "datadir"))
+		set_str(&c->datadir, value);
+	else {
+		snprintf(ps->msg, sizeof(ps->msg), "unknown key '%s' in [%s]",
+			 name, section);
+		ps->failed = 1;
+		return 0;
+	}
+	if (bad) {
+		snprintf(ps->msg, sizeof(ps->msg), "bad value '%s' for key "
+			 "'%s' in [%s]", value, name, section);
+		ps->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int config_load(struct config *c, const char *path, struct err_detail *d)
+{
+	struct parse_state ps = { .c = c };
+	FILE *f = fopen(path, "r");
+	int line;
+
+	if (!f) {
+		int e = errno;
+
+		err_set(d, "cannot open config: %s", strerror(e));
+		err_where(d, "%s", path);
+		return -e;
+	}
+	set_str(&c->path, path);
+	line = ini_parse_file(f, handle, &ps);
+	fclose(f);
+	if (line != 0) {
+		if (!ps.msg[0])
+			snprintf(ps.msg, sizeof(ps.msg), "syntax error "
+				 "(expected '[section]' or 'key = value')");
+		err_set(d, "%s", ps.msg);
+		err_where(d, "%s:%d", path, line);
+		return -ERR_CONFIG;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+#pragma once
+#include <stddef.h>
+
+#include "util/err.h"
+
+/* A comma-separated config value, split and trimmed. */
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+void strlist_release(struct strlist *l);
+
+/*
+ * The configuration file (INI, read with libinih). Every key is optional;
+ * config_init() sets the documented defaults and samples/amlfs-audit.conf
+ * documents each one.
+ */
+struct config {
+	char *path;			/* the file read, or NULL */
+	char *db_path;			/* [database] path */
+	char *cloud;			/* [azure] cloud */
+	char *tenant_id;		/* [azure] tenant_id */
+	char *auth;			/* [azure] auth */
+	char *resource_manager;		/* [azure] resource_manager */
+	char *authority_host;		/* [azure] authority_host */
+	char *api_version;		/* [azure] storagecache_api_version */
+	struct strlist subscriptions;	/* [scope] subscriptions */
+	struct strlist resource_groups;	/* [scope] resource_groups */
+	long metrics_lookback_hours;	/* [collect] metrics_lookback_hours */
+	long max_pages;			/* [collect] max_pages */
+	long max_response_mib;		/* [collect] max_response_mib */
+	char *datadir;			/* [paths] datadir */
+};
+
+void config_init(struct config *c);
+void config_release(struct config *c);
+
+/*
+ * Read path into c (over the defaults). On error d->where is "file:line"
+ * and d->msg names the key: -ERR_CONFIG, or -errno when the file cannot be
+ * opened.
+ */
+int config_load(struct config *c, const char *path, struct err_detail *d);
+
+/* Resource Manager and login hosts of a cloud name, or -ERR_CONFIG. */
+int config_cloud_hosts(const char *cloud, const char **ret_arm,
+		       const char **ret_login);

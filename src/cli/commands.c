@@ -1,0 +1,189 @@
+#include "cli/commands.h"
+
+#include <string.h>
+
+#include "config.h"
+
+#define COLLECT_USAGE \
+"usage: amlfs-audit collect [--replay DIR]\n" \
+"\n" \
+"Snapshot every Azure Managed Lustre file system in scope, with its import,\n" \
+"auto-export and auto-import jobs, into the history. Every response is kept\n" \
+"as evidence (SHA-256, stored once per distinct body) and the run is sealed\n" \
+"into the hash chain. Read-only: it sends GET requests only.\n" \
+"\n" \
+"  --replay DIR   answer from recorded responses in DIR (DIR/manifest.json)\n" \
+"                 instead of the network\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 usage or configuration error, 3 the run failed (nothing\n" \
+"stored but a 'failed' run naming the response that broke it), 4 partial (the\n" \
+"run stored what it could; 'amlfs-audit runs' lists what it missed).\n"
+
+#define RUNS_USAGE \
+"usage: amlfs-audit runs [--format table|json|csv] [--limit N]\n" \
+"\n" \
+"List collection runs, newest first: status, source, counts of file\n" \
+"systems, evidence and errors, and the error summary of failed runs.\n" \
+"\n" \
+"  --format FMT   table (default), json or csv\n" \
+"  --limit N      show at most N runs (default 50; 0 for all)\n" \
+"  -h, --help     show this help\n"
+
+#define INVENTORY_USAGE \
+"usage: amlfs-audit inventory [--run ID] [--format table|json|csv]\n" \
+"\n" \
+"Print the file systems of a run (the newest run that stored a snapshot,\n" \
+"ok or partial, by default). The JSON is a stable interface: an array of\n" \
+"objects with id, name, subscription_id, resource_group, location, sku,\n" \
+"capacity_tib, throughput_mbps, subnet_id, zones, provisioning_state,\n" \
+"health, tags (keys in their original case), import_jobs, auto_export_jobs\n" \
+"and auto_import_jobs, and more.\n" \
+"\n" \
+"  --run ID       the run to show\n" \
+"  --format FMT   table (default), json or csv\n" \
+"  -h, --help     show this help\n"
+
+#define VERIFY_USAGE \
+"usage: amlfs-audit verify [--format text|json]\n" \
+"\n" \
+"Check the whole history offline: every evidence body against its SHA-256,\n" \
+"every run's hash and its link to the run before it, that no run is\n" \
+"missing, and that each run's typed rows are exactly what its evidence\n" \
+"yields. Prints the newest run's hash, which can be kept elsewhere as an\n" \
+"anchor.\n" \
+"\n" \
+"  --format FMT   text (default) or json\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 intact, 1 the first broken run is named, 3 the check could\n" \
+"not run.\n"
+
+#define DEMO_USAGE \
+"usage: amlfs-audit demo [--out DIR]\n" \
+"\n" \
+"Build a fresh history in DIR from the bundled recorded responses (no Azure\n" \
+"account needed), verify it and write the outputs there.\n" \
+"\n" \
+"  --out DIR      where to write (default: ./amlfs-audit-demo); an existing\n" \
+"                 history there is replaced\n" \
+"  -h, --help     show this help\n"
+
+#define HELP_USAGE \
+"usage: amlfs-audit help [COMMAND]\n" \
+"\n" \
+"Show the list of commands, or the help of one.\n"
+
+#define VERSION_USAGE \
+"usage: amlfs-audit version\n" \
+"\n" \
+"Print the version.\n"
+
+const struct command commands[] = {
+	{ "collect", cmd_collect, COLLECT_USAGE,
+	  "snapshot file systems and jobs into the history",
+	  CMD_NEED_CONFIG | CMD_NEED_DB },
+	{ "runs", cmd_runs, RUNS_USAGE, "list collection runs",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	{ "inventory", cmd_inventory, INVENTORY_USAGE,
+	  "print the file systems of a run",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	{ "verify", cmd_verify, VERIFY_USAGE,
+	  "check evidence hashes, the run chain and the typed rows",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	{ "demo", cmd_demo, DEMO_USAGE,
+	  "run everything on the bundled samples", 0 },
+	{ "help", cmd_help, HELP_USAGE, "show help for a command", 0 },
+	{ "version", cmd_version, VERSION_USAGE, "print the version", 0 },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+const struct command *command_find(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void cmd_print_usage(FILE *f, const struct command *c)
+{
+	fputs(c->usage, f);
+}
+
+int cmd_usage_error(struct app *app, const struct command *c)
+{
+	cmd_print_usage(app->err, c);
+	return EXIT_USAGE;
+}
+
+void print_main_usage(FILE *f)
+{
+	const struct command *c;
+
+	fputs("usage: amlfs-audit [--db PATH] [--config FILE] [--datadir DIR]\n"
+	      "                   [-v | -q] COMMAND [ARGS]\n"
+	      "       amlfs-audit --version | --help\n"
+	      "\n"
+	      "Keep an auditable history of Azure Managed Lustre file systems.\n"
+	      "\n"
+	      "Commands:\n", f);
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n"
+	      "Global options:\n"
+	      "  --db PATH       the history (else $AMLFS_AUDIT_DB, [database] path,\n"
+	      "                  $XDG_STATE_HOME/amlfs-audit/history.db or\n"
+	      "                  ~/.local/state/amlfs-audit/history.db)\n"
+	      "  --config FILE   configuration (else $AMLFS_AUDIT_CONFIG, else\n"
+	      "                  " AMLFS_SYSCONFDIR "/amlfs-audit.conf if present)\n"
+	      "  --datadir DIR   queries/, reports/, templates/ (else\n"
+	      "                  $AMLFS_AUDIT_DATADIR, [paths] datadir, or the\n"
+	      "                  installed " AMLFS_DATADIR ")\n"
+	      "  -v, --verbose   say more; -q, --quiet: say only errors\n"
+	      "  --version       print the version\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 findings or verification mismatch, 2 usage or\n"
+	      "configuration error, 3 runtime failure, 4 partial collection.\n"
+	      "\n"
+	      "'amlfs-audit help COMMAND' or 'amlfs-audit COMMAND --help' shows a\n"
+	      "command's options.\n", f);
+}
+
+int cmd_help(int argc, char **argv, struct app *app)
+{
+	const struct command *c;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(HELP_USAGE, app->out);
+		return EXIT_OK;
+	}
+	if (argc < 2) {
+		print_main_usage(app->out);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return cmd_usage_error(app, command_find("help"));
+	c = command_find(argv[1]);
+	if (!c) {
+		app_error(app, "'%s' is not a command; see 'amlfs-audit help'",
+			  argv[1]);
+		return EXIT_USAGE;
+	}
+	cmd_print_usage(app->out, c);
+	return EXIT_OK;
+}
+
+int cmd_version(int argc, char **argv, struct app *app)
+{
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(VERSION_USAGE, app->out);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return cmd_usage_error(app, command_find("version"));
+	fprintf(app->out, "amlfs-audit %s\n", AMLFS_VERSION);
+	return EXIT_OK;
+}

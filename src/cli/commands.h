@@ -1,0 +1,50 @@
+#pragma once
+#include "cli/app.h"
+
+typedef int (*cmd_fn)(int argc, char **argv, struct app *app);
+
+/* One row of the command table (git's builtin table, tmux's cmd_entry). */
+struct command {
+	const char *name;
+	cmd_fn fn;
+	const char *usage;	/* man-page synopsis and options */
+	const char *summary;	/* one line for the command list */
+	unsigned flags;		/* CMD_* of cli/app.h */
+};
+
+extern const struct command commands[];
+
+const struct command *command_find(const char *name);
+
+/*
+ * Parse the options every command shares: -h/--help prints usage to
+ * stdout and returns EXIT_OK through *ret_exit; call it first in each
+ * command via CMD_HELP_CHECK.
+ */
+int cmd_usage_error(struct app *app, const struct command *c);
+void cmd_print_usage(FILE *f, const struct command *c);
+
+int cmd_collect(int argc, char **argv, struct app *app);
+int cmd_runs(int argc, char **argv, struct app *app);
+int cmd_inventory(int argc, char **argv, struct app *app);
+int cmd_verify(int argc, char **argv, struct app *app);
+int cmd_demo(int argc, char **argv, struct app *app);
+int cmd_help(int argc, char **argv, struct app *app);
+int cmd_version(int argc, char **argv, struct app *app);
+
+struct query_param;
+struct collect_result;
+
+/* Run DATADIR/queries/<rel> and print its rows to f in format fmt. */
+int print_query(struct app *app, const char *rel,
+		const struct query_param *params, size_t n, int fmt, FILE *f);
+/* --format's argument as an out_format; -1 after printing an error. */
+int parse_format(struct app *app, const char *arg);
+/* Collect once from a replay directory into app->store; an exit code. */
+int collect_replay(struct app *app, const char *replay_dir,
+		   struct collect_result *res);
+/* The run whose snapshot to show (want 0: the newest); an exit code. */
+int pick_snapshot_run(struct app *app, long long want, long long *ret);
+
+/* The global synopsis (main --help). */
+void print_main_usage(FILE *f);

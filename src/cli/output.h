@@ -1,0 +1,21 @@
+#pragma once
+#include <jansson.h>
+#include <stdio.h>
+
+enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
+
+/* "table", "json" or "csv"; -1 when name is none of them. */
+int out_format_parse(const char *name);
+
+/*
+ * Print rows (an array of objects) with the given columns (an array of
+ * strings, in order) to f:
+ *  - table: aligned, for people; control characters shown as '?', long
+ *    cells cut at 48 characters with "..."; nested JSON shown compact;
+ *  - json:  the array itself, indented, keys in column order;
+ *  - csv:   RFC 4180 with a header row (libcsv quoting); nested JSON as
+ *    compact text; a text cell that starts with = + - @ gets a leading '
+ *    so a spreadsheet shows it instead of running it.
+ * Returns 0, or -EIO when writing failed.
+ */
+int out_print(FILE *f, enum out_format fmt, json_t *columns, json_t *rows);

@@ -1,0 +1,520 @@
+#include "collect/project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+enum ftype { F_TEXT, F_INT, F_REAL, F_BOOL, F_JSON };
+
+struct field {
+	const char *column;
+	const char *path;	/* dotted path inside the list item */
+	enum ftype type;
+};
+
+/* A typed table: fixed leading columns the code fills, then fields. */
+struct table_spec {
+	const char *kind;
+	const char *table;
+	const struct field *fields;
+};
+
+#define END { NULL, NULL, F_TEXT }
+
+static const struct field fs_fields[] = {
+	{ "type", "type", F_TEXT },
+	{ "location", "location", F_TEXT },
+	{ "zones", "zones", F_JSON },
+	{ "sku", "sku.name", F_TEXT },
+	{ "capacity_tib", "properties.storageCapacityTiB", F_REAL },
+	{ "throughput_mbps", "properties.throughputProvisionedMBps", F_INT },
+	{ "subnet_id", "properties.filesystemSubnet", F_TEXT },
+	{ "provisioning_state", "properties.provisioningState", F_TEXT },
+	{ "health_state", "properties.health.state", F_TEXT },
+	{ "health_status_code", "properties.health.statusCode", F_TEXT },
+	{ "health_status_description", "properties.health.statusDescription", F_TEXT },
+	{ "mgs_address", "properties.clientInfo.mgsAddress", F_TEXT },
+	{ "lustre_version", "properties.clientInfo.lustreVersion", F_TEXT },
+	{ "encryption_key_url", "properties.encryptionSettings.keyEncryptionKey.keyUrl", F_TEXT },
+	{ "encryption_vault_id", "properties.encryptionSettings.keyEncryptionKey.sourceVault.id", F_TEXT },
+	{ "maintenance_day", "properties.maintenanceWindow.dayOfWeek", F_TEXT },
+	{ "maintenance_time_utc", "properties.maintenanceWindow.timeOfDayUTC", F_TEXT },
+	{ "root_squash_mode", "properties.rootSquashSettings.mode", F_TEXT },
+	{ "root_squash_uid", "properties.rootSquashSettings.squashUID", F_INT },
+	{ "root_squash_gid", "properties.rootSquashSettings.squashGID", F_INT },
+	{ "root_squash_nids", "properties.rootSquashSettings.noSquashNidLists", F_TEXT },
+	{ "hsm_container", "properties.hsm.settings.container", F_TEXT },
+	{ "hsm_logging_container", "properties.hsm.settings.loggingContainer", F_TEXT },
+	{ "hsm_import_prefix", "properties.hsm.settings.importPrefix", F_TEXT },
+	{ "hsm_import_prefixes", "properties.hsm.settings.importPrefixesInitial", F_JSON },
+	{ "hsm_archive_status", "properties.hsm.archiveStatus", F_JSON },
+	{ "identity_type", "identity.type", F_TEXT },
+	{ "created_at", "systemData.createdAt", F_TEXT },
+	{ "created_by", "systemData.createdBy", F_TEXT },
+	{ "last_modified_at", "systemData.lastModifiedAt", F_TEXT },
+	{ "last_modified_by", "systemData.lastModifiedBy", F_TEXT },
+	END
+};
+
+static const struct field import_fields[] = {
+	{ "provisioning_state", "properties.provisioningState", F_TEXT },
+	{ "admin_status", "properties.adminStatus", F_TEXT },
+	{ "conflict_resolution_mode", "properties.conflictResolutionMode", F_TEXT },
+	{ "maximum_errors", "properties.maximumErrors", F_INT },
+	{ "import_prefixes", "properties.importPrefixes", F_JSON },
+	{ "state", "properties.status.state", F_TEXT },
+	{ "status_message", "properties.status.statusMessage", F_TEXT },
+	{ "total_blobs_walked", "properties.status.totalBlobsWalked", F_INT },
+	{ "blobs_walked_per_second", "properties.status.blobsWalkedPerSecond", F_INT },
+	{ "total_blobs_imported", "properties.status.totalBlobsImported", F_INT },
+	{ "blobs_imported_per_second", "properties.status.blobsImportedPerSecond", F_INT },
+	{ "imported_files", "properties.status.importedFiles", F_INT },
+	{ "imported_directories", "properties.status.importedDirectories", F_INT },
+	{ "imported_symlinks", "properties.status.importedSymlinks", F_INT },
+	{ "preexisting_files", "properties.status.preexistingFiles", F_INT },
+	{ "preexisting_directories", "properties.status.preexistingDirectories", F_INT },
+	{ "preexisting_symlinks", "properties.status.preexistingSymlinks", F_INT },
+	{ "total_errors", "properties.status.totalErrors", F_INT },
+	{ "total_conflicts", "properties.status.totalConflicts", F_INT },
+	{ "last_started_time", "properties.status.lastStartedTime", F_TEXT },
+	{ "last_completion_time", "properties.status.lastCompletionTime", F_TEXT },
+	END
+};
+
+static const struct field auto_export_fields[] = {
+	{ "provisioning_state", "properties.provisioningState", F_TEXT },
+	{ "admin_status", "properties.adminStatus", F_TEXT },
+	{ "auto_export_prefixes", "properties.autoExportPrefixes", F_JSON },
+	{ "state", "properties.status.state", F_TEXT },
+	{ "status_code", "properties.status.statusCode", F_TEXT },
+	{ "status_message", "properties.status.statusMessage", F_TEXT },
+	{ "total_files_exported", "properties.status.totalFilesExported", F_INT },
+	{ "total_mib_exported", "properties.status.totalMiBExported", F_INT },
+	{ "total_files_failed", "properties.status.totalFilesFailed", F_INT },
+	{ "export_iteration_count", "properties.status.exportIterationCount", F_INT },
+	{ "last_successful_iteration_completion", "properties.status.lastSuccessfulIterationCompletionTimeUTC", F_TEXT },
+	{ "current_iteration_files_discovered", "properties.status.currentIterationFilesDiscovered", F_INT },
+	{ "current_iteration_mib_discovered", "properties.status.currentIterationMiBDiscovered", F_INT },
+	{ "current_iteration_files_exported", "properties.status.currentIterationFilesExported", F_INT },
+	{ "current_iteration_mib_exported", "properties.status.currentIterationMiBExported", F_INT },
+	{ "current_iteration_files_failed", "properties.status.currentIterationFilesFailed", F_INT },
+	{ "last_started_time", "properties.status.lastStartedTimeUTC", F_TEXT },
+	{ "last_completion_time", "properties.status.lastCompletionTimeUTC", F_TEXT },
+	END
+};
+
+static const struct field auto_import_fields[] = {
+	{ "provisioning_state", "properties.provisioningState", F_TEXT },
+	{ "admin_status", "properties.adminStatus", F_TEXT },
+	{ "auto_import_prefixes", "properties.autoImportPrefixes", F_JSON },
+	{ "conflict_resolution_mode", "properties.conflictResolutionMode", F_TEXT },
+	{ "enable_deletions", "properties.enableDeletions", F_BOOL },
+	{ "maximum_errors", "properties.maximumErrors", F_INT },
+	{ "state", "properties.status.state", F_TEXT },
+	{ "status_code", "properties.status.statusCode", F_TEXT },
+	{ "status_message", "properties.status.statusMessage", F_TEXT },
+	{ "scan_start_time", "properties.status.scanStartTime", F_TEXT },
+	{ "scan_end_time", "properties.status.scanEndTime", F_TEXT },
+	{ "total_blobs_walked", "properties.status.totalBlobsWalked", F_INT },
+	{ "rate_of_blob_walk", "properties.status.rateOfBlobWalk", F_INT },
+	{ "total_blobs_imported", "properties.status.totalBlobsImported", F_INT },
+	{ "rate_of_blob_import", "properties.status.rateOfBlobImport", F_INT },
+	{ "imported_files", "properties.status.importedFiles", F_INT },
+	{ "imported_directories", "properties.status.importedDirectories", F_INT },
+	{ "imported_symlinks", "properties.status.importedSymlinks", F_INT },
+	{ "preexisting_files", "properties.status.preexistingFiles", F_INT },
+	{ "preexisting_directories", "properties.status.preexistingDirectories", F_INT },
+	{ "preexisting_symlinks", "properties.status.preexistingSymlinks", F_INT },
+	{ "total_errors", "properties.status.totalErrors", F_INT },
+	{ "total_conflicts", "properties.status.totalConflicts", F_INT },
+	{ "sync_imported_files", "properties.status.blobSyncEvents.importedFiles", F_INT },
+	{ "sync_total_blobs_imported", "properties.status.blobSyncEvents.totalBlobsImported", F_INT },
+	{ "sync_total_errors", "properties.status.blobSyncEvents.totalErrors", F_INT },
+	{ "sync_total_conflicts", "properties.status.blobSyncEvents.totalConflicts", F_INT },
+	{ "sync_deletions", "properties.status.blobSyncEvents.deletions", F_INT },
+	{ "sync_last_change_feed_event", "properties.status.blobSyncEvents.lastChangeFeedEventConsumedTime", F_TEXT },
+	{ "sync_last_fully_synchronized", "properties.status.blobSyncEvents.lastTimeFullySynchronized", F_TEXT },
+	{ "last_started_time", "properties.status.lastStartedTimeUTC", F_TEXT },
+	{ "last_completion_time", "properties.status.lastCompletionTimeUTC", F_TEXT },
+	END
+};
+
+static const struct field sub_fields[] = {
+	{ "display_name", "displayName", F_TEXT },
+	{ "state", "state", F_TEXT },
+	{ "tenant_id", "tenantId", F_TEXT },
+	END
+};
+
+static const struct table_spec specs[] = {
+	{ KIND_FILESYSTEMS, "filesystems", fs_fields },
+	{ KIND_IMPORT_JOBS, "import_jobs", import_fields },
+	{ KIND_AUTO_EXPORT_JOBS, "auto_export_jobs", auto_export_fields },
+	{ KIND_AUTO_IMPORT_JOBS, "auto_import_jobs", auto_import_fields },
+	{ KIND_SUBSCRIPTIONS, "subscriptions", sub_fields },
+};
+
+const char *const project_tables[] = {
+	"subscriptions", "filesystems", "tags", "import_jobs",
+	"auto_export_jobs", "auto_import_jobs", NULL
+};
+
+int project_kind_known(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (!strcmp(specs[i].kind, kind))
+			return 1;
+	return 0;
+}
+
+char *lower_dup(const char *s)
+{
+	char *d = xstrdup(s), *p;
+
+	for (p = d; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	return d;
+}
+
+int arm_id_parse(const char *id, char **ret_sub, char **ret_rg)
+{
+	static const char p1[] = "/subscriptions/", p2[] = "/resourcegroups/";
+	const char *sub, *se, *rg, *re;
+
+	if (!id || strncasecmp(id, p1, sizeof(p1) - 1))
+		return -ERR_JSON;
+	sub = id + sizeof(p1) - 1;
+	se = strchr(sub, '/');
+	if (!se || se == sub || strncasecmp(se, p2, sizeof(p2) - 1))
+		return -ERR_JSON;
+	rg = se + sizeof(p2) - 1;
+	re = strchr(rg, '/');
+	if (!re || re == rg)
+		return -ERR_JSON;
+	*ret_sub = xstrndup(sub, (size_t)(se - sub));
+	*ret_rg = xstrndup(rg, (size_t)(re - rg));
+	return 0;
+}
+
+/* Walk a dotted path; NULL when any step is missing or null. */
+static json_t *walk(json_t *item, const char *path)
+{
+	char key[128];
+	const char *p = path;
+
+	while (item && *p) {
+		size_t n = strcspn(p, ".");
+
+		if (n >= sizeof(key) || !json_is_object(item))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		item = json_object_get(item, key);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return json_is_null(item) ? NULL : item;
+}
+
+static int type_error(struct err_detail *d, const char *want, size_t idx,
+		      const char *path)
+{
+	err_set(d, "expected %s at $.value[%zu].%s", want, idx, path);
+	return -ERR_JSON;
+}
+
+/* Numbers may arrive as strings (azure-apis.md A.7, K.2). */
+static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
+		      json_t *v, size_t idx, struct err_detail *d)
+{
+	const char *s;
+	char *end;
+
+	if (!v)
+		return sqlite3_bind_null(st, col) ? -ERR_SQL : 0;
+	switch (f->type) {
+	case F_TEXT:
+		if (!json_is_string(v))
+			return type_error(d, "a string", idx, f->path);
+		return sqlite3_bind_text(st, col, json_string_value(v), -1,
+					 SQLITE_TRANSIENT) ? -ERR_SQL : 0;
+	case F_INT:
+		if (json_is_integer(v))
+			return sqlite3_bind_int64(st, col, json_integer_value(v))
+				       ? -ERR_SQL : 0;
+		if (json_is_real(v) && json_real_value(v) ==
+		    (double)(sqlite3_int64)json_real_value(v))
+			return sqlite3_bind_int64(st, col,
+				(sqlite3_int64)json_real_value(v)) ? -ERR_SQL : 0;
+		s = json_string_value(v);
+		if (s && *s) {
+			long long n = strtoll(s, &end, 10);
+
+			if (!*end)
+				return sqlite3_bind_int64(st, col, n) ? -ERR_SQL : 0;
+		}
+		return type_error(d, "an integer", idx, f->path);
+	case F_REAL:
+		if (json_is_number(v))
+			return sqlite3_bind_double(st, col, json_number_value(v))
+				       ? -ERR_SQL : 0;
+		s = json_string_value(v);
+		if (s && *s) {
+			double x = strtod(s, &end);
+
+			if (!*end)
+				return sqlite3_bind_double(st, col, x) ? -ERR_SQL : 0;
+		}
+		return type_error(d, "a number", idx, f->path);
+	case F_BOOL:
+		if (json_is_boolean(v))
+			return sqlite3_bind_int(st, col, json_is_true(v)) ? -ERR_SQL : 0;
+		s = json_string_value(v);
+		if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "false")))
+			return sqlite3_bind_int(st, col, !strcasecmp(s, "true"))
+				       ? -ERR_SQL : 0;
+		return type_error(d, "a boolean", idx, f->path);
+	case F_JSON: {
+		char *txt = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+					  JSON_ENCODE_ANY);
+		int r;
+
+		if (!txt)
+			return type_error(d, "JSON", idx, f->path);
+		r = sqlite3_bind_text(st, col, txt, -1, free) ? -ERR_SQL : 0;
+		return r;
+	}
+	}
+	return -ERR_JSON;
+}
+
+/* Leading columns each table has before its fields. */
+static const char *lead_columns(const char *table)
+{
+	if (!strcmp(table, "filesystems"))
+		return "resource_key, resource_id, name, subscription_id, "
+		       "resource_group";
+	if (!strcmp(table, "subscriptions"))
+		return "subscription_id";
+	return "fs_key, name, resource_id";
+}
+
+static int prepare_insert(sqlite3 *db, const char *schema,
+			  const struct table_spec *ts, sqlite3_stmt **ret,
+			  struct err_detail *d)
+{
+	struct sbuf sql = SBUF_INIT;
+	const char *lead = lead_columns(ts->table), *p;
+	const struct field *f;
+	int n = 2, r = 0, i;
+
+	for (p = lead, n++; *p; p++)
+		n += *p == ',';
+	sbuf_addf(&sql, "INSERT INTO %s.%s (run_id, evidence_id, %s", schema,
+		  ts->table, lead);
+	for (f = ts->fields; f->column; f++, n++)
+		sbuf_addf(&sql, ", %s", f->column);
+	sbuf_adds(&sql, ", item_index");
+	n++;
+	sbuf_adds(&sql, ") VALUES (?");
+	for (i = 1; i < n; i++)
+		sbuf_adds(&sql, ", ?");
+	sbuf_adds(&sql, ")");
+	if (sqlite3_prepare_v2(db, sql.buf, -1, ret, NULL) != SQLITE_OK) {
+		err_set(d, "cannot prepare insert into %s: %s", ts->table,
+			sqlite3_errmsg(db));
+		r = -ERR_SQL;
+	}
+	sbuf_release(&sql);
+	return r;
+}
+
+static int bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+	return sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT) ? -ERR_SQL : 0;
+}
+
+static int insert_tags(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
+		       const char *key, json_t *item, size_t idx,
+		       struct err_detail *d)
+{
+	json_t *tags = json_object_get(item, "tags"), *v;
+	struct sbuf sql = SBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	const char *k;
+	int r = 0;
+
+	if (!tags || json_is_null(tags))
+		return 0;
+	if (!json_is_object(tags))
+		return type_error(d, "an object", idx, "tags");
+	sbuf_addf(&sql, "INSERT INTO %s.tags (run_id, resource_key, key_norm, "
+		  "key, value) VALUES (?, ?, ?, ?, ?)", schema);
+	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) != SQLITE_OK) {
+		err_set(d, "cannot prepare tag insert: %s", sqlite3_errmsg(db));
+		r = -ERR_SQL;
+		goto out;
+	}
+	json_object_foreach(tags, k, v) {
+		char *norm;
+
+		if (!json_is_string(v)) {
+			err_set(d, "expected a string at $.value[%zu].tags.%s",
+				idx, k);
+			r = -ERR_JSON;
+			goto out;
+		}
+		norm = lower_dup(k);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, run_id);
+		bind_text(st, 2, key);
+		bind_text(st, 3, norm);
+		bind_text(st, 4, k);
+		bind_text(st, 5, json_string_value(v));
+		free(norm);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			err_set(d, "cannot store tag '%s' of $.value[%zu] "
+				"(a second key differing only in case?): %s",
+				k, idx, sqlite3_errmsg(db));
+			r = sqlite3_extended_errcode(db) ==
+				SQLITE_CONSTRAINT_PRIMARYKEY ? -ERR_JSON : -ERR_SQL;
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	sbuf_release(&sql);
+	return r;
+}
+
+/* Bind the leading columns of one item; returns the next column. */
+static int bind_lead(sqlite3_stmt *st, const struct table_spec *ts,
+		     json_t *item, const char *subject, size_t idx,
+		     char **ret_key, struct err_detail *d)
+{
+	const char *id = json_string_value(json_object_get(item, "id"));
+	const char *name = json_string_value(json_object_get(item, "name"));
+	char *sub = NULL, *rg = NULL, *fs_key;
+
+	if (!strcmp(ts->table, "subscriptions")) {
+		const char *sid = json_string_value(
+			json_object_get(item, "subscriptionId"));
+
+		if (!sid)
+			return type_error(d, "a string", idx, "subscriptionId");
+		bind_text(st, 3, sid);
+		return 4;
+	}
+	if (!id)
+		return type_error(d, "a string", idx, "id");
+	if (!name)
+		return type_error(d, "a string", idx, "name");
+	if (strcmp(ts->table, "filesystems")) {
+		fs_key = lower_dup(subject);
+		bind_text(st, 3, fs_key);
+		free(fs_key);
+		bind_text(st, 4, name);
+		bind_text(st, 5, id);
+		return 6;
+	}
+	if (arm_id_parse(id, &sub, &rg) < 0) {
+		err_set(d, "not an ARM resource id at $.value[%zu].id: '%s'",
+			idx, id);
+		return -ERR_JSON;
+	}
+	*ret_key = lower_dup(id);
+	bind_text(st, 3, *ret_key);
+	bind_text(st, 4, id);
+	bind_text(st, 5, name);
+	bind_text(st, 6, sub);
+	bind_text(st, 7, rg);
+	free(sub);
+	free(rg);
+	return 8;
+}
+
+static int insert_item(sqlite3 *db, const char *schema, sqlite3_stmt *st,
+		       const struct table_spec *ts, sqlite3_int64 run_id,
+		       sqlite3_int64 evidence_id, const char *subject,
+		       json_t *item, size_t idx, struct err_detail *d)
+{
+	const struct field *f;
+	char *key = NULL;
+	int col, r;
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, evidence_id);
+	col = bind_lead(st, ts, item, subject, idx, &key, d);
+	if (col < 0)
+		return col;
+	for (f = ts->fields; f->column; f++, col++) {
+		r = bind_field(st, col, f, walk(item, f->path), idx, d);
+		if (r < 0)
+			goto out;
+	}
+	sqlite3_bind_int64(st, col, (sqlite3_int64)idx);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err_set(d, "cannot store $.value[%zu] in %s: %s", idx,
+			ts->table, sqlite3_errmsg(db));
+		r = -ERR_SQL;
+		goto out;
+	}
+	r = key ? insert_tags(db, schema, run_id, key, item, idx, d) : 0;
+out:
+	free(key);
+	return r;
+}
+
+int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
+		 sqlite3_int64 evidence_id, const char *kind,
+		 const char *subject, json_t *body, struct err_detail *d)
+{
+	const struct table_spec *ts = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *value, *item;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (!strcmp(specs[i].kind, kind))
+			ts = &specs[i];
+	if (!ts) {
+		err_set(d, "unknown evidence kind '%s'", kind);
+		return -ERR_JSON;
+	}
+	value = json_object_get(body, "value");
+	if (!json_is_array(value)) {
+		err_set(d, "expected an array at $.value");
+		return -ERR_JSON;
+	}
+	r = prepare_insert(db, schema, ts, &st, d);
+	if (r < 0)
+		goto out;
+	json_array_foreach(value, i, item) {
+		if (!json_is_object(item)) {
+			r = type_error(d, "an object", i, "");
+			goto out;
+		}
+		/* Job lists "might" hold bare references (azure-apis.md A.1). */
+		if (strcmp(ts->table, "subscriptions") &&
+		    !json_object_get(item, "properties"))
+			continue;
+		r = insert_item(db, schema, st, ts, run_id, evidence_id,
+				subject, item, i, d);
+		if (r < 0)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return r;
+}

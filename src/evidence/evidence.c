@@ -1,0 +1,120 @@
+#include "evidence/evidence.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/sbuf.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static const char *const secret_params[] = {
+	"sig", "signature", "code", "client_secret", "access_token", "token",
+	"key", "password", "secret", "client_assertion", NULL
+};
+
+static int is_secret(const char *name, size_t n)
+{
+	const char *const *p;
+
+	for (p = secret_params; *p; p++)
+		if (strlen(*p) == n && !strncasecmp(name, *p, n))
+			return 1;
+	return 0;
+}
+
+char *url_redact(const char *url)
+{
+	struct sbuf sb = SBUF_INIT;
+	const char *scheme = strstr(url, "://"), *host, *at, *slash, *q;
+
+	host = scheme ? scheme + 3 : url;
+	slash = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(slash - host));
+	if (at) {
+		sbuf_add(&sb, url, (size_t)(host - url));
+		sbuf_adds(&sb, "REDACTED@");
+		url = at + 1;
+	}
+	q = strchr(url, '?');
+	if (!q) {
+		sbuf_adds(&sb, url);
+		return sbuf_detach(&sb, NULL);
+	}
+	sbuf_add(&sb, url, (size_t)(q - url) + 1);
+	for (q++; *q;) {
+		size_t n = strcspn(q, "&#"), k = strcspn(q, "=&#");
+
+		if (k < n && is_secret(q, k)) {
+			sbuf_add(&sb, q, k + 1);
+			sbuf_adds(&sb, "REDACTED");
+		} else {
+			sbuf_add(&sb, q, n);
+		}
+		q += n;
+		if (*q == '&')
+			sbuf_addch(&sb, *q++);
+		else if (*q == '#')
+			break;
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+int evidence_add(struct store *s, const struct evidence_item *e,
+		 sqlite3_int64 *ret_id, char ret_sha[SHA256_HEX_LEN + 1],
+		 struct err_detail *d)
+{
+	static const char body_sql[] =
+		"INSERT OR IGNORE INTO bodies (sha256, size, content) "
+		"VALUES (?1, ?2, ?3)";
+	static const char ev_sql[] =
+		"INSERT INTO evidence (run_id, seq, kind, subject, method, url, "
+		"status, request_id, fetched_at, sha256) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	sqlite3_stmt *b = NULL, *ev = NULL;
+	char sha[SHA256_HEX_LEN + 1];
+	char *url = url_redact(e->url);
+	int r;
+
+	r = sha256_hex(e->body, e->body_len, sha);
+	if (r < 0) {
+		err_set(d, "cannot hash response body");
+		goto out;
+	}
+	r = store_prepare(s, body_sql, &b, d);
+	if (r < 0)
+		goto out;
+	r = store_prepare(s, ev_sql, &ev, d);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_text(b, 1, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(b, 2, (sqlite3_int64)e->body_len);
+	sqlite3_bind_blob64(b, 3, e->body_len ? e->body : "", e->body_len,
+			    SQLITE_STATIC);
+	if (sqlite3_step(b) != SQLITE_DONE) {
+		r = store_sql_error(s, "cannot store evidence body", d);
+		goto out;
+	}
+	sqlite3_bind_int64(ev, 1, e->run_id);
+	sqlite3_bind_int(ev, 2, e->seq);
+	sqlite3_bind_text(ev, 3, e->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 4, e->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 5, e->method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 6, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ev, 7, e->status);
+	sqlite3_bind_text(ev, 8, e->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 9, e->fetched_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 10, sha, -1, SQLITE_STATIC);
+	if (sqlite3_step(ev) != SQLITE_DONE) {
+		r = store_sql_error(s, "cannot store evidence", d);
+		goto out;
+	}
+	*ret_id = sqlite3_last_insert_rowid(store_db(s));
+	if (ret_sha)
+		memcpy(ret_sha, sha, sizeof(sha));
+out:
+	sqlite3_finalize(b);
+	sqlite3_finalize(ev);
+	free(url);
+	return r;
+}

@@ -1,0 +1,274 @@
+#include "evidence/verify.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "collect/project.h"
+#include "evidence/evidence.h"
+
+static void fail(struct verify_result *res, sqlite3_int64 run,
+		 const char *fmt, const char *a, const char *b)
+{
+	/* Keep the earliest broken run. */
+	if (res->bad_run && res->bad_run <= run)
+		return;
+	res->bad_run = run;
+	snprintf(res->reason, sizeof(res->reason), fmt, a ? a : "",
+		 b ? b : "");
+}
+
+/* Bodies whose content no longer has their hash; blame the first run. */
+static int check_bodies(struct store *s, struct verify_result *res,
+			struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT b.sha256, b.content, b.size, "
+		"(SELECT min(run_id) FROM evidence e WHERE e.sha256 = b.sha256) "
+		"FROM bodies b";
+	sqlite3_stmt *st = NULL;
+	char sha[SHA256_HEX_LEN + 1];
+	int r, rc;
+
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *want = (const char *)sqlite3_column_text(st, 0);
+		const void *body = sqlite3_column_blob(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+
+		r = sha256_hex(body ? body : "", (size_t)len, sha);
+		if (r < 0)
+			break;
+		if (strcmp(sha, want) || sqlite3_column_int64(st, 2) != len) {
+			sqlite3_int64 run = sqlite3_column_int64(st, 3);
+
+			fail(res, run ? run : -1, "evidence body %s was edited "
+			     "(its content hashes to %s)", want, sha);
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot read bodies", d);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int reproject_run(struct store *s, sqlite3_int64 run,
+			 struct verify_result *res, struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT e.id, e.kind, e.subject, b.content, e.url FROM evidence e "
+		"JOIN bodies b ON b.sha256 = e.sha256 WHERE e.run_id = ?1 "
+		"AND e.status BETWEEN 200 AND 299 ORDER BY e.seq";
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		const char *subject = (const char *)sqlite3_column_text(st, 2);
+		const char *body = sqlite3_column_blob(st, 3);
+		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+		struct err_detail pd;
+		json_error_t je;
+		json_t *j;
+
+		if (!project_kind_known(kind)) {
+			fail(res, run, "evidence of unknown kind '%s'%s", kind,
+			     NULL);
+			break;
+		}
+		j = json_loadb(body ? body : "", len, 0, &je);
+		if (!j) {
+			fail(res, run, "stored evidence body for %s no longer "
+			     "parses%s", (const char *)sqlite3_column_text(st, 4),
+			     NULL);
+			break;
+		}
+		r = project_page(store_db(s), "v", run,
+				 sqlite3_column_int64(st, 0), kind, subject, j,
+				 &pd);
+		json_decref(j);
+		if (r < 0) {
+			fail(res, run, "its evidence no longer projects: %s%s",
+			     pd.msg, NULL);
+			r = 0;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot read evidence", d);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int count_diff(struct store *s, const char *a, const char *b,
+		      const char *table, sqlite3_int64 run, int *ret,
+		      struct err_detail *d)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	/* Identifiers come from project_tables[], never from input. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (SELECT * FROM %s.%s "
+		 "WHERE run_id = ?1 EXCEPT SELECT * FROM %s.%s WHERE run_id = ?1)",
+		 a, table, b, table);
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*ret = sqlite3_column_int(st, 0);
+	else
+		r = store_sql_error(s, "cannot compare projections", d);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int compare_run(struct store *s, sqlite3_int64 run,
+		       struct verify_result *res, struct err_detail *d)
+{
+	const char *const *t;
+	char buf[64];
+	int r = 0, extra = 0, missing = 0;
+
+	for (t = project_tables; *t; t++) {
+		r = count_diff(s, "main", "v", *t, run, &extra, d);
+		if (r < 0)
+			return r;
+		r = count_diff(s, "v", "main", *t, run, &missing, d);
+		if (r < 0)
+			return r;
+		if (extra || missing) {
+			snprintf(buf, sizeof(buf), "%d row(s) not in the "
+				 "evidence, %d missing", extra, missing);
+			fail(res, run, "table '%s' differs from its evidence: %s",
+			     *t, buf);
+			break;
+		}
+	}
+	return r;
+}
+
+static int setup_scratch(struct store *s, struct err_detail *d)
+{
+	const char *const *t;
+	char sql[256];
+	int r;
+
+	r = store_exec(s, "ATTACH DATABASE ':memory:' AS v", d);
+	for (t = project_tables; *t && r == 0; t++) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE v.%s AS SELECT * "
+			 "FROM main.%s WHERE 0", *t, *t);
+		r = store_exec(s, sql, d);
+	}
+	return r;
+}
+
+/* Ids are contiguous (AUTOINCREMENT, never reused): a gap is a deletion. */
+static int check_run(struct store *s, sqlite3_stmt *st, sqlite3_int64 *prev_id,
+		     char *prev_hash, struct verify_result *res,
+		     struct err_detail *d)
+{
+	sqlite3_int64 id = sqlite3_column_int64(st, 0);
+	const char *status = (const char *)sqlite3_column_text(st, 1);
+	const char *link = (const char *)sqlite3_column_text(st, 2);
+	const char *stored = (const char *)sqlite3_column_text(st, 3);
+	char hash[SHA256_HEX_LEN + 1], ids[48];
+	int r;
+
+	res->runs++;
+	if (id != *prev_id + 1) {
+		snprintf(ids, sizeof(ids), "%lld", (long long)*prev_id + 1);
+		fail(res, id, "run %s before it is missing (deleted)%s", ids,
+		     NULL);
+	} else if (!strcmp(status, "running") || !stored) {
+		fail(res, id, "run was never sealed (status '%s')%s", status,
+		     NULL);
+	} else if ((link || prev_hash[0]) &&
+		   (!link || strcmp(link, prev_hash))) {
+		fail(res, id, "its link to the previous run does not match "
+		     "(a run before it was edited or deleted)%s%s", NULL, NULL);
+	}
+	r = chain_run_hash(s, id, hash, d);
+	if (r < 0)
+		return r;
+	if (stored && strcmp(hash, stored))
+		fail(res, id, "its metadata or evidence list was edited "
+		     "(hash %s, recorded %s)", hash, stored);
+	if (!res->bad_run || res->bad_run > id) {
+		r = reproject_run(s, id, res, d);
+		if (r == 0 && (!res->bad_run || res->bad_run > id))
+			r = compare_run(s, id, res, d);
+	}
+	*prev_id = id;
+	snprintf(prev_hash, SHA256_HEX_LEN + 1, "%s", stored ? stored : "");
+	res->head_run = id;
+	memcpy(res->head, prev_hash, SHA256_HEX_LEN + 1);
+	return r;
+}
+
+static int check_sequence(struct store *s, sqlite3_int64 last,
+			  struct verify_result *res, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	char ids[48];
+	int r;
+
+	r = store_prepare(s, "SELECT seq FROM sqlite_sequence WHERE name = "
+			  "'runs'", &st, d);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int64(st, 0) > last) {
+		snprintf(ids, sizeof(ids), "%lld",
+			 (long long)sqlite3_column_int64(st, 0));
+		fail(res, last + 1, "run %s, the newest, is missing "
+		     "(deleted)%s", ids, NULL);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int verify_history(struct store *s, struct verify_result *res,
+		   struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 prev_id = 0;
+	char prev_hash[SHA256_HEX_LEN + 1] = "";
+	int r, rc;
+
+	memset(res, 0, sizeof(*res));
+	r = setup_scratch(s, d);
+	if (r < 0)
+		goto out;
+	r = check_bodies(s, res, d);
+	if (r < 0)
+		goto out;
+	r = store_prepare(s, "SELECT id, status, prev_hash, run_hash FROM runs "
+			  "ORDER BY id", &st, d);
+	if (r < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = check_run(s, st, &prev_id, prev_hash, res, d);
+		if (r < 0)
+			goto out;
+		if (res->bad_run && res->bad_run <= prev_id)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		r = store_sql_error(s, "cannot read runs", d);
+		goto out;
+	}
+	r = check_sequence(s, prev_id, res, d);
+out:
+	sqlite3_finalize(st);
+	store_exec(s, "DETACH DATABASE v", NULL);
+	return r;
+}

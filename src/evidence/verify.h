@@ -1,0 +1,23 @@
+#pragma once
+#include <sqlite3.h>
+
+#include "store/db.h"
+#include "util/hash.h"
+
+struct verify_result {
+	int runs;			/* runs checked */
+	sqlite3_int64 bad_run;		/* first broken run, 0 when none */
+	char reason[1024];		/* why it is broken */
+	char head[SHA256_HEX_LEN + 1];	/* hash of the newest run ("" if none) */
+	sqlite3_int64 head_run;
+};
+
+/*
+ * Check the whole history: every body against its SHA-256, every run's
+ * hash, every run's link to the run before it, that no run id is missing
+ * (a deleted run), and that the typed rows of each run are exactly what
+ * projecting its evidence again yields (an edited row). Returns 0 when the
+ * check ran (res says whether it passed) or negative when it could not.
+ */
+int verify_history(struct store *s, struct verify_result *res,
+		   struct err_detail *d);

@@ -1,0 +1,38 @@
+#pragma once
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "store/db.h"
+
+/*
+ * Queries kept as files under DATADIR/queries, one statement each, with
+ * named parameters (:run_id). A header comment lists the parameters and
+ * the result columns. A column whose name ends in "__json" holds JSON
+ * text: query_rows() parses it and drops the suffix.
+ */
+
+struct query_param {
+	const char *name;	/* with its colon: ":run_id" */
+	enum { QP_INT, QP_TEXT, QP_NULL } type;
+	sqlite3_int64 i;
+	const char *s;
+};
+
+/*
+ * Read DATADIR/queries/<rel> and prepare it, binding every parameter it
+ * names from params (n of them). A parameter the query uses but params
+ * lacks, or a second statement in the file, is an error naming the file.
+ */
+int query_open(struct store *s, const char *datadir, const char *rel,
+	       const struct query_param *params, size_t n, sqlite3_stmt **ret,
+	       struct err_detail *d);
+
+/*
+ * Step st to the end, returning a new JSON array of objects, one per row,
+ * keyed by column name (integers, reals, strings, nulls; "__json" columns
+ * parsed). st is reset, not finalized.
+ */
+int query_rows(sqlite3_stmt *st, json_t **ret, struct err_detail *d);
+
+/* Column names of st, as a new JSON array of strings (suffix dropped). */
+json_t *query_columns(sqlite3_stmt *st);

@@ -1,0 +1,88 @@
+#include "util/fs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/xalloc.h"
+
+int fs_read_file(const char *path, struct sbuf *out)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		r = sbuf_add(out, buf, (size_t)n);
+		if (r < 0)
+			break;
+	}
+	close(fd);
+	return r;
+}
+
+char *fs_join(const char *dir, const char *name)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t n = strlen(dir);
+
+	sbuf_adds(&sb, dir);
+	if (n && dir[n - 1] != '/')
+		sbuf_addch(&sb, '/');
+	sbuf_adds(&sb, name);
+	return sbuf_detach(&sb, NULL);
+}
+
+int fs_mkdirs(const char *path, int mode)
+{
+	char *p = xstrdup(path), *s;
+	int r = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
+				r = -errno;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	if (!r && !fs_is_dir(path))
+		r = -ENOTDIR;
+	return r;
+}
+
+int fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}

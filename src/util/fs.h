@@ -1,0 +1,21 @@
+#pragma once
+#include <stddef.h>
+
+#include "util/err.h"
+#include "util/sbuf.h"
+
+/*
+ * Read the whole file at path into out (appending). Fails with -errno, or
+ * ERR_TOO_LARGE when out has a max and the file passes it.
+ */
+int fs_read_file(const char *path, struct sbuf *out);
+
+/* Join dir and name with one '/' into a new string the caller frees. */
+char *fs_join(const char *dir, const char *name);
+
+/* mkdir -p; returns 0 or -errno. */
+int fs_mkdirs(const char *path, int mode);
+
+/* Does path exist as a directory? */
+int fs_is_dir(const char *path);
+int fs_exists(const char *path);
