@@ -89,7 +89,10 @@ int replay_open(const char *dir, struct transport **ret, struct err_detail *d)
 
 	if (!m) {
 		err_set(d, "cannot load replay manifest: %s", je.text);
-		err_where(d, "%s:%d", path, je.line);
+		if (je.line > 0)
+			err_where(d, "%s:%d", path, je.line);
+		else
+			err_where(d, "%s", path);
 		goto out;
 	}
 	fmt = json_string_value(json_object_get(m, "format"));

@@ -20,6 +20,10 @@ static const struct cloud {
 	  "https://login.chinacloudapi.cn" },
 };
 
+static const char *const sections[] = {
+	"database", "azure", "scope", "collect", "paths", NULL
+};
+
 static const char *const auth_modes[] = {
 	"auto", "client-secret", "workload-identity", "managed-identity",
 	"azure-cli", "access-token", NULL
@@ -179,15 +183,11 @@ static int handle(void *user, const char *section, const char *name,
 
 	if (ps->failed)
 		return 1;	/* report the first error only */
-	if (!name) {
-		if (!one_of(section, (const char *const[]){ "database", "azure",
-			    "scope", "collect", "paths", NULL })) {
-			snprintf(ps->msg, sizeof(ps->msg),
-				 "unknown section [%s]", section);
-			ps->failed = 1;
-			return 0;
-		}
-		return 1;
+	if (!one_of(section, sections)) {
+		snprintf(ps->msg, sizeof(ps->msg), "unknown section [%s]",
+			 section);
+		ps->failed = 1;
+		return 0;
 	}
 	if (KEY("database", "path"))
 		set_str(&c->db_path, value);

@@ -24,6 +24,7 @@ int collect_replay(struct app *app, const char *replay_dir,
 	struct transport *t = NULL;
 	int r;
 
+	memset(res, 0, sizeof(*res));
 	r = replay_open(replay_dir, &t, &d);
 	if (r < 0) {
 		app_fail(app, "cannot replay", r, &d);

@@ -48,7 +48,7 @@ static int grow(struct sbuf *sb, size_t extra)
 	size_t want;
 
 	if (sb->max && (extra > sb->max || sb->len > sb->max - extra))
-		return ERR_TOO_LARGE;
+		return -ERR_TOO_LARGE;
 	want = sb->len + extra + 1;
 	if (want <= sb->alloc)
 		return 0;

@@ -5,7 +5,7 @@
 /*
  * A growable string buffer, after git's strbuf. `buf` is never NULL once
  * initialised and is always NUL-terminated. With `max` non-zero, adding
- * past max bytes fails with ERR_TOO_LARGE and leaves the buffer as it was
+ * past max bytes fails with -ERR_TOO_LARGE and leaves the buffer as it was
  * (curl's dynbuf), which caps what outside input can make us allocate.
  */
 struct sbuf {
@@ -25,7 +25,7 @@ void sbuf_release(struct sbuf *sb);
 char *sbuf_detach(struct sbuf *sb, size_t *ret_len);
 void sbuf_reset(struct sbuf *sb);
 
-/* Each returns 0, or ERR_TOO_LARGE when max would be exceeded. */
+/* Each returns 0, or -ERR_TOO_LARGE when max would be exceeded. */
 int sbuf_add(struct sbuf *sb, const void *data, size_t len);
 int sbuf_adds(struct sbuf *sb, const char *s);
 int sbuf_addch(struct sbuf *sb, char c);

@@ -1,0 +1,102 @@
+"""Shared helpers for the end-to-end tests: run the real binary in a
+scratch directory with an isolated configuration and database."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import unittest
+
+BIN = os.environ["AMLFS_BIN"]
+ROOT = os.environ["SOURCE_ROOT"]
+SAMPLES = os.path.join(ROOT, "samples")
+REPLAY = os.path.join(SAMPLES, "replay")
+CONF = os.path.join(SAMPLES, "amlfs-audit.conf")
+
+# Exit codes (README "Exit codes").
+OK, FINDINGS, USAGE, RUNTIME, PARTIAL = 0, 1, 2, 3, 4
+
+
+class Result:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+    def __repr__(self):
+        return "exit %d\nstdout:\n%s\nstderr:\n%s" % (self.code, self.out, self.err)
+
+
+class CliTest(unittest.TestCase):
+    """Each test gets its own directory, history and replay copy."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="amlfs-test-")
+        self.db = os.path.join(self.tmp, "history.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_cli(self, *args, db=True, config=CONF, env=None):
+        argv = [BIN]
+        if db:
+            argv += ["--db", self.db]
+        if config:
+            argv += ["--config", config]
+        argv += list(args)
+        e = dict(os.environ)
+        e.update(env or {})
+        proc = subprocess.run(argv, capture_output=True, text=True, env=e,
+                              timeout=60, stdin=subprocess.DEVNULL)
+        # A sanitizer report fails the test whatever the exit code.
+        for marker in ("ERROR: AddressSanitizer", "runtime error:",
+                       "ERROR: LeakSanitizer"):
+            if marker in proc.stderr:
+                self.fail("sanitizer report from %s:\n%s" % (args, proc.stderr))
+        return Result(proc)
+
+    def expect(self, code, *args, **kw):
+        r = self.run_cli(*args, **kw)
+        self.assertEqual(r.code, code, r)
+        return r
+
+    def copy_replay(self):
+        dst = tempfile.mkdtemp(prefix="replay-", dir=self.tmp)
+        os.rmdir(dst)
+        shutil.copytree(REPLAY, dst, ignore=shutil.ignore_patterns("*.py", "*.md"))
+        return dst
+
+    def sql(self, query, *params):
+        con = sqlite3.connect(self.db)
+        try:
+            cur = con.execute(query, params)
+            rows = cur.fetchall()
+            con.commit()
+            return rows
+        finally:
+            con.close()
+
+    def scalar(self, query, *params):
+        return self.sql(query, *params)[0][0]
+
+    def manifest(self, replay):
+        with open(os.path.join(replay, "manifest.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def write_manifest(self, replay, m):
+        with open(os.path.join(replay, "manifest.json"), "w", encoding="utf-8") as f:
+            json.dump(m, f, indent=2)
+
+    def body_path(self, replay, url_part):
+        """The body file of the one entry whose URL contains url_part."""
+        hits = [e for e in self.manifest(replay)["entries"] if url_part in e["url"]]
+        self.assertEqual(len(hits), 1, url_part)
+        return os.path.join(replay, hits[0]["body"])
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,84 @@
+"""Collection from recorded responses into the history."""
+import os
+
+from harness import CliTest, main, OK, PARTIAL, USAGE, SAMPLES
+
+RESPONSES = 28  # 4 list pages + 8 file systems x 3 job lists
+
+
+class Collect(CliTest):
+    def test_twice_adds_a_run_but_no_bodies(self):
+        replay = self.copy_replay()
+        r1 = self.expect(OK, "collect", "--replay", replay)
+        self.assertIn("run 1: ok, 8 file systems, %d responses" % RESPONSES, r1.out)
+        bodies = self.scalar("SELECT count(*) FROM bodies")
+        # Identical bodies (the empty job lists) are stored once.
+        self.assertEqual(bodies, self.scalar("SELECT count(DISTINCT sha256) FROM evidence"))
+        self.assertLess(bodies, RESPONSES)
+        r2 = self.expect(OK, "collect", "--replay", replay)
+        self.assertIn("run 2: ok, 8 file systems, %d responses (0 new bodies)" % RESPONSES,
+                      r2.out)
+        self.assertEqual(self.scalar("SELECT count(*) FROM bodies"), bodies)
+        self.assertEqual(self.scalar("SELECT count(*) FROM evidence"), 2 * RESPONSES)
+        self.assertEqual(self.scalar("SELECT count(*) FROM filesystems"), 16)
+        runs = self.expect(OK, "runs", "--format", "json").json()
+        self.assertEqual([x["id"] for x in runs], [2, 1])
+        self.assertEqual({x["status"] for x in runs}, {"ok"})
+        self.assertEqual(runs[0]["evidence"], RESPONSES)
+        self.assertEqual(runs[0]["tenant_id"], "3e9a6c41-7d2b-4f58-9c0e-b1a4d6f82c75")
+        self.assertEqual(runs[0]["errors_detail"], [])
+        # The chain: each run links to the one before.
+        link = self.sql("SELECT r2.prev_hash = r1.run_hash FROM runs r1, runs r2 "
+                        "WHERE r1.id = 1 AND r2.id = 2")
+        self.assertEqual(link, [(1,)])
+
+    def test_paged_list_is_followed(self):
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        pages = self.scalar("SELECT count(*) FROM evidence WHERE kind = 'filesystems' "
+                            "AND url LIKE '%skipToken%'")
+        self.assertEqual(pages, 2)
+        self.assertEqual(self.scalar(
+            "SELECT count(*) FROM filesystems WHERE subscription_id = "
+            "'6f3c2b1e-8a47-4d9e-b5c2-1e7a9d4f0b63'"), 5)
+
+    def test_all_visible_subscriptions_when_none_configured(self):
+        conf = os.path.join(self.tmp, "all.conf")
+        with open(conf, "w") as f:
+            f.write("[azure]\ntenant_id = 3e9a6c41-7d2b-4f58-9c0e-b1a4d6f82c75\n")
+        r = self.expect(OK, "collect", "--replay", self.copy_replay(), config=conf)
+        self.assertIn("8 file systems, %d responses" % (RESPONSES + 1), r.out)
+        self.assertEqual(self.scalar("SELECT count(*) FROM subscriptions"), 2)
+        self.assertEqual(self.scalar("SELECT scope FROM runs"),
+                         '{"resource_groups":[],"subscriptions":"all"}')
+
+    def test_unrecorded_scope_is_partial(self):
+        conf = os.path.join(self.tmp, "rg.conf")
+        with open(os.path.join(SAMPLES, "amlfs-audit.conf")) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace(";resource_groups = ", "resource_groups = "))
+        r = self.expect(PARTIAL, "collect", "--replay", self.copy_replay(), config=conf)
+        self.assertIn("partial", r.out)
+        runs = self.expect(OK, "runs", "--format", "json").json()
+        self.assertEqual(runs[0]["status"], "partial")
+        self.assertEqual(runs[0]["errors"], 4)  # 2 subscriptions x 2 groups
+        self.assertIn("no recorded response", runs[0]["errors_detail"][0]["message"])
+        self.assertIn("/resourceGroups/rg-genomics-prod/", runs[0]["errors_detail"][0]["url"])
+
+    def test_live_collection_is_not_offered_yet(self):
+        r = self.expect(USAGE, "collect")
+        self.assertIn("--replay", r.err)
+
+    def test_typed_rows_point_at_their_raw_json(self):
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        rows = self.sql(
+            "SELECT f.name, json_extract(r.raw_json, '$.name') FROM filesystems f "
+            "JOIN raw_items r ON r.evidence_id = f.evidence_id "
+            "AND r.item_index = f.item_index")
+        self.assertEqual(len(rows), 8)
+        for name, raw_name in rows:
+            self.assertEqual(name, raw_name)
+
+
+if __name__ == "__main__":
+    main()

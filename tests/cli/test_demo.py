@@ -1,0 +1,31 @@
+"""demo: a fresh history from the bundled samples, and its outputs."""
+import csv
+import json
+import os
+
+from harness import CliTest, main, OK
+
+
+class Demo(CliTest):
+    def test_demo_writes_outputs_and_can_run_again(self):
+        out = os.path.join(self.tmp, "demo")
+        for _ in range(2):
+            r = self.expect(OK, "demo", "--out", out, db=False, config=None)
+            self.assertIn("Verified", r.out)
+            self.assertIn("amlfs-render-feature-film", r.out)
+        self.assertEqual(sorted(os.listdir(out)) [:1], ["history.db"])
+        for name in ("inventory.json", "inventory.csv", "history.db"):
+            self.assertTrue(os.path.exists(os.path.join(out, name)), name)
+        self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
+        with open(os.path.join(out, "inventory.json"), encoding="utf-8") as f:
+            self.assertEqual(len(json.load(f)), 8)
+        with open(os.path.join(out, "inventory.csv"), encoding="utf-8", newline="") as f:
+            self.assertEqual(len(list(csv.DictReader(f))), 8)
+        # A fresh history each time: one run, not two.
+        self.db = os.path.join(out, "history.db")
+        self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 1)
+        self.expect(OK, "verify")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""inventory: the stable JSON interface, CSV and the table."""
+import csv
+import io
+
+from harness import CliTest, main, OK, USAGE, RUNTIME
+
+REQUIRED = ["id", "name", "subscription_id", "resource_group", "location", "sku",
+            "capacity_tib", "throughput_mbps", "subnet_id", "zones",
+            "provisioning_state", "health", "tags", "import_jobs",
+            "auto_export_jobs", "auto_import_jobs"]
+
+
+class Inventory(CliTest):
+    def setUp(self):
+        super().setUp()
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+
+    def inventory(self):
+        return {x["name"]: x for x in
+                self.expect(OK, "inventory", "--format", "json").json()}
+
+    def test_json_has_the_stable_fields(self):
+        inv = self.inventory()
+        self.assertEqual(len(inv), 8)
+        for fs in inv.values():
+            for k in REQUIRED:
+                self.assertIn(k, fs, fs["name"])
+            self.assertIsInstance(fs["zones"], list)
+            self.assertIsInstance(fs["tags"], dict)
+            for kind in ("import_jobs", "auto_export_jobs", "auto_import_jobs"):
+                for job in fs[kind]:
+                    self.assertIn("name", job)
+                    self.assertIn("state", job)
+        self.assertEqual({fs["sku"] for fs in inv.values()},
+                         {"AMLFS-Durable-Premium-%d" % n for n in (40, 125, 250, 500)})
+
+    def test_typed_values(self):
+        inv = self.inventory()
+        g = inv["amlfs-genomics-prod"]
+        self.assertEqual(g["capacity_tib"], 128)
+        self.assertEqual(g["throughput_mbps"], 16000)
+        self.assertEqual(g["zones"], ["1"])
+        self.assertEqual(g["encryption"], "customer-managed")
+        self.assertEqual(g["identity_type"], "UserAssigned")
+        self.assertEqual(g["hsm"]["import_prefixes_initial"], ["/refgenomes", "/cohorts/2026"])
+        self.assertEqual(g["auto_import_jobs"][0]["maximum_errors"], 0)  # "0" upstream
+        self.assertEqual(len(g["import_jobs"]), 3)
+        cfd = inv["amlfs-cfd-aero-01"]
+        self.assertEqual((cfd["throughput_mbps"], cfd["expected_throughput_mbps"]),
+                         (500, 4000))
+        self.assertEqual(inv["amlfs-cfd-transient"]["capacity_tib"], 48.0)
+        self.assertEqual(inv["amlfs-cfd-transient"]["provisioning_state"], "Failed")
+        self.assertEqual(inv["amlfs-cfd-transient"]["health"], "Unavailable")
+        self.assertIsNone(inv["amlfs-cfd-transient"]["root_squash"])
+        self.assertIsNone(inv["amlfs-genomics-scratch"]["hsm"])
+        film = inv["amlfs-render-feature-film"]
+        self.assertEqual(film["import_jobs"][0]["total_blobs_walked"], 12345678901)
+
+    def test_tags_keep_their_case(self):
+        inv = self.inventory()
+        self.assertIn("CostCenter", inv["amlfs-genomics-prod"]["tags"])
+        self.assertIn("costcenter", inv["amlfs-genomics-scratch"]["tags"])
+        self.assertEqual(inv["amlfs-render-dailies"]["tags"], {})  # no tags key
+        self.assertEqual(inv["amlfs-llm-scratch"]["tags"], {})     # tags {}
+        self.assertEqual(inv["amlfs-genomics-prod"]["tags"]["project"],
+                         'Genomics | WGS, "Cohort-7"')
+        self.assertEqual(inv["amlfs-cfd-aero-01"]["tags"]["Owner"], "José Müller")
+
+    def test_every_job_state_is_collected(self):
+        inv = self.inventory().values()
+        states = {k: {j["state"] for fs in inv for j in fs[k]}
+                  for k in ("import_jobs", "auto_export_jobs", "auto_import_jobs")}
+        self.assertEqual(states["import_jobs"], {"InProgress", "Cancelling", "Canceled",
+                                                 "Completed", "CompletedPartial", "Failed"})
+        self.assertEqual(states["auto_export_jobs"], {"InProgress", "Disabling", "Disabled",
+                                                      "DisableFailed", "Failed"})
+        self.assertEqual(states["auto_import_jobs"], {"InProgress", "Failed", "Disabling",
+                                                      "Disabled"})
+
+    def test_csv_parses_with_the_same_rows(self):
+        out = self.expect(OK, "inventory", "--format", "csv").out
+        rows = list(csv.DictReader(io.StringIO(out)))
+        self.assertEqual(len(rows), 8)
+        by = {r["name"]: r for r in rows}
+        self.assertEqual(by["amlfs-genomics-prod"]["capacity_tib"], "128.0")
+        self.assertIn('"project":"Genomics | WGS, \\"Cohort-7\\""',
+                      by["amlfs-genomics-prod"]["tags"])
+
+    def test_table_and_run_selection(self):
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        out = self.expect(OK, "inventory", "--run", "1").out
+        self.assertEqual(len(out.splitlines()), 9)
+        self.assertIn("amlfs-vfx-sim", out)
+        self.assertEqual({x["run_id"] for x in
+                          self.expect(OK, "inventory", "--format", "json").json()}, {2})
+        r = self.expect(USAGE, "inventory", "--run", "99")
+        self.assertIn("there is no run 99", r.err)
+
+    def test_empty_history(self):
+        self.sql("DELETE FROM tags")
+        for t in ("filesystems", "import_jobs", "auto_export_jobs", "auto_import_jobs"):
+            self.sql("DELETE FROM " + t)
+        self.sql("DELETE FROM evidence")
+        self.sql("DELETE FROM runs")
+        r = self.expect(RUNTIME, "inventory")
+        self.assertIn("no run has stored a snapshot yet", r.err)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+/* The INI configuration: defaults, every key, errors with file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cfgfile.h"
+#include "util/fs.h"
+
+static char *write_temp(const char *text)
+{
+	char tmpl[] = "/tmp/amlfs-config-XXXXXX";
+	int fd = mkstemp(tmpl);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return strdup(tmpl);
+}
+
+static int load(const char *text, struct config *c, struct err_detail *d)
+{
+	char *path = write_temp(text);
+	int r;
+
+	config_init(c);
+	r = config_load(c, path, d);
+	unlink(path);
+	free(path);
+	return r;
+}
+
+static void sample_config_loads(void **state)
+{
+	const char *root = getenv("SOURCE_ROOT");
+	struct config c;
+	struct err_detail d;
+	char *path;
+
+	(void)state;
+	assert_non_null(root);
+	path = fs_join(root, "samples/amlfs-audit.conf");
+	config_init(&c);
+	assert_int_equal(config_load(&c, path, &d), 0);
+	assert_int_equal(c.subscriptions.n, 2);
+	assert_string_equal(c.cloud, "AzureCloud");
+	assert_string_equal(c.api_version, "2025-07-01");
+	assert_int_equal(c.max_pages, 1000);
+	config_release(&c);
+	free(path);
+}
+
+static void lists_are_split_and_trimmed(void **state)
+{
+	struct config c;
+	struct err_detail d;
+
+	(void)state;
+	assert_int_equal(load("[scope]\nresource_groups =  a , b,,c \n", &c, &d), 0);
+	assert_int_equal(c.resource_groups.n, 3);
+	assert_string_equal(c.resource_groups.v[1], "b");
+	assert_string_equal(c.resource_groups.v[2], "c");
+	config_release(&c);
+}
+
+static void unknown_key_names_file_and_line(void **state)
+{
+	struct config c;
+	struct err_detail d;
+
+	(void)state;
+	assert_int_equal(load("# comment\n[azure]\ncloud = AzureCloud\n"
+			      "colud = x\n", &c, &d), -ERR_CONFIG);
+	assert_non_null(strstr(d.where, ":4"));
+	assert_non_null(strstr(d.msg, "unknown key 'colud' in [azure]"));
+	config_release(&c);
+}
+
+static void bad_values_are_refused(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "[azure]\ncloud = AzureMoon\n", "'cloud'" },
+		{ "[azure]\nauth = password\n", "'auth'" },
+		{ "[azure]\nresource_manager = ftp://x\n", "'resource_manager'" },
+		{ "[scope]\nsubscriptions = not-a-guid\n", "not a subscription GUID" },
+		{ "[collect]\nmax_pages = 0\n", "'max_pages'" },
+		{ "[collect]\nmax_response_mib = 12abc\n", "'max_response_mib'" },
+		{ "[nope]\nx = 1\n", "unknown section [nope]" },
+		{ "[azure]\njust text\n", "syntax error" },
+	};
+	struct config c;
+	struct err_detail d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(cases[i][0], &c, &d), -ERR_CONFIG);
+		if (!strstr(d.msg, cases[i][1]))
+			fail_msg("case %zu: '%s' lacks '%s'", i, d.msg, cases[i][1]);
+		assert_non_null(strstr(d.where, ":2"));
+		config_release(&c);
+	}
+}
+
+static void missing_file_is_an_errno(void **state)
+{
+	struct config c;
+	struct err_detail d;
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(config_load(&c, "/nonexistent/x.conf", &d), -ENOENT);
+	assert_string_equal(d.where, "/nonexistent/x.conf");
+	config_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sample_config_loads),
+		cmocka_unit_test(lists_are_split_and_trimmed),
+		cmocka_unit_test(unknown_key_names_file_and_line),
+		cmocka_unit_test(bad_values_are_refused),
+		cmocka_unit_test(missing_file_is_an_errno),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

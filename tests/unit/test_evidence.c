@@ -1,0 +1,133 @@
+/* Evidence storage, URL redaction and the run hash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence/evidence.h"
+
+static void redacts_secrets_only(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "https://h/p?api-version=1&$skipToken=abc",
+		  "https://h/p?api-version=1&$skipToken=abc" },
+		{ "https://acct.blob.core.windows.net/c?sv=1&sig=SECRET&se=2",
+		  "https://acct.blob.core.windows.net/c?sv=1&sig=REDACTED&se=2" },
+		{ "https://h/t?client_secret=s3&Code=x#frag",
+		  "https://h/t?client_secret=REDACTED&Code=REDACTED" },
+		{ "http://user:pw@proxy:8080/x", "http://REDACTED@proxy:8080/x" },
+		{ "https://h/no-query", "https://h/no-query" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *r = url_redact(cases[i][0]);
+
+		assert_string_equal(r, cases[i][1]);
+		free(r);
+	}
+}
+
+static struct store *fresh(void)
+{
+	struct store *s = NULL;
+	struct err_detail d;
+
+	assert_int_equal(store_open(":memory:", 0, &s, &d), 0);
+	assert_int_equal(store_exec(s, "INSERT INTO runs (id, started_at, "
+		"status, tool_version, source, scope) VALUES (1, 'x', "
+		"'running', 't', 'replay', '{}'), (2, 'y', 'running', 't', "
+		"'replay', '{}')", &d), 0);
+	return s;
+}
+
+static void add(struct store *s, sqlite3_int64 run, int seq, const char *body)
+{
+	struct evidence_item e = {
+		.run_id = run, .seq = seq, .kind = "filesystems", .subject = "s",
+		.method = "GET", .url = "https://h/x?sig=abc", .status = 200,
+		.fetched_at = "2026-01-01T00:00:00Z", .body = body,
+		.body_len = strlen(body),
+	};
+	sqlite3_int64 id;
+	char sha[SHA256_HEX_LEN + 1];
+	struct err_detail d;
+
+	assert_int_equal(evidence_add(s, &e, &id, sha, &d), 0);
+	assert_int_equal(strlen(sha), 64);
+}
+
+static sqlite3_int64 scalar(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3_int64 v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), 0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void bodies_are_stored_once(void **state)
+{
+	struct store *s = fresh();
+
+	(void)state;
+	add(s, 1, 1, "{\"value\":[]}");
+	add(s, 2, 1, "{\"value\":[]}");
+	add(s, 2, 2, "{\"value\":[1]}");
+	assert_int_equal(scalar(s, "SELECT count(*) FROM bodies"), 2);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence"), 3);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence WHERE "
+				"url LIKE '%sig=REDACTED'"), 3);
+	/* sha256sum of the 12-byte body {"value":[]} */
+	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence WHERE sha256 = "
+		"'99bcfca61a865fe7ac5bb675250de956e8e0fb175d59adac80bb2fb177154a2c'"),
+		2);
+	store_close(s);
+}
+
+static void run_hash_covers_evidence_and_link(void **state)
+{
+	struct store *s = fresh();
+	char h1[SHA256_HEX_LEN + 1], h2[SHA256_HEX_LEN + 1];
+	char h3[SHA256_HEX_LEN + 1];
+	struct err_detail d;
+
+	(void)state;
+	add(s, 1, 1, "{\"value\":[]}");
+	assert_int_equal(chain_seal_run(s, 1, "ok", NULL, &d), 0);
+	add(s, 2, 1, "{\"value\":[]}");
+	assert_int_equal(chain_seal_run(s, 2, "ok", NULL, &d), 0);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM runs r2 JOIN runs r1 "
+				"ON r1.id = 1 WHERE r2.id = 2 AND "
+				"r2.prev_hash = r1.run_hash"), 1);
+	assert_int_equal(chain_run_hash(s, 2, h1, &d), 0);
+	assert_int_equal(store_exec(s, "UPDATE evidence SET status = 201 "
+				    "WHERE run_id = 2", &d), 0);
+	assert_int_equal(chain_run_hash(s, 2, h2, &d), 0);
+	assert_string_not_equal(h1, h2);
+	assert_int_equal(store_exec(s, "UPDATE evidence SET status = 200 "
+				    "WHERE run_id = 2; UPDATE runs SET "
+				    "prev_hash = 'x' WHERE id = 2", &d), 0);
+	assert_int_equal(chain_run_hash(s, 2, h3, &d), 0);
+	assert_string_not_equal(h1, h3);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(redacts_secrets_only),
+		cmocka_unit_test(bodies_are_stored_once),
+		cmocka_unit_test(run_hash_covers_evidence_and_link),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

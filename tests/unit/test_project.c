@@ -1,0 +1,179 @@
+/* The projection from ARM JSON pages to typed rows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/project.h"
+#include "store/db.h"
+
+#define FS_ID "/subscriptions/00000000-0000-0000-0000-000000000001/" \
+	"resourceGroups/RG-One/providers/Microsoft.StorageCache/" \
+	"amlFilesystems/fs1"
+
+static int setup(void **state)
+{
+	struct store *s = NULL;
+	struct err_detail d;
+
+	if (store_open(":memory:", 0, &s, &d) < 0)
+		return -1;
+	/* Evidence rows the typed rows point at. */
+	if (store_exec(s, "INSERT INTO runs (id, started_at, status, "
+		       "tool_version, source, scope) VALUES (1, 'x', 'running', "
+		       "'t', 'replay', '{}');"
+		       "INSERT INTO bodies VALUES ('h', 0, x'');"
+		       "INSERT INTO evidence VALUES (1, 1, 1, 'filesystems', 's', "
+		       "'GET', 'u', 200, NULL, 'x', 'h')", &d) < 0)
+		return -1;
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	store_close(*state);
+	return 0;
+}
+
+static int project(struct store *s, const char *kind, const char *json,
+		   struct err_detail *d)
+{
+	json_t *j = json_loads(json, 0, NULL);
+	int r;
+
+	assert_non_null(j);
+	r = project_page(store_db(s), "main", 1, 1, kind, FS_ID, j, d);
+	json_decref(j);
+	return r;
+}
+
+static sqlite3_int64 scalar(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3_int64 v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), 0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void arm_ids_split(void **state)
+{
+	char *sub = NULL, *rg = NULL;
+
+	(void)state;
+	assert_int_equal(arm_id_parse(FS_ID, &sub, &rg), 0);
+	assert_string_equal(sub, "00000000-0000-0000-0000-000000000001");
+	assert_string_equal(rg, "RG-One");
+	free(sub);
+	free(rg);
+	assert_int_equal(arm_id_parse("/SUBSCRIPTIONS/a/RESOURCEGROUPS/b/x",
+				      &sub, &rg), 0);
+	free(sub);
+	free(rg);
+	assert_int_equal(arm_id_parse("/subscriptions/a/providers/x", &sub, &rg),
+			 -ERR_JSON);
+	assert_int_equal(arm_id_parse("/subscriptions//resourceGroups/b/x",
+				      &sub, &rg), -ERR_JSON);
+}
+
+static void filesystem_fields_and_string_numbers(void **state)
+{
+	struct store *s = *state;
+	struct err_detail d;
+
+	assert_int_equal(project(s, KIND_FILESYSTEMS,
+		"{\"value\":[{\"id\":\"" FS_ID "\",\"name\":\"fs1\","
+		"\"sku\":{\"name\":\"AMLFS-Durable-Premium-250\"},"
+		"\"tags\":{\"CostCenter\":\"1\",\"env\":\"p\"},"
+		"\"properties\":{\"storageCapacityTiB\":\"16\","
+		"\"throughputProvisionedMBps\":4000.0,"
+		"\"health\":{\"state\":\"Available\"}}}]}", &d), 0);
+	assert_int_equal(scalar(s, "SELECT capacity_tib FROM filesystems"), 16);
+	assert_int_equal(scalar(s, "SELECT throughput_mbps FROM filesystems"), 4000);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM filesystems WHERE "
+				"resource_key = lower(resource_id) AND "
+				"resource_group = 'RG-One' AND "
+				"health_state = 'Available'"), 1);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM tags WHERE "
+				"key = 'CostCenter' AND key_norm = 'costcenter'"), 1);
+}
+
+static void wrong_type_names_the_json_path(void **state)
+{
+	struct store *s = *state;
+	struct err_detail d;
+
+	assert_int_equal(project(s, KIND_FILESYSTEMS,
+		"{\"value\":[{\"id\":\"" FS_ID "\",\"name\":\"fs1\","
+		"\"properties\":{\"storageCapacityTiB\":\"lots\"}}]}", &d),
+		-ERR_JSON);
+	assert_string_equal(d.msg, "expected a number at "
+			    "$.value[0].properties.storageCapacityTiB");
+	assert_int_equal(project(s, KIND_FILESYSTEMS, "{\"values\":[]}", &d),
+			 -ERR_JSON);
+	assert_string_equal(d.msg, "expected an array at $.value");
+	assert_int_equal(project(s, KIND_IMPORT_JOBS,
+		"{\"value\":[{\"id\":\"j\",\"name\":\"j\",\"properties\":"
+		"{\"status\":{\"totalErrors\":[1]}}}]}", &d), -ERR_JSON);
+	assert_string_equal(d.msg, "expected an integer at "
+			    "$.value[0].properties.status.totalErrors");
+}
+
+static void tag_keys_differing_in_case_are_refused(void **state)
+{
+	struct store *s = *state;
+	struct err_detail d;
+
+	assert_int_equal(project(s, KIND_FILESYSTEMS,
+		"{\"value\":[{\"id\":\"" FS_ID "\",\"name\":\"fs1\","
+		"\"tags\":{\"Env\":\"a\",\"env\":\"b\"},\"properties\":{}}]}", &d),
+		-ERR_JSON);
+	assert_non_null(strstr(d.msg, "differing only in case"));
+}
+
+static void jobs_skip_references_and_accept_string_counts(void **state)
+{
+	struct store *s = *state;
+	struct err_detail d;
+
+	assert_int_equal(project(s, KIND_AUTO_IMPORT_JOBS,
+		"{\"value\":[{\"id\":\"ref-only\"},"
+		"{\"id\":\"" FS_ID "/autoImportJobs/a\",\"name\":\"a\","
+		"\"properties\":{\"maximumErrors\":\"0\",\"enableDeletions\":true,"
+		"\"status\":{\"state\":\"Failed\",\"totalBlobsWalked\":12345678901}}}]}",
+		&d), 0);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM auto_import_jobs"), 1);
+	assert_int_equal(scalar(s, "SELECT total_blobs_walked FROM "
+				"auto_import_jobs"), 12345678901LL);
+	assert_int_equal(scalar(s, "SELECT maximum_errors FROM auto_import_jobs"), 0);
+	assert_int_equal(scalar(s, "SELECT enable_deletions FROM auto_import_jobs"), 1);
+	assert_int_equal(scalar(s, "SELECT item_index FROM auto_import_jobs"), 1);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM auto_import_jobs WHERE "
+				"fs_key = lower('" FS_ID "')"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(arm_ids_split),
+		cmocka_unit_test_setup_teardown(filesystem_fields_and_string_numbers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(wrong_type_names_the_json_path,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(tag_keys_differing_in_case_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			jobs_skip_references_and_accept_string_counts, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

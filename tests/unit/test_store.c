@@ -1,0 +1,113 @@
+/* Migrations, and every query file against a freshly migrated database. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "store/migrate.h"
+#include "store/query.h"
+
+static struct store *g_store;
+static const char *g_root;
+static int g_checked;
+
+static void migrates_to_newest_and_refuses_newer(void **state)
+{
+	struct store *s = NULL;
+	struct err_detail d;
+	sqlite3_stmt *st;
+
+	(void)state;
+	assert_int_equal(store_open(":memory:", 0, &s, &d), 0);
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA user_version",
+					    -1, &st, NULL), 0);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), migrations_count);
+	sqlite3_finalize(st);
+	/* Running again is a no-op. */
+	assert_int_equal(migrate_up(store_db(s), &d), 0);
+	assert_int_equal(store_exec(s, "PRAGMA user_version = 999", &d), 0);
+	assert_int_equal(migrate_up(store_db(s), &d), -ERR_SCHEMA);
+	store_close(s);
+}
+
+static int check_one(const char *path, const struct stat *sb, int type,
+		     struct FTW *ftw)
+{
+	static const struct query_param params[] = {
+		{ ":run_id", QP_INT, 1, NULL },
+		{ ":limit", QP_INT, 10, NULL },
+	};
+	struct err_detail d = { "", "" };
+	sqlite3_stmt *st = NULL;
+	size_t n = strlen(path);
+	const char *rel;
+	json_t *rows = NULL;
+
+	(void)sb;
+	(void)ftw;
+	if (type != FTW_F || n < 4 || strcmp(path + n - 4, ".sql"))
+		return 0;
+	rel = path + strlen(g_root) + strlen("/queries/");
+	if (query_open(g_store, g_root, rel, params, 2, &st, &d) < 0)
+		fail_msg("%s: %s (%s)", rel, d.msg, d.where);
+	if (query_rows(st, &rows, &d) < 0)
+		fail_msg("%s: %s", rel, d.msg);
+	json_decref(rows);
+	sqlite3_finalize(st);
+	g_checked++;
+	return 0;
+}
+
+static void every_query_prepares_and_runs(void **state)
+{
+	struct err_detail d;
+	char *dir;
+
+	(void)state;
+	g_root = getenv("SOURCE_ROOT");
+	assert_non_null(g_root);
+	assert_int_equal(store_open(":memory:", 0, &g_store, &d), 0);
+	dir = malloc(strlen(g_root) + 16);
+	strcpy(dir, g_root);
+	strcat(dir, "/queries");
+	assert_int_equal(nftw(dir, check_one, 8, FTW_PHYS), 0);
+	assert_true(g_checked >= 4);
+	free(dir);
+	store_close(g_store);
+}
+
+static void query_errors_name_the_file(void **state)
+{
+	struct err_detail d;
+	sqlite3_stmt *st = NULL;
+
+	(void)state;
+	g_root = getenv("SOURCE_ROOT");
+	assert_int_equal(store_open(":memory:", 0, &g_store, &d), 0);
+	assert_int_equal(query_open(g_store, g_root, "runs/list.sql", NULL, 0,
+				    &st, &d), -ERR_USAGE);
+	assert_non_null(strstr(d.msg, ":limit"));
+	assert_non_null(strstr(d.where, "queries/runs/list.sql"));
+	assert_int_equal(query_open(g_store, g_root, "no/such.sql", NULL, 0,
+				    &st, &d), -ENOENT);
+	store_close(g_store);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(migrates_to_newest_and_refuses_newer),
+		cmocka_unit_test(every_query_prepares_and_runs),
+		cmocka_unit_test(query_errors_name_the_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
