@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hash.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -16,10 +17,15 @@ struct field {
 	enum ftype type;
 };
 
-/* A typed table: fixed leading columns the code fills, then fields. */
+/*
+ * A list kind: where its distinct items go (a *_states table: digest, the
+ * leading columns the code fills, then fields) and its code in `items`.
+ */
 struct table_spec {
-	const char *kind;
-	const char *table;
+	const char *kind;	/* evidence kind */
+	const char *table;	/* states table */
+	const char *item_kind;	/* items.kind */
+	const char *lead;	/* leading columns after digest */
 	const struct field *fields;
 };
 
@@ -150,15 +156,22 @@ static const struct field sub_fields[] = {
 	END
 };
 
+#define JOB_LEAD "name, resource_id"
+
 static const struct table_spec specs[] = {
-	{ KIND_FILESYSTEMS, "filesystems", fs_fields },
-	{ KIND_IMPORT_JOBS, "import_jobs", import_fields },
-	{ KIND_AUTO_EXPORT_JOBS, "auto_export_jobs", auto_export_fields },
-	{ KIND_AUTO_IMPORT_JOBS, "auto_import_jobs", auto_import_fields },
-	{ KIND_SUBSCRIPTIONS, "subscriptions", sub_fields },
+	{ KIND_FILESYSTEMS, "fs_states", "fs",
+	  "resource_id, name, subscription_id, resource_group", fs_fields },
+	{ KIND_IMPORT_JOBS, "import_job_states", "import", JOB_LEAD,
+	  import_fields },
+	{ KIND_AUTO_EXPORT_JOBS, "auto_export_job_states", "autoexport",
+	  JOB_LEAD, auto_export_fields },
+	{ KIND_AUTO_IMPORT_JOBS, "auto_import_job_states", "autoimport",
+	  JOB_LEAD, auto_import_fields },
+	{ KIND_SUBSCRIPTIONS, "subscription_states", "sub", "subscription_id",
+	  sub_fields },
 };
 
-const char *const project_tables[] = {
+const char *const project_views[] = {
 	"subscriptions", "filesystems", "tags", "import_jobs",
 	"auto_export_jobs", "auto_import_jobs", NULL
 };
@@ -296,43 +309,78 @@ static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
 	return -ERR_JSON;
 }
 
-/* Leading columns each table has before its fields. */
-static const char *lead_columns(const char *table)
+/* The statements one page needs, prepared for a schema. */
+struct page_stmts {
+	sqlite3_stmt *state_find, *state_add, *res_add, *res_find, *item, *tag;
+};
+
+static void page_stmts_release(struct page_stmts *ps)
 {
-	if (!strcmp(table, "filesystems"))
-		return "resource_key, resource_id, name, subscription_id, "
-		       "resource_group";
-	if (!strcmp(table, "subscriptions"))
-		return "subscription_id";
-	return "fs_key, name, resource_id";
+	sqlite3_finalize(ps->state_find);
+	sqlite3_finalize(ps->state_add);
+	sqlite3_finalize(ps->res_add);
+	sqlite3_finalize(ps->res_find);
+	sqlite3_finalize(ps->item);
+	sqlite3_finalize(ps->tag);
 }
 
-static int prepare_insert(sqlite3 *db, const char *schema,
-			  const struct table_spec *ts, sqlite3_stmt **ret,
-			  struct err_detail *d)
+static int prepare(sqlite3 *db, struct sbuf *sql, sqlite3_stmt **ret,
+		   struct err_detail *d)
 {
-	struct sbuf sql = SBUF_INIT;
-	const char *lead = lead_columns(ts->table), *p;
-	const struct field *f;
-	int n = 2, r = 0, i;
+	int r = 0;
 
-	for (p = lead, n++; *p; p++)
-		n += *p == ',';
-	sbuf_addf(&sql, "INSERT INTO %s.%s (run_id, evidence_id, %s", schema,
-		  ts->table, lead);
-	for (f = ts->fields; f->column; f++, n++)
-		sbuf_addf(&sql, ", %s", f->column);
-	sbuf_adds(&sql, ", item_index");
-	n++;
-	sbuf_adds(&sql, ") VALUES (?");
-	for (i = 1; i < n; i++)
-		sbuf_adds(&sql, ", ?");
-	sbuf_adds(&sql, ")");
-	if (sqlite3_prepare_v2(db, sql.buf, -1, ret, NULL) != SQLITE_OK) {
-		err_set(d, "cannot prepare insert into %s: %s", ts->table,
+	if (sqlite3_prepare_v2(db, sql->buf, -1, ret, NULL) != SQLITE_OK) {
+		err_set(d, "cannot prepare '%.60s': %s", sql->buf,
 			sqlite3_errmsg(db));
 		r = -ERR_SQL;
 	}
+	sbuf_reset(sql);
+	return r;
+}
+
+/* Identifiers below come from specs[] and "main"/"v", never from input. */
+static int page_stmts_prepare(sqlite3 *db, const char *schema,
+			      const struct table_spec *ts,
+			      struct page_stmts *ps, struct err_detail *d)
+{
+	struct sbuf sql = SBUF_INIT;
+	const struct field *f;
+	const char *p;
+	int n = 1, r;
+
+	memset(ps, 0, sizeof(*ps));
+	sbuf_addf(&sql, "SELECT id FROM %s.%s WHERE digest = ?", schema,
+		  ts->table);
+	r = prepare(db, &sql, &ps->state_find, d);
+	sbuf_addf(&sql, "INSERT INTO %s.%s (digest, %s", schema, ts->table,
+		  ts->lead);
+	for (p = ts->lead, n++; *p; p++)
+		n += *p == ',';
+	for (f = ts->fields; f->column; f++, n++)
+		sbuf_addf(&sql, ", %s", f->column);
+	sbuf_adds(&sql, ") VALUES (?");
+	while (--n)
+		sbuf_adds(&sql, ", ?");
+	sbuf_adds(&sql, ")");
+	if (!r)
+		r = prepare(db, &sql, &ps->state_add, d);
+	sbuf_addf(&sql, "INSERT OR IGNORE INTO %s.resources (resource_key) "
+		  "VALUES (?)", schema);
+	if (!r)
+		r = prepare(db, &sql, &ps->res_add, d);
+	sbuf_addf(&sql, "SELECT id FROM %s.resources WHERE resource_key = ?",
+		  schema);
+	if (!r)
+		r = prepare(db, &sql, &ps->res_find, d);
+	sbuf_addf(&sql, "INSERT OR IGNORE INTO %s.items (run_id, kind, "
+		  "resource, parent, state, evidence_id, item_index) "
+		  "VALUES (?, ?, ?, ?, ?, ?, ?)", schema);
+	if (!r)
+		r = prepare(db, &sql, &ps->item, d);
+	sbuf_addf(&sql, "INSERT INTO %s.fs_tags (state, key_norm, key, value) "
+		  "VALUES (?, ?, ?, ?)", schema);
+	if (!r)
+		r = prepare(db, &sql, &ps->tag, d);
 	sbuf_release(&sql);
 	return r;
 }
@@ -342,136 +390,199 @@ static int bind_text(sqlite3_stmt *st, int col, const char *s)
 	return sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT) ? -ERR_SQL : 0;
 }
 
-static int insert_tags(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
-		       const char *key, json_t *item, size_t idx,
+/* Step a statement that returns at most one integer. */
+static int step_id(sqlite3_stmt *st, sqlite3_int64 *ret)
+{
+	int rc = sqlite3_step(st);
+
+	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -ERR_SQL;
+}
+
+/* The id of a lower-cased ARM id in resources, adding it when new. */
+static int intern(sqlite3 *db, struct page_stmts *ps, const char *id,
+		  sqlite3_int64 *ret, struct err_detail *d)
+{
+	char *key = lower_dup(id);
+	int r = 0;
+
+	bind_text(ps->res_add, 1, key);
+	if (sqlite3_step(ps->res_add) != SQLITE_DONE)
+		r = -ERR_SQL;
+	sqlite3_reset(ps->res_add);
+	bind_text(ps->res_find, 1, key);
+	if (!r)
+		r = step_id(ps->res_find, ret);
+	if (r < 0)
+		err_set(d, "cannot store resource '%s': %s", id,
+			sqlite3_errmsg(db));
+	free(key);
+	return r;
+}
+
+static int insert_tags(sqlite3 *db, struct page_stmts *ps,
+		       sqlite3_int64 state, json_t *item, size_t idx,
 		       struct err_detail *d)
 {
 	json_t *tags = json_object_get(item, "tags"), *v;
-	struct sbuf sql = SBUF_INIT;
-	sqlite3_stmt *st = NULL;
 	const char *k;
-	int r = 0;
 
 	if (!tags || json_is_null(tags))
 		return 0;
 	if (!json_is_object(tags))
 		return type_error(d, "an object", idx, "tags");
-	sbuf_addf(&sql, "INSERT INTO %s.tags (run_id, resource_key, key_norm, "
-		  "key, value) VALUES (?, ?, ?, ?, ?)", schema);
-	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) != SQLITE_OK) {
-		err_set(d, "cannot prepare tag insert: %s", sqlite3_errmsg(db));
-		r = -ERR_SQL;
-		goto out;
-	}
 	json_object_foreach(tags, k, v) {
 		char *norm;
+		int rc;
 
 		if (!json_is_string(v)) {
 			err_set(d, "expected a string at $.value[%zu].tags.%s",
 				idx, k);
-			r = -ERR_JSON;
-			goto out;
+			return -ERR_JSON;
 		}
 		norm = lower_dup(k);
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, run_id);
-		bind_text(st, 2, key);
-		bind_text(st, 3, norm);
-		bind_text(st, 4, k);
-		bind_text(st, 5, json_string_value(v));
+		sqlite3_bind_int64(ps->tag, 1, state);
+		bind_text(ps->tag, 2, norm);
+		bind_text(ps->tag, 3, k);
+		bind_text(ps->tag, 4, json_string_value(v));
 		free(norm);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = sqlite3_step(ps->tag);
+		sqlite3_reset(ps->tag);
+		if (rc != SQLITE_DONE) {
 			err_set(d, "cannot store tag '%s' of $.value[%zu] "
 				"(a second key differing only in case?): %s",
 				k, idx, sqlite3_errmsg(db));
-			r = sqlite3_extended_errcode(db) ==
+			return sqlite3_extended_errcode(db) ==
 				SQLITE_CONSTRAINT_PRIMARYKEY ? -ERR_JSON : -ERR_SQL;
-			goto out;
 		}
 	}
-out:
-	sqlite3_finalize(st);
-	sbuf_release(&sql);
-	return r;
+	return 0;
 }
 
-/* Bind the leading columns of one item; returns the next column. */
+/* The item's id for resources, and its leading state columns bound. */
 static int bind_lead(sqlite3_stmt *st, const struct table_spec *ts,
-		     json_t *item, const char *subject, size_t idx,
-		     char **ret_key, struct err_detail *d)
+		     json_t *item, size_t idx, char **ret_id,
+		     struct err_detail *d)
 {
 	const char *id = json_string_value(json_object_get(item, "id"));
 	const char *name = json_string_value(json_object_get(item, "name"));
-	char *sub = NULL, *rg = NULL, *fs_key;
+	char *sub = NULL, *rg = NULL;
+	struct sbuf sb = SBUF_INIT;
 
-	if (!strcmp(ts->table, "subscriptions")) {
+	if (!strcmp(ts->item_kind, "sub")) {
 		const char *sid = json_string_value(
 			json_object_get(item, "subscriptionId"));
 
 		if (!sid)
 			return type_error(d, "a string", idx, "subscriptionId");
-		bind_text(st, 3, sid);
-		return 4;
+		bind_text(st, 2, sid);
+		sbuf_addf(&sb, "/subscriptions/%s", sid);
+		*ret_id = sbuf_detach(&sb, NULL);
+		return 3;
 	}
 	if (!id)
 		return type_error(d, "a string", idx, "id");
 	if (!name)
 		return type_error(d, "a string", idx, "name");
-	if (strcmp(ts->table, "filesystems")) {
-		fs_key = lower_dup(subject);
-		bind_text(st, 3, fs_key);
-		free(fs_key);
-		bind_text(st, 4, name);
-		bind_text(st, 5, id);
-		return 6;
+	*ret_id = xstrdup(id);
+	if (strcmp(ts->item_kind, "fs")) {
+		bind_text(st, 2, name);
+		bind_text(st, 3, id);
+		return 4;
 	}
 	if (arm_id_parse(id, &sub, &rg) < 0) {
 		err_set(d, "not an ARM resource id at $.value[%zu].id: '%s'",
 			idx, id);
 		return -ERR_JSON;
 	}
-	*ret_key = lower_dup(id);
-	bind_text(st, 3, *ret_key);
-	bind_text(st, 4, id);
-	bind_text(st, 5, name);
-	bind_text(st, 6, sub);
-	bind_text(st, 7, rg);
+	bind_text(st, 2, id);
+	bind_text(st, 3, name);
+	bind_text(st, 4, sub);
+	bind_text(st, 5, rg);
 	free(sub);
 	free(rg);
-	return 8;
+	return 6;
 }
 
-static int insert_item(sqlite3 *db, const char *schema, sqlite3_stmt *st,
+/* The state id of item, adding the state (and its tags) when new. */
+static int find_or_add_state(sqlite3 *db, struct page_stmts *ps,
+			     const struct table_spec *ts, json_t *item,
+			     size_t idx, char **ret_id, sqlite3_int64 *ret,
+			     struct err_detail *d)
+{
+	char *raw = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char digest[SHA256_HEX_LEN + 1];
+	const struct field *f;
+	int col, r;
+
+	r = raw ? sha256_hex(raw, strlen(raw), digest) : -ERR_JSON;
+	free(raw);
+	if (r < 0) {
+		err_set(d, "cannot hash $.value[%zu]", idx);
+		return r;
+	}
+	sqlite3_clear_bindings(ps->state_add);
+	col = bind_lead(ps->state_add, ts, item, idx, ret_id, d);
+	if (col < 0)
+		return col;
+	bind_text(ps->state_find, 1, digest);
+	r = step_id(ps->state_find, ret);
+	if (r < 0 || *ret)
+		goto out;
+	bind_text(ps->state_add, 1, digest);
+	for (f = ts->fields; f->column; f++, col++) {
+		r = bind_field(ps->state_add, col, f, walk(item, f->path), idx, d);
+		if (r < 0)
+			return r;
+	}
+	if (sqlite3_step(ps->state_add) != SQLITE_DONE)
+		r = -ERR_SQL;
+	sqlite3_reset(ps->state_add);
+	*ret = sqlite3_last_insert_rowid(db);
+	if (r == 0 && !strcmp(ts->item_kind, "fs"))
+		return insert_tags(db, ps, *ret, item, idx, d);
+out:
+	if (r < 0)
+		err_set(d, "cannot store $.value[%zu] in %s: %s", idx,
+			ts->table, sqlite3_errmsg(db));
+	return r;
+}
+
+static int insert_item(sqlite3 *db, struct page_stmts *ps,
 		       const struct table_spec *ts, sqlite3_int64 run_id,
 		       sqlite3_int64 evidence_id, const char *subject,
 		       json_t *item, size_t idx, struct err_detail *d)
 {
-	const struct field *f;
-	char *key = NULL;
-	int col, r;
+	sqlite3_int64 state = 0, res = 0, parent = 0;
+	char *id = NULL;
+	int r;
 
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int64(st, 2, evidence_id);
-	col = bind_lead(st, ts, item, subject, idx, &key, d);
-	if (col < 0)
-		return col;
-	for (f = ts->fields; f->column; f++, col++) {
-		r = bind_field(st, col, f, walk(item, f->path), idx, d);
-		if (r < 0)
-			goto out;
-	}
-	sqlite3_bind_int64(st, col, (sqlite3_int64)idx);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		err_set(d, "cannot store $.value[%zu] in %s: %s", idx,
-			ts->table, sqlite3_errmsg(db));
+	r = find_or_add_state(db, ps, ts, item, idx, &id, &state, d);
+	if (r == 0)
+		r = intern(db, ps, id, &res, d);
+	if (r == 0 && strcmp(ts->item_kind, "fs") && strcmp(ts->item_kind, "sub"))
+		r = intern(db, ps, subject, &parent, d);
+	free(id);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(ps->item, 1, run_id);
+	sqlite3_bind_text(ps->item, 2, ts->item_kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ps->item, 3, res);
+	if (parent)
+		sqlite3_bind_int64(ps->item, 4, parent);
+	else
+		sqlite3_bind_null(ps->item, 4);
+	sqlite3_bind_int64(ps->item, 5, state);
+	sqlite3_bind_int64(ps->item, 6, evidence_id);
+	sqlite3_bind_int64(ps->item, 7, (sqlite3_int64)idx);
+	/* A resource listed twice in one run keeps its first sighting. */
+	if (sqlite3_step(ps->item) != SQLITE_DONE) {
+		err_set(d, "cannot store $.value[%zu]: %s", idx,
+			sqlite3_errmsg(db));
 		r = -ERR_SQL;
-		goto out;
 	}
-	r = key ? insert_tags(db, schema, run_id, key, item, idx, d) : 0;
-out:
-	free(key);
+	sqlite3_reset(ps->item);
 	return r;
 }
 
@@ -480,7 +591,7 @@ int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
 		 const char *subject, json_t *body, struct err_detail *d)
 {
 	const struct table_spec *ts = NULL;
-	sqlite3_stmt *st = NULL;
+	struct page_stmts ps;
 	json_t *value, *item;
 	size_t i;
 	int r;
@@ -497,24 +608,21 @@ int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
 		err_set(d, "expected an array at $.value");
 		return -ERR_JSON;
 	}
-	r = prepare_insert(db, schema, ts, &st, d);
-	if (r < 0)
-		goto out;
+	r = page_stmts_prepare(db, schema, ts, &ps, d);
 	json_array_foreach(value, i, item) {
+		if (r < 0)
+			break;
 		if (!json_is_object(item)) {
 			r = type_error(d, "an object", i, "");
-			goto out;
+			break;
 		}
 		/* Job lists "might" hold bare references (azure-apis.md A.1). */
-		if (strcmp(ts->table, "subscriptions") &&
+		if (strcmp(ts->item_kind, "sub") &&
 		    !json_object_get(item, "properties"))
 			continue;
-		r = insert_item(db, schema, st, ts, run_id, evidence_id,
-				subject, item, i, d);
-		if (r < 0)
-			goto out;
+		r = insert_item(db, &ps, ts, run_id, evidence_id, subject,
+				item, i, d);
 	}
-out:
-	sqlite3_finalize(st);
+	page_stmts_release(&ps);
 	return r;
 }

@@ -22,8 +22,9 @@
 int project_kind_known(const char *kind);
 
 /*
- * Insert the rows that one list page (body, already parsed) yields into
- * schema.table ("main" or a scratch schema) for run_id. subject is the
+ * Store what one list page (body, already parsed) holds, in schema
+ * ("main", or verify's scratch): each item's state (once per distinct
+ * item JSON), its resource, and the run's sighting of it in `items`. subject is the
  * file system id the page belongs to (job kinds) or the subscription.
  * Fails with -ERR_JSON and d naming the JSON path ($.value[3].properties...)
  * or with -ERR_SQL.
@@ -32,8 +33,11 @@ int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
 		 sqlite3_int64 evidence_id, const char *kind,
 		 const char *subject, json_t *body, struct err_detail *d);
 
-/* The typed tables, NULL-terminated, for verify's comparison. */
-extern const char *const project_tables[];
+/*
+ * The views that show the typed rows per run (NULL-terminated). They hold
+ * no internal ids, so verify can compare them between two databases.
+ */
+extern const char *const project_views[];
 
 /*
  * Split an ARM resource id into subscription and resource group (new

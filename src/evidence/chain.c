@@ -29,7 +29,7 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		"source, tenant_id, principal_id, scope, error_summary, "
 		"prev_hash FROM runs WHERE id = ?1",
 		"SELECT seq, kind, subject, method, url, status, request_id, "
-		"fetched_at, sha256 FROM evidence WHERE run_id = ?1 ORDER BY seq",
+		"fetched_at, sha256 FROM evidence_log WHERE run_id = ?1 ORDER BY seq",
 		"SELECT seq, url, http_status, code, message FROM run_errors "
 		"WHERE run_id = ?1 ORDER BY seq",
 	};

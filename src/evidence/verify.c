@@ -24,7 +24,7 @@ static int check_bodies(struct store *s, struct verify_result *res,
 {
 	static const char sql[] =
 		"SELECT b.sha256, b.content, b.size, "
-		"(SELECT min(run_id) FROM evidence e WHERE e.sha256 = b.sha256) "
+		"(SELECT min(run_id) FROM evidence e WHERE e.body = b.id) "
 		"FROM bodies b";
 	sqlite3_stmt *st = NULL;
 	char sha[SHA256_HEX_LEN + 1];
@@ -55,13 +55,15 @@ static int check_bodies(struct store *s, struct verify_result *res,
 	return r;
 }
 
-static int reproject_run(struct store *s, sqlite3_int64 run,
-			 struct verify_result *res, struct err_detail *d)
+static int reproject_run(struct store *s, struct store *scratch,
+			 sqlite3_int64 run, struct verify_result *res,
+			 struct err_detail *d)
 {
 	static const char sql[] =
-		"SELECT e.id, e.kind, e.subject, b.content, e.url FROM evidence e "
-		"JOIN bodies b ON b.sha256 = e.sha256 WHERE e.run_id = ?1 "
-		"AND e.status BETWEEN 200 AND 299 ORDER BY e.seq";
+		"SELECT e.id, e.kind, e.subject, b.content, e.url "
+		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
+		"WHERE e.run_id = ?1 AND e.status BETWEEN 200 AND 299 "
+		"ORDER BY e.seq";
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
@@ -90,7 +92,7 @@ static int reproject_run(struct store *s, sqlite3_int64 run,
 			     NULL);
 			break;
 		}
-		r = project_page(store_db(s), "v", run,
+		r = project_page(store_db(scratch), "main", run,
 				 sqlite3_column_int64(st, 0), kind, subject, j,
 				 &pd);
 		json_decref(j);
@@ -107,74 +109,93 @@ static int reproject_run(struct store *s, sqlite3_int64 run,
 	return r;
 }
 
-static int count_diff(struct store *s, const char *a, const char *b,
-		      const char *table, sqlite3_int64 run, int *ret,
+/*
+ * Rows of view a.table for run that are not in b.table. The views hold no
+ * internal ids, so the history ("h") and the scratch projection ("main")
+ * compare row by row. Identifiers come from project_views[] only.
+ */
+static int count_diff(struct store *scratch, const char *a, const char *b,
+		      const char *view, sqlite3_int64 run, int *ret,
 		      struct err_detail *d)
 {
 	char sql[512];
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	/* Identifiers come from project_tables[], never from input. */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (SELECT * FROM %s.%s "
 		 "WHERE run_id = ?1 EXCEPT SELECT * FROM %s.%s WHERE run_id = ?1)",
-		 a, table, b, table);
-	r = store_prepare(s, sql, &st, d);
+		 a, view, b, view);
+	r = store_prepare(scratch, sql, &st, d);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*ret = sqlite3_column_int(st, 0);
 	else
-		r = store_sql_error(s, "cannot compare projections", d);
+		r = store_sql_error(scratch, "cannot compare projections", d);
 	sqlite3_finalize(st);
 	return r;
 }
 
-static int compare_run(struct store *s, sqlite3_int64 run,
+static int compare_run(struct store *scratch, sqlite3_int64 run,
 		       struct verify_result *res, struct err_detail *d)
 {
-	const char *const *t;
+	const char *const *v;
 	char buf[64];
 	int r = 0, extra = 0, missing = 0;
 
-	for (t = project_tables; *t; t++) {
-		r = count_diff(s, "main", "v", *t, run, &extra, d);
+	for (v = project_views; *v; v++) {
+		r = count_diff(scratch, "h", "main", *v, run, &extra, d);
 		if (r < 0)
 			return r;
-		r = count_diff(s, "v", "main", *t, run, &missing, d);
+		r = count_diff(scratch, "main", "h", *v, run, &missing, d);
 		if (r < 0)
 			return r;
 		if (extra || missing) {
 			snprintf(buf, sizeof(buf), "%d row(s) not in the "
 				 "evidence, %d missing", extra, missing);
 			fail(res, run, "table '%s' differs from its evidence: %s",
-			     *t, buf);
+			     *v, buf);
 			break;
 		}
 	}
 	return r;
 }
 
-static int setup_scratch(struct store *s, struct err_detail *d)
+/*
+ * A fresh, migrated in-memory database to project the evidence into, with
+ * the history attached as "h" for the comparison.
+ */
+static int open_scratch(struct store *s, struct store **ret,
+			struct err_detail *d)
 {
-	const char *const *t;
-	char sql[256];
+	struct store *scratch = NULL;
+	sqlite3_stmt *st = NULL;
 	int r;
 
-	r = store_exec(s, "ATTACH DATABASE ':memory:' AS v", d);
-	for (t = project_tables; *t && r == 0; t++) {
-		snprintf(sql, sizeof(sql), "CREATE TABLE v.%s AS SELECT * "
-			 "FROM main.%s WHERE 0", *t, *t);
-		r = store_exec(s, sql, d);
+	r = store_open(":memory:", 0, &scratch, d);
+	if (r == 0)
+		r = store_exec(scratch, "PRAGMA foreign_keys = OFF", d);
+	if (r == 0)
+		r = store_prepare(scratch, "ATTACH DATABASE ?1 AS h", &st, d);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, store_path(s), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(scratch, "cannot attach history", d);
 	}
-	return r;
+	sqlite3_finalize(st);
+	if (r < 0) {
+		store_close(scratch);
+		return r;
+	}
+	*ret = scratch;
+	return 0;
 }
 
 /* Ids are contiguous (AUTOINCREMENT, never reused): a gap is a deletion. */
-static int check_run(struct store *s, sqlite3_stmt *st, sqlite3_int64 *prev_id,
-		     char *prev_hash, struct verify_result *res,
-		     struct err_detail *d)
+static int check_run(struct store *s, struct store *scratch, sqlite3_stmt *st,
+		     sqlite3_int64 *prev_id, char *prev_hash,
+		     struct verify_result *res, struct err_detail *d)
 {
 	sqlite3_int64 id = sqlite3_column_int64(st, 0);
 	const char *status = (const char *)sqlite3_column_text(st, 1);
@@ -203,9 +224,9 @@ static int check_run(struct store *s, sqlite3_stmt *st, sqlite3_int64 *prev_id,
 		fail(res, id, "its metadata or evidence list was edited "
 		     "(hash %s, recorded %s)", hash, stored);
 	if (!res->bad_run || res->bad_run > id) {
-		r = reproject_run(s, id, res, d);
+		r = reproject_run(s, scratch, id, res, d);
 		if (r == 0 && (!res->bad_run || res->bad_run > id))
-			r = compare_run(s, id, res, d);
+			r = compare_run(scratch, id, res, d);
 	}
 	*prev_id = id;
 	snprintf(prev_hash, SHA256_HEX_LEN + 1, "%s", stored ? stored : "");
@@ -239,13 +260,14 @@ static int check_sequence(struct store *s, sqlite3_int64 last,
 int verify_history(struct store *s, struct verify_result *res,
 		   struct err_detail *d)
 {
+	struct store *scratch = NULL;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 prev_id = 0;
 	char prev_hash[SHA256_HEX_LEN + 1] = "";
 	int r, rc;
 
 	memset(res, 0, sizeof(*res));
-	r = setup_scratch(s, d);
+	r = open_scratch(s, &scratch, d);
 	if (r < 0)
 		goto out;
 	r = check_bodies(s, res, d);
@@ -256,7 +278,7 @@ int verify_history(struct store *s, struct verify_result *res,
 	if (r < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = check_run(s, st, &prev_id, prev_hash, res, d);
+		r = check_run(s, scratch, st, &prev_id, prev_hash, res, d);
 		if (r < 0)
 			goto out;
 		if (res->bad_run && res->bad_run <= prev_id)
@@ -269,6 +291,6 @@ int verify_history(struct store *s, struct verify_result *res,
 	r = check_sequence(s, prev_id, res, d);
 out:
 	sqlite3_finalize(st);
-	store_exec(s, "DETACH DATABASE v", NULL);
+	store_close(scratch);
 	return r;
 }

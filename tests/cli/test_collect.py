@@ -13,7 +13,7 @@ class Collect(CliTest):
         self.assertIn("run 1: ok, 8 file systems, %d responses" % RESPONSES, r1.out)
         bodies = self.scalar("SELECT count(*) FROM bodies")
         # Identical bodies (the empty job lists) are stored once.
-        self.assertEqual(bodies, self.scalar("SELECT count(DISTINCT sha256) FROM evidence"))
+        self.assertEqual(bodies, self.scalar("SELECT count(DISTINCT body) FROM evidence"))
         self.assertLess(bodies, RESPONSES)
         r2 = self.expect(OK, "collect", "--replay", replay)
         self.assertIn("run 2: ok, 8 file systems, %d responses (0 new bodies)" % RESPONSES,
@@ -21,6 +21,9 @@ class Collect(CliTest):
         self.assertEqual(self.scalar("SELECT count(*) FROM bodies"), bodies)
         self.assertEqual(self.scalar("SELECT count(*) FROM evidence"), 2 * RESPONSES)
         self.assertEqual(self.scalar("SELECT count(*) FROM filesystems"), 16)
+        # An unchanged estate stores each item once: the second run adds sightings only.
+        self.assertEqual(self.scalar("SELECT count(*) FROM fs_states"), 8)
+        self.assertEqual(self.scalar("SELECT count(*) FROM requests"), RESPONSES)
         runs = self.expect(OK, "runs", "--format", "json").json()
         self.assertEqual([x["id"] for x in runs], [2, 1])
         self.assertEqual({x["status"] for x in runs}, {"ok"})
@@ -34,7 +37,7 @@ class Collect(CliTest):
 
     def test_paged_list_is_followed(self):
         self.expect(OK, "collect", "--replay", self.copy_replay())
-        pages = self.scalar("SELECT count(*) FROM evidence WHERE kind = 'filesystems' "
+        pages = self.scalar("SELECT count(*) FROM evidence_log WHERE kind = 'filesystems' "
                             "AND url LIKE '%skipToken%'")
         self.assertEqual(pages, 2)
         self.assertEqual(self.scalar(

@@ -97,7 +97,7 @@ class Failures(CliTest):
         self.assertEqual(runs[0]["errors_detail"][0]["code"], "PagingError")
         self.assertIn("repeats", runs[0]["errors_detail"][0]["message"])
         # Three pages were read once each; nothing was fetched twice.
-        self.assertEqual(self.scalar("SELECT count(*) FROM evidence WHERE run_id = 2 "
+        self.assertEqual(self.scalar("SELECT count(*) FROM evidence_log WHERE run_id = 2 "
                                      "AND kind = 'filesystems'"), 4)
 
     def test_missing_body_file_is_partial(self):

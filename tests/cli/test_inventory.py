@@ -97,9 +97,7 @@ class Inventory(CliTest):
         self.assertIn("there is no run 99", r.err)
 
     def test_empty_history(self):
-        self.sql("DELETE FROM tags")
-        for t in ("filesystems", "import_jobs", "auto_export_jobs", "auto_import_jobs"):
-            self.sql("DELETE FROM " + t)
+        self.sql("DELETE FROM items")
         self.sql("DELETE FROM evidence")
         self.sql("DELETE FROM runs")
         r = self.expect(RUNTIME, "inventory")

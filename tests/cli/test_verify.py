@@ -19,6 +19,11 @@ class Verify(CliTest):
         self.assertEqual(j["first_bad_run"], run)
         return r
 
+    def delete_run(self, run):
+        for t in ("items", "run_errors", "evidence"):
+            self.sql("DELETE FROM %s WHERE run_id = ?" % t, run)
+        self.sql("DELETE FROM runs WHERE id = ?", run)
+
     def test_intact_history_verifies(self):
         r = self.expect(OK, "verify")
         self.assertIn("verified 3 run(s)", r.out)
@@ -27,54 +32,58 @@ class Verify(CliTest):
         j = self.expect(OK, "verify", "--format", "json").json()
         self.assertEqual((j["ok"], j["runs"], j["head_hash"]), (True, 3, head))
 
-    def test_edited_tag_row(self):
-        self.sql("UPDATE tags SET value = 'CC-9999' WHERE run_id = 2 AND key = 'CostCenter' "
+    # Item states are shared by the runs that saw them unchanged, so an edit
+    # of one breaks the first run that saw it.
+    def test_edited_tag(self):
+        self.sql("UPDATE fs_tags SET value = 'CC-9999' WHERE key = 'CostCenter' "
                  "AND value = 'CC-4410'")
-        self.broken(2, "table 'tags'")
+        self.broken(1, "table 'tags'")
 
-    def test_added_tag_row(self):
-        self.sql("INSERT INTO tags SELECT run_id, resource_key, 'approved', 'Approved', "
-                 "'yes' FROM filesystems WHERE run_id = 1 LIMIT 1")
+    def test_added_tag(self):
+        self.sql("INSERT INTO fs_tags SELECT id, 'approved', 'Approved', 'yes' "
+                 "FROM fs_states LIMIT 1")
         self.broken(1, "table 'tags'", "1 row(s) not in the evidence")
 
-    def test_edited_filesystem_row(self):
-        self.sql("UPDATE filesystems SET health_state = 'Available' WHERE run_id = 3 "
-                 "AND name = 'amlfs-cfd-transient'")
-        self.broken(3, "table 'filesystems'")
+    def test_edited_filesystem(self):
+        self.sql("UPDATE fs_states SET health_state = 'Available' "
+                 "WHERE name = 'amlfs-cfd-transient'")
+        self.broken(1, "table 'filesystems'")
 
-    def test_edited_job_row(self):
-        self.sql("UPDATE import_jobs SET state = 'Completed' WHERE run_id = 1 "
-                 "AND state = 'Failed'")
+    def test_edited_job(self):
+        self.sql("UPDATE import_job_states SET state = 'Completed' WHERE state = 'Failed'")
         self.broken(1, "table 'import_jobs'")
 
+    def test_one_run_pointed_at_another_state(self):
+        self.sql("UPDATE items SET state = (SELECT id FROM fs_states WHERE "
+                 "name = 'amlfs-vfx-sim') WHERE run_id = 2 AND kind = 'fs' AND "
+                 "state = (SELECT id FROM fs_states WHERE name = 'amlfs-cfd-transient')")
+        self.broken(2, "table 'filesystems'")
+
+    def test_dropped_sighting(self):
+        self.sql("DELETE FROM items WHERE run_id = 3 AND kind = 'import'")
+        self.broken(3, "table 'import_jobs'", "missing")
+
     def test_deleted_middle_run(self):
-        for t in ("tags", "filesystems", "import_jobs", "auto_export_jobs",
-                  "auto_import_jobs", "subscriptions", "run_errors", "evidence"):
-            self.sql("DELETE FROM %s WHERE run_id = 2" % t)
-        self.sql("DELETE FROM runs WHERE id = 2")
+        self.delete_run(2)
         self.broken(3, "run 2 before it is missing")
 
     def test_deleted_newest_run(self):
-        for t in ("tags", "filesystems", "import_jobs", "auto_export_jobs",
-                  "auto_import_jobs", "evidence"):
-            self.sql("DELETE FROM %s WHERE run_id = 3" % t)
-        self.sql("DELETE FROM runs WHERE id = 3")
+        self.delete_run(3)
         self.broken(3, "the newest, is missing")
 
-    def test_rewritten_chain_is_still_caught(self):
-        # Someone edits run 2's status and recomputes nothing: its hash breaks.
+    def test_edited_run_metadata(self):
         self.sql("UPDATE runs SET status = 'partial' WHERE id = 2")
         self.broken(2, "metadata or evidence list was edited")
 
     def test_edited_evidence_body(self):
-        sha = self.scalar("SELECT sha256 FROM evidence WHERE run_id = 1 AND "
+        sha = self.scalar("SELECT sha256 FROM evidence_log WHERE run_id = 1 AND "
                           "kind = 'import_jobs' AND url LIKE '%amlfs-cfd-aero-01%'")
         self.sql("UPDATE bodies SET content = replace(content, 'Failed', 'Completed') "
                  "WHERE sha256 = ?", sha)
         self.broken(1, "evidence body " + sha + " was edited")
 
-    def test_edited_evidence_url(self):
-        self.sql("UPDATE evidence SET url = url || '&x=1' WHERE run_id = 2 AND seq = 1")
+    def test_edited_evidence_row(self):
+        self.sql("UPDATE evidence SET request_id = 'forged' WHERE run_id = 2 AND seq = 1")
         self.broken(2, "metadata or evidence list was edited")
 
 

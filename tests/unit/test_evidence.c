@@ -84,10 +84,11 @@ static void bodies_are_stored_once(void **state)
 	add(s, 2, 2, "{\"value\":[1]}");
 	assert_int_equal(scalar(s, "SELECT count(*) FROM bodies"), 2);
 	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence"), 3);
-	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence WHERE "
+	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence_log WHERE "
 				"url LIKE '%sig=REDACTED'"), 3);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM requests"), 1);
 	/* sha256sum of the 12-byte body {"value":[]} */
-	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence WHERE sha256 = "
+	assert_int_equal(scalar(s, "SELECT count(*) FROM evidence_log WHERE sha256 = "
 		"'99bcfca61a865fe7ac5bb675250de956e8e0fb175d59adac80bb2fb177154a2c'"),
 		2);
 	store_close(s);

@@ -26,9 +26,11 @@ static int setup(void **state)
 	if (store_exec(s, "INSERT INTO runs (id, started_at, status, "
 		       "tool_version, source, scope) VALUES (1, 'x', 'running', "
 		       "'t', 'replay', '{}');"
-		       "INSERT INTO bodies VALUES ('h', 0, x'');"
-		       "INSERT INTO evidence VALUES (1, 1, 1, 'filesystems', 's', "
-		       "'GET', 'u', 200, NULL, 'x', 'h')", &d) < 0)
+		       "INSERT INTO bodies VALUES (1, 'h', 0, x'');"
+		       "INSERT INTO requests VALUES (1, 'GET', 'u', "
+		       "'filesystems', 's');"
+		       "INSERT INTO evidence VALUES (1, 1, 1, 1, 200, NULL, 'x', 1)",
+		       &d) < 0)
 		return -1;
 	*state = s;
 	return 0;

@@ -1,10 +1,17 @@
 -- amlfs-audit history, version 1.
--- A run is one collection. Everything a run read from Azure is kept in
--- evidence (metadata) and bodies (content, once per distinct SHA-256).
--- The typed tables below are a projection of the evidence bodies: verify
--- derives them again and compares. Their raw JSON is not copied per run:
--- (evidence_id, item_index) points at it inside the stored body, and the
--- view raw_items shows it.
+--
+-- A run is one collection. Everything it read from Azure is evidence: the
+-- request (interned in `requests`), the response metadata (`evidence`) and
+-- the body (`bodies`, once per distinct SHA-256). Runs are chained: each
+-- run's hash covers its metadata, its evidence and the previous run's hash.
+--
+-- Typed data is a projection of the evidence bodies. Each distinct list
+-- item (by the SHA-256 of its JSON) is stored once, as a row of a *_states
+-- table; `items` records which state each run saw for each resource. An
+-- unchanged estate so adds only `items` and `evidence` rows per run. The
+-- views below (filesystems, tags, import_jobs, ...) give one row per run
+-- and resource; queries read those. verify derives all of it again from
+-- the evidence and compares the views.
 
 CREATE TABLE runs (
 	id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -19,30 +26,44 @@ CREATE TABLE runs (
 	scope         TEXT NOT NULL,          -- JSON: subscriptions, resource groups
 	error_summary TEXT,
 	prev_hash     TEXT,                   -- run_hash of the run before, NULL for the first
-	run_hash      TEXT                    -- SHA-256 over this run (see src/evidence/chain.c)
+	run_hash      TEXT                    -- SHA-256 over this run (src/evidence/chain.c)
 );
 
 CREATE TABLE bodies (
-	sha256  TEXT PRIMARY KEY,
+	id      INTEGER PRIMARY KEY,
+	sha256  TEXT NOT NULL UNIQUE,
 	size    INTEGER NOT NULL,
 	content BLOB NOT NULL
-) WITHOUT ROWID;
+);
+
+CREATE TABLE requests (
+	id      INTEGER PRIMARY KEY,
+	method  TEXT NOT NULL,
+	url     TEXT NOT NULL,      -- secrets stripped
+	kind    TEXT NOT NULL,      -- subscriptions | filesystems | import_jobs | auto_export_jobs | auto_import_jobs
+	subject TEXT NOT NULL,      -- the subscription or file system id the list belongs to
+	UNIQUE (url, method, kind, subject)
+);
 
 CREATE TABLE evidence (
 	id         INTEGER PRIMARY KEY,
 	run_id     INTEGER NOT NULL REFERENCES runs(id),
 	seq        INTEGER NOT NULL,
-	kind       TEXT NOT NULL,   -- subscriptions | filesystems | import_jobs | auto_export_jobs | auto_import_jobs
-	subject    TEXT NOT NULL,   -- subscription id or file system resource id the list belongs to
-	method     TEXT NOT NULL,
-	url        TEXT NOT NULL,   -- secrets stripped
+	request    INTEGER NOT NULL REFERENCES requests(id),
 	status     INTEGER NOT NULL,
-	request_id TEXT,
+	request_id TEXT,            -- x-ms-request-id
 	fetched_at TEXT NOT NULL,
-	sha256     TEXT NOT NULL REFERENCES bodies(sha256),
+	body       INTEGER NOT NULL REFERENCES bodies(id),
 	UNIQUE (run_id, seq)
 );
-CREATE INDEX evidence_sha256 ON evidence(sha256);
+
+-- Evidence with its request and body hash, as the chain hashes it.
+CREATE VIEW evidence_log AS
+SELECT e.id, e.run_id, e.seq, q.kind, q.subject, q.method, q.url, e.status,
+       e.request_id, e.fetched_at, b.sha256, b.size, e.body
+FROM evidence e
+JOIN requests q ON q.id = e.request
+JOIN bodies b ON b.id = e.body;
 
 -- What a run could not read (the run is then 'partial').
 CREATE TABLE run_errors (
@@ -55,177 +76,361 @@ CREATE TABLE run_errors (
 	PRIMARY KEY (run_id, seq)
 );
 
-CREATE TABLE subscriptions (
-	run_id          INTEGER NOT NULL REFERENCES runs(id),
-	evidence_id     INTEGER NOT NULL REFERENCES evidence(id),
-	subscription_id TEXT NOT NULL,
-	display_name    TEXT,
-	state           TEXT,
-	tenant_id       TEXT,
-	item_index      INTEGER NOT NULL,
-	PRIMARY KEY (run_id, subscription_id)
+-- Lower-case ARM ids, interned.
+CREATE TABLE resources (
+	id           INTEGER PRIMARY KEY,
+	resource_key TEXT NOT NULL UNIQUE
 );
 
-CREATE TABLE filesystems (
-	run_id                    INTEGER NOT NULL REFERENCES runs(id),
-	evidence_id               INTEGER NOT NULL REFERENCES evidence(id),
-	resource_key              TEXT NOT NULL,  -- lower-case resource id, for joins
-	resource_id               TEXT NOT NULL,  -- as ARM returned it
-	name                      TEXT NOT NULL,
-	subscription_id           TEXT NOT NULL,
-	resource_group            TEXT NOT NULL,
-	type                      TEXT,
-	location                  TEXT,
-	zones                     TEXT,           -- JSON array
-	sku                       TEXT,
-	capacity_tib              REAL,
-	throughput_mbps           INTEGER,
-	subnet_id                 TEXT,
-	provisioning_state        TEXT,
-	health_state              TEXT,
-	health_status_code        TEXT,
+-- Each *_states row is one distinct list item; digest is the SHA-256 of
+-- its JSON as received (compact, members in their order).
+CREATE TABLE subscription_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	subscription_id TEXT NOT NULL,
+	display_name TEXT,
+	state TEXT,
+	tenant_id TEXT
+);
+
+CREATE TABLE fs_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	resource_id TEXT NOT NULL,
+	name TEXT NOT NULL,
+	subscription_id TEXT NOT NULL,
+	resource_group TEXT NOT NULL,
+	type TEXT,
+	location TEXT,
+	zones TEXT,
+	sku TEXT,
+	capacity_tib REAL,
+	throughput_mbps INTEGER,
+	subnet_id TEXT,
+	provisioning_state TEXT,
+	health_state TEXT,
+	health_status_code TEXT,
 	health_status_description TEXT,
-	mgs_address               TEXT,
-	lustre_version            TEXT,
-	encryption_key_url        TEXT,
-	encryption_vault_id       TEXT,
-	maintenance_day           TEXT,
-	maintenance_time_utc      TEXT,
-	root_squash_mode          TEXT,
-	root_squash_uid           INTEGER,
-	root_squash_gid           INTEGER,
-	root_squash_nids          TEXT,
-	hsm_container             TEXT,
-	hsm_logging_container     TEXT,
-	hsm_import_prefix         TEXT,
-	hsm_import_prefixes       TEXT,           -- JSON array
-	hsm_archive_status        TEXT,           -- JSON array
-	identity_type             TEXT,
-	created_at                TEXT,
-	created_by                TEXT,
-	last_modified_at          TEXT,
-	last_modified_by          TEXT,
-	item_index                INTEGER NOT NULL, -- position in the page's $.value: the raw JSON
-	PRIMARY KEY (run_id, resource_key)
+	mgs_address TEXT,
+	lustre_version TEXT,
+	encryption_key_url TEXT,
+	encryption_vault_id TEXT,
+	maintenance_day TEXT,
+	maintenance_time_utc TEXT,
+	root_squash_mode TEXT,
+	root_squash_uid INTEGER,
+	root_squash_gid INTEGER,
+	root_squash_nids TEXT,
+	hsm_container TEXT,
+	hsm_logging_container TEXT,
+	hsm_import_prefix TEXT,
+	hsm_import_prefixes TEXT,
+	hsm_archive_status TEXT,
+	identity_type TEXT,
+	created_at TEXT,
+	created_by TEXT,
+	last_modified_at TEXT,
+	last_modified_by TEXT
+);
+
+CREATE TABLE import_job_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	resource_id TEXT NOT NULL,
+	provisioning_state TEXT,
+	admin_status TEXT,
+	conflict_resolution_mode TEXT,
+	maximum_errors INTEGER,
+	import_prefixes TEXT,
+	state TEXT,
+	status_message TEXT,
+	total_blobs_walked INTEGER,
+	blobs_walked_per_second INTEGER,
+	total_blobs_imported INTEGER,
+	blobs_imported_per_second INTEGER,
+	imported_files INTEGER,
+	imported_directories INTEGER,
+	imported_symlinks INTEGER,
+	preexisting_files INTEGER,
+	preexisting_directories INTEGER,
+	preexisting_symlinks INTEGER,
+	total_errors INTEGER,
+	total_conflicts INTEGER,
+	last_started_time TEXT,
+	last_completion_time TEXT
+);
+
+CREATE TABLE auto_export_job_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	resource_id TEXT NOT NULL,
+	provisioning_state TEXT,
+	admin_status TEXT,
+	auto_export_prefixes TEXT,
+	state TEXT,
+	status_code TEXT,
+	status_message TEXT,
+	total_files_exported INTEGER,
+	total_mib_exported INTEGER,
+	total_files_failed INTEGER,
+	export_iteration_count INTEGER,
+	last_successful_iteration_completion TEXT,
+	current_iteration_files_discovered INTEGER,
+	current_iteration_mib_discovered INTEGER,
+	current_iteration_files_exported INTEGER,
+	current_iteration_mib_exported INTEGER,
+	current_iteration_files_failed INTEGER,
+	last_started_time TEXT,
+	last_completion_time TEXT
+);
+
+CREATE TABLE auto_import_job_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	resource_id TEXT NOT NULL,
+	provisioning_state TEXT,
+	admin_status TEXT,
+	auto_import_prefixes TEXT,
+	conflict_resolution_mode TEXT,
+	enable_deletions INTEGER,
+	maximum_errors INTEGER,
+	state TEXT,
+	status_code TEXT,
+	status_message TEXT,
+	scan_start_time TEXT,
+	scan_end_time TEXT,
+	total_blobs_walked INTEGER,
+	rate_of_blob_walk INTEGER,
+	total_blobs_imported INTEGER,
+	rate_of_blob_import INTEGER,
+	imported_files INTEGER,
+	imported_directories INTEGER,
+	imported_symlinks INTEGER,
+	preexisting_files INTEGER,
+	preexisting_directories INTEGER,
+	preexisting_symlinks INTEGER,
+	total_errors INTEGER,
+	total_conflicts INTEGER,
+	sync_imported_files INTEGER,
+	sync_total_blobs_imported INTEGER,
+	sync_total_errors INTEGER,
+	sync_total_conflicts INTEGER,
+	sync_deletions INTEGER,
+	sync_last_change_feed_event TEXT,
+	sync_last_fully_synchronized TEXT,
+	last_started_time TEXT,
+	last_completion_time TEXT
 );
 
 -- ARM tag names are case-insensitive: key_norm is the lower-case key,
 -- key keeps the case ARM returned.
-CREATE TABLE tags (
-	run_id       INTEGER NOT NULL REFERENCES runs(id),
-	resource_key TEXT NOT NULL,
-	key_norm     TEXT NOT NULL,
-	key          TEXT NOT NULL,
-	value        TEXT NOT NULL,
-	PRIMARY KEY (run_id, resource_key, key_norm)
-);
+CREATE TABLE fs_tags (
+	state    INTEGER NOT NULL REFERENCES fs_states(id),
+	key_norm TEXT NOT NULL,
+	key      TEXT NOT NULL,
+	value    TEXT NOT NULL,
+	PRIMARY KEY (state, key_norm)
+) WITHOUT ROWID;
 
-CREATE TABLE import_jobs (
-	run_id                    INTEGER NOT NULL REFERENCES runs(id),
-	evidence_id               INTEGER NOT NULL REFERENCES evidence(id),
-	fs_key                    TEXT NOT NULL,
-	name                      TEXT NOT NULL,
-	resource_id               TEXT NOT NULL,
-	provisioning_state        TEXT,
-	admin_status              TEXT,
-	conflict_resolution_mode  TEXT,
-	maximum_errors            INTEGER,
-	import_prefixes           TEXT,
-	state                     TEXT,
-	status_message            TEXT,
-	total_blobs_walked        INTEGER,
-	blobs_walked_per_second   INTEGER,
-	total_blobs_imported      INTEGER,
-	blobs_imported_per_second INTEGER,
-	imported_files            INTEGER,
-	imported_directories      INTEGER,
-	imported_symlinks         INTEGER,
-	preexisting_files         INTEGER,
-	preexisting_directories   INTEGER,
-	preexisting_symlinks      INTEGER,
-	total_errors              INTEGER,
-	total_conflicts           INTEGER,
-	last_started_time         TEXT,
-	last_completion_time      TEXT,
-	item_index                INTEGER NOT NULL, -- position in the page's $.value: the raw JSON
-	PRIMARY KEY (run_id, fs_key, name)
-);
+-- What each run saw: one row per run and resource.
+CREATE TABLE items (
+	run_id      INTEGER NOT NULL REFERENCES runs(id),
+	kind        TEXT NOT NULL,      -- sub | fs | import | autoexport | autoimport
+	resource    INTEGER NOT NULL REFERENCES resources(id),
+	parent      INTEGER REFERENCES resources(id),  -- a job's file system
+	state       INTEGER NOT NULL,   -- id in the kind's *_states table
+	evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+	item_index  INTEGER NOT NULL,   -- position in the page's $.value
+	PRIMARY KEY (run_id, kind, resource)
+) WITHOUT ROWID;
 
-CREATE TABLE auto_export_jobs (
-	run_id                               INTEGER NOT NULL REFERENCES runs(id),
-	evidence_id                          INTEGER NOT NULL REFERENCES evidence(id),
-	fs_key                               TEXT NOT NULL,
-	name                                 TEXT NOT NULL,
-	resource_id                          TEXT NOT NULL,
-	provisioning_state                   TEXT,
-	admin_status                         TEXT,
-	auto_export_prefixes                 TEXT,
-	state                                TEXT,
-	status_code                          TEXT,
-	status_message                       TEXT,
-	total_files_exported                 INTEGER,
-	total_mib_exported                   INTEGER,
-	total_files_failed                   INTEGER,
-	export_iteration_count               INTEGER,
-	last_successful_iteration_completion TEXT,
-	current_iteration_files_discovered   INTEGER,
-	current_iteration_mib_discovered     INTEGER,
-	current_iteration_files_exported     INTEGER,
-	current_iteration_mib_exported       INTEGER,
-	current_iteration_files_failed       INTEGER,
-	last_started_time                    TEXT,
-	last_completion_time                 TEXT,
-	item_index                           INTEGER NOT NULL,
-	PRIMARY KEY (run_id, fs_key, name)
-);
+CREATE VIEW subscriptions AS
+SELECT i.run_id,
+       i.evidence_id,
+       i.item_index,
+       r.resource_key,
+       s.digest,
+       s.subscription_id,
+       s.display_name,
+       s.state,
+       s.tenant_id
+FROM items i
+JOIN resources r ON r.id = i.resource
+JOIN subscription_states s ON s.id = i.state
+WHERE i.kind = 'sub';
 
-CREATE TABLE auto_import_jobs (
-	run_id                          INTEGER NOT NULL REFERENCES runs(id),
-	evidence_id                     INTEGER NOT NULL REFERENCES evidence(id),
-	fs_key                          TEXT NOT NULL,
-	name                            TEXT NOT NULL,
-	resource_id                     TEXT NOT NULL,
-	provisioning_state              TEXT,
-	admin_status                    TEXT,
-	auto_import_prefixes            TEXT,
-	conflict_resolution_mode        TEXT,
-	enable_deletions                INTEGER,
-	maximum_errors                  INTEGER,
-	state                           TEXT,
-	status_code                     TEXT,
-	status_message                  TEXT,
-	scan_start_time                 TEXT,
-	scan_end_time                   TEXT,
-	total_blobs_walked              INTEGER,
-	rate_of_blob_walk               INTEGER,
-	total_blobs_imported            INTEGER,
-	rate_of_blob_import             INTEGER,
-	imported_files                  INTEGER,
-	imported_directories            INTEGER,
-	imported_symlinks               INTEGER,
-	preexisting_files               INTEGER,
-	preexisting_directories         INTEGER,
-	preexisting_symlinks            INTEGER,
-	total_errors                    INTEGER,
-	total_conflicts                 INTEGER,
-	sync_imported_files             INTEGER,
-	sync_total_blobs_imported       INTEGER,
-	sync_total_errors               INTEGER,
-	sync_total_conflicts            INTEGER,
-	sync_deletions                  INTEGER,
-	sync_last_change_feed_event     TEXT,
-	sync_last_fully_synchronized    TEXT,
-	last_started_time               TEXT,
-	last_completion_time            TEXT,
-	item_index                      INTEGER NOT NULL,
-	PRIMARY KEY (run_id, fs_key, name)
-);
+CREATE VIEW filesystems AS
+SELECT i.run_id,
+       i.evidence_id,
+       i.item_index,
+       r.resource_key,
+       s.digest,
+       s.resource_id,
+       s.name,
+       s.subscription_id,
+       s.resource_group,
+       s.type,
+       s.location,
+       s.zones,
+       s.sku,
+       s.capacity_tib,
+       s.throughput_mbps,
+       s.subnet_id,
+       s.provisioning_state,
+       s.health_state,
+       s.health_status_code,
+       s.health_status_description,
+       s.mgs_address,
+       s.lustre_version,
+       s.encryption_key_url,
+       s.encryption_vault_id,
+       s.maintenance_day,
+       s.maintenance_time_utc,
+       s.root_squash_mode,
+       s.root_squash_uid,
+       s.root_squash_gid,
+       s.root_squash_nids,
+       s.hsm_container,
+       s.hsm_logging_container,
+       s.hsm_import_prefix,
+       s.hsm_import_prefixes,
+       s.hsm_archive_status,
+       s.identity_type,
+       s.created_at,
+       s.created_by,
+       s.last_modified_at,
+       s.last_modified_by
+FROM items i
+JOIN resources r ON r.id = i.resource
+JOIN fs_states s ON s.id = i.state
+WHERE i.kind = 'fs';
 
--- The raw JSON of every typed row, read from the stored evidence body.
+CREATE VIEW tags AS
+SELECT i.run_id, r.resource_key, t.key_norm, t.key, t.value
+FROM items i
+JOIN resources r ON r.id = i.resource
+JOIN fs_tags t ON t.state = i.state
+WHERE i.kind = 'fs';
+
+CREATE VIEW import_jobs AS
+SELECT i.run_id,
+       i.evidence_id,
+       i.item_index,
+       p.resource_key AS fs_key,
+       s.digest,
+       s.name,
+       s.resource_id,
+       s.provisioning_state,
+       s.admin_status,
+       s.conflict_resolution_mode,
+       s.maximum_errors,
+       s.import_prefixes,
+       s.state,
+       s.status_message,
+       s.total_blobs_walked,
+       s.blobs_walked_per_second,
+       s.total_blobs_imported,
+       s.blobs_imported_per_second,
+       s.imported_files,
+       s.imported_directories,
+       s.imported_symlinks,
+       s.preexisting_files,
+       s.preexisting_directories,
+       s.preexisting_symlinks,
+       s.total_errors,
+       s.total_conflicts,
+       s.last_started_time,
+       s.last_completion_time
+FROM items i
+JOIN resources p ON p.id = i.parent
+JOIN import_job_states s ON s.id = i.state
+WHERE i.kind = 'import';
+
+CREATE VIEW auto_export_jobs AS
+SELECT i.run_id,
+       i.evidence_id,
+       i.item_index,
+       p.resource_key AS fs_key,
+       s.digest,
+       s.name,
+       s.resource_id,
+       s.provisioning_state,
+       s.admin_status,
+       s.auto_export_prefixes,
+       s.state,
+       s.status_code,
+       s.status_message,
+       s.total_files_exported,
+       s.total_mib_exported,
+       s.total_files_failed,
+       s.export_iteration_count,
+       s.last_successful_iteration_completion,
+       s.current_iteration_files_discovered,
+       s.current_iteration_mib_discovered,
+       s.current_iteration_files_exported,
+       s.current_iteration_mib_exported,
+       s.current_iteration_files_failed,
+       s.last_started_time,
+       s.last_completion_time
+FROM items i
+JOIN resources p ON p.id = i.parent
+JOIN auto_export_job_states s ON s.id = i.state
+WHERE i.kind = 'autoexport';
+
+CREATE VIEW auto_import_jobs AS
+SELECT i.run_id,
+       i.evidence_id,
+       i.item_index,
+       p.resource_key AS fs_key,
+       s.digest,
+       s.name,
+       s.resource_id,
+       s.provisioning_state,
+       s.admin_status,
+       s.auto_import_prefixes,
+       s.conflict_resolution_mode,
+       s.enable_deletions,
+       s.maximum_errors,
+       s.state,
+       s.status_code,
+       s.status_message,
+       s.scan_start_time,
+       s.scan_end_time,
+       s.total_blobs_walked,
+       s.rate_of_blob_walk,
+       s.total_blobs_imported,
+       s.rate_of_blob_import,
+       s.imported_files,
+       s.imported_directories,
+       s.imported_symlinks,
+       s.preexisting_files,
+       s.preexisting_directories,
+       s.preexisting_symlinks,
+       s.total_errors,
+       s.total_conflicts,
+       s.sync_imported_files,
+       s.sync_total_blobs_imported,
+       s.sync_total_errors,
+       s.sync_total_conflicts,
+       s.sync_deletions,
+       s.sync_last_change_feed_event,
+       s.sync_last_fully_synchronized,
+       s.last_started_time,
+       s.last_completion_time
+FROM items i
+JOIN resources p ON p.id = i.parent
+JOIN auto_import_job_states s ON s.id = i.state
+WHERE i.kind = 'autoimport';
+
+-- The raw JSON of every item a run saw, read from the stored evidence body.
 CREATE VIEW raw_items AS
-SELECT e.run_id, e.id AS evidence_id, e.kind, j.key AS item_index,
-       j.value AS raw_json
-FROM evidence e
-JOIN bodies b ON b.sha256 = e.sha256
-JOIN json_each(CAST(b.content AS TEXT), '$.value') j
-WHERE e.status BETWEEN 200 AND 299 AND json_valid(CAST(b.content AS TEXT));
+SELECT i.run_id, i.kind, r.resource_key, i.evidence_id, i.item_index,
+       json_extract(CAST(b.content AS TEXT), '$.value[' || i.item_index || ']')
+         AS raw_json
+FROM items i
+JOIN resources r ON r.id = i.resource
+JOIN evidence e ON e.id = i.evidence_id
+JOIN bodies b ON b.id = e.body;
