@@ -166,6 +166,14 @@ static int one_of(const char *v, const char *const *set)
 	return 0;
 }
 
+/* Store v in *dst when ok; returns "bad" (1) otherwise. */
+static int set_checked(char **dst, const char *v, int ok)
+{
+	if (ok)
+		set_str(dst, v);
+	return !ok;
+}
+
 static int is_url(const char *v)
 {
 	return !strncmp(v, "https://", 8) || !strncmp(v, "http://", 7);
@@ -192,16 +200,16 @@ static int handle(void *user, const char *section, const char *name,
 	if (KEY("database", "path"))
 		set_str(&c->db_path, value);
 	else if (KEY("azure", "cloud"))
-		bad = config_cloud_hosts(value, &a, &l) < 0 ||
-		      (set_str(&c->cloud, value), 0);
+		bad = set_checked(&c->cloud, value,
+				  config_cloud_hosts(value, &a, &l) == 0);
 	else if (KEY("azure", "tenant_id"))
 		set_str(&c->tenant_id, value);
 	else if (KEY("azure", "auth"))
-		bad = !one_of(value, auth_modes) || (set_str(&c->auth, value), 0);
+		bad = set_checked(&c->auth, value, one_of(value, auth_modes));
 	else if (KEY("azure", "resource_manager"))
-		bad = !is_url(value) || (set_str(&c->resource_manager, value), 0);
+		bad = set_checked(&c->resource_manager, value, is_url(value));
 	else if (KEY("azure", "authority_host"))
-		bad = !is_url(value) || (set_str(&c->authority_host, value), 0);
+		bad = set_checked(&c->authority_host, value, is_url(value));
 	else if (KEY("azure", "storagecache_api_version"))
 		set_str(&c->api_version, value);
 	else if (KEY("scope", "subscriptions")) {

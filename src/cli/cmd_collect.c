@@ -12,13 +12,27 @@ static void show_progress(void *ctx, long requests, long filesystems)
 		     filesystems);
 }
 
+static void show_request(void *ctx, const char *method, const char *url,
+			 long status)
+{
+	struct app *app = ctx;
+
+	app_progress_done(app);
+	if (status)
+		fprintf(app->err, "amlfs-audit: %s %s -> %ld\n", method, url,
+			status);
+	else
+		fprintf(app->err, "amlfs-audit: %s %s -> no response\n", method,
+			url);
+}
+
 /* Collect once from replay_dir into app->store; shared with demo. */
 int collect_replay(struct app *app, const char *replay_dir,
 		   struct collect_result *res)
 {
 	struct collect_options o = {
 		.source = "replay", .progress = show_progress,
-		.progress_ctx = app,
+		.log = app->verbose > 0 ? show_request : NULL, .ctx = app,
 	};
 	struct err_detail d = { "", "" };
 	struct transport *t = NULL;

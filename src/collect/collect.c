@@ -32,7 +32,7 @@ static void progress(struct collector *c)
 {
 	c->res->requests = arm_requests(c->arm);
 	if (c->o->progress)
-		c->o->progress(c->o->progress_ctx, c->res->requests,
+		c->o->progress(c->o->ctx, c->res->requests,
 			       c->res->filesystems);
 }
 
@@ -160,6 +160,12 @@ static int fetch_list(struct collector *c, const char *kind,
 		http_response_release(&resp);
 		r = arm_get(c->arm, pg.url, &resp, &td);
 		progress(c);
+		if (c->o->log) {
+			char *safe = url_redact(pg.url);
+
+			c->o->log(c->o->ctx, "GET", safe, r < 0 ? 0 : resp.status);
+			free(safe);
+		}
 		if (r < 0) {
 			r = record_error(c, pg.url, 0, err_str(r), td.msg, d);
 			break;

@@ -6,11 +6,15 @@
 #include "store/db.h"
 
 typedef void (*collect_progress_fn)(void *ctx, long requests, long filesystems);
+/* One request done: url is already redacted; status 0 when none came. */
+typedef void (*collect_log_fn)(void *ctx, const char *method, const char *url,
+			       long status);
 
 struct collect_options {
 	const char *source;		/* "live" or "replay" */
 	collect_progress_fn progress;	/* may be NULL */
-	void *progress_ctx;
+	collect_log_fn log;		/* may be NULL */
+	void *ctx;			/* for both */
 };
 
 struct collect_result {

@@ -36,7 +36,10 @@ class Collect(CliTest):
         self.assertEqual(link, [(1,)])
 
     def test_paged_list_is_followed(self):
-        self.expect(OK, "collect", "--replay", self.copy_replay())
+        r = self.expect(OK, "-v", "collect", "--replay", self.copy_replay())
+        self.assertEqual(r.err.count("amlfs-audit: GET https://management.azure.com/"),
+                         RESPONSES)
+        self.assertIn("$skipToken=eyJuZXh0IjozfQ%3D%3D -> 200", r.err)
         pages = self.scalar("SELECT count(*) FROM evidence_log WHERE kind = 'filesystems' "
                             "AND url LIKE '%skipToken%'")
         self.assertEqual(pages, 2)

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,18 +62,6 @@ static void add(struct store *s, sqlite3_int64 run, int seq, const char *body)
 
 	assert_int_equal(evidence_add(s, &e, &id, sha, &d), 0);
 	assert_int_equal(strlen(sha), 64);
-}
-
-static sqlite3_int64 scalar(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-	sqlite3_int64 v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), 0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static void bodies_are_stored_once(void **state)

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,18 +54,6 @@ static int project(struct store *s, const char *kind, const char *json,
 	r = project_page(store_db(s), "main", 1, 1, kind, FS_ID, j, d);
 	json_decref(j);
 	return r;
-}
-
-static sqlite3_int64 scalar(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-	sqlite3_int64 v = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), 0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static void arm_ids_split(void **state)
