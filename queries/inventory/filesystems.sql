@@ -7,7 +7,9 @@
 --   zones, provisioning_state, health, health_status_code,
 --   health_status_description, encryption, maintenance_window,
 --   root_squash, hsm, identity_type, created_at, created_by, tags,
---   import_jobs, auto_export_jobs, auto_import_jobs, run_id
+--   import_jobs, auto_export_jobs, auto_import_jobs, role_assignments,
+--   locks, diagnostic_settings, resource_group_tags, subscription_tags,
+--   capacity_used_bytes, capacity_total_bytes, run_id
 SELECT f.resource_id AS id,
        f.name,
        f.subscription_id,
@@ -113,6 +115,44 @@ SELECT f.resource_id AS id,
           FROM (SELECT * FROM auto_import_jobs
                  WHERE run_id = f.run_id AND fs_key = f.resource_key
                  ORDER BY name) j) AS auto_import_jobs__json,
+       (SELECT json_group_array(json_object(
+                 'name', a.name, 'role_definition_id', a.role_definition_id,
+                 'principal_id', a.principal_id,
+                 'principal_type', a.principal_type, 'scope', a.scope))
+          FROM (SELECT * FROM role_assignments
+                 WHERE run_id = f.run_id AND fs_key = f.resource_key
+                 ORDER BY scope, name) a) AS role_assignments__json,
+       (SELECT json_group_array(json_object('name', l.name, 'level', l.level,
+                                            'notes', l.notes))
+          FROM (SELECT * FROM locks
+                 WHERE run_id = f.run_id AND fs_key = f.resource_key
+                 ORDER BY name) l) AS locks__json,
+       (SELECT json_group_array(json_object(
+                 'name', g.name, 'workspace_id', g.workspace_id,
+                 'storage_account_id', g.storage_account_id,
+                 'event_hub_rule_id', g.event_hub_rule_id,
+                 'logs', json(coalesce(g.logs, '[]'))))
+          FROM (SELECT * FROM diagnostic_settings
+                 WHERE run_id = f.run_id AND fs_key = f.resource_key
+                 ORDER BY name) g) AS diagnostic_settings__json,
+       (SELECT json_group_object(t.key, t.value)
+          FROM (SELECT key, value FROM scope_tags
+                 WHERE run_id = f.run_id AND scope_kind = 'rg'
+                   AND scope_key = lower('/subscriptions/' || f.subscription_id
+                                         || '/resourcegroups/' || f.resource_group)
+                 ORDER BY key_norm) t) AS resource_group_tags__json,
+       (SELECT json_group_object(t.key, t.value)
+          FROM (SELECT key, value FROM scope_tags
+                 WHERE run_id = f.run_id AND scope_kind = 'sub'
+                   AND scope_key = lower('/subscriptions/' || f.subscription_id)
+                 ORDER BY key_norm) t) AS subscription_tags__json,
+       -- Summed over the OSTs, at the newest hour the history holds.
+       (SELECT m.value FROM metrics m
+         WHERE m.resource_key = f.resource_key AND m.metric = 'OSTBytesUsed'
+         ORDER BY m.ts DESC LIMIT 1) AS capacity_used_bytes,
+       (SELECT m.value FROM metrics m
+         WHERE m.resource_key = f.resource_key AND m.metric = 'OSTBytesTotal'
+         ORDER BY m.ts DESC LIMIT 1) AS capacity_total_bytes,
        f.run_id
 FROM filesystems f
 WHERE f.run_id = :run_id

@@ -13,10 +13,18 @@ Standard library only and fully deterministic: every GUID is a uuid5 of a
 fixed label, there is no randomness and no clock, so running it twice gives
 byte-identical output.  The bodies/ tree is deleted and rebuilt on each run.
 
-Shapes follow shared/reference/azure-apis.md (sections A, B, C, J) and the
+Shapes follow shared/reference/azure-apis.md (sections A, B, C, G, J) and the
 2025-07-01 StorageCache OpenAPI file (definitions AmlFilesystem, ImportJob,
 AutoExportJob, AutoImportJob and their x-ms-examples).  validate.py checks
 the result against that spec.
+
+Besides the inventory (subscriptions, file-system pages, job lists) it
+records what the collector reads for scope tags (GET subscription, GET
+resource group), access (role assignments at scope, locks, diagnostic
+settings per file system) and Azure Monitor metrics (POST metrics:getBatch
+per subscription and region, OST and MDT groups, with the exact request
+body).  Those entries are appended after the original 29 so that the
+original entries and bodies stay byte-identical.
 """
 
 import base64
@@ -993,6 +1001,504 @@ def autoimport_job(fs, j):
 
 
 # ---------------------------------------------------------------------------
+# Scope tags, access (role assignments, locks, diagnostic settings)
+# ---------------------------------------------------------------------------
+
+API_RG = "2021-04-01"
+API_ROLES = "2022-04-01"
+API_LOCKS = "2016-09-01"
+API_DIAG = "2021-05-01-preview"
+
+SUB_TAGS = {
+    SUB_RESEARCH: {"CostCenter": "CC-4400", "Department": "Research"},
+    SUB_MEDIA: {"costcenter": "MR-2000", "BusinessUnit": "Media"},
+}
+
+# (subscription, resource group) -> (location, tags or None for no key)
+RESOURCE_GROUPS = [
+    (SUB_RESEARCH, "rg-genomics-prod", "eastus",
+     {"CostCenter": "CC-4410", "Owner": "Hannah Okafor", "env": "prod"}),
+    (SUB_RESEARCH, "rg-cfd-aero", "westeurope",
+     {"costcenter": "AERO-17", "owner": "cfd-team", "Env": "prod"}),
+    (SUB_RESEARCH, "rg-ai-training", "westus3", None),
+    (SUB_MEDIA, "rg-render-farm", "westus2",
+     {"CostCenter": "MR-2001", "OWNER": "render-ops@fabrikam.example",
+      "environment": "production"}),
+    (SUB_MEDIA, "rg-vfx-sim", "northeurope",
+     {"costCenter": "MR-2040", "env": "staging"}),
+]
+
+ROLES = {  # built-in role definition GUIDs (the same in every tenant)
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Contributor": "b24988ac-6180-42a0-ab88-20f7382a24c7",
+    "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "Monitoring Reader": "43d0d8ad-25c7-4714-9337-8ba259a9fe05",
+    "Cost Management Reader": "72fafb9e-0641-4937-9268-a91bfd8191a3",
+}
+
+# label -> principalType; principalId = gid("principal:" + label)
+PRINCIPALS = {
+    "grp-research-cloud-admins": "Group",
+    "sp-finops-chargeback": "ServicePrincipal",
+    "sp-amlfs-audit": "ServicePrincipal",
+    "mr-subscription-owner": "User",
+    "grp-media-auditors": "Group",
+    "grp-genomics-engineers": "Group",
+    "hannah.okafor": "User",
+    "jose.muller": "User",
+    "sp-ai-training-pipeline": "ServicePrincipal",
+    "grp-ai-oncall": "Group",
+    "grp-render-ops": "Group",
+    "ext-auditor-q4": "User",
+    "sp-render-scheduler": "ServicePrincipal",
+}
+
+# scope key -> [(role, principal label, createdOn, description or None)]
+# scope key: subscription id, (sub, rg) or file-system name.
+ROLE_ASSIGNMENTS = {
+    SUB_RESEARCH: [
+        ("Owner", "grp-research-cloud-admins", "2024-01-15T10:04:51.3310472Z", None),
+        ("Cost Management Reader", "sp-finops-chargeback", "2025-02-03T08:30:12.0047719Z",
+         "FinOps monthly chargeback export"),
+        ("Monitoring Reader", "sp-amlfs-audit", "2026-09-01T12:00:41.8825106Z", None),
+    ],
+    SUB_MEDIA: [
+        ("Owner", "mr-subscription-owner", "2023-06-20T15:42:09.7711348Z", None),
+        ("Cost Management Reader", "sp-finops-chargeback", "2025-02-03T08:31:40.5512230Z",
+         "FinOps monthly chargeback export"),
+        ("Monitoring Reader", "sp-amlfs-audit", "2026-09-01T12:02:03.1040096Z", None),
+        ("Reader", "grp-media-auditors", "2025-11-12T09:15:00.2209981Z", None),
+    ],
+    (SUB_RESEARCH, "rg-genomics-prod"): [
+        ("Contributor", "grp-genomics-engineers", "2026-02-10T09:00:03.6621195Z", None),
+        ("Owner", "hannah.okafor", "2026-02-10T09:01:27.9403318Z", None),
+    ],
+    (SUB_RESEARCH, "rg-cfd-aero"): [
+        ("Contributor", "jose.muller", "2025-10-28T13:37:45.1029384Z", None),
+    ],
+    (SUB_RESEARCH, "rg-ai-training"): [
+        ("Contributor", "sp-ai-training-pipeline", "2026-04-02T06:44:10.5009127Z", None),
+        ("Monitoring Reader", "grp-ai-oncall", "2026-04-02T06:45:55.0387712Z", None),
+    ],
+    (SUB_MEDIA, "rg-render-farm"): [
+        ("Contributor", "grp-render-ops", "2025-01-08T17:20:33.4471690Z", None),
+    ],
+    (SUB_MEDIA, "rg-vfx-sim"): [],
+    "amlfs-genomics-prod": [
+        ("Reader", "ext-auditor-q4", "2026-10-01T08:00:00.0000000Z",
+         "Q4 storage audit, read-only, expires 2026-12-31"),
+    ],
+    "amlfs-render-feature-film": [
+        ("Contributor", "sp-render-scheduler", "2026-03-17T21:12:08.7730044Z", None),
+    ],
+}
+
+LOCKS = {  # fs name -> [(lock name, level, notes)]
+    "amlfs-genomics-prod": [
+        ("lock-genomics-prod-nodelete", "CanNotDelete",
+         "Production genomics file system: do not delete (CHG-20417)"),
+    ],
+    "amlfs-render-feature-film": [
+        ("DoNotDelete", "CanNotDelete",
+         "Feature film in production; contact render-ops before removal"),
+    ],
+    "amlfs-vfx-sim": [
+        ("freeze-sim-sq040", "ReadOnly",
+         "Frozen for sequence 040 review; blocks configuration changes"),
+    ],
+}
+
+DIAGNOSTICS = {  # fs name -> [(setting name, Log Analytics workspace id)]
+    "amlfs-genomics-prod": [
+        ("diag-amlfs-to-law",
+         "/subscriptions/%s/resourceGroups/rg-monitoring/providers/"
+         "Microsoft.OperationalInsights/workspaces/law-research-hpc" % SUB_RESEARCH),
+    ],
+    "amlfs-cfd-aero-01": [
+        ("send-to-law-weu",
+         "/subscriptions/%s/resourceGroups/rg-monitoring/providers/"
+         "Microsoft.OperationalInsights/workspaces/law-research-weu" % SUB_RESEARCH),
+    ],
+    # Lower-cased workspace id, as the service often returns it.
+    "amlfs-render-feature-film": [
+        ("render-diagnostics",
+         "/subscriptions/%s/resourcegroups/rg-media-monitoring/providers/"
+         "microsoft.operationalinsights/workspaces/law-media-ops" % SUB_MEDIA),
+    ],
+}
+
+
+def subscription_body(s):
+    return {
+        "id": "/subscriptions/" + s["id"],
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "tags": SUB_TAGS[s["id"]],
+        "subscriptionId": s["id"],
+        "tenantId": TENANT,
+        "displayName": s["displayName"],
+        "state": "Enabled",
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": s["quotaId"],
+            "spendingLimit": "Off",
+        },
+    }
+
+
+def rg_url(sub, rg):
+    # The collector spells the segment in lower case ("resourcegroups").
+    return "%s/subscriptions/%s/resourcegroups/%s?api-version=%s" % (ARM, sub, rg, API_RG)
+
+
+def rg_body(sub, rg, loc, tags):
+    doc = {
+        "id": "/subscriptions/%s/resourceGroups/%s" % (sub, rg),
+        "name": rg,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": loc,
+    }
+    if tags is not None:
+        doc["tags"] = tags
+    doc["properties"] = {"provisioningState": "Succeeded"}
+    return doc
+
+
+def role_assignment(sub, scope, role, principal, created, description):
+    guid = gid("roleassignment:%s:%s:%s" % (scope.lower(), principal, role))
+    return {
+        "id": "%s/providers/Microsoft.Authorization/roleAssignments/%s" % (scope, guid),
+        "name": guid,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": "/subscriptions/%s/providers/Microsoft.Authorization/"
+                                "roleDefinitions/%s" % (sub, ROLES[role]),
+            "principalId": gid("principal:" + principal),
+            "principalType": PRINCIPALS[principal],
+            "scope": scope,
+            "condition": None,
+            "conditionVersion": None,
+            "createdOn": created,
+            "updatedOn": created,
+            "createdBy": gid("principal:grp-research-cloud-admins:member")
+            if sub == SUB_RESEARCH else gid("principal:mr-subscription-owner"),
+            "updatedBy": gid("principal:grp-research-cloud-admins:member")
+            if sub == SUB_RESEARCH else gid("principal:mr-subscription-owner"),
+            "delegatedManagedIdentityResourceId": None,
+            "description": description,
+        },
+    }
+
+
+def role_scopes(f):
+    """(scope key, scope string) pairs that apply to a file system, from the
+    subscription down to the file system itself."""
+    sub, rg, d = f["sub"], f["rg"], f["doc"]
+    return [(sub, "/subscriptions/" + sub),
+            ((sub, rg), "/subscriptions/%s/resourceGroups/%s" % (sub, rg)),
+            (d["name"], d["id"])]
+
+
+def roles_body(f):
+    value = []
+    for key, scope in role_scopes(f):
+        for role, principal, created, desc in ROLE_ASSIGNMENTS.get(key, []):
+            value.append(role_assignment(f["sub"], scope, role, principal, created, desc))
+    return {"value": value}
+
+
+def locks_body(f):
+    d = f["doc"]
+    return {"value": [{
+        "id": "%s/providers/Microsoft.Authorization/locks/%s" % (d["id"], name),
+        "name": name,
+        "type": "Microsoft.Authorization/locks",
+        "properties": {"level": level, "notes": notes, "owners": []},
+    } for name, level, notes in LOCKS.get(d["name"], [])]}
+
+
+def diagnostics_body(f):
+    d = f["doc"]
+    return {"value": [{
+        "id": "%s/providers/microsoft.insights/diagnosticSettings/%s" % (d["id"], name),
+        "name": name,
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "location": None,
+        "properties": {
+            "storageAccountId": None,
+            "serviceBusRuleId": None,
+            "workspaceId": ws,
+            "eventHubAuthorizationRuleId": None,
+            "eventHubName": None,
+            "metrics": [],
+            "logs": [{"categoryGroup": "allLogs", "enabled": True}],
+            "logAnalyticsDestinationType": None,
+        },
+    } for name, ws in DIAGNOSTICS.get(d["name"], [])]}
+
+
+def access_urls(fs_id_):
+    return [
+        ("roles", "%s%s/providers/Microsoft.Authorization/roleAssignments"
+                  "?$filter=atScope()&api-version=%s" % (ARM, fs_id_, API_ROLES)),
+        ("locks", "%s%s/providers/Microsoft.Authorization/locks?api-version=%s"
+                  % (ARM, fs_id_, API_LOCKS)),
+        ("diagnostics", "%s%s/providers/Microsoft.Insights/diagnosticSettings?api-version=%s"
+                        % (ARM, fs_id_, API_DIAG)),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Azure Monitor metrics (metrics:getBatch, one OST and one MDT call per
+# subscription and region)
+# ---------------------------------------------------------------------------
+
+API_METRICS_BATCH = "2023-10-01"
+METRIC_NS = "Microsoft.StorageCache/amlFilesystems"
+METRIC_START = "2026-11-01T03:00:00Z"   # recorded_at truncated to the hour - 24 h
+METRIC_END = "2026-11-02T03:00:00Z"
+HOURS = ["2026-11-%02dT%02d:00:00Z" % (1 + (3 + h) // 24, (3 + h) % 24) for h in range(24)]
+LAST_TS = HOURS[-1]
+
+METRIC_INFO = {  # name -> (localizedValue, unit, displayDescription)
+    "ClientReadThroughput": ("Client Read Throughput", "BytesPerSecond",
+                             "Client read data transfer rate, in bytes per second."),
+    "ClientWriteThroughput": ("Client Write Throughput", "BytesPerSecond",
+                              "Client write data transfer rate, in bytes per second."),
+    "ClientReadOps": ("Client Read Ops", "Count", "Number of client read operations."),
+    "ClientWriteOps": ("Client Write Ops", "Count", "Number of client write operations."),
+    "OSTBytesUsed": ("OST Bytes Used", "Bytes",
+                     "Total number of bytes used on the OST (total minus free)."),
+    "OSTBytesTotal": ("OST Bytes Total", "Bytes", "Total capacity of the OST in bytes."),
+    "MDTBytesUsed": ("MDT Bytes Used", "Bytes",
+                     "Total number of bytes used on the MDT (total minus free)."),
+    "MDTBytesTotal": ("MDT Bytes Total", "Bytes", "Total capacity of the MDT in bytes."),
+    "MDTFilesUsed": ("MDT Files Used", "Count", "Number of inodes (files) used on the MDT."),
+}
+
+METRIC_GROUPS = [  # (suffix, dimension, names) exactly as the collector asks
+    ("ost", "ostnum", ["ClientReadThroughput", "ClientWriteThroughput", "ClientReadOps",
+                       "ClientWriteOps", "OSTBytesUsed", "OSTBytesTotal"]),
+    ("mdt", "mdtnum", ["MDTBytesUsed", "MDTBytesTotal", "MDTFilesUsed"]),
+]
+
+# Per file system: OST fill in 1/10000 (base, +- per-OST spread, growth per
+# hour), peak read/write bytes/s per OST, IO size (bytes) for the op counts,
+# load profile, MDT fill (1/10000), MDT files used (start, growth per hour).
+METRIC_PROFILE = {
+    "amlfs-genomics-prod": dict(used=6200, spread=180, growth=3, read=1100000000,
+                                write=450000000, io=1048576, load="night",
+                                mdt_used=3100, files=27400000, files_growth=3100),
+    "amlfs-genomics-scratch": dict(used=520, spread=15, growth=0, read=2000, write=800,
+                                   io=65536, load="idle",
+                                   mdt_used=200, files=41200, files_growth=0),
+    "amlfs-cfd-aero-01": dict(used=4100, spread=300, growth=2, read=600000000,
+                              write=300000000, io=1048576, load="day",
+                              mdt_used=1200, files=3100000, files_growth=400),
+    "amlfs-cfd-transient": None,  # Failed: no data at all
+    "amlfs-llm-scratch": dict(used=8500, spread=250, growth=4, read=3200000000,
+                              write=600000000, io=4194304, load="busy",
+                              mdt_used=4400, files=9800000, files_growth=1200),
+    "amlfs-render-feature-film": dict(used=7300, spread=200, growth=2, read=1800000000,
+                                      write=500000000, io=262144, load="night",
+                                      mdt_used=5800, files=88000000, files_growth=45000),
+    "amlfs-render-dailies": dict(used=2800, spread=120, growth=5, read=700000000,
+                                 write=200000000, io=262144, load="day",
+                                 mdt_used=900, files=640000, files_growth=5200),
+    "amlfs-vfx-sim": dict(used=5500, spread=220, growth=1, read=250000000,
+                          write=400000000, io=1048576, load="day",
+                          mdt_used=2100, files=1210000, files_growth=150),
+}
+
+# Percent of peak by UTC hour 0..23.
+LOAD = {
+    "night": [92, 95, 97, 100, 98, 90, 76, 60, 45, 38, 35, 34,
+              36, 38, 40, 42, 45, 50, 58, 66, 74, 80, 85, 88],
+    "day":   [20, 16, 12, 10, 9, 10, 14, 22, 40, 62, 80, 92,
+              98, 100, 97, 94, 90, 84, 72, 58, 44, 34, 28, 24],
+    "busy":  [88, 91, 94, 96, 95, 97, 99, 100, 96, 93, 90, 92,
+              95, 97, 98, 96, 94, 92, 90, 89, 87, 86, 88, 90],
+    "idle":  [0, 0, 0, 10, 0, 0, 25, 0, 0, 0, 40, 0,
+              0, 15, 0, 0, 0, 60, 0, 0, 0, 0, 5, 0],
+}
+
+# The one data point without "average" (no data for that hour).
+MISSING_POINT = ("amlfs-llm-scratch", "ClientReadThroughput", 5, "2026-11-01T17:00:00Z")
+
+
+def ost_count(tib):
+    return 8 if tib >= 50 else 4
+
+
+def capacity_bytes(tib):
+    return int(tib) * 2 ** 40
+
+
+def jitter(label, lo, hi):
+    """Deterministic integer in [lo, hi] from a label."""
+    return lo + uuid.uuid5(NS, "jitter:" + label).int % (hi - lo + 1)
+
+
+def ost_series_values(f, metric, ost):
+    """24 hourly averages (floats) of one OST metric of one file system."""
+    d = f["doc"]
+    name = d["name"]
+    prof = METRIC_PROFILE[name]
+    n = ost_count(d["properties"]["storageCapacityTiB"])
+    per_ost = capacity_bytes(d["properties"]["storageCapacityTiB"]) // n
+    out = []
+    skew = jitter("%s/ost%d/skew" % (name, ost), -prof["spread"], prof["spread"])
+    for h, ts in enumerate(HOURS):
+        hour = (3 + h) % 24
+        if metric == "OSTBytesTotal":
+            out.append(float(per_ost))
+            continue
+        if metric == "OSTBytesUsed":
+            frac = prof["used"] + skew + prof["growth"] * h
+            out.append(float(per_ost * frac // 10000))
+            continue
+        w = LOAD[prof["load"]][hour]
+        j = jitter("%s/ost%d/%s/%d" % (name, ost, metric, h), 85, 115)
+        if metric in ("ClientReadThroughput", "ClientReadOps"):
+            tenths = prof["read"] * 10 * w * j // 10000
+        else:
+            tenths = prof["write"] * 10 * w * j // 10000
+        if metric.endswith("Ops"):
+            # operations per minute (PT1M counts averaged over the hour)
+            tenths = tenths * 60 // prof["io"]
+        out.append(tenths / 10)
+    return out
+
+
+def mdt_series_values(f, metric):
+    d = f["doc"]
+    prof = METRIC_PROFILE[d["name"]]
+    total = capacity_bytes(d["properties"]["storageCapacityTiB"]) // 64
+    out = []
+    for h in range(24):
+        if metric == "MDTBytesTotal":
+            out.append(float(total))
+        elif metric == "MDTBytesUsed":
+            out.append(float(total * (prof["mdt_used"] + h // 4) // 10000))
+        else:
+            out.append(float(prof["files"] + prof["files_growth"] * h))
+    return out
+
+
+def metric_object(f, metric, dim):
+    d = f["doc"]
+    loc_name, unit, desc = METRIC_INFO[metric]
+    doc = {
+        "id": "%s/providers/Microsoft.Insights/metrics/%s" % (d["id"], metric),
+        "type": "Microsoft.Insights/metrics",
+        "name": {"value": metric, "localizedValue": loc_name},
+        "displayDescription": desc,
+        "unit": unit,
+        "errorCode": "Success",
+        "timeseries": [],
+    }
+    if METRIC_PROFILE[d["name"]] is None:
+        return doc  # no data: Success with no series
+    if dim == "ostnum":
+        n = ost_count(d["properties"]["storageCapacityTiB"])
+        series = [(str(i), ost_series_values(f, metric, i)) for i in range(n)]
+    else:
+        series = [("0", mdt_series_values(f, metric))]
+    for num, values in series:
+        data = []
+        for ts, v in zip(HOURS, values):
+            if (d["name"], metric, int(num), ts) == MISSING_POINT and dim == "ostnum":
+                data.append({"timeStamp": ts})
+            else:
+                data.append({"timeStamp": ts, "average": v})
+        doc["timeseries"].append({
+            "metadatavalues": [{"name": {"value": dim, "localizedValue": dim}, "value": num}],
+            "data": data,
+        })
+    return doc
+
+
+def metrics_url(sub, region, dim, names):
+    q = lambda v: quote(v, safe="")  # like curl_easy_escape: only A-Za-z0-9-._~ kept
+    return ("https://%s.metrics.monitor.azure.com/subscriptions/%s/metrics:getBatch"
+            "?metricnamespace=%s&metricnames=%s&starttime=%s&endtime=%s&interval=PT1H"
+            "&aggregation=average&filter=%s&top=1000&api-version=%s" % (
+                region, sub, q(METRIC_NS), q(",".join(names)), q(METRIC_START),
+                q(METRIC_END), q("%s eq '*'" % dim), API_METRICS_BATCH))
+
+
+def metrics_request_body(fss):
+    return json.dumps({"resourceids": [f["doc"]["id"] for f in fss]}, separators=(",", ":"))
+
+
+def metrics_body(region, fss, dim, names):
+    return {"values": [{
+        "starttime": METRIC_START,
+        "endtime": METRIC_END,
+        "interval": "PT1H",
+        "namespace": METRIC_NS.lower(),
+        "resourceregion": region,
+        "resourceid": f["doc"]["id"],
+        "value": [metric_object(f, m, dim) for m in names],
+    } for f in fss]}
+
+
+def list_order(estate, sub):
+    """File systems of one subscription in list order (page, then position)."""
+    fss = [f for f in estate if f["sub"] == sub]
+    return sorted(fss, key=lambda f: f["page"])  # stable: keeps order within a page
+
+
+def region_groups(estate, sub):
+    groups = {}
+    for f in list_order(estate, sub):
+        groups.setdefault(f["doc"]["location"].lower(), []).append(f)
+    return list(groups.items())  # regions in order of first appearance
+
+
+def metric_facts(f):
+    """Numbers for the README: sums over OSTs at the last hour."""
+    d = f["doc"]
+    if METRIC_PROFILE[d["name"]] is None:
+        return None
+    n = ost_count(d["properties"]["storageCapacityTiB"])
+    out = {"osts": n}
+    for m in ("OSTBytesTotal", "OSTBytesUsed", "ClientReadThroughput",
+              "ClientWriteThroughput"):
+        out[m] = sum(ost_series_values(f, m, i)[-1] for i in range(n))
+    for m in ("MDTBytesUsed", "MDTBytesTotal", "MDTFilesUsed"):
+        out[m] = mdt_series_values(f, m)[-1]
+    return out
+
+
+def add_new_entries(rec, estate):
+    """Entries added for the collector's scope-tag, access and metrics reads.
+    Appended after the original 29 so their headers stay unchanged."""
+    for s in SUBSCRIPTIONS:
+        sub = s["id"]
+        rec.add("%s/subscriptions/%s?api-version=%s" % (ARM, sub, API_SUBS),
+                "bodies/%s/subscription.json" % s["slug"], subscription_body(s), sub)
+        for rsub, rg, loc, tags in RESOURCE_GROUPS:
+            if rsub == sub:
+                rec.add(rg_url(sub, rg), "bodies/%s/%s.json" % (s["slug"], rg),
+                        rg_body(sub, rg, loc, tags), sub)
+        for f in list_order(estate, sub):
+            name = f["doc"]["name"]
+            bodies = {"roles": roles_body(f), "locks": locks_body(f),
+                      "diagnostics": diagnostics_body(f)}
+            for kind, url in access_urls(f["doc"]["id"]):
+                rec.add(url, "bodies/%s/%s/%s.json" % (s["slug"], name, kind),
+                        bodies[kind], sub)
+    for s in SUBSCRIPTIONS:
+        for region, fss in region_groups(estate, s["id"]):
+            for suffix, dim, names in METRIC_GROUPS:
+                rec.add(metrics_url(s["id"], region, dim, names),
+                        "bodies/%s/metrics-%s-%s.json" % (s["slug"], region, suffix),
+                        metrics_body(region, fss, dim, names), s["id"],
+                        method="POST", request_body=metrics_request_body(fss))
+
+
+# ---------------------------------------------------------------------------
 # Manifest, bodies, README
 # ---------------------------------------------------------------------------
 
@@ -1016,26 +1522,37 @@ class Recorder:
         self.n = 0
         self.reads = {}
 
-    def add(self, url, path, body, sub=None):
+    def add(self, url, path, body, sub=None, method="GET", request_body=None):
+        """Record one answer.  ARM entries get the ARM header set (routing
+        id, remaining-reads counter); Azure Monitor data-plane entries
+        (metrics:getBatch, POST with a request body) only the content type
+        and the request/correlation ids, as that host sends no ARM headers."""
         self.n += 1
         label = "%d %s" % (self.n, url)
-        ts = "20261102T0300%02dZ" % min(self.n, 59)
+        if request_body is not None:
+            label += " " + request_body
+        secs = self.n  # seconds after 03:00:00; entries 1-59 keep "0300%02d"
+        ts = "20261102T%02d%02d%02dZ" % (3 + secs // 3600, secs // 60 % 60, secs % 60)
         headers = {
             "content-type": "application/json; charset=utf-8",
             "x-ms-request-id": gid("request:" + label),
             "x-ms-correlation-request-id": gid("correlation:" + label),
-            "x-ms-routing-request-id": "EASTUS:%s:%s" % (ts, gid("routing:" + label)),
         }
-        scope = sub or "tenant"
-        left = self.reads.get(scope, 250) - 1
-        self.reads[scope] = left
-        key = "x-ms-ratelimit-remaining-subscription-reads" if sub else \
-            "x-ms-ratelimit-remaining-tenant-reads"
-        headers[key] = str(left)
+        if url.startswith(ARM + "/"):
+            headers["x-ms-routing-request-id"] = "EASTUS:%s:%s" % (ts, gid("routing:" + label))
+            scope = sub or "tenant"
+            left = self.reads.get(scope, 250) - 1
+            self.reads[scope] = left
+            key = "x-ms-ratelimit-remaining-subscription-reads" if sub else \
+                "x-ms-ratelimit-remaining-tenant-reads"
+            headers[key] = str(left)
         assert path not in self.bodies
         self.bodies[path] = body
-        self.entries.append({"method": "GET", "url": url, "status": 200,
-                             "headers": headers, "body": path})
+        entry = {"method": method, "url": url}
+        if request_body is not None:
+            entry["request_body"] = request_body
+        entry.update({"status": 200, "headers": headers, "body": path})
+        self.entries.append(entry)
 
 
 def dump(obj):
@@ -1068,6 +1585,8 @@ def main():
                 body = {"value": [fn(f, j) for j in f[key]]}
                 rec.add("%s%s/%s?api-version=%s" % (ARM, f["doc"]["id"], seg, API_SC),
                         "bodies/%s/%s/%s.json" % (s["slug"], name, seg), body, s["id"])
+
+    add_new_entries(rec, estate)
 
     bodies_dir = os.path.join(HERE, "bodies")
     if os.path.isdir(bodies_dir):
@@ -1115,6 +1634,125 @@ def fmt_jobs(jobs, extra=None):
     return "<br>".join(out)
 
 
+def fmt_bytes(v):
+    return "{:,}".format(int(v))
+
+
+def readme_access(w, estate):
+    w("## Scope tags")
+    w("")
+    w("| Scope | Location | Tags |")
+    w("|---|---|---|")
+    for sd in SUBSCRIPTIONS:
+        w("| subscription %s | — | %s |" % (sd["displayName"], md("<br>".join(
+            "`%s`=`%s`" % kv for kv in SUB_TAGS[sd["id"]].items()))))
+    for sub, rg, loc, tags in RESOURCE_GROUPS:
+        w("| `%s` | %s | %s |" % (rg, loc, md(fmt_tags({"tags": tags} if tags is not None else {}))))
+    w("")
+    w("## Access: role assignments, locks, diagnostic settings")
+    w("")
+    w("Principals (principalId = uuid5 of a label):")
+    w("")
+    w("| Principal | principalType | principalId |")
+    w("|---|---|---|")
+    for label, ptype in PRINCIPALS.items():
+        w("| `%s` | %s | `%s` |" % (label, ptype, gid("principal:" + label)))
+    w("")
+    w("Role GUIDs: " + ", ".join("%s `%s`" % kv for kv in ROLES.items()) + ".")
+    w("")
+    w("Assignments by scope (`roles.json` of a file system lists its subscription's, then")
+    w("its resource group's, then its own):")
+    w("")
+    w("| Scope | Role | Principal | createdOn |")
+    w("|---|---|---|---|")
+    for key, items in ROLE_ASSIGNMENTS.items():
+        if isinstance(key, tuple):
+            scope = "rg `%s`" % key[1]
+        elif key in (SUB_RESEARCH, SUB_MEDIA):
+            scope = "subscription %s" % {s["id"]: s["displayName"] for s in SUBSCRIPTIONS}[key]
+        else:
+            scope = "file system `%s`" % key
+        if not items:
+            w("| %s | *(none)* | | |" % scope)
+        for role, principal, created, desc in items:
+            w("| %s | %s | `%s` (%s) | %s |" % (scope, role, principal, PRINCIPALS[principal], created))
+    w("")
+    w("| File system | Role assignments (sub + rg + fs = total) | Locks | Diagnostic settings |")
+    w("|---|---|---|---|")
+    for f in estate:
+        d = f["doc"]
+        counts = [len(ROLE_ASSIGNMENTS.get(k, [])) for k, _ in role_scopes(f)]
+        locks = "<br>".join("`%s` %s" % (n, lv) for n, lv, _ in LOCKS.get(d["name"], [])) or "none (`{\"value\": []}`)"
+        diags = "<br>".join("`%s` → `%s`" % (n, ws.rsplit("/", 1)[1])
+                            for n, ws in DIAGNOSTICS.get(d["name"], [])) or "none (`{\"value\": []}`)"
+        w("| `%s` | %d + %d + %d = **%d** | %s | %s |" % (
+            d["name"], counts[0], counts[1], counts[2], sum(counts), locks, diags))
+    w("")
+    w("Lock notes: " + "; ".join("`%s`: \"%s\"" % (n, notes) for v in LOCKS.values()
+                                 for n, _, notes in v) + ".")
+    w("Diagnostic settings all send `[{\"categoryGroup\": \"allLogs\", \"enabled\": true}]`")
+    w("logs and no metrics to a Log Analytics workspace; storageAccountId and")
+    w("eventHubAuthorizationRuleId are null.")
+    w("")
+
+
+def readme_metrics(w, estate):
+    w("## Metrics (24 hourly points, %s … %s, `average` only)" % (HOURS[0], LAST_TS))
+    w("")
+    w("OSTs: 4 below 50 TiB, 8 from 50 TiB. OSTBytesTotal per OST = TiB × 2^40 / OSTs")
+    w("(constant), so its sum over OSTs equals the capacity at every hour. Sums below are")
+    w("over all series at `%s` (the last point); bytes are exact, throughput" % LAST_TS)
+    w("(bytes/s) is rounded to 0.1. MDT: one series, mdtnum `0`.")
+    w("")
+    w("| File system | OSTs | Σ OSTBytesTotal | Σ OSTBytesUsed @last | used % | Σ read B/s @last | Σ write B/s @last | MDTBytesTotal | MDTBytesUsed @last | MDTFilesUsed @last |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for f in estate:
+        d = f["doc"]
+        fx = metric_facts(f)
+        if fx is None:
+            w("| `%s` | — | *no data: errorCode `Success`, `timeseries` `[]` for every metric* ||||||||" % d["name"])
+            continue
+        w("| `%s` | %d | %s | %s | %.2f | %s | %s | %s | %s | %s |" % (
+            d["name"], fx["osts"], fmt_bytes(fx["OSTBytesTotal"]), fmt_bytes(fx["OSTBytesUsed"]),
+            100 * fx["OSTBytesUsed"] / fx["OSTBytesTotal"],
+            "{:,.1f}".format(fx["ClientReadThroughput"]), "{:,.1f}".format(fx["ClientWriteThroughput"]),
+            fmt_bytes(fx["MDTBytesTotal"]), fmt_bytes(fx["MDTBytesUsed"]), fmt_bytes(fx["MDTFilesUsed"])))
+    w("")
+    name, metric, ost, ts = MISSING_POINT
+    f = [x for x in estate if x["doc"]["name"] == name][0]
+    n = ost_count(f["doc"]["properties"]["storageCapacityTiB"])
+    h = HOURS.index(ts)
+    part = sum(ost_series_values(f, metric, i)[h] for i in range(n) if i != ost)
+    w("- The only point without `average`: `%s` `%s` ostnum `%d` at `%s`;" % MISSING_POINT)
+    w("  the sum at that hour over the other %d series is %s B/s (series count %d, not %d)." % (
+        n - 1, "{:,.1f}".format(part), n - 1, n))
+    def peak(name):
+        f = [x for x in estate if x["doc"]["name"] == name][0]
+        n = ost_count(f["doc"]["properties"]["storageCapacityTiB"])
+        return max(sum(ost_series_values(f, m, i)[h] for i in range(n)
+                       for m in ("ClientReadThroughput", "ClientWriteThroughput"))
+                   for h in range(24))
+
+    scratch = [x for x in estate if x["doc"]["name"] == "amlfs-genomics-scratch"][0]
+    idle_max = max(v for i in range(4) for m in ("ClientReadThroughput", "ClientWriteThroughput")
+                   for v in ost_series_values(scratch, m, i))
+    idle_zero = sum(1 for h in range(24) if all(
+        ost_series_values(scratch, m, i)[h] == 0 for i in range(4)
+        for m in ("ClientReadThroughput", "ClientWriteThroughput")))
+    w("- `amlfs-genomics-scratch` is nearly idle: ≈5 % used, every throughput point")
+    w("  ≤ %s B/s per OST, read and write 0.0 on all OSTs in %d of 24 hours." % (
+        "{:,.1f}".format(idle_max), idle_zero))
+    w("- `amlfs-llm-scratch` is ≈85 %% used and busy: peak read + write %s B/s over all" % (
+        "{:,.1f}".format(peak("amlfs-llm-scratch"))))
+    w("  OSTs (32000 MB/s provisioned). `amlfs-cfd-aero-01` peaks at %s B/s although it" % (
+        "{:,.1f}".format(peak("amlfs-cfd-aero-01"))))
+    w("  reports `throughputProvisionedMBps` 500 (the A.7 quirk; formula 4000).")
+    w("- ClientReadOps / ClientWriteOps are operations per minute (throughput × 60 / IO size).")
+    w("- OSTBytesUsed stays within 5–90 % of each OST at every hour; MDTBytesTotal =")
+    w("  capacity / 64; MDTBytesUsed and MDTFilesUsed never decrease.")
+    w("")
+
+
 def readme(estate, rec):
     sub_name = {s["id"]: s["displayName"] for s in SUBSCRIPTIONS}
     L = []
@@ -1129,11 +1767,17 @@ def readme(estate, rec):
     w("python3 samples/replay/validate.py            # checks it (spec path optional: --spec FILE)")
     w("```")
     w("")
-    w("Format `%s`, `recorded_at` %s. %d manifest entries, all `GET`, all" % (
-        FORMAT, RECORDED_AT, len(rec.entries)))
-    w("status 200, one body file each. Matching is by method and exact URL")
-    w("(`src/azure/replay.c`). Shapes follow `shared/reference/azure-apis.md`")
-    w("(A, B, C, J) and the StorageCache 2025-07-01 OpenAPI file.")
+    n_post = sum(1 for e in rec.entries if e["method"] == "POST")
+    w("Format `%s`, `recorded_at` %s. %d manifest entries (%d `GET` on ARM, %d `POST`" % (
+        FORMAT, RECORDED_AT, len(rec.entries), len(rec.entries) - n_post, n_post))
+    w("metrics:getBatch on the regional Azure Monitor hosts), all status 200, one body")
+    w("file each. Matching is by method, exact URL and, for entries with")
+    w("`\"request_body\"`, the exact request body string (`src/azure/replay.c`).")
+    w("Shapes follow `shared/reference/azure-apis.md` (A, B, C, G, J) and the")
+    w("StorageCache 2025-07-01 OpenAPI file. The clock of a replay is `recorded_at`,")
+    w("so the metrics window is fixed: %s to %s (end = recorded_at truncated to" % (
+        METRIC_START, METRIC_END))
+    w("the hour, start = 24 h before).")
     w("")
     w("## Identities")
     w("")
@@ -1154,6 +1798,27 @@ def readme(estate, rec):
     w("- For every file system (all 8, even without HSM): `GET %s{fs id}/importJobs?api-version=%s`," % (ARM, API_SC))
     w("  `/autoExportJobs` and `/autoImportJobs` (built by appending to the listed id;")
     w("  job lists are single pages, empty ones are `{\"value\": []}`).")
+    w("- Scope tags: `GET %s/subscriptions/{sub}?api-version=%s` for both subscriptions" % (ARM, API_SUBS))
+    w("  (`bodies/<slug>/subscription.json`, the list item plus `tags`) and")
+    w("  `GET %s/subscriptions/{sub}/resourcegroups/{rg}?api-version=%s` (lower-case" % (ARM, API_RG))
+    w("  `resourcegroups` in the URL, `resourceGroups` in the returned id) for the 5 resource")
+    w("  groups that hold a file system (`bodies/<slug>/<rg>.json`).")
+    w("- Access, for every file system (`bodies/<slug>/<fs>/roles.json`, `locks.json`, `diagnostics.json`):")
+    w("  - `GET %s{fs id}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()&api-version=%s`" % (ARM, API_ROLES))
+    w("    (`$filter=atScope()` literal, before api-version);")
+    w("  - `GET %s{fs id}/providers/Microsoft.Authorization/locks?api-version=%s`;" % (ARM, API_LOCKS))
+    w("  - `GET %s{fs id}/providers/Microsoft.Insights/diagnosticSettings?api-version=%s`." % (ARM, API_DIAG))
+    w("- Metrics: per (subscription, region) group two `POST` getBatch calls, OST and MDT")
+    w("  (`bodies/<slug>/metrics-<region>-ost.json` / `-mdt.json`), e.g.:")
+    g_sub, g_fss = SUB_RESEARCH, region_groups(estate, SUB_RESEARCH)[0][1]
+    for suffix, dim, names in METRIC_GROUPS:
+        w("  - `%s`" % metrics_url(g_sub, g_fss[0]["doc"]["location"].lower(), dim, names))
+    w("  with `request_body` `%s`." % metrics_request_body(g_fss))
+    w("  Groups (ids in list order: page 1, 2, 3, order within a page):")
+    for sd in SUBSCRIPTIONS:
+        for region, fss in region_groups(estate, sd["id"]):
+            w("  - %s / `%s`: %s" % (sd["displayName"], region,
+                                      ", ".join("`%s`" % f["doc"]["name"] for f in fss)))
     w("")
     w("## Estate")
     w("")
@@ -1224,6 +1889,8 @@ def readme(estate, rec):
         ", ".join(sorted({j["state"] for f in estate for j in f["autoimport"]}))))
     w("SKUs: all four (40 ×2, 125 ×2, 250 ×2, 500 ×2). rootSquash modes: All, RootOnly, None (+ one absent).")
     w("")
+    readme_access(w, estate)
+    readme_metrics(w, estate)
     w("## Quirks and edge cases included")
     w("")
     w("1. **Throughput quirk** (A.7, `amlFilesystems_Get`): `amlfs-cfd-aero-01` is 16 TiB")
@@ -1285,9 +1952,34 @@ def readme(estate, rec):
     w("17. Headers: every entry has `content-type`, `x-ms-request-id`,")
     w("    `x-ms-correlation-request-id`, `x-ms-routing-request-id` and an")
     w("    `x-ms-ratelimit-remaining-{subscription|tenant}-reads` counter (all uuid5-derived).")
+    w("    The metrics entries (Azure Monitor data plane, not ARM) carry only `content-type`,")
+    w("    `x-ms-request-id` and `x-ms-correlation-request-id`.")
+    w("18. **Missing aggregation**: `%s` `%s` ostnum `%d` at `%s` is" % MISSING_POINT)
+    w("    `{\"timeStamp\": ...}` with no `average` key (no data, not 0): that hour's")
+    w("    file-system sum covers 7 of 8 series.")
+    w("19. **No data, no error**: `amlfs-cfd-transient` (provisioningState Failed) is in the")
+    w("    westeurope batch request; each of its metrics has `errorCode` `Success` and")
+    w("    `\"timeseries\": []`.")
+    w("20. Metric values are JSON reals (`17592186044416.0`); byte and count values are whole")
+    w("    numbers, throughput and ops have at most one decimal. Capacity sums are exact in")
+    w("    double precision (all < 2^53). `namespace` comes back lower-cased.")
+    w("21. **Scope tag key case**: subscription tags `CostCenter` (Research HPC) vs")
+    w("    `costcenter` (Media Rendering); resource-group keys `CostCenter`, `costcenter`,")
+    w("    `costCenter`, `Owner`/`owner`/`OWNER`, `env`/`Env`/`environment`; `rg-ai-training`")
+    w("    has **no `tags` key** (and its file system `amlfs-llm-scratch` has `{}`).")
+    w("22. **Diagnostic setting ids** use lower-case `/providers/microsoft.insights/` after the")
+    w("    file-system id; `render-diagnostics` has a fully lower-cased `workspaceId`")
+    w("    (`.../resourcegroups/.../microsoft.operationalinsights/...`).")
+    w("23. Role assignments: the same subscription-scope assignments (same ids) appear under")
+    w("    every file system of the subscription; `sp-finops-chargeback` and `sp-amlfs-audit`")
+    w("    have the same principalId in both subscriptions; `condition` and")
+    w("    `conditionVersion` are null everywhere; `description` is a string only on the two")
+    w("    `sp-finops-chargeback` Cost Management Reader assignments (one per subscription) and")
+    w("    the `ext-auditor-q4` Reader assignment on `amlfs-genomics-prod`.")
     w("")
     w("Not included (on purpose): error responses, throttling (429), paged job lists,")
-    w("single-resource GETs, metrics and cost calls.")
+    w("paged role-assignment lists, single-resource GETs, per-resource metrics calls")
+    w("(`metrics = per-resource`) and cost calls.")
     w("")
     return "\n".join(L)
 

@@ -7,27 +7,19 @@
 #include "util/xalloc.h"
 
 struct arm_client {
-	struct transport *t;
 	char *base;
 	char *api_version;
-	size_t max_body;
-	long max_pages;
-	long requests;
 };
 
-struct arm_client *arm_client_new(struct transport *t,
-				  const struct arm_options *o)
+struct arm_client *arm_client_new(const char *base, const char *api_version)
 {
 	struct arm_client *c = xcalloc(1, sizeof(*c));
-	size_t n = strlen(o->base);
+	size_t n = strlen(base);
 
-	c->t = t;
-	while (n && o->base[n - 1] == '/')
+	while (n && base[n - 1] == '/')
 		n--;
-	c->base = xstrndup(o->base, n);
-	c->api_version = xstrdup(o->api_version);
-	c->max_body = o->max_body;
-	c->max_pages = o->max_pages;
+	c->base = xstrndup(base, n);
+	c->api_version = xstrdup(api_version);
 	return c;
 }
 
@@ -49,21 +41,6 @@ char *arm_url(struct arm_client *c, const char *path, const char *version)
 		  strchr(path, '?') ? '&' : '?',
 		  version ? version : c->api_version);
 	return sbuf_detach(&sb, NULL);
-}
-
-int arm_get(struct arm_client *c, const char *url, struct http_response *resp,
-	    struct err_detail *d)
-{
-	struct http_request req = { .method = "GET", .url = url };
-
-	http_response_init(resp, c->max_body);
-	c->requests++;
-	return c->t->send(c->t, &req, resp, d);
-}
-
-long arm_requests(struct arm_client *c)
-{
-	return c->requests;
 }
 
 void arm_pager_init(struct arm_pager *p, const char *first, long max_pages)
@@ -118,6 +95,10 @@ void arm_error_parse(const struct sbuf *body, char **ret_code, char **ret_msg)
 {
 	json_t *j = json_loadb(body->buf, body->len, 0, NULL);
 	json_t *e = json_object_get(j, "error");
+
+	/* Monitor and older APIs may answer {"code","message"} unwrapped. */
+	if (!json_is_object(e))
+		e = j;
 
 	*ret_code = xstrdup_or_null(json_string_value(json_object_get(e, "code")));
 	*ret_msg = xstrdup_or_null(

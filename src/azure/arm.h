@@ -4,36 +4,17 @@
 #include "azure/transport.h"
 
 /*
- * Azure Resource Manager reads over a transport: URL building, one GET,
- * and nextLink paging with a page cap and loop detection. The client
- * borrows the transport; it never sends anything but GET and POST.
+ * Azure Resource Manager helpers: URLs, nextLink paging with a page cap
+ * and loop detection, and ARM error bodies.
  */
 struct arm_client;
 
-struct arm_options {
-	const char *base;		/* e.g. https://management.azure.com */
-	const char *api_version;	/* Microsoft.StorageCache api-version */
-	size_t max_body;		/* bytes a response may have */
-	long max_pages;			/* pages a list may have */
-};
-
-struct arm_client *arm_client_new(struct transport *t,
-				  const struct arm_options *o);
+/* base: e.g. https://management.azure.com; version: the default api-version. */
+struct arm_client *arm_client_new(const char *base, const char *api_version);
 void arm_client_free(struct arm_client *c);
 
 /* base + path + "?api-version=" + version (the client's when NULL). */
 char *arm_url(struct arm_client *c, const char *path, const char *version);
-
-/*
- * GET url into resp (initialised here; release it with
- * http_response_release()). Returns 0 when a response of any status
- * arrived, negative on transport failure.
- */
-int arm_get(struct arm_client *c, const char *url, struct http_response *resp,
-	    struct err_detail *d);
-
-/* Requests sent through this client so far. */
-long arm_requests(struct arm_client *c);
 
 /* Walks nextLink; owns copies of every URL it has seen. */
 struct arm_pager {

@@ -3,15 +3,23 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/fs.h"
 #include "util/xalloc.h"
 
+struct pending {
+	struct http_done done;
+	struct pending *next;
+};
+
 struct replay {
 	struct transport t;
 	char *dir;
-	json_t *entries;	/* borrowed from manifest */
 	json_t *manifest;
+	json_t *entries;	/* borrowed from manifest */
+	size_t max_body;
+	struct pending *head, **tail;
 };
 
 static const char *header(json_t *e, const char *name)
@@ -26,59 +34,118 @@ static const char *header(json_t *e, const char *name)
 	return NULL;
 }
 
-static int replay_send(struct transport *t, const struct http_request *req,
-		       struct http_response *resp, struct err_detail *d)
+static int matches(json_t *e, const struct http_request *req)
 {
-	struct replay *rp = (struct replay *)t;
-	size_t i;
-	json_t *e;
+	const char *m = json_string_value(json_object_get(e, "method"));
+	const char *u = json_string_value(json_object_get(e, "url"));
+	json_t *rb = json_object_get(e, "request_body");
+
+	if (!m || !u || strcmp(m, req->method) || strcmp(u, req->url))
+		return 0;
+	if (!json_is_string(rb))
+		return 1;
+	return req->body && strlen(json_string_value(rb)) == req->body_len &&
+	       !memcmp(json_string_value(rb), req->body, req->body_len);
+}
+
+static int answer(struct replay *rp, json_t *e, struct http_done *done)
+{
+	const char *b = json_string_value(json_object_get(e, "body"));
+	struct http_response *resp = &done->resp;
 	char *path;
 	int r;
 
-	json_array_foreach(rp->entries, i, e) {
-		const char *m = json_string_value(json_object_get(e, "method"));
-		const char *u = json_string_value(json_object_get(e, "url"));
-		const char *b = json_string_value(json_object_get(e, "body"));
-
-		if (!m || !u || strcmp(m, req->method) || strcmp(u, req->url))
-			continue;
-		resp->status = (long)json_integer_value(json_object_get(e, "status"));
-		resp->request_id = xstrdup_or_null(header(e, "x-ms-request-id"));
-		resp->retry_after = xstrdup_or_null(header(e, "retry-after"));
-		if (!b)
-			return 0;	/* recorded with an empty body */
-		if (strstr(b, "..") || b[0] == '/') {
-			err_set(d, "recorded body path '%s' leaves the replay "
-				"directory", b);
-			err_where(d, "%s/manifest.json", rp->dir);
-			return -ERR_REPLAY;
-		}
-		path = fs_join(rp->dir, b);
-		r = fs_read_file(path, &resp->body);
-		if (r < 0) {
-			err_set(d, "cannot read recorded body: %s", err_str(r));
-			err_where(d, "%s", path);
-			free(path);
-			return r == -ERR_TOO_LARGE ? r : -ERR_REPLAY;
-		}
-		resp->origin = path;
-		return 0;
+	resp->status = (long)json_integer_value(json_object_get(e, "status"));
+	resp->attempts = 1;
+	resp->request_id = xstrdup_or_null(header(e, "x-ms-request-id"));
+	resp->content_type = xstrdup_or_null(header(e, "content-type"));
+	if (!b)
+		return 0;	/* recorded with an empty body */
+	if (strstr(b, "..") || b[0] == '/') {
+		err_set(&done->detail, "recorded body path '%s' leaves the "
+			"replay directory", b);
+		err_where(&done->detail, "%s/manifest.json", rp->dir);
+		return -ERR_REPLAY;
 	}
-	err_set(d, "no recorded response for %s %s", req->method, req->url);
-	err_where(d, "%s/manifest.json", rp->dir);
-	return -ERR_NOT_FOUND;
+	path = fs_join(rp->dir, b);
+	r = fs_read_file(path, &resp->body);
+	if (r < 0) {
+		err_set(&done->detail, "cannot read recorded body: %s",
+			err_str(r));
+		err_where(&done->detail, "%s", path);
+		free(path);
+		return r == -ERR_TOO_LARGE ? r : -ERR_REPLAY;
+	}
+	resp->origin = path;
+	return 0;
+}
+
+static int replay_start(struct transport *t, const struct http_request *req,
+			void *tag, struct err_detail *d)
+{
+	struct replay *rp = (struct replay *)t;
+	struct pending *p = xcalloc(1, sizeof(*p));
+	size_t i;
+	json_t *e;
+
+	(void)d;
+	p->done.tag = tag;
+	http_response_init(&p->done.resp, rp->max_body);
+	p->done.err = -ERR_NOT_FOUND;
+	json_array_foreach(rp->entries, i, e) {
+		if (matches(e, req)) {
+			p->done.err = answer(rp, e, &p->done);
+			break;
+		}
+	}
+	if (p->done.err == -ERR_NOT_FOUND) {
+		err_set(&p->done.detail, "no recorded response for %s %s",
+			req->method, req->url);
+		err_where(&p->done.detail, "%s/manifest.json", rp->dir);
+	}
+	*rp->tail = p;
+	rp->tail = &p->next;
+	return 0;
+}
+
+static int replay_next(struct transport *t, struct http_done *done)
+{
+	struct replay *rp = (struct replay *)t;
+	struct pending *p = rp->head;
+
+	if (!p)
+		return 0;
+	rp->head = p->next;
+	if (!rp->head)
+		rp->tail = &rp->head;
+	*done = p->done;
+	free(p);
+	return 1;
+}
+
+const char *replay_recorded_at(struct transport *t)
+{
+	struct replay *rp = (struct replay *)t;
+	const char *s = json_string_value(json_object_get(rp->manifest,
+							  "recorded_at"));
+
+	return s ? s : "";
 }
 
 static void replay_free(struct transport *t)
 {
 	struct replay *rp = (struct replay *)t;
+	struct http_done done;
 
+	while (replay_next(t, &done) == 1)
+		http_done_release(&done);
 	json_decref(rp->manifest);
 	free(rp->dir);
 	free(rp);
 }
 
-int replay_open(const char *dir, struct transport **ret, struct err_detail *d)
+int replay_open(const char *dir, size_t max_body, struct transport **ret,
+		struct err_detail *d)
 {
 	char *path = fs_join(dir, "manifest.json");
 	json_error_t je;
@@ -108,11 +175,14 @@ int replay_open(const char *dir, struct transport **ret, struct err_detail *d)
 		goto out;
 	}
 	rp = xcalloc(1, sizeof(*rp));
-	rp->t.send = replay_send;
+	rp->t.start = replay_start;
+	rp->t.next = replay_next;
 	rp->t.free = replay_free;
 	rp->dir = xstrdup(dir);
 	rp->manifest = m;
 	rp->entries = json_object_get(m, "entries");
+	rp->max_body = max_body;
+	rp->tail = &rp->head;
 	m = NULL;
 	*ret = &rp->t;
 	r = 0;

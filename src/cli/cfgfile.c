@@ -10,19 +10,59 @@
 #include "util/xalloc.h"
 
 static const struct cloud {
-	const char *name, *arm, *login;
+	const char *name, *arm, *login, *metrics, *metrics_audience;
 } clouds[] = {
 	{ "AzureCloud", "https://management.azure.com",
-	  "https://login.microsoftonline.com" },
+	  "https://login.microsoftonline.com",
+	  "https://{region}.metrics.monitor.azure.com",
+	  "https://metrics.monitor.azure.com" },
 	{ "AzureUSGovernment", "https://management.usgovcloudapi.net",
-	  "https://login.microsoftonline.us" },
+	  "https://login.microsoftonline.us",
+	  "https://{region}.metrics.monitor.azure.us",
+	  "https://metrics.monitor.azure.us" },
 	{ "AzureChinaCloud", "https://management.chinacloudapi.cn",
-	  "https://login.chinacloudapi.cn" },
+	  "https://login.chinacloudapi.cn",
+	  "https://{region}.metrics.monitor.azure.cn",
+	  "https://metrics.monitor.azure.cn" },
 };
+
+int config_cloud_metrics(const char *cloud, const char **ret_endpoint,
+			 const char **ret_audience)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		if (!strcasecmp(clouds[i].name, cloud)) {
+			*ret_endpoint = clouds[i].metrics;
+			*ret_audience = clouds[i].metrics_audience;
+			return 0;
+		}
+	}
+	return -ERR_CONFIG;
+}
 
 static const char *const sections[] = {
 	"database", "azure", "scope", "collect", "paths", NULL
 };
+
+static const char *const metrics_modes[] = {
+	"batch", "per-resource", "off", NULL
+};
+
+static const char *const discovery_modes[] = {
+	"list", "resource-graph", NULL
+};
+
+static int parse_bool(const char *v, int *ret)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*ret = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*ret = 0;
+	else
+		return -1;
+	return 0;
+}
 
 static const char *const auth_modes[] = {
 	"auto", "client-secret", "workload-identity", "managed-identity",
@@ -70,6 +110,16 @@ void config_init(struct config *c)
 	c->metrics_lookback_hours = 24;
 	c->max_pages = 1000;
 	c->max_response_mib = 64;
+	c->max_in_flight = 8;
+	c->connect_timeout_s = 10;
+	c->timeout_s = 60;
+	c->max_attempts = 5;
+	c->backoff_base_ms = 1000;
+	c->max_wait_s = 60;
+	c->retry_budget_s = 300;
+	c->metrics = xstrdup("batch");
+	c->discovery = xstrdup("list");
+	c->jobs = c->access = c->scope_tags = 1;
 }
 
 void config_release(struct config *c)
@@ -81,7 +131,13 @@ void config_release(struct config *c)
 	free(c->auth);
 	free(c->resource_manager);
 	free(c->authority_host);
+	free(c->imds_endpoint);
+	free(c->access_token_file);
+	free(c->az_command);
 	free(c->api_version);
+	free(c->metrics_endpoint);
+	free(c->discovery);
+	free(c->metrics);
 	strlist_release(&c->subscriptions);
 	strlist_release(&c->resource_groups);
 	free(c->datadir);
@@ -210,8 +266,41 @@ static int handle(void *user, const char *section, const char *name,
 		bad = set_checked(&c->resource_manager, value, is_url(value));
 	else if (KEY("azure", "authority_host"))
 		bad = set_checked(&c->authority_host, value, is_url(value));
+	else if (KEY("azure", "imds_endpoint"))
+		bad = set_checked(&c->imds_endpoint, value, is_url(value));
+	else if (KEY("azure", "access_token_file"))
+		bad = set_checked(&c->access_token_file, value, *value != '\0');
+	else if (KEY("azure", "az_command"))
+		bad = set_checked(&c->az_command, value, *value != '\0');
 	else if (KEY("azure", "storagecache_api_version"))
 		set_str(&c->api_version, value);
+	else if (KEY("azure", "metrics_endpoint"))
+		bad = set_checked(&c->metrics_endpoint, value, is_url(value));
+	else if (KEY("scope", "discovery"))
+		bad = set_checked(&c->discovery, value,
+				  one_of(value, discovery_modes));
+	else if (KEY("collect", "max_in_flight"))
+		bad = parse_long(value, 1, 64, &c->max_in_flight);
+	else if (KEY("collect", "connect_timeout_s"))
+		bad = parse_long(value, 1, 600, &c->connect_timeout_s);
+	else if (KEY("collect", "timeout_s"))
+		bad = parse_long(value, 1, 3600, &c->timeout_s);
+	else if (KEY("collect", "max_attempts"))
+		bad = parse_long(value, 1, 20, &c->max_attempts);
+	else if (KEY("collect", "backoff_base_ms"))
+		bad = parse_long(value, 1, 60000, &c->backoff_base_ms);
+	else if (KEY("collect", "max_wait_s"))
+		bad = parse_long(value, 1, 3600, &c->max_wait_s);
+	else if (KEY("collect", "retry_budget_s"))
+		bad = parse_long(value, 1, 86400, &c->retry_budget_s);
+	else if (KEY("collect", "metrics"))
+		bad = set_checked(&c->metrics, value, one_of(value, metrics_modes));
+	else if (KEY("collect", "jobs"))
+		bad = parse_bool(value, &c->jobs);
+	else if (KEY("collect", "access"))
+		bad = parse_bool(value, &c->access);
+	else if (KEY("collect", "scope_tags"))
+		bad = parse_bool(value, &c->scope_tags);
 	else if (KEY("scope", "subscriptions")) {
 		if (split_list(value, &c->subscriptions, 1, ps->msg,
 			       sizeof(ps->msg), name) < 0) {

@@ -1,10 +1,15 @@
 #include "cli/commands.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "azure/auth.h"
+#include "azure/http.h"
 #include "azure/replay.h"
 #include "collect/collect.h"
+#include "config.h"
 
 static void show_progress(void *ctx, long requests, long filesystems)
 {
@@ -12,81 +17,189 @@ static void show_progress(void *ctx, long requests, long filesystems)
 		     filesystems);
 }
 
-static void show_request(void *ctx, const char *method, const char *url,
-			 long status)
+/* -v: each try, with its URL redacted and never a header. */
+static void show_try(void *ctx, const char *method, const char *url,
+		     long status, int attempt, long wait_ms, const char *why)
 {
 	struct app *app = ctx;
 
 	app_progress_done(app);
 	if (status)
-		fprintf(app->err, "amlfs-audit: %s %s -> %ld\n", method, url,
+		fprintf(app->err, "amlfs-audit: %s %s -> %ld", method, url,
 			status);
 	else
-		fprintf(app->err, "amlfs-audit: %s %s -> no response\n", method,
-			url);
+		fprintf(app->err, "amlfs-audit: %s %s -> no answer", method, url);
+	if (attempt > 1)
+		fprintf(app->err, " (try %d)", attempt);
+	if (why)
+		fprintf(app->err, ": %s", why);
+	if (wait_ms > 0)
+		fprintf(app->err, ", retrying in %ld ms", wait_ms);
+	fputc('\n', app->err);
 }
 
-/* Collect once from replay_dir into app->store; shared with demo. */
-int collect_replay(struct app *app, const char *replay_dir,
-		   struct collect_result *res)
+static int token_cb(void *ctx, const char *audience, int force,
+		    const char **ret, struct err_detail *d)
+{
+	return auth_token(ctx, audience, force, ret, d);
+}
+
+/*
+ * Get the first token before anything is collected: it proves the
+ * credentials and names the tenant, which must be the configured one.
+ */
+static int sign_in(struct app *app, struct auth **ret)
+{
+	struct auth_options ao;
+	struct err_detail d = { "", "" };
+	const char *arm, *login, *token, *tid;
+	struct auth *a = NULL;
+	int r;
+
+	auth_options_from_config(&app->cfg, &ao);
+	ao.timeout_ms = app->cfg.timeout_s * 1000;
+	r = auth_new(&ao, &a, &d);
+	if (r < 0) {
+		app_fail(app, "bad configuration", r, &d);
+		return EXIT_USAGE;
+	}
+	config_cloud_hosts(app->cfg.cloud, &arm, &login);
+	r = auth_token(a, arm, 0, &token, &d);
+	if (r < 0) {
+		app_fail(app, "cannot sign in", r, &d);
+		auth_free(a);
+		return r == -ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	tid = auth_tenant(a);
+	if (app->cfg.tenant_id && (!tid || strcasecmp(tid, app->cfg.tenant_id))) {
+		app_error(app, "refusing to collect: the token is for tenant "
+			  "'%s' but [azure] tenant_id is '%s'",
+			  tid ? tid : "(unknown)", app->cfg.tenant_id);
+		auth_free(a);
+		return EXIT_USAGE;
+	}
+	*ret = a;
+	return EXIT_OK;
+}
+
+static int open_live(struct app *app, struct auth *a, struct transport **ret)
+{
+	struct http_options ho;
+	struct err_detail d = { "", "" };
+	int r;
+
+	http_options_init(&ho);
+	ho.connect_timeout_ms = app->cfg.connect_timeout_s * 1000;
+	ho.timeout_ms = app->cfg.timeout_s * 1000;
+	ho.max_in_flight = (int)app->cfg.max_in_flight;
+	ho.max_attempts = (int)app->cfg.max_attempts;
+	ho.backoff_base_ms = app->cfg.backoff_base_ms;
+	ho.max_wait_ms = app->cfg.max_wait_s * 1000;
+	ho.retry_budget_ms = app->cfg.retry_budget_s * 1000;
+	ho.max_body = (size_t)app->cfg.max_response_mib << 20;
+	ho.user_agent = "amlfs-audit/" AMLFS_VERSION;
+	ho.token = token_cb;
+	ho.token_ctx = a;
+	if (app->verbose > 0) {
+		ho.log = show_try;
+		ho.log_ctx = app;
+	}
+	r = http_transport_new(&ho, ret, &d);
+	if (r < 0)
+		app_fail(app, "cannot start HTTP", r, &d);
+	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int collect_from(struct app *app, const char *replay_dir,
+		 const char *record_dir, struct collect_result *res)
 {
 	struct collect_options o = {
-		.source = "replay", .progress = show_progress,
-		.log = app->verbose > 0 ? show_request : NULL, .ctx = app,
+		.source = replay_dir ? "replay" : "live", .strict = !!replay_dir,
+		.progress = show_progress, .ctx = app,
 	};
 	struct err_detail d = { "", "" };
 	struct transport *t = NULL;
-	int r;
+	struct auth *a = NULL;
+	int r, status;
 
 	memset(res, 0, sizeof(*res));
-	r = replay_open(replay_dir, &t, &d);
-	if (r < 0) {
-		app_fail(app, "cannot replay", r, &d);
-		return EXIT_USAGE;
+	if (replay_dir) {
+		r = replay_open(replay_dir, (size_t)app->cfg.max_response_mib << 20,
+				&t, &d);
+		if (r < 0) {
+			app_fail(app, "cannot replay", r, &d);
+			return EXIT_USAGE;
+		}
+		o.now = replay_recorded_at(t);
+		if (app->verbose > 0)
+			o.log = show_try;
+	} else {
+		status = sign_in(app, &a);
+		if (status == EXIT_OK)
+			status = open_live(app, a, &t);
+		if (status != EXIT_OK)
+			goto out;
+		o.tenant_id = auth_tenant(a);
+		o.principal_id = auth_principal(a);
+	}
+	if (record_dir) {
+		r = record_open(record_dir, &o.record, &d);
+		if (r < 0) {
+			app_fail(app, "cannot record", r, &d);
+			status = EXIT_USAGE;
+			goto out;
+		}
 	}
 	r = collect_run(app->store, t, &app->cfg, &o, res, &d);
 	app_progress_done(app);
-	transport_free(t);
 	if (r < 0) {
-		if (res->run_id)
-			app_fail(app, "collection failed (recorded as a "
-				 "failed run)", r, &d);
-		else
-			app_fail(app, "collection failed", r, &d);
-		return EXIT_RUNTIME;
+		app_fail(app, res->run_id ? "collection failed (recorded as a "
+			 "failed run)" : "collection failed", r, &d);
+		status = EXIT_RUNTIME;
+	} else {
+		status = strcmp(res->status, "partial") ? EXIT_OK : EXIT_PARTIAL;
 	}
-	return strcmp(res->status, "partial") ? EXIT_OK : EXIT_PARTIAL;
+	if (o.record && record_close(o.record, res->clock, &d) < 0) {
+		app_fail(app, "cannot finish the recording", -EIO, &d);
+		status = EXIT_RUNTIME;
+	}
+	o.record = NULL;
+out:
+	record_free(o.record);
+	transport_free(t);
+	auth_free(a);
+	return status;
 }
 
 int cmd_collect(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
 		{ "replay", required_argument, NULL, 'r' },
+		{ "record", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *self = command_find("collect");
-	const char *replay = NULL;
+	const char *replay = NULL, *record = NULL;
 	struct collect_result res;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:R:", opts, NULL)) != -1) {
 		if (c == 'r')
 			replay = optarg;
+		else if (c == 'R')
+			record = optarg;
 		else
 			return cmd_usage_error(app, self);
 	}
 	if (optind != argc)
 		return cmd_usage_error(app, self);
-	if (!replay) {
-		app_error(app, "live collection is not available in this "
-			  "build yet; use --replay DIR");
-		return EXIT_USAGE;
-	}
-	status = collect_replay(app, replay, &res);
+	status = collect_from(app, replay, record, &res);
 	if (res.run_id && app->verbose >= 0)
 		fprintf(app->out, "run %lld: %s, %ld file systems, %ld "
-			"responses (%ld new bodies), %ld errors\n",
-			(long long)res.run_id, res.status, res.filesystems,
-			res.evidence, res.new_bodies, res.errors);
+			"responses (%ld new bodies), %ld requests, %ld retries, "
+			"%ld throttled, %ld errors\n", (long long)res.run_id,
+			res.status, res.filesystems, res.evidence,
+			res.new_bodies, res.requests, res.retries,
+			res.throttled, res.errors);
 	return status;
 }

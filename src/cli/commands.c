@@ -69,6 +69,22 @@
 "                 history there is replaced\n" \
 "  -h, --help     show this help\n"
 
+#define WHOAMI_USAGE \
+"usage: amlfs-audit whoami [--format text|json]\n" \
+"\n" \
+"Get a Resource Manager token the way [azure] auth says and show which\n" \
+"credential worked and for whom: tenant (tid), principal (oid), app id,\n" \
+"audience and expiry. The token itself is never printed. With auth = auto\n" \
+"the credentials are tried in the order of Azure's SDKs: client secret,\n" \
+"workload identity, managed identity, Azure CLI, access token.\n" \
+"\n" \
+"  --format FMT   text (default) or json\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 configuration error (also when the token is for\n" \
+"another tenant than [azure] tenant_id), 3 no credential worked (each one\n" \
+"tried is listed with its reason).\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -93,6 +109,9 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
 	{ "demo", cmd_demo, DEMO_USAGE,
 	  "run everything on the bundled samples", 0 },
+	{ "whoami", cmd_whoami, WHOAMI_USAGE,
+	  "show which Azure identity the configured auth gets",
+	  CMD_NEED_CONFIG },
 	{ "help", cmd_help, HELP_USAGE, "show help for a command", 0 },
 	{ "version", cmd_version, VERSION_USAGE, "print the version", 0 },
 	{ NULL, NULL, NULL, NULL, 0 }

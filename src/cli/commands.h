@@ -29,6 +29,7 @@ int cmd_runs(int argc, char **argv, struct app *app);
 int cmd_inventory(int argc, char **argv, struct app *app);
 int cmd_verify(int argc, char **argv, struct app *app);
 int cmd_demo(int argc, char **argv, struct app *app);
+int cmd_whoami(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 
@@ -40,11 +41,23 @@ int print_query(struct app *app, const char *rel,
 		const struct query_param *params, size_t n, int fmt, FILE *f);
 /* --format's argument as an out_format; -1 after printing an error. */
 int parse_format(struct app *app, const char *arg);
-/* Collect once from a replay directory into app->store; an exit code. */
-int collect_replay(struct app *app, const char *replay_dir,
-		   struct collect_result *res);
+/*
+ * Collect once into app->store: from replay_dir, or live when it is NULL;
+ * recording every answer into record_dir when not NULL. An exit code.
+ */
+int collect_from(struct app *app, const char *replay_dir,
+		 const char *record_dir, struct collect_result *res);
 /* The run whose snapshot to show (want 0: the newest); an exit code. */
 int pick_snapshot_run(struct app *app, long long want, long long *ret);
+
+struct auth_options;
+/*
+ * Fill o (azure/auth.h) from the configuration: mode, tenant, the login
+ * host ([azure] authority_host, else AZURE_AUTHORITY_HOST, else the
+ * cloud's), imds_endpoint, access_token_file, az_command. The strings are
+ * borrowed from c and the environment. In cmd_whoami.c.
+ */
+void auth_options_from_config(const struct config *c, struct auth_options *o);
 
 /* The global synopsis (main --help). */
 void print_main_usage(FILE *f);

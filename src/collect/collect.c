@@ -1,40 +1,487 @@
 #include "collect/collect.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "azure/arm.h"
 #include "collect/project.h"
 #include "config.h"
 #include "evidence/evidence.h"
 #include "util/timeutil.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 #define SUBSCRIPTIONS_API "2022-12-01"
+#define RESOURCE_GROUP_API "2021-04-01"
+#define ROLE_ASSIGNMENTS_API "2022-04-01"
+#define LOCKS_API "2016-09-01"
+#define DIAGNOSTICS_API "2021-05-01-preview"
+#define METRICS_API "2024-02-01"
+#define METRICS_BATCH_API "2023-10-01"
+#define GRAPH_API "2024-04-01"
+#define METRICS_BATCH_MAX 50
+/* Azure keeps finished import jobs for about 72 hours (azure-apis.md B.1). */
+#define JOB_RETENTION_S (72 * 3600)
+
+static const char graph_query[] =
+	"resources | where type =~ 'microsoft.storagecache/amlfilesystems'"
+	"%s | project id, name, type, location, tags, zones, sku, identity, "
+	"systemData, properties, subscriptionId, resourceGroup | order by id asc";
+
+/* The metrics read per file system, in two calls: per OST and per MDT. */
+static const struct metric_group {
+	const char *names, *dimension;
+} metric_groups[] = {
+	{ "ClientReadThroughput,ClientWriteThroughput,ClientReadOps,"
+	  "ClientWriteOps,OSTBytesUsed,OSTBytesTotal", "ostnum" },
+	{ "MDTBytesUsed,MDTBytesTotal,MDTFilesUsed", "mdtnum" },
+};
+
+enum ttype {
+	T_SUBSCRIPTIONS, T_SUBSCRIPTION, T_RESOURCE_GROUP, T_FILESYSTEMS,
+	T_GRAPH, T_CHILD, T_METRICS,
+};
+
+struct task {
+	enum ttype type;
+	const char *kind;	/* evidence kind (project.h) */
+	const char *audience;	/* borrowed from the collector */
+	const char *method;
+	char *subject;
+	char *scope;		/* ledger scope: subscription id or "tenant" */
+	char *url;
+	char *body;		/* request body, or NULL */
+	json_t *query;		/* Resource Graph request, re-sent per page */
+	struct arm_pager pager;
+	int paged;
+	struct task *next_all;
+};
+
+struct ledger_row {
+	char *scope;
+	const char *list;
+	long requests, pages, items, retries, throttled, wait_ms, errors;
+};
+
+/* A file system found, for its child lists and metrics. */
+struct fs_ref {
+	char *id, *sub, *location;
+};
 
 struct collector {
 	struct store *s;
+	struct transport *t;
 	struct arm_client *arm;
 	const struct config *cfg;
 	const struct collect_options *o;
 	struct collect_result *res;
+	const char *arm_audience, *metrics_audience, *metrics_endpoint;
+	char *base;		/* Resource Manager URL */
 	sqlite3_int64 run_id;
 	int seq;
-	struct strlist subs;	/* subscriptions in scope */
-	struct strlist fs_ids;	/* file systems found, in order */
+	int discovery_left;	/* discovery lists not finished */
+	int metrics_started;
+	struct task *tasks;
+	struct strlist seen;	/* lower-case ids already queued for */
+	struct fs_ref *fs;
+	size_t n_fs;
+	struct ledger_row *ledger;
+	size_t n_ledger;
+	char timespan_start[21], timespan_end[21];
 };
 
-typedef int (*page_fn)(struct collector *c, json_t *page);
+static int seen_before(struct collector *c, const char *what, const char *id)
+{
+	struct sbuf key = SBUF_INIT;
+	char *low;
+	size_t i;
+
+	sbuf_addf(&key, "%s:%s", what, id);
+	low = lower_dup(key.buf);
+	sbuf_release(&key);
+	for (i = 0; i < c->seen.n; i++) {
+		if (!strcmp(c->seen.v[i], low)) {
+			free(low);
+			return 1;
+		}
+	}
+	c->seen.v = xrealloc(c->seen.v, (c->seen.n + 1) * sizeof(char *));
+	c->seen.v[c->seen.n++] = low;
+	return 0;
+}
+
+static struct ledger_row *ledger(struct collector *c, const char *scope,
+				 const char *list)
+{
+	struct ledger_row *l;
+	size_t i;
+
+	for (i = 0; i < c->n_ledger; i++) {
+		l = &c->ledger[i];
+		if (l->list == list && !strcmp(l->scope, scope))
+			return l;
+	}
+	c->ledger = xrealloc(c->ledger, (c->n_ledger + 1) * sizeof(*c->ledger));
+	l = &c->ledger[c->n_ledger++];
+	memset(l, 0, sizeof(*l));
+	l->scope = xstrdup(scope);
+	l->list = list;
+	return l;
+}
 
 static void progress(struct collector *c)
 {
-	c->res->requests = arm_requests(c->arm);
 	if (c->o->progress)
-		c->o->progress(c->o->ctx, c->res->requests,
-			       c->res->filesystems);
+		c->o->progress(c->o->ctx, c->res->requests, c->res->filesystems);
 }
+
+/* ---- queueing ---------------------------------------------------------- */
+
+static int send_task(struct collector *c, struct task *tk, struct err_detail *d)
+{
+	struct http_request req = {
+		.method = tk->method, .url = tk->url, .body = tk->body,
+		.body_len = tk->body ? strlen(tk->body) : 0,
+		.audience = tk->audience,
+	};
+
+	return c->t->start(c->t, &req, tk, d);
+}
+
+static struct task *new_task(struct collector *c, enum ttype type,
+			     const char *kind, const char *subject,
+			     const char *scope, char *url)
+{
+	struct task *tk = xcalloc(1, sizeof(*tk));
+
+	tk->type = type;
+	tk->kind = kind;
+	tk->audience = c->arm_audience;
+	tk->method = "GET";
+	tk->subject = xstrdup(subject);
+	tk->scope = xstrdup(scope);
+	tk->url = url;
+	tk->next_all = c->tasks;
+	c->tasks = tk;
+	return tk;
+}
+
+static int queue_list(struct collector *c, enum ttype type, const char *kind,
+		      const char *subject, const char *scope, char *url,
+		      struct err_detail *d)
+{
+	struct task *tk = new_task(c, type, kind, subject, scope, url);
+
+	tk->paged = 1;
+	arm_pager_init(&tk->pager, url, c->cfg->max_pages);
+	if (type == T_SUBSCRIPTIONS || type == T_FILESYSTEMS || type == T_GRAPH)
+		c->discovery_left++;
+	return send_task(c, tk, d);
+}
+
+static int queue_get(struct collector *c, enum ttype type, const char *kind,
+		     const char *subject, const char *scope, char *url,
+		     struct err_detail *d)
+{
+	return send_task(c, new_task(c, type, kind, subject, scope, url), d);
+}
+
+static void task_free(struct task *tk)
+{
+	if (tk->paged)
+		arm_pager_release(&tk->pager);
+	free(tk->subject);
+	free(tk->scope);
+	free(tk->url);
+	free(tk->body);
+	json_decref(tk->query);
+	free(tk);
+}
+
+/* ---- what each answer leads to ----------------------------------------- */
+
+static int queue_fs_lists(struct collector *c, const char *sub,
+			  struct err_detail *d)
+{
+	static const char fs_path[] =
+		"/providers/Microsoft.StorageCache/amlFilesystems";
+	const struct strlist *rgs = &c->cfg->resource_groups;
+	struct sbuf path = SBUF_INIT;
+	size_t j;
+	int r = 0;
+
+	for (j = 0; j < (rgs->n ? rgs->n : 1) && r >= 0; j++) {
+		sbuf_reset(&path);
+		if (rgs->n)
+			sbuf_addf(&path, "/subscriptions/%s/resourceGroups/%s%s",
+				  sub, rgs->v[j], fs_path);
+		else
+			sbuf_addf(&path, "/subscriptions/%s%s", sub, fs_path);
+		r = queue_list(c, T_FILESYSTEMS, KIND_FILESYSTEMS, sub, sub,
+			       arm_url(c->arm, path.buf, NULL), d);
+	}
+	sbuf_release(&path);
+	return r;
+}
+
+static int add_subscription(struct collector *c, const char *sub, int list_fs,
+			    struct err_detail *d)
+{
+	struct sbuf path = SBUF_INIT;
+	int r = 0;
+
+	if (seen_before(c, "sub", sub))
+		return 0;
+	if (list_fs)
+		r = queue_fs_lists(c, sub, d);
+	if (r == 0 && c->cfg->scope_tags) {
+		sbuf_addf(&path, "/subscriptions/%s", sub);
+		r = queue_get(c, T_SUBSCRIPTION, KIND_SUBSCRIPTION, sub, sub,
+			      arm_url(c->arm, path.buf, SUBSCRIPTIONS_API), d);
+	}
+	sbuf_release(&path);
+	return r;
+}
+
+static int queue_children(struct collector *c, const char *id,
+			  const char *sub, struct err_detail *d)
+{
+	static const struct { const char *kind, *seg, *version; int jobs; } lists[] = {
+		{ KIND_IMPORT_JOBS, "/importJobs", NULL, 1 },
+		{ KIND_AUTO_EXPORT_JOBS, "/autoExportJobs", NULL, 1 },
+		{ KIND_AUTO_IMPORT_JOBS, "/autoImportJobs", NULL, 1 },
+		{ KIND_ROLE_ASSIGNMENTS, "/providers/Microsoft.Authorization/"
+		  "roleAssignments?$filter=atScope()", ROLE_ASSIGNMENTS_API, 0 },
+		{ KIND_LOCKS, "/providers/Microsoft.Authorization/locks",
+		  LOCKS_API, 0 },
+		{ KIND_DIAGNOSTIC_SETTINGS, "/providers/Microsoft.Insights/"
+		  "diagnosticSettings", DIAGNOSTICS_API, 0 },
+	};
+	struct sbuf path = SBUF_INIT;
+	size_t k;
+	int r = 0;
+
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]) && r >= 0; k++) {
+		if (lists[k].jobs ? !c->cfg->jobs : !c->cfg->access)
+			continue;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s%s", id, lists[k].seg);
+		r = queue_list(c, T_CHILD, lists[k].kind, id, sub,
+			       arm_url(c->arm, path.buf, lists[k].version), d);
+	}
+	sbuf_release(&path);
+	return r;
+}
+
+static int add_filesystem(struct collector *c, json_t *item,
+			  struct err_detail *d)
+{
+	const char *id = json_string_value(json_object_get(item, "id"));
+	const char *loc = json_string_value(json_object_get(item, "location"));
+	char *sub = NULL, *rg = NULL;
+	struct sbuf path = SBUF_INIT;
+	struct fs_ref *f;
+	int r;
+
+	if (!id || !json_object_get(item, "properties") ||
+	    arm_id_parse(id, &sub, &rg) < 0 || seen_before(c, "fs", id)) {
+		free(sub);
+		free(rg);
+		return 0;
+	}
+	c->res->filesystems++;
+	c->fs = xrealloc(c->fs, (c->n_fs + 1) * sizeof(*c->fs));
+	f = &c->fs[c->n_fs++];
+	f->id = xstrdup(id);
+	f->sub = xstrdup(sub);
+	f->location = lower_dup(loc ? loc : "unknown");
+	r = queue_children(c, id, sub, d);
+	if (r == 0 && c->cfg->scope_tags) {
+		sbuf_addf(&path, "/subscriptions/%s/resourcegroups/%s", sub, rg);
+		if (!seen_before(c, "rg", path.buf))
+			r = queue_get(c, T_RESOURCE_GROUP, KIND_RESOURCE_GROUP,
+				      path.buf, sub,
+				      arm_url(c->arm, path.buf, RESOURCE_GROUP_API),
+				      d);
+	}
+	/* Resource Graph spans subscriptions: read each one's tags too. */
+	if (r == 0 && !strcmp(c->cfg->discovery, "resource-graph"))
+		r = add_subscription(c, sub, 0, d);
+	sbuf_release(&path);
+	free(sub);
+	free(rg);
+	return r;
+}
+
+static int on_page(struct collector *c, struct task *tk, json_t *page,
+		   struct err_detail *d)
+{
+	const char *key = tk->type == T_GRAPH ? "data" : "value";
+	json_t *v;
+	size_t i;
+	int r = 0;
+
+	if (tk->type != T_SUBSCRIPTIONS && tk->type != T_FILESYSTEMS &&
+	    tk->type != T_GRAPH)
+		return 0;
+	json_array_foreach(json_object_get(page, key), i, v) {
+		if (tk->type == T_SUBSCRIPTIONS) {
+			const char *id = json_string_value(
+				json_object_get(v, "subscriptionId"));
+			const char *state = json_string_value(
+				json_object_get(v, "state"));
+
+			/* A disabled subscription has nothing to read. */
+			if (id && (!state || (strcmp(state, "Disabled") &&
+					      strcmp(state, "Deleted"))))
+				r = add_subscription(c, id, 1, d);
+		} else {
+			r = add_filesystem(c, v, d);
+		}
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
+/* ---- metrics ----------------------------------------------------------- */
+
+static void add_param(struct sbuf *sb, const char *name, const char *value)
+{
+	char *v = curl_easy_escape(NULL, value, 0);
+
+	sbuf_addf(sb, "%s%s=%s", strchr(sb->buf, '?') ? "&" : "?", name, v);
+	curl_free(v);
+}
+
+static void metric_params(struct collector *c, struct sbuf *url,
+			  const struct metric_group *g, int batch)
+{
+	char filter[64], top[8];
+
+	snprintf(filter, sizeof(filter), "%s eq '*'", g->dimension);
+	snprintf(top, sizeof(top), "%d", 1000);
+	add_param(url, "metricnamespace", "Microsoft.StorageCache/amlFilesystems");
+	add_param(url, "metricnames", g->names);
+	if (batch) {
+		add_param(url, "starttime", c->timespan_start);
+		add_param(url, "endtime", c->timespan_end);
+	} else {
+		struct sbuf span = SBUF_INIT;
+
+		sbuf_addf(&span, "%s/%s", c->timespan_start, c->timespan_end);
+		add_param(url, "timespan", span.buf);
+		sbuf_release(&span);
+	}
+	add_param(url, "interval", "PT1H");
+	add_param(url, "aggregation", "average");
+	add_param(url, batch ? "filter" : "$filter", filter);
+	add_param(url, "top", top);
+	add_param(url, "api-version", batch ? METRICS_BATCH_API : METRICS_API);
+}
+
+static int queue_metrics_one(struct collector *c, const struct fs_ref *f,
+			     struct err_detail *d)
+{
+	struct sbuf url = SBUF_INIT;
+	size_t g;
+	int r = 0;
+
+	for (g = 0; g < 2 && r == 0; g++) {
+		sbuf_reset(&url);
+		sbuf_addf(&url, "%s%s/providers/Microsoft.Insights/metrics",
+			  c->base, f->id);
+		metric_params(c, &url, &metric_groups[g], 0);
+		r = queue_get(c, T_METRICS, KIND_METRICS, f->id, f->sub,
+			      sbuf_detach(&url, NULL), d);
+	}
+	sbuf_release(&url);
+	return r;
+}
+
+/* One getBatch call per metric group for up to 50 file systems of one
+ * subscription and region, starting at fs[first]. */
+static int queue_metrics_batch(struct collector *c, size_t first,
+			       const char *sub, const char *region,
+			       struct err_detail *d)
+{
+	struct sbuf url = SBUF_INIT, subject = SBUF_INIT;
+	json_t *ids = json_array(), *body = json_object();
+	const char *host = c->metrics_endpoint, *p;
+	size_t i, g;
+	int r = 0;
+
+	for (i = first; i < c->n_fs && json_array_size(ids) < METRICS_BATCH_MAX;
+	     i++)
+		if (!strcmp(c->fs[i].sub, sub) && !strcmp(c->fs[i].location, region))
+			json_array_append_new(ids, json_string(c->fs[i].id));
+	json_object_set(body, "resourceids", ids);
+	sbuf_addf(&subject, "%s/%s", sub, region);
+	for (g = 0; g < 2 && r == 0; g++) {
+		struct task *tk;
+
+		sbuf_reset(&url);
+		p = strstr(host, "{region}");
+		if (p)
+			sbuf_addf(&url, "%.*s%s%s", (int)(p - host), host, region,
+				  p + 8);
+		else
+			sbuf_adds(&url, host);
+		sbuf_addf(&url, "/subscriptions/%s/metrics:getBatch", sub);
+		metric_params(c, &url, &metric_groups[g], 1);
+		tk = new_task(c, T_METRICS, KIND_METRICS, subject.buf, sub,
+			      sbuf_detach(&url, NULL));
+		tk->method = "POST";
+		tk->audience = c->metrics_audience;
+		tk->body = json_dumps(body, JSON_COMPACT);
+		r = send_task(c, tk, d);
+	}
+	json_decref(ids);
+	json_decref(body);
+	sbuf_release(&url);
+	sbuf_release(&subject);
+	return r;
+}
+
+static int queue_metrics(struct collector *c, struct err_detail *d)
+{
+	struct sbuf key = SBUF_INIT;
+	size_t i;
+	int r = 0;
+
+	c->metrics_started = 1;
+	if (!strcmp(c->cfg->metrics, "off"))
+		return 0;
+	for (i = 0; i < c->n_fs && r == 0; i++) {
+		if (!strcmp(c->cfg->metrics, "per-resource")) {
+			r = queue_metrics_one(c, &c->fs[i], d);
+			continue;
+		}
+		/* The first file system of each 50 in a subscription and region
+		 * starts a batch. */
+		sbuf_reset(&key);
+		sbuf_addf(&key, "%s/%s", c->fs[i].sub, c->fs[i].location);
+		{
+			size_t j, before = 0;
+
+			for (j = 0; j < i; j++)
+				before += !strcmp(c->fs[j].sub, c->fs[i].sub) &&
+					  !strcmp(c->fs[j].location,
+						  c->fs[i].location);
+			if (before % METRICS_BATCH_MAX == 0)
+				r = queue_metrics_batch(c, i, c->fs[i].sub,
+							c->fs[i].location, d);
+		}
+	}
+	sbuf_release(&key);
+	return r;
+}
+
+/* ---- storing answers --------------------------------------------------- */
 
 static int record_error(struct collector *c, const char *url, long status,
 			const char *code, const char *message,
@@ -65,43 +512,50 @@ out:
 	return r;
 }
 
-static int http_failure(struct collector *c, const char *url,
-			const struct http_response *resp, struct err_detail *d)
+/* A run error's code for a request that got no usable answer. */
+static const char *error_code(int err)
 {
-	char *code = NULL, *msg = NULL, text[64];
-	int r;
-
-	arm_error_parse(&resp->body, &code, &msg);
-	snprintf(text, sizeof(text), "HTTP %ld", resp->status);
-	r = record_error(c, url, resp->status, code, msg ? msg : text, d);
-	free(code);
-	free(msg);
-	return r;
+	switch (err) {
+	case -ERR_NOT_FOUND:
+		return "NotRecorded";
+	case -ERR_TOO_LARGE:
+		return "ResponseTooLarge";
+	case -ERR_HTTP_401:
+	case -ERR_CONFIG:
+	case -EACCES:
+		return "AuthenticationFailed";
+	case -ERR_REPLAY:
+		return "RecordingUnreadable";
+	default:
+		return "TransportError";
+	}
 }
 
 /* Say which response broke the run: file (replay) or URL, and where. */
 static void blame(struct err_detail *d, const struct http_response *resp,
-		  const char *url, const char *json_where)
+		  const char *method, const char *url, const char *json_where)
 {
 	char *safe = url_redact(url);
 
 	if (resp->origin)
-		err_where(d, "%s%s (GET %s)", resp->origin, json_where, safe);
+		err_where(d, "%s%s (%s %s)", resp->origin, json_where, method,
+			  safe);
 	else
-		err_where(d, "GET %s%s", safe, json_where);
+		err_where(d, "%s %s%s", method, safe, json_where);
 	free(safe);
 }
 
-static int store_page(struct collector *c, const char *kind,
-		      const char *subject, const char *url,
-		      struct http_response *resp, sqlite3_int64 *ret_id,
-		      struct err_detail *d)
+static int store_answer(struct collector *c, struct task *tk,
+			struct http_response *resp, sqlite3_int64 *ret_id,
+			struct err_detail *d)
 {
 	struct evidence_item e = {
-		.run_id = c->run_id, .seq = ++c->seq, .kind = kind,
-		.subject = subject, .method = "GET", .url = url,
-		.status = resp->status, .request_id = resp->request_id,
-		.body = resp->body.buf, .body_len = resp->body.len,
+		.run_id = c->run_id, .seq = ++c->seq, .kind = tk->kind,
+		.subject = tk->subject, .method = tk->method, .url = tk->url,
+		.request_body = tk->body, .status = resp->status,
+		.projected = resp->status >= 200 && resp->status <= 299,
+		.request_id = resp->request_id, .body = resp->body.buf,
+		.body_len = resp->body.len,
 	};
 	char now[21];
 
@@ -111,187 +565,220 @@ static int store_page(struct collector *c, const char *kind,
 	return evidence_add(c->s, &e, ret_id, NULL, d);
 }
 
-/* Parse, store and project one 2xx page; negative breaks the run. */
-static int take_page(struct collector *c, const char *kind,
-		     const char *subject, const char *url,
-		     struct http_response *resp, sqlite3_int64 evidence_id,
-		     json_t **ret, struct err_detail *d)
+static int set_projected(struct collector *c, sqlite3_int64 id, int yes,
+			 struct err_detail *d)
 {
+	sqlite3_stmt *st = NULL;
+	int r = store_prepare(c->s, "UPDATE evidence SET projected = ?2 "
+			      "WHERE id = ?1", &st, d);
+
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, yes);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(c->s, "cannot mark evidence", d);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * Parse and project a 2xx answer inside a savepoint, so a page that fails
+ * half-way leaves none of its rows. Returns 0 with *ret the parsed body,
+ * 1 when the body was unreadable (recorded; live only), negative to break
+ * the run.
+ */
+static int take_answer(struct collector *c, struct task *tk,
+		       struct http_response *resp, sqlite3_int64 evid,
+		       json_t **ret, struct err_detail *d)
+{
+	struct err_detail why = { "", "" };
 	json_error_t je;
 	json_t *j;
-	char pos[64];
+	char pos[64] = "";
 	int r;
 
 	if (resp->status == 204 || resp->body.len == 0)
-		j = json_pack("{s:[]}", "value");
+		j = json_pack("{s:[]}", tk->type == T_GRAPH ? "data" : "value");
 	else
 		j = json_loadb(resp->body.buf, resp->body.len, 0, &je);
 	if (!j) {
-		err_set(d, "invalid JSON: %s", je.text);
+		err_set(&why, "invalid JSON: %s", je.text);
 		snprintf(pos, sizeof(pos), ":%d:%d", je.line, je.column);
-		blame(d, resp, url, pos);
-		return -ERR_JSON;
+		r = -ERR_JSON;
+	} else {
+		r = store_exec(c->s, "SAVEPOINT page", d);
+		if (r < 0)
+			goto out;
+		r = project_page(store_db(c->s), "main", c->run_id, evid,
+				 tk->kind, tk->subject, j, &why);
+		if (r < 0 && r != -ERR_JSON) {
+			*d = why;
+			goto out;
+		}
+		store_exec(c->s, r < 0 ? "ROLLBACK TO page; RELEASE page" :
+			   "RELEASE page", NULL);
 	}
-	r = project_page(store_db(c->s), "main", c->run_id, evidence_id, kind,
-			 subject, j, d);
-	if (r < 0) {
-		blame(d, resp, url, "");
-		json_decref(j);
+	if (r == 0) {
+		*ret = j;
+		return 0;
+	}
+	json_decref(j);
+	j = NULL;
+	blame(&why, resp, tk->method, tk->url, pos);
+	if (c->o->strict) {
+		*d = why;
 		return r;
 	}
-	*ret = j;
-	return 0;
+	r = set_projected(c, evid, 0, d);
+	if (r == 0)
+		r = record_error(c, tk->url, resp->status, "InvalidResponse",
+				 why.msg, d);
+	return r < 0 ? r : 1;
+out:
+	json_decref(j);
+	return r;
 }
 
-static int fetch_list(struct collector *c, const char *kind,
-		      const char *subject, const char *first, page_fn on_page,
-		      struct err_detail *d)
+static int http_failure(struct collector *c, struct task *tk,
+			const struct http_response *resp, struct err_detail *d)
 {
-	struct arm_pager pg;
-	struct http_response resp;
-	struct err_detail td;
-	sqlite3_int64 evid;
-	json_t *page = NULL;
+	char *code = NULL, *msg = NULL, text[64];
 	int r;
 
-	arm_pager_init(&pg, first, c->cfg->max_pages);
-	http_response_init(&resp, 0);
-	for (;;) {
-		http_response_release(&resp);
-		r = arm_get(c->arm, pg.url, &resp, &td);
-		progress(c);
-		if (c->o->log) {
-			char *safe = url_redact(pg.url);
+	arm_error_parse(&resp->body, &code, &msg);
+	snprintf(text, sizeof(text), "HTTP %ld", resp->status);
+	r = record_error(c, tk->url, resp->status, code, msg ? msg : text, d);
+	free(code);
+	free(msg);
+	return r;
+}
 
-			c->o->log(c->o->ctx, "GET", safe, r < 0 ? 0 : resp.status);
-			free(safe);
-		}
-		if (r < 0) {
-			r = record_error(c, pg.url, 0, err_str(r), td.msg, d);
-			break;
-		}
-		r = store_page(c, kind, subject, pg.url, &resp, &evid, d);
+/* The next page of a list: 1 queued, 0 the list is done, <0 broken. */
+static int next_page(struct collector *c, struct task *tk, json_t *page,
+		     struct err_detail *d)
+{
+	struct err_detail why;
+	json_t *link = NULL;
+	int r;
+
+	if (!tk->paged)
+		return 0;
+	if (tk->type == T_GRAPH) {
+		/* Resource Graph pages by $skipToken in the same POST; the
+		 * pager checks the tokens for loops as it does links. */
+		link = json_pack("{s:s?}", "nextLink", json_string_value(
+			json_object_get(page, "$skipToken")));
+		page = link;
+	}
+	r = arm_pager_advance(&tk->pager, page, &why);
+	json_decref(link);
+	if (r == -ERR_PAGING) {
+		ledger(c, tk->scope, tk->kind)->errors++;
+		return record_error(c, tk->url, 0, "PagingError", why.msg, d);
+	}
+	if (r <= 0)
+		return r;
+	if (tk->type == T_GRAPH) {
+		/* Same URL; the token goes into the body. */
+		json_object_set_new(json_object_get(tk->query, "options"),
+				    "$skipToken", json_string(tk->pager.url));
+		free(tk->body);
+		tk->body = json_dumps(tk->query, JSON_COMPACT);
+	} else {
+		free(tk->url);
+		tk->url = xstrdup(tk->pager.url);
+	}
+	return send_task(c, tk, d) < 0 ? -ERR_TRANSPORT : 1;
+}
+
+static void count(struct collector *c, struct task *tk,
+		  const struct http_response *resp, json_t *page)
+{
+	struct ledger_row *l = ledger(c, tk->scope, tk->kind);
+	const char *key = tk->type == T_GRAPH ? "data" :
+			  tk->type == T_METRICS ? "values" : "value";
+	json_t *list = page ? json_object_get(page, key) : NULL;
+
+	l->requests += resp->attempts;
+	l->retries += resp->attempts > 1 ? resp->attempts - 1 : 0;
+	l->throttled += resp->throttles;
+	l->wait_ms += resp->throttled_ms;
+	c->res->requests += resp->attempts;
+	c->res->retries += resp->attempts > 1 ? resp->attempts - 1 : 0;
+	c->res->throttled += resp->throttles;
+	if (page) {
+		l->pages++;
+		l->items += json_is_array(list) ? (long)json_array_size(list) : 1;
+	}
+}
+
+/* One finished request: store it and follow where it leads. */
+static int handle(struct collector *c, struct task *tk, struct http_done *done,
+		  struct err_detail *d)
+{
+	struct http_response *resp = &done->resp;
+	sqlite3_int64 evid = 0;
+	json_t *page = NULL;
+	int r, more = 0;
+
+	if (c->o->log) {
+		char *safe = url_redact(tk->url);
+
+		c->o->log(c->o->ctx, tk->method, safe, resp->status,
+			  resp->attempts, 0, done->err < 0 ? done->detail.msg : NULL);
+		free(safe);
+	}
+
+	if (done->err < 0) {
+		count(c, tk, resp, NULL);
+		ledger(c, tk->scope, tk->kind)->errors++;
+		r = record_error(c, tk->url, resp->status, error_code(done->err),
+				 done->detail.msg, d);
+		goto done;
+	}
+	if (c->o->record) {
+		r = record_add(c->o->record, tk->method, tk->url, tk->body, resp, d);
 		if (r < 0)
-			break;
-		if (resp.status < 200 || resp.status > 299) {
-			r = http_failure(c, pg.url, &resp, d);
-			break;
-		}
-		r = take_page(c, kind, subject, pg.url, &resp, evid, &page, d);
-		if (r < 0)
-			break;
-		r = on_page ? on_page(c, page) : 0;
-		if (r >= 0) {
-			r = arm_pager_advance(&pg, page, &td);
-			if (r == -ERR_PAGING)
-				r = record_error(c, first, 0, "PagingError",
-						 td.msg, d);
-		}
-		json_decref(page);
-		page = NULL;
-		if (r <= 0)
-			break;
+			return r;
 	}
-	http_response_release(&resp);
-	arm_pager_release(&pg);
+	r = store_answer(c, tk, resp, &evid, d);
+	if (r < 0)
+		return r;
+	if (resp->status < 200 || resp->status > 299) {
+		count(c, tk, resp, NULL);
+		ledger(c, tk->scope, tk->kind)->errors++;
+		r = http_failure(c, tk, resp, d);
+		goto done;
+	}
+	r = take_answer(c, tk, resp, evid, &page, d);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		count(c, tk, resp, NULL);
+		ledger(c, tk->scope, tk->kind)->errors++;
+		r = 0;
+		goto done;
+	}
+	count(c, tk, resp, page);
+	r = on_page(c, tk, page, d);
+	if (r == 0)
+		r = next_page(c, tk, page, d);
+	json_decref(page);
+	if (r < 0)
+		return r;
+	more = r == 1;
+	r = 0;
+done:
+	if (!more && (tk->type == T_SUBSCRIPTIONS || tk->type == T_FILESYSTEMS ||
+		      tk->type == T_GRAPH))
+		c->discovery_left--;
+	if (r == 0 && !c->discovery_left && !c->metrics_started)
+		r = queue_metrics(c, d);
 	return r;
 }
 
-static int add_ids(struct strlist *l, json_t *page, const char *field,
-		   int (*keep)(json_t *))
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(page, "value"), i, v) {
-		const char *id = json_string_value(json_object_get(v, field));
-
-		if (!id || (keep && !keep(v)))
-			continue;
-		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-		l->v[l->n++] = xstrdup(id);
-	}
-	return 0;
-}
-
-static int sub_usable(json_t *sub)
-{
-	const char *state = json_string_value(json_object_get(sub, "state"));
-
-	return !state || (strcmp(state, "Disabled") && strcmp(state, "Deleted"));
-}
-
-static int on_subscriptions(struct collector *c, json_t *page)
-{
-	return add_ids(&c->subs, page, "subscriptionId", sub_usable);
-}
-
-static int has_properties(json_t *item)
-{
-	return json_object_get(item, "properties") != NULL;
-}
-
-static int on_filesystems(struct collector *c, json_t *page)
-{
-	size_t before = c->fs_ids.n;
-
-	add_ids(&c->fs_ids, page, "id", has_properties);
-	c->res->filesystems += (long)(c->fs_ids.n - before);
-	return 0;
-}
-
-static int collect_filesystems(struct collector *c, struct err_detail *d)
-{
-	static const char fs_path[] =
-		"/providers/Microsoft.StorageCache/amlFilesystems";
-	const struct strlist *rgs = &c->cfg->resource_groups;
-	char path[1024], *url;
-	size_t i, j;
-	int r = 0;
-
-	for (i = 0; i < c->subs.n && r >= 0; i++) {
-		for (j = 0; j < (rgs->n ? rgs->n : 1) && r >= 0; j++) {
-			if (rgs->n)
-				snprintf(path, sizeof(path), "/subscriptions/%s/"
-					 "resourceGroups/%s%s", c->subs.v[i],
-					 rgs->v[j], fs_path);
-			else
-				snprintf(path, sizeof(path), "/subscriptions/%s%s",
-					 c->subs.v[i], fs_path);
-			url = arm_url(c->arm, path, NULL);
-			r = fetch_list(c, KIND_FILESYSTEMS, c->subs.v[i], url,
-				       on_filesystems, d);
-			free(url);
-		}
-	}
-	return r;
-}
-
-static int collect_jobs(struct collector *c, struct err_detail *d)
-{
-	static const struct { const char *kind, *seg; } lists[] = {
-		{ KIND_IMPORT_JOBS, "/importJobs" },
-		{ KIND_AUTO_EXPORT_JOBS, "/autoExportJobs" },
-		{ KIND_AUTO_IMPORT_JOBS, "/autoImportJobs" },
-	};
-	struct sbuf path = SBUF_INIT;
-	size_t i, k;
-	char *url;
-	int r = 0;
-
-	for (i = 0; i < c->fs_ids.n && r >= 0; i++) {
-		for (k = 0; k < 3 && r >= 0; k++) {
-			sbuf_reset(&path);
-			sbuf_addf(&path, "%s%s", c->fs_ids.v[i], lists[k].seg);
-			url = arm_url(c->arm, path.buf, NULL);
-			r = fetch_list(c, lists[k].kind, c->fs_ids.v[i], url,
-				       NULL, d);
-			free(url);
-		}
-	}
-	sbuf_release(&path);
-	return r;
-}
+/* ---- the run ----------------------------------------------------------- */
 
 static char *scope_json(const struct config *cfg)
 {
@@ -311,31 +798,58 @@ static char *scope_json(const struct config *cfg)
 	for (i = 0; i < cfg->resource_groups.n; i++)
 		json_array_append_new(a, json_string(cfg->resource_groups.v[i]));
 	json_object_set_new(j, "resource_groups", a);
+	if (strcmp(cfg->discovery, "list"))
+		json_object_set_new(j, "discovery", json_string(cfg->discovery));
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return s;
+}
+
+/* A note when the last good run is older than Azure keeps job records. */
+static char *gap_note(struct collector *c, const char *now)
+{
+	sqlite3_stmt *st = NULL;
+	struct sbuf sb = SBUF_INIT;
+	time_t then, t;
+
+	if (store_prepare(c->s, "SELECT id, finished_at FROM runs WHERE status "
+			  "IN ('ok', 'partial') ORDER BY id DESC LIMIT 1", &st,
+			  NULL) < 0)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    time_parse_iso((const char *)sqlite3_column_text(st, 1), &then) == 0 &&
+	    time_parse_iso(now, &t) == 0 && t - then > JOB_RETENTION_S)
+		sbuf_addf(&sb, "%lld hours since run %lld: Azure drops finished "
+			  "import jobs after about 72 hours, so job records may "
+			  "be missing", (long long)(t - then) / 3600,
+			  (long long)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return sb.len ? sbuf_detach(&sb, NULL) : NULL;
 }
 
 static int insert_run(struct collector *c, struct err_detail *d)
 {
 	static const char sql[] =
 		"INSERT INTO runs (started_at, status, tool_version, source, "
-		"tenant_id, principal_id, scope) VALUES (?1, 'running', ?2, ?3, "
-		"?4, ?5, ?6)";
+		"tenant_id, principal_id, scope, notes) VALUES (?1, 'running', "
+		"?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt *st = NULL;
-	char now[21], *scope = scope_json(c->cfg);
+	char now[21], *scope = scope_json(c->cfg), *note;
 	int r;
 
 	time_now_iso(now);
+	note = gap_note(c, now);
 	r = store_prepare(c->s, sql, &st, d);
 	if (r < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, AMLFS_VERSION, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->o->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->cfg->tenant_id, -1, SQLITE_STATIC);
-	sqlite3_bind_null(st, 5);
+	sqlite3_bind_text(st, 4, c->o->tenant_id ? c->o->tenant_id :
+			  c->cfg->tenant_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->o->principal_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, note, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = store_sql_error(c->s, "cannot start run", d);
 		goto out;
@@ -344,6 +858,39 @@ static int insert_run(struct collector *c, struct err_detail *d)
 out:
 	sqlite3_finalize(st);
 	free(scope);
+	free(note);
+	return r;
+}
+
+static int write_ledger(struct collector *c, struct err_detail *d)
+{
+	static const char sql[] =
+		"INSERT INTO run_ledger (run_id, scope, list, requests, pages, "
+		"items, retries, throttled, throttle_wait_ms, errors) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r;
+
+	r = store_prepare(c->s, sql, &st, d);
+	for (i = 0; i < c->n_ledger && r == 0; i++) {
+		const struct ledger_row *l = &c->ledger[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, c->run_id);
+		sqlite3_bind_text(st, 2, l->scope, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, l->list, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, l->requests);
+		sqlite3_bind_int64(st, 5, l->pages);
+		sqlite3_bind_int64(st, 6, l->items);
+		sqlite3_bind_int64(st, 7, l->retries);
+		sqlite3_bind_int64(st, 8, l->throttled);
+		sqlite3_bind_int64(st, 9, l->wait_ms);
+		sqlite3_bind_int64(st, 10, l->errors);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(c->s, "cannot write the ledger", d);
+	}
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -359,27 +906,81 @@ static long count_bodies(struct store *s)
 	return n;
 }
 
+static int start_discovery(struct collector *c, struct err_detail *d)
+{
+	const struct config *cfg = c->cfg;
+	struct task *tk;
+	size_t i;
+	int r = 0;
+
+	if (!strcmp(cfg->discovery, "resource-graph")) {
+		struct sbuf where = SBUF_INIT;
+		json_t *subs = json_array();
+		char *query;
+
+		for (i = 0; i < cfg->resource_groups.n; i++)
+			sbuf_addf(&where, "%s'%s'", i ? ", " : " | where "
+				  "resourceGroup in~ (", cfg->resource_groups.v[i]);
+		if (where.len)
+			sbuf_addch(&where, ')');
+		query = xmalloc(sizeof(graph_query) + where.len);
+		snprintf(query, sizeof(graph_query) + where.len, graph_query,
+			 where.buf);
+		for (i = 0; i < cfg->subscriptions.n; i++)
+			json_array_append_new(subs, json_string(cfg->subscriptions.v[i]));
+		tk = new_task(c, T_GRAPH, KIND_GRAPH, "tenant", "tenant",
+			      arm_url(c->arm, "/providers/Microsoft.ResourceGraph/"
+				      "resources", GRAPH_API));
+		tk->method = "POST";
+		tk->query = json_pack("{s:s,s:{s:i,s:s}}", "query", query,
+				      "options", "$top", 1000, "resultFormat",
+				      "objectArray");
+		if (json_array_size(subs))
+			json_object_set(tk->query, "subscriptions", subs);
+		json_decref(subs);
+		tk->body = json_dumps(tk->query, JSON_COMPACT);
+		tk->paged = 1;
+		arm_pager_init(&tk->pager, tk->url, cfg->max_pages);
+		c->discovery_left++;
+		sbuf_release(&where);
+		free(query);
+		return send_task(c, tk, d);
+	}
+	if (!cfg->subscriptions.n)
+		return queue_list(c, T_SUBSCRIPTIONS, KIND_SUBSCRIPTIONS, "tenant",
+				  "tenant", arm_url(c->arm, "/subscriptions",
+						    SUBSCRIPTIONS_API), d);
+	for (i = 0; i < cfg->subscriptions.n && r == 0; i++)
+		r = add_subscription(c, cfg->subscriptions.v[i], 1, d);
+	return r;
+}
+
+static void metrics_timespan(struct collector *c)
+{
+	char now[21];
+	time_t t;
+
+	time_now_iso(now);
+	if (!c->o->now || time_parse_iso(c->o->now, &t) < 0)
+		time_parse_iso(now, &t);
+	time_iso(t, c->res->clock);
+	t -= t % 3600;		/* whole hours: the same points every run */
+	time_iso(t, c->timespan_end);
+	time_iso(t - c->cfg->metrics_lookback_hours * 3600, c->timespan_start);
+}
+
 static int gather(struct collector *c, struct err_detail *d)
 {
-	char *url;
-	size_t i;
+	struct http_done done;
 	int r;
 
-	if (c->cfg->subscriptions.n) {
-		for (i = 0; i < c->cfg->subscriptions.n; i++) {
-			c->subs.v = xrealloc(c->subs.v, (i + 1) * sizeof(char *));
-			c->subs.v[c->subs.n++] = xstrdup(c->cfg->subscriptions.v[i]);
-		}
-	} else {
-		url = arm_url(c->arm, "/subscriptions", SUBSCRIPTIONS_API);
-		r = fetch_list(c, KIND_SUBSCRIPTIONS, "tenant", url,
-			       on_subscriptions, d);
-		free(url);
-		if (r < 0)
-			return r;
+	r = start_discovery(c, d);
+	while (r == 0 && c->t->next(c->t, &done) == 1) {
+		r = handle(c, done.tag, &done, d);
+		http_done_release(&done);
+		progress(c);
 	}
-	r = collect_filesystems(c, d);
-	return r < 0 ? r : collect_jobs(c, d);
+	return r;
 }
 
 /* Record a run that broke, with nothing of what it read. */
@@ -403,24 +1004,49 @@ static int record_failed_run(struct collector *c, const struct err_detail *why,
 	return r;
 }
 
+static void collector_release(struct collector *c)
+{
+	struct task *tk;
+	size_t i;
+
+	while ((tk = c->tasks)) {
+		c->tasks = tk->next_all;
+		task_free(tk);
+	}
+	for (i = 0; i < c->n_fs; i++) {
+		free(c->fs[i].id);
+		free(c->fs[i].sub);
+		free(c->fs[i].location);
+	}
+	free(c->fs);
+	for (i = 0; i < c->n_ledger; i++)
+		free(c->ledger[i].scope);
+	free(c->ledger);
+	strlist_release(&c->seen);
+	arm_client_free(c->arm);
+	free(c->base);
+}
+
 int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 		const struct collect_options *o, struct collect_result *res,
 		struct err_detail *d)
 {
-	const char *arm_host, *login_host;
-	struct arm_options ao = {
-		.api_version = cfg->api_version,
-		.max_body = (size_t)cfg->max_response_mib << 20,
-		.max_pages = cfg->max_pages,
-	};
-	struct collector c = { .s = s, .cfg = cfg, .o = o, .res = res };
+	struct collector c = { .s = s, .t = t, .cfg = cfg, .o = o, .res = res };
+	const char *arm_host, *login_host, *metrics_host;
 	long bodies_before = count_bodies(s);
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	config_cloud_hosts(cfg->cloud, &arm_host, &login_host);
-	ao.base = cfg->resource_manager ? cfg->resource_manager : arm_host;
-	c.arm = arm_client_new(t, &ao);
+	config_cloud_metrics(cfg->cloud, &metrics_host, &c.metrics_audience);
+	c.arm_audience = arm_host;
+	c.base = xstrdup(cfg->resource_manager ? cfg->resource_manager : arm_host);
+	while (*c.base && c.base[strlen(c.base) - 1] == '/')
+		c.base[strlen(c.base) - 1] = '\0';
+	c.metrics_endpoint = cfg->metrics_endpoint ? cfg->metrics_endpoint :
+			     metrics_host;
+	c.arm = arm_client_new(c.base, cfg->api_version);
+	metrics_timespan(&c);
 	r = store_begin(s, d);
 	if (r < 0)
 		goto out;
@@ -428,6 +1054,8 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	if (r == 0)
 		r = gather(&c, d);
 	res->status = res->errors ? "partial" : "ok";
+	if (r == 0)
+		r = write_ledger(&c, d);
 	if (r == 0) {
 		char summary[64];
 
@@ -451,8 +1079,6 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	res->new_bodies = count_bodies(s) - bodies_before;
 out:
 	progress(&c);
-	strlist_release(&c.subs);
-	strlist_release(&c.fs_ids);
-	arm_client_free(c.arm);
+	collector_release(&c);
 	return r;
 }

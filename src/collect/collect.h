@@ -3,42 +3,60 @@
 
 #include "azure/transport.h"
 #include "cli/cfgfile.h"
+#include "collect/record.h"
 #include "store/db.h"
 
 typedef void (*collect_progress_fn)(void *ctx, long requests, long filesystems);
-/* One request done: url is already redacted; status 0 when none came. */
-typedef void (*collect_log_fn)(void *ctx, const char *method, const char *url,
-			       long status);
 
 struct collect_options {
 	const char *source;		/* "live" or "replay" */
+	/*
+	 * Replay is strict: a recorded body that does not parse fails the
+	 * run (a recording never gets better). Live, such a body is recorded
+	 * as unreadable and the run ends partial.
+	 */
+	int strict;
+	const char *tenant_id;		/* for the run record: from the token */
+	const char *principal_id;
+	const char *now;		/* the clock for metrics, or NULL: now */
+	struct recorder *record;	/* --record, or NULL */
 	collect_progress_fn progress;	/* may be NULL */
-	collect_log_fn log;		/* may be NULL */
-	void *ctx;			/* for both */
+	/* Each answer as it is stored (replay; the HTTP transport logs its
+	 * own tries): url redacted, status 0 when none came. May be NULL. */
+	void (*log)(void *ctx, const char *method, const char *url,
+		    long status, int attempt, long wait_ms, const char *why);
+	void *ctx;
 };
 
 struct collect_result {
 	sqlite3_int64 run_id;
 	const char *status;	/* "ok", "partial" or "failed" (static) */
 	long filesystems;
-	long requests;
+	long requests;		/* tries, retries included */
+	long retries;
+	long throttled;		/* 429 answers */
 	long evidence;		/* responses stored */
 	long new_bodies;	/* bodies not already in the history */
 	long errors;		/* what could not be read (partial) */
+	char clock[21];		/* the time the run collected as */
 };
 
 /*
- * One collection: every subscription in scope (the configured ones, or
- * all the principal sees), every AMLFS in them, and each file system's
- * import, auto-export and auto-import jobs. All of it is stored in one
- * transaction with its evidence, and the run is sealed into the chain.
+ * One collection: every subscription in scope (the configured ones, all
+ * the principal sees, or Resource Graph), every AMLFS in them, and per file
+ * system its import, auto-export and auto-import jobs, role assignments,
+ * locks, diagnostic settings, the tags of its resource group and
+ * subscription, and its Azure Monitor metrics. Requests go out through the
+ * transport, many at once; answers are stored as they come, all in one
+ * transaction, with a completeness ledger, and the run is sealed into the
+ * chain.
  *
- * A response that cannot be read for one resource (an HTTP error, a
- * missing recording) is recorded as a run error and the run ends
- * "partial". A body that breaks the run (invalid JSON, a field of the
- * wrong type) rolls everything back and records a "failed" run whose
- * error_summary says which response and where; the call then returns
- * negative with d naming the file or URL and the JSON path.
+ * What cannot be read for one resource is recorded as a run error and the
+ * run ends "partial". A failure that breaks the run (the database, or in
+ * strict mode a body that does not parse) rolls everything back and
+ * records a "failed" run whose error_summary says which response and
+ * where; the call then returns negative with d naming the file or URL and
+ * the JSON path.
  */
 int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 		const struct collect_options *o, struct collect_result *res,

@@ -21,12 +21,28 @@ struct field {
  * A list kind: where its distinct items go (a *_states table: digest, the
  * leading columns the code fills, then fields) and its code in `items`.
  */
+enum lead {
+	LEAD_SUB,	/* subscription_id */
+	LEAD_FS,	/* resource_id, name, subscription_id, resource_group */
+	LEAD_RG,	/* resource_id, name */
+	LEAD_CHILD,	/* name, resource_id; the subject is the parent */
+};
+
 struct table_spec {
 	const char *kind;	/* evidence kind */
 	const char *table;	/* states table */
-	const char *item_kind;	/* items.kind */
-	const char *lead;	/* leading columns after digest */
+	const char *item_kind;	/* items.kind, and state_tags.kind */
+	enum lead lead;
+	const char *array;	/* "value", "data", or NULL: the body is one item */
+	int tags;		/* keep the item's tags */
 	const struct field *fields;
+};
+
+static const char *const lead_columns[] = {
+	[LEAD_SUB] = "subscription_id",
+	[LEAD_FS] = "resource_id, name, subscription_id, resource_group",
+	[LEAD_RG] = "resource_id, name",
+	[LEAD_CHILD] = "name, resource_id",
 };
 
 #define END { NULL, NULL, F_TEXT }
@@ -158,22 +174,63 @@ static const struct field sub_fields[] = {
 
 #define JOB_LEAD "name, resource_id"
 
+static const struct field rg_fields[] = {
+	{ "location", "location", F_TEXT },
+	{ "provisioning_state", "properties.provisioningState", F_TEXT },
+	END
+};
+
+static const struct field role_fields[] = {
+	{ "role_definition_id", "properties.roleDefinitionId", F_TEXT },
+	{ "principal_id", "properties.principalId", F_TEXT },
+	{ "principal_type", "properties.principalType", F_TEXT },
+	{ "scope", "properties.scope", F_TEXT },
+	{ "condition", "properties.condition", F_TEXT },
+	{ "created_on", "properties.createdOn", F_TEXT },
+	END
+};
+
+static const struct field lock_fields[] = {
+	{ "level", "properties.level", F_TEXT },
+	{ "notes", "properties.notes", F_TEXT },
+	END
+};
+
+static const struct field diag_fields[] = {
+	{ "workspace_id", "properties.workspaceId", F_TEXT },
+	{ "storage_account_id", "properties.storageAccountId", F_TEXT },
+	{ "event_hub_rule_id", "properties.eventHubAuthorizationRuleId", F_TEXT },
+	{ "logs", "properties.logs", F_JSON },
+	{ "metrics", "properties.metrics", F_JSON },
+	END
+};
+
 static const struct table_spec specs[] = {
-	{ KIND_FILESYSTEMS, "fs_states", "fs",
-	  "resource_id, name, subscription_id, resource_group", fs_fields },
-	{ KIND_IMPORT_JOBS, "import_job_states", "import", JOB_LEAD,
-	  import_fields },
-	{ KIND_AUTO_EXPORT_JOBS, "auto_export_job_states", "autoexport",
-	  JOB_LEAD, auto_export_fields },
-	{ KIND_AUTO_IMPORT_JOBS, "auto_import_job_states", "autoimport",
-	  JOB_LEAD, auto_import_fields },
-	{ KIND_SUBSCRIPTIONS, "subscription_states", "sub", "subscription_id",
+	{ KIND_SUBSCRIPTIONS, "subscription_states", "sub", LEAD_SUB, "value",
+	  1, sub_fields },
+	{ KIND_SUBSCRIPTION, "subscription_states", "sub", LEAD_SUB, NULL, 1,
 	  sub_fields },
+	{ KIND_RESOURCE_GROUP, "rg_states", "rg", LEAD_RG, NULL, 1, rg_fields },
+	{ KIND_FILESYSTEMS, "fs_states", "fs", LEAD_FS, "value", 1, fs_fields },
+	{ KIND_GRAPH, "fs_states", "fs", LEAD_FS, "data", 1, fs_fields },
+	{ KIND_IMPORT_JOBS, "import_job_states", "import", LEAD_CHILD, "value",
+	  0, import_fields },
+	{ KIND_AUTO_EXPORT_JOBS, "auto_export_job_states", "autoexport",
+	  LEAD_CHILD, "value", 0, auto_export_fields },
+	{ KIND_AUTO_IMPORT_JOBS, "auto_import_job_states", "autoimport",
+	  LEAD_CHILD, "value", 0, auto_import_fields },
+	{ KIND_ROLE_ASSIGNMENTS, "role_assignment_states", "role", LEAD_CHILD,
+	  "value", 0, role_fields },
+	{ KIND_LOCKS, "lock_states", "lock", LEAD_CHILD, "value", 0,
+	  lock_fields },
+	{ KIND_DIAGNOSTIC_SETTINGS, "diagnostic_setting_states", "diag",
+	  LEAD_CHILD, "value", 0, diag_fields },
 };
 
 const char *const project_views[] = {
-	"subscriptions", "filesystems", "tags", "import_jobs",
-	"auto_export_jobs", "auto_import_jobs", NULL
+	"subscriptions", "resource_groups", "scope_tags", "filesystems",
+	"tags", "import_jobs", "auto_export_jobs", "auto_import_jobs",
+	"role_assignments", "locks", "diagnostic_settings", NULL
 };
 
 int project_kind_known(const char *kind)
@@ -183,7 +240,7 @@ int project_kind_known(const char *kind)
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
 		if (!strcmp(specs[i].kind, kind))
 			return 1;
-	return 0;
+	return !strcmp(kind, KIND_METRICS);
 }
 
 char *lower_dup(const char *s)
@@ -237,16 +294,17 @@ static json_t *walk(json_t *item, const char *path)
 	return json_is_null(item) ? NULL : item;
 }
 
-static int type_error(struct err_detail *d, const char *want, size_t idx,
+/* at: where the item is, "$.value[3]" or "$". */
+static int type_error(struct err_detail *d, const char *want, const char *at,
 		      const char *path)
 {
-	err_set(d, "expected %s at $.value[%zu].%s", want, idx, path);
+	err_set(d, "expected %s at %s%s%s", want, at, *path ? "." : "", path);
 	return -ERR_JSON;
 }
 
 /* Numbers may arrive as strings (azure-apis.md A.7, K.2). */
 static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
-		      json_t *v, size_t idx, struct err_detail *d)
+		      json_t *v, const char *idx, struct err_detail *d)
 {
 	const char *s;
 	char *end;
@@ -338,14 +396,14 @@ static int prepare(sqlite3 *db, struct sbuf *sql, sqlite3_stmt **ret,
 	return r;
 }
 
-/* Identifiers below come from specs[] and "main"/"v", never from input. */
+/* Identifiers below come from specs[] and "main"/"h", never from input. */
 static int page_stmts_prepare(sqlite3 *db, const char *schema,
 			      const struct table_spec *ts,
 			      struct page_stmts *ps, struct err_detail *d)
 {
 	struct sbuf sql = SBUF_INIT;
 	const struct field *f;
-	const char *p;
+	const char *p, *lead = lead_columns[ts->lead];
 	int n = 1, r;
 
 	memset(ps, 0, sizeof(*ps));
@@ -353,8 +411,8 @@ static int page_stmts_prepare(sqlite3 *db, const char *schema,
 		  ts->table);
 	r = prepare(db, &sql, &ps->state_find, d);
 	sbuf_addf(&sql, "INSERT INTO %s.%s (digest, %s", schema, ts->table,
-		  ts->lead);
-	for (p = ts->lead, n++; *p; p++)
+		  lead);
+	for (p = lead, n++; *p; p++)
 		n += *p == ',';
 	for (f = ts->fields; f->column; f++, n++)
 		sbuf_addf(&sql, ", %s", f->column);
@@ -372,13 +430,14 @@ static int page_stmts_prepare(sqlite3 *db, const char *schema,
 		  schema);
 	if (!r)
 		r = prepare(db, &sql, &ps->res_find, d);
-	sbuf_addf(&sql, "INSERT OR IGNORE INTO %s.items (run_id, kind, "
+	/* A resource seen twice in one run keeps its last sighting. */
+	sbuf_addf(&sql, "INSERT OR REPLACE INTO %s.items (run_id, kind, "
 		  "resource, parent, state, evidence_id, item_index) "
 		  "VALUES (?, ?, ?, ?, ?, ?, ?)", schema);
 	if (!r)
 		r = prepare(db, &sql, &ps->item, d);
-	sbuf_addf(&sql, "INSERT INTO %s.fs_tags (state, key_norm, key, value) "
-		  "VALUES (?, ?, ?, ?)", schema);
+	sbuf_addf(&sql, "INSERT INTO %s.state_tags (kind, state, key_norm, "
+		  "key, value) VALUES (?, ?, ?, ?, ?)", schema);
 	if (!r)
 		r = prepare(db, &sql, &ps->tag, d);
 	sbuf_release(&sql);
@@ -422,8 +481,8 @@ static int intern(sqlite3 *db, struct page_stmts *ps, const char *id,
 }
 
 static int insert_tags(sqlite3 *db, struct page_stmts *ps,
-		       sqlite3_int64 state, json_t *item, size_t idx,
-		       struct err_detail *d)
+		       const struct table_spec *ts, sqlite3_int64 state,
+		       json_t *item, const char *at, struct err_detail *d)
 {
 	json_t *tags = json_object_get(item, "tags"), *v;
 	const char *k;
@@ -431,28 +490,28 @@ static int insert_tags(sqlite3 *db, struct page_stmts *ps,
 	if (!tags || json_is_null(tags))
 		return 0;
 	if (!json_is_object(tags))
-		return type_error(d, "an object", idx, "tags");
+		return type_error(d, "an object", at, "tags");
 	json_object_foreach(tags, k, v) {
 		char *norm;
 		int rc;
 
 		if (!json_is_string(v)) {
-			err_set(d, "expected a string at $.value[%zu].tags.%s",
-				idx, k);
+			err_set(d, "expected a string at %s.tags.%s", at, k);
 			return -ERR_JSON;
 		}
 		norm = lower_dup(k);
-		sqlite3_bind_int64(ps->tag, 1, state);
-		bind_text(ps->tag, 2, norm);
-		bind_text(ps->tag, 3, k);
-		bind_text(ps->tag, 4, json_string_value(v));
+		bind_text(ps->tag, 1, ts->item_kind);
+		sqlite3_bind_int64(ps->tag, 2, state);
+		bind_text(ps->tag, 3, norm);
+		bind_text(ps->tag, 4, k);
+		bind_text(ps->tag, 5, json_string_value(v));
 		free(norm);
 		rc = sqlite3_step(ps->tag);
 		sqlite3_reset(ps->tag);
 		if (rc != SQLITE_DONE) {
-			err_set(d, "cannot store tag '%s' of $.value[%zu] "
-				"(a second key differing only in case?): %s",
-				k, idx, sqlite3_errmsg(db));
+			err_set(d, "cannot store tag '%s' of %s (a second key "
+				"differing only in case?): %s", k, at,
+				sqlite3_errmsg(db));
 			return sqlite3_extended_errcode(db) ==
 				SQLITE_CONSTRAINT_PRIMARYKEY ? -ERR_JSON : -ERR_SQL;
 		}
@@ -460,9 +519,9 @@ static int insert_tags(sqlite3 *db, struct page_stmts *ps,
 	return 0;
 }
 
-/* The item's id for resources, and its leading state columns bound. */
+/* Bind the item's leading state columns; *ret_id is its ARM id. */
 static int bind_lead(sqlite3_stmt *st, const struct table_spec *ts,
-		     json_t *item, size_t idx, char **ret_id,
+		     json_t *item, const char *at, char **ret_id,
 		     struct err_detail *d)
 {
 	const char *id = json_string_value(json_object_get(item, "id"));
@@ -470,34 +529,38 @@ static int bind_lead(sqlite3_stmt *st, const struct table_spec *ts,
 	char *sub = NULL, *rg = NULL;
 	struct sbuf sb = SBUF_INIT;
 
-	if (!strcmp(ts->item_kind, "sub")) {
+	if (ts->lead == LEAD_SUB) {
 		const char *sid = json_string_value(
 			json_object_get(item, "subscriptionId"));
 
 		if (!sid)
-			return type_error(d, "a string", idx, "subscriptionId");
+			return type_error(d, "a string", at, "subscriptionId");
 		bind_text(st, 2, sid);
 		sbuf_addf(&sb, "/subscriptions/%s", sid);
 		*ret_id = sbuf_detach(&sb, NULL);
 		return 3;
 	}
 	if (!id)
-		return type_error(d, "a string", idx, "id");
+		return type_error(d, "a string", at, "id");
 	if (!name)
-		return type_error(d, "a string", idx, "name");
-	*ret_id = xstrdup(id);
-	if (strcmp(ts->item_kind, "fs")) {
+		return type_error(d, "a string", at, "name");
+	if (ts->lead == LEAD_CHILD) {
 		bind_text(st, 2, name);
 		bind_text(st, 3, id);
+		*ret_id = xstrdup(id);
 		return 4;
-	}
-	if (arm_id_parse(id, &sub, &rg) < 0) {
-		err_set(d, "not an ARM resource id at $.value[%zu].id: '%s'",
-			idx, id);
-		return -ERR_JSON;
 	}
 	bind_text(st, 2, id);
 	bind_text(st, 3, name);
+	*ret_id = xstrdup(id);
+	if (ts->lead == LEAD_RG)
+		return 4;
+	if (arm_id_parse(id, &sub, &rg) < 0) {
+		err_set(d, "not an ARM resource id at %s.id: '%s'", at, id);
+		free(*ret_id);
+		*ret_id = NULL;
+		return -ERR_JSON;
+	}
 	bind_text(st, 4, sub);
 	bind_text(st, 5, rg);
 	free(sub);
@@ -508,7 +571,7 @@ static int bind_lead(sqlite3_stmt *st, const struct table_spec *ts,
 /* The state id of item, adding the state (and its tags) when new. */
 static int find_or_add_state(sqlite3 *db, struct page_stmts *ps,
 			     const struct table_spec *ts, json_t *item,
-			     size_t idx, char **ret_id, sqlite3_int64 *ret,
+			     const char *at, char **ret_id, sqlite3_int64 *ret,
 			     struct err_detail *d)
 {
 	char *raw = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -519,11 +582,11 @@ static int find_or_add_state(sqlite3 *db, struct page_stmts *ps,
 	r = raw ? sha256_hex(raw, strlen(raw), digest) : -ERR_JSON;
 	free(raw);
 	if (r < 0) {
-		err_set(d, "cannot hash $.value[%zu]", idx);
+		err_set(d, "cannot hash %s", at);
 		return r;
 	}
 	sqlite3_clear_bindings(ps->state_add);
-	col = bind_lead(ps->state_add, ts, item, idx, ret_id, d);
+	col = bind_lead(ps->state_add, ts, item, at, ret_id, d);
 	if (col < 0)
 		return col;
 	bind_text(ps->state_find, 1, digest);
@@ -532,7 +595,7 @@ static int find_or_add_state(sqlite3 *db, struct page_stmts *ps,
 		goto out;
 	bind_text(ps->state_add, 1, digest);
 	for (f = ts->fields; f->column; f++, col++) {
-		r = bind_field(ps->state_add, col, f, walk(item, f->path), idx, d);
+		r = bind_field(ps->state_add, col, f, walk(item, f->path), at, d);
 		if (r < 0)
 			return r;
 	}
@@ -540,28 +603,29 @@ static int find_or_add_state(sqlite3 *db, struct page_stmts *ps,
 		r = -ERR_SQL;
 	sqlite3_reset(ps->state_add);
 	*ret = sqlite3_last_insert_rowid(db);
-	if (r == 0 && !strcmp(ts->item_kind, "fs"))
-		return insert_tags(db, ps, *ret, item, idx, d);
+	if (r == 0 && ts->tags)
+		return insert_tags(db, ps, ts, *ret, item, at, d);
 out:
 	if (r < 0)
-		err_set(d, "cannot store $.value[%zu] in %s: %s", idx,
-			ts->table, sqlite3_errmsg(db));
+		err_set(d, "cannot store %s in %s: %s", at, ts->table,
+			sqlite3_errmsg(db));
 	return r;
 }
 
 static int insert_item(sqlite3 *db, struct page_stmts *ps,
 		       const struct table_spec *ts, sqlite3_int64 run_id,
 		       sqlite3_int64 evidence_id, const char *subject,
-		       json_t *item, size_t idx, struct err_detail *d)
+		       json_t *item, long idx, const char *at,
+		       struct err_detail *d)
 {
 	sqlite3_int64 state = 0, res = 0, parent = 0;
 	char *id = NULL;
 	int r;
 
-	r = find_or_add_state(db, ps, ts, item, idx, &id, &state, d);
+	r = find_or_add_state(db, ps, ts, item, at, &id, &state, d);
 	if (r == 0)
 		r = intern(db, ps, id, &res, d);
-	if (r == 0 && strcmp(ts->item_kind, "fs") && strcmp(ts->item_kind, "sub"))
+	if (r == 0 && ts->lead == LEAD_CHILD)
 		r = intern(db, ps, subject, &parent, d);
 	free(id);
 	if (r < 0)
@@ -569,20 +633,67 @@ static int insert_item(sqlite3 *db, struct page_stmts *ps,
 	sqlite3_bind_int64(ps->item, 1, run_id);
 	sqlite3_bind_text(ps->item, 2, ts->item_kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ps->item, 3, res);
-	if (parent)
-		sqlite3_bind_int64(ps->item, 4, parent);
-	else
-		sqlite3_bind_null(ps->item, 4);
+	sqlite3_bind_int64(ps->item, 4, parent);
 	sqlite3_bind_int64(ps->item, 5, state);
 	sqlite3_bind_int64(ps->item, 6, evidence_id);
-	sqlite3_bind_int64(ps->item, 7, (sqlite3_int64)idx);
-	/* A resource listed twice in one run keeps its first sighting. */
+	sqlite3_bind_int64(ps->item, 7, idx);
 	if (sqlite3_step(ps->item) != SQLITE_DONE) {
-		err_set(d, "cannot store $.value[%zu]: %s", idx,
-			sqlite3_errmsg(db));
+		err_set(d, "cannot store %s: %s", at, sqlite3_errmsg(db));
 		r = -ERR_SQL;
 	}
 	sqlite3_reset(ps->item);
+	return r;
+}
+
+static const struct table_spec *spec_of(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (!strcmp(specs[i].kind, kind))
+			return &specs[i];
+	return NULL;
+}
+
+static int project_items(sqlite3 *db, const char *schema,
+			 const struct table_spec *ts, sqlite3_int64 run_id,
+			 sqlite3_int64 evidence_id, const char *subject,
+			 json_t *body, struct err_detail *d)
+{
+	struct page_stmts ps;
+	json_t *list, *item;
+	char at[64];
+	size_t i;
+	int r;
+
+	list = ts->array ? json_object_get(body, ts->array) : NULL;
+	if (ts->array && !json_is_array(list)) {
+		err_set(d, "expected an array at $.%s", ts->array);
+		return -ERR_JSON;
+	}
+	if (!ts->array && !json_is_object(body)) {
+		err_set(d, "expected an object at $");
+		return -ERR_JSON;
+	}
+	r = page_stmts_prepare(db, schema, ts, &ps, d);
+	if (r == 0 && !ts->array)
+		r = insert_item(db, &ps, ts, run_id, evidence_id, subject, body,
+				-1, "$", d);
+	json_array_foreach(list, i, item) {
+		if (r < 0)
+			break;
+		snprintf(at, sizeof(at), "$.%s[%zu]", ts->array, i);
+		if (!json_is_object(item)) {
+			r = type_error(d, "an object", at, "");
+			break;
+		}
+		/* Child lists "might" hold bare references (azure-apis.md A.1). */
+		if (ts->lead == LEAD_CHILD && !json_object_get(item, "properties"))
+			continue;
+		r = insert_item(db, &ps, ts, run_id, evidence_id, subject,
+				item, (long)i, at, d);
+	}
+	page_stmts_release(&ps);
 	return r;
 }
 
@@ -590,39 +701,14 @@ int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
 		 sqlite3_int64 evidence_id, const char *kind,
 		 const char *subject, json_t *body, struct err_detail *d)
 {
-	const struct table_spec *ts = NULL;
-	struct page_stmts ps;
-	json_t *value, *item;
-	size_t i;
-	int r;
+	const struct table_spec *ts = spec_of(kind);
 
-	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-		if (!strcmp(specs[i].kind, kind))
-			ts = &specs[i];
+	if (!strcmp(kind, KIND_METRICS))
+		return project_metrics(db, schema, run_id, subject, body, d);
 	if (!ts) {
 		err_set(d, "unknown evidence kind '%s'", kind);
 		return -ERR_JSON;
 	}
-	value = json_object_get(body, "value");
-	if (!json_is_array(value)) {
-		err_set(d, "expected an array at $.value");
-		return -ERR_JSON;
-	}
-	r = page_stmts_prepare(db, schema, ts, &ps, d);
-	json_array_foreach(value, i, item) {
-		if (r < 0)
-			break;
-		if (!json_is_object(item)) {
-			r = type_error(d, "an object", i, "");
-			break;
-		}
-		/* Job lists "might" hold bare references (azure-apis.md A.1). */
-		if (strcmp(ts->item_kind, "sub") &&
-		    !json_object_get(item, "properties"))
-			continue;
-		r = insert_item(db, &ps, ts, run_id, evidence_id, subject,
-				item, i, d);
-	}
-	page_stmts_release(&ps);
-	return r;
+	return project_items(db, schema, ts, run_id, evidence_id, subject,
+			     body, d);
 }

@@ -11,12 +11,19 @@
  * into rows, so the two can never disagree.
  */
 
-/* Evidence kinds: what a recorded list page holds. */
-#define KIND_SUBSCRIPTIONS	"subscriptions"
+/* Evidence kinds: what a stored response holds. */
+#define KIND_SUBSCRIPTIONS	"subscriptions"		/* GET /subscriptions */
+#define KIND_SUBSCRIPTION	"subscription"		/* GET one, for its tags */
+#define KIND_RESOURCE_GROUP	"resource_group"	/* GET one, for its tags */
 #define KIND_FILESYSTEMS	"filesystems"
+#define KIND_GRAPH		"graph"			/* Resource Graph page */
 #define KIND_IMPORT_JOBS	"import_jobs"
 #define KIND_AUTO_EXPORT_JOBS	"auto_export_jobs"
 #define KIND_AUTO_IMPORT_JOBS	"auto_import_jobs"
+#define KIND_ROLE_ASSIGNMENTS	"role_assignments"
+#define KIND_LOCKS		"locks"
+#define KIND_DIAGNOSTIC_SETTINGS "diagnostic_settings"
+#define KIND_METRICS		"metrics"
 
 /* Is kind one of the above? */
 int project_kind_known(const char *kind);
@@ -38,6 +45,15 @@ int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
  * no internal ids, so verify can compare them between two databases.
  */
 extern const char *const project_views[];
+
+/*
+ * Metrics responses, one resource's ({"value": [...]}; subject is its id)
+ * or a batch ({"values": [{"resourceid", "value"}]}): each metric's hourly
+ * averages summed over its series, into metric_points (a point already
+ * held keeps its row unless its value changed).
+ */
+int project_metrics(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
+		    const char *subject, json_t *body, struct err_detail *d);
 
 /*
  * Split an ARM resource id into subscription and resource group (new

@@ -26,12 +26,16 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 {
 	static const char *const sql[] = {
 		"SELECT id, started_at, finished_at, status, tool_version, "
-		"source, tenant_id, principal_id, scope, error_summary, "
+		"source, tenant_id, principal_id, scope, error_summary, notes, "
 		"prev_hash FROM runs WHERE id = ?1",
-		"SELECT seq, kind, subject, method, url, status, request_id, "
-		"fetched_at, sha256 FROM evidence_log WHERE run_id = ?1 ORDER BY seq",
+		"SELECT seq, kind, subject, method, url, request_body, status, "
+		"request_id, fetched_at, projected, sha256 FROM evidence_log "
+		"WHERE run_id = ?1 ORDER BY seq",
 		"SELECT seq, url, http_status, code, message FROM run_errors "
 		"WHERE run_id = ?1 ORDER BY seq",
+		"SELECT scope, list, requests, pages, items, retries, throttled, "
+		"throttle_wait_ms, errors FROM run_ledger WHERE run_id = ?1 "
+		"ORDER BY scope, list",
 	};
 	struct hash_ctx *h = hash_init();
 	sqlite3_stmt *st = NULL;

@@ -5,60 +5,9 @@
 #include <strings.h>
 
 #include "util/sbuf.h"
+#include "util/url.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
-
-static const char *const secret_params[] = {
-	"sig", "signature", "code", "client_secret", "access_token", "token",
-	"key", "password", "secret", "client_assertion", NULL
-};
-
-static int is_secret(const char *name, size_t n)
-{
-	const char *const *p;
-
-	for (p = secret_params; *p; p++)
-		if (strlen(*p) == n && !strncasecmp(name, *p, n))
-			return 1;
-	return 0;
-}
-
-char *url_redact(const char *url)
-{
-	struct sbuf sb = SBUF_INIT;
-	const char *scheme = strstr(url, "://"), *host, *at, *slash, *q;
-
-	host = scheme ? scheme + 3 : url;
-	slash = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(slash - host));
-	if (at) {
-		sbuf_add(&sb, url, (size_t)(host - url));
-		sbuf_adds(&sb, "REDACTED@");
-		url = at + 1;
-	}
-	q = strchr(url, '?');
-	if (!q) {
-		sbuf_adds(&sb, url);
-		return sbuf_detach(&sb, NULL);
-	}
-	sbuf_add(&sb, url, (size_t)(q - url) + 1);
-	for (q++; *q;) {
-		size_t n = strcspn(q, "&#"), k = strcspn(q, "=&#");
-
-		if (k < n && is_secret(q, k)) {
-			sbuf_add(&sb, q, k + 1);
-			sbuf_adds(&sb, "REDACTED");
-		} else {
-			sbuf_add(&sb, q, n);
-		}
-		q += n;
-		if (*q == '&')
-			sbuf_addch(&sb, *q++);
-		else if (*q == '#')
-			break;
-	}
-	return sbuf_detach(&sb, NULL);
-}
 
 /* Step an INSERT OR IGNORE, then the SELECT that finds the row's id. */
 static int upsert_id(struct store *s, sqlite3_stmt *ins, sqlite3_stmt *find,
@@ -103,11 +52,12 @@ static int add_request(struct store *s, const struct evidence_item *e,
 	int r, i;
 
 	r = store_prepare(s, "INSERT OR IGNORE INTO requests (url, method, "
-			  "kind, subject) VALUES (?1, ?2, ?3, ?4)", &ins, d);
+			  "kind, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+			  &ins, d);
 	if (r == 0)
 		r = store_prepare(s, "SELECT id FROM requests WHERE url = ?1 AND "
-				  "method = ?2 AND kind = ?3 AND subject = ?4",
-				  &find, d);
+				  "method = ?2 AND kind = ?3 AND subject = ?4 "
+				  "AND body = ?5", &find, d);
 	if (r == 0) {
 		for (i = 0; i < 2; i++) {
 			sqlite3_stmt *st = i ? find : ins;
@@ -116,6 +66,9 @@ static int add_request(struct store *s, const struct evidence_item *e,
 			sqlite3_bind_text(st, 2, e->method, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 4, e->subject, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, e->request_body ?
+					  e->request_body : "", -1,
+					  SQLITE_STATIC);
 		}
 		r = upsert_id(s, ins, find, "cannot store request", ret, d);
 	}
@@ -130,7 +83,8 @@ int evidence_add(struct store *s, const struct evidence_item *e,
 {
 	static const char ev_sql[] =
 		"INSERT INTO evidence (run_id, seq, request, status, request_id, "
-		"fetched_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+		"fetched_at, body, projected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"?7, ?8)";
 	sqlite3_stmt *ev = NULL;
 	sqlite3_int64 body = 0, req = 0;
 	char sha[SHA256_HEX_LEN + 1];
@@ -156,6 +110,7 @@ int evidence_add(struct store *s, const struct evidence_item *e,
 	sqlite3_bind_text(ev, 5, e->request_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ev, 6, e->fetched_at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ev, 7, body);
+	sqlite3_bind_int(ev, 8, e->projected);
 	if (sqlite3_step(ev) != SQLITE_DONE) {
 		r = store_sql_error(s, "cannot store evidence", d);
 		goto out;

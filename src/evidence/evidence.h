@@ -4,6 +4,7 @@
 #include "azure/transport.h"
 #include "store/db.h"
 #include "util/hash.h"
+#include "util/url.h"
 
 /* One stored response, as the collector hands it over. */
 struct evidence_item {
@@ -13,7 +14,9 @@ struct evidence_item {
 	const char *subject;
 	const char *method;
 	const char *url;	/* redacted before storing */
+	const char *request_body; /* POST body, or NULL */
 	long status;
+	int projected;		/* 1 when the body's rows go into the typed tables */
 	const char *request_id;
 	const char *fetched_at;
 	const void *body;
@@ -29,12 +32,6 @@ int evidence_add(struct store *s, const struct evidence_item *e,
 		 sqlite3_int64 *ret_id, char ret_sha[SHA256_HEX_LEN + 1],
 		 struct err_detail *d);
 
-/*
- * Copy url with the values of secret-bearing query parameters (sig,
- * signature, code, client_secret, access_token, token, key, password,
- * secret) and any user:password@ replaced by REDACTED. Caller frees.
- */
-char *url_redact(const char *url);
 
 /*
  * The run's hash: SHA-256 over a fixed header, the run's metadata, each

@@ -62,8 +62,7 @@ static int reproject_run(struct store *s, struct store *scratch,
 	static const char sql[] =
 		"SELECT e.id, e.kind, e.subject, b.content, e.url "
 		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
-		"WHERE e.run_id = ?1 AND e.status BETWEEN 200 AND 299 "
-		"ORDER BY e.seq";
+		"WHERE e.run_id = ?1 AND e.projected = 1 ORDER BY e.seq";
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
@@ -159,6 +158,35 @@ static int compare_run(struct store *scratch, sqlite3_int64 run,
 			break;
 		}
 	}
+	return r;
+}
+
+/*
+ * Metric points are shared by runs (run_id is the run that last changed
+ * one), so they are compared once, after every run was projected again.
+ */
+static int compare_metrics(struct store *scratch, struct verify_result *res,
+			   struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT min(run_id), count(*) FROM (SELECT * FROM h.metrics "
+		"EXCEPT SELECT * FROM main.metrics UNION ALL SELECT * FROM ("
+		"SELECT * FROM main.metrics EXCEPT SELECT * FROM h.metrics))";
+	sqlite3_stmt *st = NULL;
+	char buf[32];
+	int r;
+
+	r = store_prepare(scratch, sql, &st, d);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		r = store_sql_error(scratch, "cannot compare metrics", d);
+	else if (sqlite3_column_int(st, 1)) {
+		snprintf(buf, sizeof(buf), "%d", sqlite3_column_int(st, 1));
+		fail(res, sqlite3_column_int64(st, 0), "table 'metrics' "
+		     "differs from its evidence: %s point(s)%s", buf, NULL);
+	}
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -289,6 +317,8 @@ int verify_history(struct store *s, struct verify_result *res,
 		goto out;
 	}
 	r = check_sequence(s, prev_id, res, d);
+	if (r == 0 && !res->bad_run)
+		r = compare_metrics(scratch, res, d);
 out:
 	sqlite3_finalize(st);
 	store_close(scratch);

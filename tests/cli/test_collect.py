@@ -1,9 +1,12 @@
 """Collection from recorded responses into the history."""
 import os
 
-from harness import CliTest, main, OK, PARTIAL, USAGE, SAMPLES
+from harness import CliTest, main, OK, PARTIAL, RUNTIME, SAMPLES
 
-RESPONSES = 28  # 4 list pages + 8 file systems x 3 job lists
+# 4 list pages, 2 subscriptions, 5 resource groups, 8 file systems x 6
+# lists (3 job kinds, role assignments, locks, diagnostic settings), and
+# 5 (subscription, region) groups x 2 metrics batches.
+RESPONSES = 4 + 2 + 5 + 8 * 6 + 5 * 2
 
 
 class Collect(CliTest):
@@ -24,6 +27,9 @@ class Collect(CliTest):
         # An unchanged estate stores each item once: the second run adds sightings only.
         self.assertEqual(self.scalar("SELECT count(*) FROM fs_states"), 8)
         self.assertEqual(self.scalar("SELECT count(*) FROM requests"), RESPONSES)
+        # Metric points are kept once, however many runs read them.
+        self.assertEqual(self.scalar("SELECT count(*) FROM metric_points"), 1512)
+        self.assertEqual(self.scalar("SELECT count(DISTINCT run_id) FROM metric_points"), 1)
         runs = self.expect(OK, "runs", "--format", "json").json()
         self.assertEqual([x["id"] for x in runs], [2, 1])
         self.assertEqual({x["status"] for x in runs}, {"ok"})
@@ -37,8 +43,8 @@ class Collect(CliTest):
 
     def test_paged_list_is_followed(self):
         r = self.expect(OK, "-v", "collect", "--replay", self.copy_replay())
-        self.assertEqual(r.err.count("amlfs-audit: GET https://management.azure.com/"),
-                         RESPONSES)
+        self.assertEqual(r.err.count(" -> 200"), RESPONSES)
+        self.assertEqual(r.err.count("amlfs-audit: POST https://"), 10)
         self.assertIn("$skipToken=eyJuZXh0IjozfQ%3D%3D -> 200", r.err)
         pages = self.scalar("SELECT count(*) FROM evidence_log WHERE kind = 'filesystems' "
                             "AND url LIKE '%skipToken%'")
@@ -71,9 +77,22 @@ class Collect(CliTest):
         self.assertIn("no recorded response", runs[0]["errors_detail"][0]["message"])
         self.assertIn("/resourceGroups/rg-genomics-prod/", runs[0]["errors_detail"][0]["url"])
 
-    def test_live_collection_is_not_offered_yet(self):
-        r = self.expect(USAGE, "collect")
-        self.assertIn("--replay", r.err)
+    def test_live_without_credentials_names_each_attempt(self):
+        conf = os.path.join(self.tmp, "nocred.conf")
+        with open(conf, "w") as f:
+            # Nothing may leave 127.0.0.1: IMDS points at a closed port.
+            f.write("[azure]\nimds_endpoint = http://127.0.0.1:9\n"
+                    "az_command = /nonexistent/az\n"
+                    "resource_manager = http://127.0.0.1:9\n")
+        env = {k: "" for k in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+                               "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE",
+                               "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
+                               "AZURE_ACCESS_TOKEN")}
+        r = self.expect(RUNTIME, "collect", config=conf, env=env)
+        self.assertIn("cannot sign in", r.err)
+        self.assertIn("managed-identity", r.err)
+        self.assertIn("azure-cli", r.err)
+        self.assertFalse(self.sql("SELECT * FROM runs"))
 
     def test_typed_rows_point_at_their_raw_json(self):
         self.expect(OK, "collect", "--replay", self.copy_replay())

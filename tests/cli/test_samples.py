@@ -30,7 +30,11 @@ class Samples(CliTest):
                    glob.glob(os.path.join(REPLAY, "bodies", "**", "*.json"), recursive=True)}
         self.assertEqual(referenced, on_disk)
         for e in m["entries"]:
-            self.assertEqual(e["method"], "GET")
+            # POST only for the read-only queries (batch metrics).
+            self.assertIn(e["method"], ("GET", "POST"))
+            if e["method"] == "POST":
+                self.assertIn("metrics:getBatch", e["url"])
+                json.loads(e["request_body"])
 
     def test_sample_config_is_valid(self):
         self.expect(OK, "collect", "--replay", self.copy_replay())

@@ -35,13 +35,13 @@ class Verify(CliTest):
     # Item states are shared by the runs that saw them unchanged, so an edit
     # of one breaks the first run that saw it.
     def test_edited_tag(self):
-        self.sql("UPDATE fs_tags SET value = 'CC-9999' WHERE key = 'CostCenter' "
-                 "AND value = 'CC-4410'")
+        self.sql("UPDATE state_tags SET value = 'CC-9999' WHERE kind = 'fs' AND "
+                 "key = 'CostCenter' AND value = 'CC-4410'")
         self.broken(1, "table 'tags'")
 
     def test_added_tag(self):
-        self.sql("INSERT INTO fs_tags SELECT id, 'approved', 'Approved', 'yes' "
-                 "FROM fs_states LIMIT 1")
+        self.sql("INSERT INTO state_tags SELECT 'fs', id, 'approved', 'Approved', "
+                 "'yes' FROM fs_states LIMIT 1")
         self.broken(1, "table 'tags'", "1 row(s) not in the evidence")
 
     def test_edited_filesystem(self):

@@ -30,8 +30,9 @@ static int setup(void **state)
 		       "'t', 'replay', '{}');"
 		       "INSERT INTO bodies VALUES (1, 'h', 0, x'');"
 		       "INSERT INTO requests VALUES (1, 'GET', 'u', "
-		       "'filesystems', 's');"
-		       "INSERT INTO evidence VALUES (1, 1, 1, 1, 200, NULL, 'x', 1)",
+		       "'filesystems', 's', '');"
+		       "INSERT INTO evidence VALUES (1, 1, 1, 1, 200, NULL, 'x', "
+		       "1, 1)",
 		       &d) < 0)
 		return -1;
 	*state = s;

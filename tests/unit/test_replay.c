@@ -20,35 +20,48 @@ static char *sample_dir(void)
 	return fs_join(root, "samples/replay");
 }
 
+#define SUBS_URL "https://management.azure.com/subscriptions?api-version=2022-12-01"
+
 static void answers_recorded_and_refuses_unknown(void **state)
 {
 	struct transport *t = NULL;
-	struct http_request req = { "GET",
-		"https://management.azure.com/subscriptions?api-version=2022-12-01",
-		NULL, 0 };
+	struct http_request req = { "GET", SUBS_URL, NULL, 0, NULL };
 	struct http_response resp;
+	struct http_done done;
 	struct err_detail d;
 	char *dir = sample_dir();
+	int tags[3];
 
 	(void)state;
-	assert_int_equal(replay_open(dir, &t, &d), 0);
-	http_response_init(&resp, 0);
-	assert_int_equal(t->send(t, &req, &resp, &d), 0);
+	assert_int_equal(replay_open(dir, 0, &t, &d), 0);
+	assert_int_equal(transport_send(t, &req, &resp, &d), 0);
 	assert_int_equal(resp.status, 200);
+	assert_int_equal(resp.attempts, 1);
 	assert_non_null(resp.request_id);
 	assert_non_null(strstr(resp.origin, "bodies/subscriptions.json"));
 	assert_true(resp.body.len > 10);
 	http_response_release(&resp);
+
+	/* Several in flight come back in order, unknown ones as errors. */
+	assert_int_equal(t->start(t, &req, &tags[0], &d), 0);
 	req.url = "https://management.azure.com/nothing";
-	http_response_init(&resp, 0);
-	assert_int_equal(t->send(t, &req, &resp, &d), -ERR_NOT_FOUND);
-	assert_non_null(strstr(d.msg, "https://management.azure.com/nothing"));
-	http_response_release(&resp);
+	assert_int_equal(t->start(t, &req, &tags[1], &d), 0);
 	req.method = "DELETE";
-	req.url = "https://management.azure.com/subscriptions?api-version=2022-12-01";
-	http_response_init(&resp, 0);
-	assert_int_equal(t->send(t, &req, &resp, &d), -ERR_NOT_FOUND);
-	http_response_release(&resp);
+	req.url = SUBS_URL;
+	assert_int_equal(t->start(t, &req, &tags[2], &d), 0);
+	assert_int_equal(t->next(t, &done), 1);
+	assert_ptr_equal(done.tag, &tags[0]);
+	assert_int_equal(done.err, 0);
+	http_done_release(&done);
+	assert_int_equal(t->next(t, &done), 1);
+	assert_ptr_equal(done.tag, &tags[1]);
+	assert_int_equal(done.err, -ERR_NOT_FOUND);
+	assert_non_null(strstr(done.detail.msg, "https://management.azure.com/nothing"));
+	http_done_release(&done);
+	assert_int_equal(t->next(t, &done), 1);
+	assert_int_equal(done.err, -ERR_NOT_FOUND);
+	http_done_release(&done);
+	assert_int_equal(t->next(t, &done), 0);
 	transport_free(t);
 	free(dir);
 }
@@ -56,18 +69,14 @@ static void answers_recorded_and_refuses_unknown(void **state)
 static void response_cap_is_enforced(void **state)
 {
 	struct transport *t = NULL;
-	struct http_request req = { "GET",
-		"https://management.azure.com/subscriptions?api-version=2022-12-01",
-		NULL, 0 };
+	struct http_request req = { "GET", SUBS_URL, NULL, 0, NULL };
 	struct http_response resp;
 	struct err_detail d;
 	char *dir = sample_dir();
 
 	(void)state;
-	assert_int_equal(replay_open(dir, &t, &d), 0);
-	http_response_init(&resp, 16);
-	assert_int_equal(t->send(t, &req, &resp, &d), -ERR_TOO_LARGE);
-	http_response_release(&resp);
+	assert_int_equal(replay_open(dir, 16, &t, &d), 0);
+	assert_int_equal(transport_send(t, &req, &resp, &d), -ERR_TOO_LARGE);
 	transport_free(t);
 	free(dir);
 }
@@ -78,7 +87,7 @@ static void missing_manifest_is_named(void **state)
 	struct err_detail d;
 
 	(void)state;
-	assert_int_equal(replay_open("/nonexistent", &t, &d), -ERR_REPLAY);
+	assert_int_equal(replay_open("/nonexistent", 0, &t, &d), -ERR_REPLAY);
 	assert_non_null(strstr(d.where, "/nonexistent/manifest.json"));
 }
 

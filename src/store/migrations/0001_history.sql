@@ -25,6 +25,7 @@ CREATE TABLE runs (
 	principal_id  TEXT,
 	scope         TEXT NOT NULL,          -- JSON: subscriptions, resource groups
 	error_summary TEXT,
+	notes         TEXT,                   -- warnings, e.g. a gap long enough to lose job records
 	prev_hash     TEXT,                   -- run_hash of the run before, NULL for the first
 	run_hash      TEXT                    -- SHA-256 over this run (src/evidence/chain.c)
 );
@@ -40,9 +41,10 @@ CREATE TABLE requests (
 	id      INTEGER PRIMARY KEY,
 	method  TEXT NOT NULL,
 	url     TEXT NOT NULL,      -- secrets stripped
-	kind    TEXT NOT NULL,      -- subscriptions | filesystems | import_jobs | auto_export_jobs | auto_import_jobs
-	subject TEXT NOT NULL,      -- the subscription or file system id the list belongs to
-	UNIQUE (url, method, kind, subject)
+	kind    TEXT NOT NULL,      -- what the response holds: KIND_* in src/collect/project.h
+	subject TEXT NOT NULL,      -- what it belongs to: subscription, file system or scope id
+	body    TEXT NOT NULL,      -- the request body (POST queries), or ''
+	UNIQUE (url, method, kind, subject, body)
 );
 
 CREATE TABLE evidence (
@@ -54,13 +56,15 @@ CREATE TABLE evidence (
 	request_id TEXT,            -- x-ms-request-id
 	fetched_at TEXT NOT NULL,
 	body       INTEGER NOT NULL REFERENCES bodies(id),
+	projected  INTEGER NOT NULL,  -- 1: its rows are in the typed tables; 0: an error answer or a body that did not parse
 	UNIQUE (run_id, seq)
 );
 
 -- Evidence with its request and body hash, as the chain hashes it.
 CREATE VIEW evidence_log AS
-SELECT e.id, e.run_id, e.seq, q.kind, q.subject, q.method, q.url, e.status,
-       e.request_id, e.fetched_at, b.sha256, b.size, e.body
+SELECT e.id, e.run_id, e.seq, q.kind, q.subject, q.method, q.url,
+       nullif(q.body, '') AS request_body, e.status, e.request_id, e.fetched_at,
+       e.projected, b.sha256, b.size, e.body
 FROM evidence e
 JOIN requests q ON q.id = e.request
 JOIN bodies b ON b.id = e.body;
@@ -75,6 +79,22 @@ CREATE TABLE run_errors (
 	message     TEXT NOT NULL,
 	PRIMARY KEY (run_id, seq)
 );
+
+-- The completeness ledger: per run, scope (subscription or "tenant") and
+-- list, what was read and what was not.
+CREATE TABLE run_ledger (
+	run_id           INTEGER NOT NULL REFERENCES runs(id),
+	scope            TEXT NOT NULL,
+	list             TEXT NOT NULL,  -- an evidence kind
+	requests         INTEGER NOT NULL,  -- tries sent, retries included
+	pages            INTEGER NOT NULL,  -- answers read and stored
+	items            INTEGER NOT NULL,
+	retries          INTEGER NOT NULL,
+	throttled        INTEGER NOT NULL,  -- 429 answers
+	throttle_wait_ms INTEGER NOT NULL,
+	errors           INTEGER NOT NULL,  -- lists or pages that could not be read
+	PRIMARY KEY (run_id, scope, list)
+) WITHOUT ROWID;
 
 -- Lower-case ARM ids, interned.
 CREATE TABLE resources (
@@ -225,26 +245,83 @@ CREATE TABLE auto_import_job_states (
 	last_completion_time TEXT
 );
 
+CREATE TABLE rg_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	resource_id TEXT NOT NULL,
+	name TEXT NOT NULL,
+	location TEXT,
+	provisioning_state TEXT
+);
+
+CREATE TABLE role_assignment_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	resource_id TEXT NOT NULL,
+	role_definition_id TEXT,
+	principal_id TEXT,
+	principal_type TEXT,
+	scope TEXT,
+	condition TEXT,
+	created_on TEXT
+);
+
+CREATE TABLE lock_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	resource_id TEXT NOT NULL,
+	level TEXT,
+	notes TEXT
+);
+
+CREATE TABLE diagnostic_setting_states (
+	id INTEGER PRIMARY KEY,
+	digest TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	resource_id TEXT NOT NULL,
+	workspace_id TEXT,
+	storage_account_id TEXT,
+	event_hub_rule_id TEXT,
+	logs TEXT,
+	metrics TEXT
+);
+
 -- ARM tag names are case-insensitive: key_norm is the lower-case key,
--- key keeps the case ARM returned.
-CREATE TABLE fs_tags (
-	state    INTEGER NOT NULL REFERENCES fs_states(id),
+-- key keeps the case ARM returned. kind says whose state: fs, rg or sub.
+CREATE TABLE state_tags (
+	kind     TEXT NOT NULL,
+	state    INTEGER NOT NULL,
 	key_norm TEXT NOT NULL,
 	key      TEXT NOT NULL,
 	value    TEXT NOT NULL,
-	PRIMARY KEY (state, key_norm)
+	PRIMARY KEY (kind, state, key_norm)
+) WITHOUT ROWID;
+
+-- Azure Monitor metrics of each file system: hourly values summed over
+-- the OSTs or MDTs, one row per point however many runs read it. run_id
+-- is the run that last changed the value.
+CREATE TABLE metric_points (
+	resource INTEGER NOT NULL REFERENCES resources(id),
+	metric   TEXT NOT NULL,
+	ts       TEXT NOT NULL,
+	value    REAL NOT NULL,
+	series   INTEGER NOT NULL,      -- OST/MDT series summed
+	run_id   INTEGER NOT NULL REFERENCES runs(id),
+	PRIMARY KEY (resource, metric, ts)
 ) WITHOUT ROWID;
 
 -- What each run saw: one row per run and resource.
 CREATE TABLE items (
 	run_id      INTEGER NOT NULL REFERENCES runs(id),
-	kind        TEXT NOT NULL,      -- sub | fs | import | autoexport | autoimport
+	kind        TEXT NOT NULL,      -- sub | rg | fs | import | autoexport | autoimport | role | lock | diag
 	resource    INTEGER NOT NULL REFERENCES resources(id),
-	parent      INTEGER REFERENCES resources(id),  -- a job's file system
+	parent      INTEGER NOT NULL,   -- the file system of a job, role, lock or setting; else 0
 	state       INTEGER NOT NULL,   -- id in the kind's *_states table
 	evidence_id INTEGER NOT NULL REFERENCES evidence(id),
-	item_index  INTEGER NOT NULL,   -- position in the page's $.value
-	PRIMARY KEY (run_id, kind, resource)
+	item_index  INTEGER NOT NULL,   -- position in the body's list; -1: the body is the item
+	PRIMARY KEY (run_id, kind, resource, parent)
 ) WITHOUT ROWID;
 
 CREATE VIEW subscriptions AS
@@ -312,8 +389,56 @@ CREATE VIEW tags AS
 SELECT i.run_id, r.resource_key, t.key_norm, t.key, t.value
 FROM items i
 JOIN resources r ON r.id = i.resource
-JOIN fs_tags t ON t.state = i.state
+JOIN state_tags t ON t.kind = 'fs' AND t.state = i.state
 WHERE i.kind = 'fs';
+
+-- Tags of the resource groups and subscriptions (for tag inheritance).
+CREATE VIEW scope_tags AS
+SELECT i.run_id, i.kind AS scope_kind, r.resource_key AS scope_key,
+       t.key_norm, t.key, t.value
+FROM items i
+JOIN resources r ON r.id = i.resource
+JOIN state_tags t ON t.kind = i.kind AND t.state = i.state
+WHERE i.kind IN ('rg', 'sub');
+
+CREATE VIEW resource_groups AS
+SELECT i.run_id, i.evidence_id, r.resource_key, s.digest, s.resource_id,
+       s.name, s.location, s.provisioning_state
+FROM items i
+JOIN resources r ON r.id = i.resource
+JOIN rg_states s ON s.id = i.state
+WHERE i.kind = 'rg';
+
+CREATE VIEW role_assignments AS
+SELECT i.run_id, i.evidence_id, i.item_index, p.resource_key AS fs_key,
+       s.digest, s.name, s.resource_id, s.role_definition_id,
+       s.principal_id, s.principal_type, s.scope, s.condition, s.created_on
+FROM items i
+JOIN resources p ON p.id = i.parent
+JOIN role_assignment_states s ON s.id = i.state
+WHERE i.kind = 'role';
+
+CREATE VIEW locks AS
+SELECT i.run_id, i.evidence_id, i.item_index, p.resource_key AS fs_key,
+       s.digest, s.name, s.resource_id, s.level, s.notes
+FROM items i
+JOIN resources p ON p.id = i.parent
+JOIN lock_states s ON s.id = i.state
+WHERE i.kind = 'lock';
+
+CREATE VIEW diagnostic_settings AS
+SELECT i.run_id, i.evidence_id, i.item_index, p.resource_key AS fs_key,
+       s.digest, s.name, s.resource_id, s.workspace_id,
+       s.storage_account_id, s.event_hub_rule_id, s.logs, s.metrics
+FROM items i
+JOIN resources p ON p.id = i.parent
+JOIN diagnostic_setting_states s ON s.id = i.state
+WHERE i.kind = 'diag';
+
+CREATE VIEW metrics AS
+SELECT m.run_id, r.resource_key, m.metric, m.ts, m.value, m.series
+FROM metric_points m
+JOIN resources r ON r.id = m.resource;
 
 CREATE VIEW import_jobs AS
 SELECT i.run_id,
@@ -428,9 +553,13 @@ WHERE i.kind = 'autoimport';
 -- The raw JSON of every item a run saw, read from the stored evidence body.
 CREATE VIEW raw_items AS
 SELECT i.run_id, i.kind, r.resource_key, i.evidence_id, i.item_index,
-       json_extract(CAST(b.content AS TEXT), '$.value[' || i.item_index || ']')
-         AS raw_json
+       CASE WHEN i.item_index < 0 THEN CAST(b.content AS TEXT)
+            ELSE json_extract(CAST(b.content AS TEXT),
+                              (CASE WHEN q.kind = 'graph' THEN '$.data['
+                                    ELSE '$.value[' END) || i.item_index || ']')
+       END AS raw_json
 FROM items i
 JOIN resources r ON r.id = i.resource
 JOIN evidence e ON e.id = i.evidence_id
+JOIN requests q ON q.id = e.request
 JOIN bodies b ON b.id = e.body;

@@ -1,0 +1,540 @@
+#include "azure/http.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/url.h"
+#include "util/xalloc.h"
+
+struct http;
+
+/* One request, across its tries. */
+struct xfer {
+	struct http *h;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *method, *url, *body, *audience;
+	size_t body_len;
+	struct http_done done;
+	long long first_ms;	/* when the first try started */
+	long long due_ms;	/* when the next try may start */
+	long header_wait_ms;	/* wait the last answer asked for, -1 none */
+	int refreshed;		/* the 401 refresh was spent */
+	unsigned token_gen;	/* h->token_gen when its token was set */
+	int too_large;
+	char errbuf[CURL_ERROR_SIZE];
+	struct xfer *next;	/* in waiting or done */
+	struct xfer *next_running;
+};
+
+struct http {
+	struct transport t;
+	struct http_options o;
+	char *user_agent;
+	CURLM *multi;
+	struct xfer *waiting;		/* not started, or waiting to retry */
+	struct xfer *done_head, **done_tail;
+	struct xfer *running;		/* tries in the multi handle */
+	int active;
+	unsigned token_gen;		/* forced token refreshes so far */
+};
+
+void http_options_init(struct http_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connect_timeout_ms = 10000;
+	o->timeout_ms = 60000;
+	o->max_in_flight = 8;
+	o->max_attempts = 5;
+	o->backoff_base_ms = 1000;
+	o->max_wait_ms = 60000;
+	o->retry_budget_ms = 300000;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct xfer *x = ctx;
+
+	if (sbuf_add(&x->done.resp.body, data, size * n) < 0) {
+		x->too_large = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+/* Seconds, or an HTTP date, as milliseconds from now; -1 when neither. */
+static long parse_wait(const char *v)
+{
+	char *end;
+	long s = strtol(v, &end, 10);
+	time_t t;
+
+	if (end != v && (*end == '\0' || *end == '\r' || *end == ' '))
+		return s < 0 ? 0 : s * 1000;
+	t = curl_getdate(v, NULL);
+	if (t < 0)
+		return -1;
+	return t > time(NULL) ? (long)(t - time(NULL)) * 1000 : 0;
+}
+
+static int header_is(const char *line, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	return n > k && line[k] == ':' && !strncasecmp(line, name, k);
+}
+
+static char *header_value(const char *line, size_t n, size_t name_len)
+{
+	const char *v = line + name_len + 1, *e = line + n;
+
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+		e--;
+	return xstrndup(v, (size_t)(e - v));
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ctx)
+{
+	struct xfer *x = ctx;
+	struct http_response *r = &x->done.resp;
+	size_t len = size * n, colon = strcspn(line, ":");
+	char *v;
+	long w;
+
+	if (colon >= len)
+		return len;
+	if (header_is(line, len, "x-ms-request-id")) {
+		free(r->request_id);
+		r->request_id = header_value(line, len, colon);
+	} else if (header_is(line, len, "content-type")) {
+		free(r->content_type);
+		r->content_type = header_value(line, len, colon);
+	} else if (header_is(line, len, "retry-after") ||
+		   (!strncasecmp(line, "x-ms-ratelimit-", 15) && colon > 11 &&
+		    !strncasecmp(line + colon - 11, "retry-after", 11))) {
+		v = header_value(line, len, colon);
+		w = parse_wait(v);
+		if (w > x->header_wait_ms)
+			x->header_wait_ms = w;
+		free(v);
+	}
+	return len;
+}
+
+static void finish(struct xfer *x)
+{
+	struct http *h = x->h;
+
+	x->next = NULL;
+	*h->done_tail = x;
+	h->done_tail = &x->next;
+}
+
+static void fail(struct xfer *x, int err, const char *fmt, const char *arg)
+{
+	char *safe = url_redact(x->url);
+
+	x->done.err = err;
+	err_set(&x->done.detail, fmt, arg);
+	err_where(&x->done.detail, "%s %s", x->method, safe);
+	free(safe);
+	finish(x);
+}
+
+static int set_headers(struct xfer *x)
+{
+	struct http *h = x->h;
+	struct sbuf auth = SBUF_INIT;
+	const char *token;
+	int r = 0;
+
+	curl_slist_free_all(x->headers);
+	x->headers = curl_slist_append(NULL, "Accept: application/json");
+	if (x->body)
+		x->headers = curl_slist_append(x->headers,
+			"Content-Type: application/json");
+	if (x->audience && h->o.token) {
+		x->token_gen = h->token_gen;
+		r = h->o.token(h->o.token_ctx, x->audience, 0, &token,
+			       &x->done.detail);
+		if (r == 0) {
+			sbuf_addf(&auth, "Authorization: Bearer %s", token);
+			x->headers = curl_slist_append(x->headers, auth.buf);
+			explicit_bzero(auth.buf, auth.len);
+		}
+	}
+	sbuf_release(&auth);
+	return r;
+}
+
+static void setup_easy(struct xfer *x)
+{
+	struct http *h = x->h;
+	CURL *e = x->easy;
+
+	curl_easy_reset(e);
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	if (x->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)x->body_len);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	}
+}
+
+static void begin_try(struct xfer *x)
+{
+	struct http_response *r = &x->done.resp;
+
+	sbuf_reset(&r->body);
+	free(r->request_id);
+	free(r->content_type);
+	r->request_id = r->content_type = NULL;
+	r->status = 0;
+	x->header_wait_ms = -1;
+	x->too_large = 0;
+	x->errbuf[0] = '\0';
+	if (!x->first_ms)
+		x->first_ms = now_ms();
+	if (set_headers(x) < 0) {
+		x->done.err = -ERR_HTTP_401;
+		finish(x);
+		return;
+	}
+	setup_easy(x);
+	curl_multi_add_handle(x->h->multi, x->easy);
+	x->next_running = x->h->running;
+	x->h->running = x;
+	x->h->active++;
+}
+
+static long backoff(const struct http *h, int attempt)
+{
+	long long w = h->o.backoff_base_ms;
+	int i;
+
+	for (i = 1; i < attempt && w < h->o.max_wait_ms; i++)
+		w *= 2;
+	if (w > h->o.max_wait_ms)
+		w = h->o.max_wait_ms;
+	/* Full jitter on the upper half: w/2 .. w. */
+	return (long)(w / 2 + (w > 1 ? random() % (w / 2 + 1) : 0));
+}
+
+/* Schedule another try after wait_ms, or say it is not allowed. */
+static int retry_after(struct xfer *x, long wait_ms)
+{
+	struct http *h = x->h;
+	long long now = now_ms();
+
+	if (wait_ms > h->o.max_wait_ms)
+		wait_ms = h->o.max_wait_ms;
+	if (x->done.resp.attempts >= h->o.max_attempts ||
+	    now + wait_ms - x->first_ms > h->o.retry_budget_ms)
+		return 0;
+	x->due_ms = now + wait_ms;
+	x->next = h->waiting;
+	h->waiting = x;
+	return 1;
+}
+
+static int retryable_curl(CURLcode c)
+{
+	switch (c) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void log_try(struct xfer *x, long status, long wait, const char *why)
+{
+	struct http *h = x->h;
+	char *safe;
+
+	if (!h->o.log)
+		return;
+	safe = url_redact(x->url);
+	h->o.log(h->o.log_ctx, x->method, safe, status,
+		 x->done.resp.attempts, wait, why);
+	free(safe);
+}
+
+/* Take x's easy handle out of the multi handle. */
+static void stop_try(struct http *h, struct xfer *x)
+{
+	struct xfer **pp = &h->running;
+
+	while (*pp && *pp != x)
+		pp = &(*pp)->next_running;
+	if (*pp)
+		*pp = x->next_running;
+	curl_multi_remove_handle(h->multi, x->easy);
+	h->active--;
+}
+
+static void on_done(struct http *h, CURL *e, CURLcode res)
+{
+	struct xfer *x = NULL;
+	struct http_response *r;
+	long status = 0, wait;
+	int rc;
+
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	stop_try(h, x);
+	r = &x->done.resp;
+	r->attempts++;
+	if (res == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	r->status = status;
+	if (x->too_large) {
+		log_try(x, status, 0, "too large");
+		fail(x, -ERR_TOO_LARGE, "response %s than allowed "
+		     "(collect.max_response_mib)", "larger");
+		return;
+	}
+	if (res != CURLE_OK) {
+		const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
+
+		wait = backoff(h, r->attempts);
+		log_try(x, 0, wait, why);
+		if (!retryable_curl(res) || !retry_after(x, wait))
+			fail(x, -ERR_TRANSPORT, "%s", why);
+		return;
+	}
+	if (status == 401 && x->audience && h->o.token && !x->refreshed) {
+		const char *token;
+
+		x->refreshed = 1;
+		log_try(x, status, 0, "refreshing the token");
+		/* Requests in flight with the same old token refresh once. */
+		if (x->token_gen == h->token_gen) {
+			h->token_gen++;
+			rc = h->o.token(h->o.token_ctx, x->audience, 1, &token,
+					&x->done.detail);
+		} else {
+			rc = 0;
+		}
+		if (rc < 0) {
+			x->done.err = -ERR_HTTP_401;
+			finish(x);
+		} else if (!retry_after(x, 0)) {
+			finish(x);
+		}
+		return;
+	}
+	if (status == 429 || status == 408 || status == 500 || status == 502 ||
+	    status == 503 || status == 504) {
+		wait = x->header_wait_ms >= 0 ? x->header_wait_ms :
+		       backoff(h, r->attempts);
+		log_try(x, status, wait, status == 429 ? "throttled" : "retrying");
+		if (retry_after(x, wait)) {
+			if (status == 429) {
+				r->throttles++;
+				r->throttled_ms += wait > h->o.max_wait_ms ?
+						   h->o.max_wait_ms : wait;
+			}
+			return;
+		}
+		finish(x);
+		return;
+	}
+	log_try(x, status, 0, NULL);
+	finish(x);
+}
+
+static void start_due(struct http *h)
+{
+	struct xfer **pp = &h->waiting, *x;
+	long long now = now_ms();
+
+	while (*pp && h->active < h->o.max_in_flight) {
+		x = *pp;
+		if (x->due_ms > now) {
+			pp = &x->next;
+			continue;
+		}
+		*pp = x->next;
+		begin_try(x);
+	}
+}
+
+/* How long poll may sleep: until the next retry is due, at most 1 s. */
+static int poll_timeout(struct http *h)
+{
+	long long now = now_ms(), best = 1000;
+	struct xfer *x;
+
+	if (h->active >= h->o.max_in_flight)
+		return 1000;
+	for (x = h->waiting; x; x = x->next)
+		if (x->due_ms - now < best)
+			best = x->due_ms - now;
+	return best < 0 ? 0 : (int)best;
+}
+
+static int http_next(struct transport *t, struct http_done *done)
+{
+	struct http *h = (struct http *)t;
+	struct xfer *x;
+	CURLMsg *m;
+	int running, left;
+
+	for (;;) {
+		if (h->done_head) {
+			x = h->done_head;
+			h->done_head = x->next;
+			if (!h->done_head)
+				h->done_tail = &h->done_head;
+			*done = x->done;
+			curl_easy_cleanup(x->easy);
+			curl_slist_free_all(x->headers);
+			free(x->method);
+			free(x->url);
+			if (x->body)
+				explicit_bzero(x->body, x->body_len);
+			free(x->body);
+			free(x->audience);
+			free(x);
+			return 1;
+		}
+		if (!h->active && !h->waiting)
+			return 0;
+		start_due(h);
+		curl_multi_perform(h->multi, &running);
+		while ((m = curl_multi_info_read(h->multi, &left)))
+			if (m->msg == CURLMSG_DONE)
+				on_done(h, m->easy_handle, m->data.result);
+		if (!h->done_head)
+			curl_multi_poll(h->multi, NULL, 0, poll_timeout(h), NULL);
+	}
+}
+
+static int http_start(struct transport *t, const struct http_request *req,
+		      void *tag, struct err_detail *d)
+{
+	struct http *h = (struct http *)t;
+	struct xfer *x = xcalloc(1, sizeof(*x));
+
+	x->easy = curl_easy_init();
+	if (!x->easy) {
+		free(x);
+		err_set(d, "cannot create a curl handle");
+		return -ERR_TRANSPORT;
+	}
+	x->h = h;
+	x->method = xstrdup(req->method);
+	x->url = xstrdup(req->url);
+	if (req->body) {
+		x->body = xmalloc(req->body_len + 1);
+		memcpy(x->body, req->body, req->body_len);
+		x->body[req->body_len] = '\0';
+		x->body_len = req->body_len;
+	}
+	x->audience = xstrdup_or_null(req->audience);
+	x->done.tag = tag;
+	http_response_init(&x->done.resp, h->o.max_body);
+	/* Keep the order requests came in: append. */
+	{
+		struct xfer **pp = &h->waiting;
+
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = x;
+	}
+	return 0;
+}
+
+static void http_free(struct transport *t)
+{
+	struct http *h = (struct http *)t;
+	struct http_done done;
+	struct xfer *x;
+
+	/* Drop what is in flight without waiting for it. */
+	while ((x = h->running)) {
+		stop_try(h, x);
+		x->done.err = -ERR_TRANSPORT;
+		finish(x);
+	}
+	while (h->waiting) {
+		x = h->waiting;
+		h->waiting = x->next;
+		finish(x);
+	}
+	while (http_next(t, &done) == 1)
+		http_done_release(&done);
+	curl_multi_cleanup(h->multi);
+	free(h->user_agent);
+	free(h);
+}
+
+int http_transport_new(const struct http_options *o, struct transport **ret,
+		       struct err_detail *d)
+{
+	struct http *h = xcalloc(1, sizeof(*h));
+
+	h->o = *o;
+	if (h->o.max_in_flight < 1)
+		h->o.max_in_flight = 1;
+	if (h->o.max_attempts < 1)
+		h->o.max_attempts = 1;
+	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "amlfs-audit");
+	h->multi = curl_multi_init();
+	if (!h->multi) {
+		free(h->user_agent);
+		free(h);
+		err_set(d, "cannot create a curl multi handle");
+		return -ERR_TRANSPORT;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+			  (long)h->o.max_in_flight * 2);
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	h->done_tail = &h->done_head;
+	h->t.start = http_start;
+	h->t.next = http_next;
+	h->t.free = http_free;
+	srandom((unsigned)(time(NULL) ^ getpid()));
+	*ret = &h->t;
+	return 0;
+}

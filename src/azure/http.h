@@ -1,0 +1,47 @@
+#pragma once
+#include "azure/transport.h"
+
+/*
+ * The libcurl transport: one multi handle (connections reused, HTTP/2
+ * where the server offers it, gzip accepted), at most max_in_flight
+ * requests at once, the rest queued.
+ *
+ * Retries: 429 waits for Retry-After (seconds or an HTTP date) or the
+ * largest x-ms-ratelimit-*-retry-after header; 408, 500, 502, 503, 504 and
+ * broken connections (reset, timeout, truncated body) back off
+ * exponentially with jitter, from backoff_base_ms, each wait capped at
+ * max_wait_ms. A request makes at most max_attempts tries within
+ * retry_budget_ms. A 401 on a request with an audience refreshes the token
+ * once and tries again. What is still failing after that is handed back:
+ * the last HTTP answer, or err -ERR_TRANSPORT.
+ *
+ * Tokens go only into the Authorization header: never into the log.
+ */
+typedef int (*http_token_fn)(void *ctx, const char *audience, int force,
+			     const char **ret_token, struct err_detail *d);
+/* Called after each try: url redacted; status 0 when no answer came. */
+typedef void (*http_log_fn)(void *ctx, const char *method, const char *url,
+			    long status, int attempt, long wait_ms,
+			    const char *why);
+
+struct http_options {
+	long connect_timeout_ms;	/* default 10000 */
+	long timeout_ms;		/* one try, default 60000 */
+	int max_in_flight;		/* default 8 */
+	int max_attempts;		/* default 5 */
+	long backoff_base_ms;		/* default 1000 */
+	long max_wait_ms;		/* default 60000 */
+	long retry_budget_ms;		/* default 300000 */
+	size_t max_body;		/* 0: no cap */
+	const char *user_agent;
+	http_token_fn token;		/* may be NULL: no Authorization */
+	void *token_ctx;
+	http_log_fn log;		/* may be NULL */
+	void *log_ctx;
+};
+
+/* Fill o with the defaults above. */
+void http_options_init(struct http_options *o);
+
+int http_transport_new(const struct http_options *o, struct transport **ret,
+		       struct err_detail *d);
