@@ -36,8 +36,11 @@ struct http {
 	struct http_options o;
 	char *user_agent;
 	CURLM *multi;
-	struct xfer *waiting;		/* not started, or waiting to retry */
+	struct xfer *queue, **queue_tail; /* not started yet, in order */
+	struct xfer *waiting;		/* waiting to retry (few) */
 	struct xfer *done_head, **done_tail;
+	CURL **pool;			/* idle easy handles, reused */
+	int pooled;
 	struct xfer *running;		/* tries in the multi handle */
 	int active;
 	unsigned token_gen;		/* forced token refreshes so far */
@@ -231,6 +234,13 @@ static void begin_try(struct xfer *x)
 		finish(x);
 		return;
 	}
+	if (!x->easy)
+		x->easy = x->h->pooled ? x->h->pool[--x->h->pooled] :
+			  curl_easy_init();
+	if (!x->easy) {
+		fail(x, -ERR_TRANSPORT, "%s", "cannot create a curl handle");
+		return;
+	}
 	setup_easy(x);
 	curl_multi_add_handle(x->h->multi, x->easy);
 	x->next_running = x->h->running;
@@ -397,6 +407,13 @@ static void start_due(struct http *h)
 		*pp = x->next;
 		begin_try(x);
 	}
+	while (h->queue && h->active < h->o.max_in_flight) {
+		x = h->queue;
+		h->queue = x->next;
+		if (!h->queue)
+			h->queue_tail = &h->queue;
+		begin_try(x);
+	}
 }
 
 /* How long poll may sleep: until the next retry is due, at most 1 s. */
@@ -407,6 +424,8 @@ static int poll_timeout(struct http *h)
 
 	if (h->active >= h->o.max_in_flight)
 		return 1000;
+	if (h->queue)
+		return 0;
 	for (x = h->waiting; x; x = x->next)
 		if (x->due_ms - now < best)
 			best = x->due_ms - now;
@@ -427,7 +446,10 @@ static int http_next(struct transport *t, struct http_done *done)
 			if (!h->done_head)
 				h->done_tail = &h->done_head;
 			*done = x->done;
-			curl_easy_cleanup(x->easy);
+			if (x->easy && h->pooled < h->o.max_in_flight)
+				h->pool[h->pooled++] = x->easy;
+			else if (x->easy)
+				curl_easy_cleanup(x->easy);
 			curl_slist_free_all(x->headers);
 			free(x->method);
 			free(x->url);
@@ -438,7 +460,7 @@ static int http_next(struct transport *t, struct http_done *done)
 			free(x);
 			return 1;
 		}
-		if (!h->active && !h->waiting)
+		if (!h->active && !h->waiting && !h->queue)
 			return 0;
 		start_due(h);
 		curl_multi_perform(h->multi, &running);
@@ -456,12 +478,7 @@ static int http_start(struct transport *t, const struct http_request *req,
 	struct http *h = (struct http *)t;
 	struct xfer *x = xcalloc(1, sizeof(*x));
 
-	x->easy = curl_easy_init();
-	if (!x->easy) {
-		free(x);
-		err_set(d, "cannot create a curl handle");
-		return -ERR_TRANSPORT;
-	}
+	(void)d;
 	x->h = h;
 	x->method = xstrdup(req->method);
 	x->url = xstrdup(req->url);
@@ -474,14 +491,9 @@ static int http_start(struct transport *t, const struct http_request *req,
 	x->audience = xstrdup_or_null(req->audience);
 	x->done.tag = tag;
 	http_response_init(&x->done.resp, h->o.max_body);
-	/* Keep the order requests came in: append. */
-	{
-		struct xfer **pp = &h->waiting;
-
-		while (*pp)
-			pp = &(*pp)->next;
-		*pp = x;
-	}
+	/* Keep the order requests came in. */
+	*h->queue_tail = x;
+	h->queue_tail = &x->next;
 	return 0;
 }
 
@@ -502,8 +514,17 @@ static void http_free(struct transport *t)
 		h->waiting = x->next;
 		finish(x);
 	}
+	while (h->queue) {
+		x = h->queue;
+		h->queue = x->next;
+		finish(x);
+	}
+	h->queue_tail = &h->queue;
 	while (http_next(t, &done) == 1)
 		http_done_release(&done);
+	while (h->pooled)
+		curl_easy_cleanup(h->pool[--h->pooled]);
+	free(h->pool);
 	curl_multi_cleanup(h->multi);
 	free(h->user_agent);
 	free(h);
@@ -531,6 +552,8 @@ int http_transport_new(const struct http_options *o, struct transport **ret,
 			  (long)h->o.max_in_flight * 2);
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	h->done_tail = &h->done_head;
+	h->queue_tail = &h->queue;
+	h->pool = xcalloc((size_t)h->o.max_in_flight, sizeof(*h->pool));
 	h->t.start = http_start;
 	h->t.next = http_next;
 	h->t.free = http_free;

@@ -76,6 +76,8 @@ struct collector {
 	struct store *s;
 	struct transport *t;
 	struct arm_client *arm;
+	struct projector *proj;
+	struct evidence_writer *ev;
 	const struct config *cfg;
 	const struct collect_options *o;
 	struct collect_result *res;
@@ -562,7 +564,7 @@ static int store_answer(struct collector *c, struct task *tk,
 	time_now_iso(now);
 	e.fetched_at = now;
 	c->res->evidence++;
-	return evidence_add(c->s, &e, ret_id, NULL, d);
+	return evidence_add(c->ev, &e, ret_id, NULL, d);
 }
 
 static int set_projected(struct collector *c, sqlite3_int64 id, int yes,
@@ -610,7 +612,7 @@ static int take_answer(struct collector *c, struct task *tk,
 		r = store_exec(c->s, "SAVEPOINT page", d);
 		if (r < 0)
 			goto out;
-		r = project_page(store_db(c->s), "main", c->run_id, evid,
+		r = project_page(c->proj, c->run_id, evid,
 				 tk->kind, tk->subject, j, &why);
 		if (r < 0 && r != -ERR_JSON) {
 			*d = why;
@@ -1024,6 +1026,8 @@ static void collector_release(struct collector *c)
 	free(c->ledger);
 	strlist_release(&c->seen);
 	arm_client_free(c->arm);
+	projector_free(c->proj);
+	evidence_writer_free(c->ev);
 	free(c->base);
 }
 
@@ -1046,6 +1050,8 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	c.metrics_endpoint = cfg->metrics_endpoint ? cfg->metrics_endpoint :
 			     metrics_host;
 	c.arm = arm_client_new(c.base, cfg->api_version);
+	c.proj = projector_new(store_db(s));
+	c.ev = evidence_writer_new(s);
 	metrics_timespan(&c);
 	r = store_begin(s, d);
 	if (r < 0)

@@ -1,10 +1,9 @@
-#include "collect/project.h"
+#include "collect/projector.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 /*
@@ -18,56 +17,112 @@ struct point {
 	int series;
 };
 
-static int add_point(struct point **pts, size_t *n, const char *ts, double v)
+static void add_point(struct point **pts, size_t *n, size_t *alloc,
+		      const char *ts, double v)
 {
 	size_t i;
 
-	for (i = 0; i < *n; i++) {
+	/* Series share their timestamps: look from the newest down. */
+	for (i = *n; i-- > 0;) {
 		if (!strcmp((*pts)[i].ts, ts)) {
 			(*pts)[i].sum += v;
 			(*pts)[i].series++;
-			return 0;
+			return;
 		}
 	}
-	*pts = xrealloc(*pts, (*n + 1) * sizeof(**pts));
+	if (*n == *alloc) {
+		*alloc = *alloc ? 2 * *alloc : 32;
+		*pts = xrealloc(*pts, *alloc * sizeof(**pts));
+	}
 	(*pts)[*n].ts = ts;
 	(*pts)[*n].sum = v;
 	(*pts)[*n].series = 1;
 	(*n)++;
+}
+
+static int prepare(struct projector *p, struct err_detail *d)
+{
+	static const char up[] =
+		/* A point already held changes only when its value does:
+		 * run_id then says which run changed it. */
+		"INSERT INTO metric_points (resource, metric, ts, value, series, "
+		"run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (resource, metric, ts) DO UPDATE SET "
+		"value = excluded.value, series = excluded.series, "
+		"run_id = excluded.run_id WHERE value <> excluded.value OR "
+		"series <> excluded.series";
+
+	if (p->metric_up)
+		return 0;
+	if (sqlite3_prepare_v2(p->db, up, -1, &p->metric_up, NULL) ||
+	    sqlite3_prepare_v2(p->db, "INSERT OR IGNORE INTO metric_names "
+			       "(name) VALUES (?1)", -1, &p->metric_add, NULL) ||
+	    sqlite3_prepare_v2(p->db, "SELECT id FROM metric_names WHERE "
+			       "name = ?1", -1, &p->metric_find, NULL)) {
+		err_set(d, "cannot prepare metric statements: %s",
+			sqlite3_errmsg(p->db));
+		return -ERR_SQL;
+	}
 	return 0;
 }
 
-static int store_points(sqlite3 *db, sqlite3_stmt *up, sqlite3_int64 run_id,
-			sqlite3_int64 res, const char *metric,
+static int metric_id(struct projector *p, const char *name,
+		     sqlite3_int64 *ret, struct err_detail *d)
+{
+	int rc;
+
+	sqlite3_bind_text(p->metric_add, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(p->metric_add);
+	sqlite3_reset(p->metric_add);
+	sqlite3_bind_text(p->metric_find, 1, name, -1, SQLITE_STATIC);
+	if (rc == SQLITE_DONE && sqlite3_step(p->metric_find) == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(p->metric_find, 0);
+		sqlite3_reset(p->metric_find);
+		return 0;
+	}
+	sqlite3_reset(p->metric_find);
+	err_set(d, "cannot store metric name '%s': %s", name,
+		sqlite3_errmsg(p->db));
+	return -ERR_SQL;
+}
+
+static int store_points(struct projector *p, sqlite3_int64 run_id,
+			sqlite3_int64 res, const char *name,
 			const struct point *pts, size_t n, struct err_detail *d)
 {
+	sqlite3_stmt *up = p->metric_up;
+	sqlite3_int64 metric;
 	size_t i;
+	int r;
 
-	for (i = 0; i < n; i++) {
+	if (!n)
+		return 0;
+	r = metric_id(p, name, &metric, d);
+	for (i = 0; i < n && r == 0; i++) {
 		sqlite3_bind_int64(up, 1, res);
-		sqlite3_bind_text(up, 2, metric, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, metric);
 		sqlite3_bind_text(up, 3, pts[i].ts, -1, SQLITE_STATIC);
 		sqlite3_bind_double(up, 4, pts[i].sum);
 		sqlite3_bind_int(up, 5, pts[i].series);
 		sqlite3_bind_int64(up, 6, run_id);
 		if (sqlite3_step(up) != SQLITE_DONE) {
-			err_set(d, "cannot store metric %s: %s", metric,
-				sqlite3_errmsg(db));
-			sqlite3_reset(up);
-			return -ERR_SQL;
+			err_set(d, "cannot store metric %s: %s", name,
+				sqlite3_errmsg(p->db));
+			r = -ERR_SQL;
 		}
 		sqlite3_reset(up);
 	}
-	return 0;
+	return r;
 }
 
 /* One resource's {"value": [metric, ...]}, at path `at`. */
-static int project_resource(sqlite3 *db, sqlite3_stmt *up, sqlite3_int64 run_id,
+static int project_resource(struct projector *p, sqlite3_int64 run_id,
 			    sqlite3_int64 res, json_t *metrics, const char *at,
 			    struct err_detail *d)
 {
 	json_t *m, *series, *point;
-	size_t i, j, k;
+	struct point *pts = NULL;
+	size_t i, j, k, alloc = 0;
 	int r = 0;
 
 	if (!json_is_array(metrics)) {
@@ -78,13 +133,13 @@ static int project_resource(sqlite3 *db, sqlite3_stmt *up, sqlite3_int64 run_id,
 		const char *name = json_string_value(
 			json_object_get(json_object_get(m, "name"), "value"));
 		const char *code = json_string_value(json_object_get(m, "errorCode"));
-		struct point *pts = NULL;
 		size_t n = 0;
 
 		if (!name) {
 			err_set(d, "expected a string at %s.value[%zu].name.value",
 				at, i);
-			return -ERR_JSON;
+			r = -ERR_JSON;
+			break;
 		}
 		if (code && strcmp(code, "Success"))
 			continue;	/* no data for this metric: unknown, not 0 */
@@ -103,105 +158,55 @@ static int project_resource(sqlite3 *db, sqlite3_stmt *up, sqlite3_int64 run_id,
 				}
 				/* A missing aggregation means "no data". */
 				if (json_is_number(v))
-					add_point(&pts, &n, ts, json_number_value(v));
+					add_point(&pts, &n, &alloc, ts,
+						  json_number_value(v));
 			}
 		}
-		r = store_points(db, up, run_id, res, name, pts, n, d);
-		free(pts);
+		r = store_points(p, run_id, res, name, pts, n, d);
 		if (r < 0)
 			break;
 	}
+	free(pts);
 	return r;
 }
 
-static int resource_id(sqlite3 *db, const char *schema, const char *id,
-		       sqlite3_int64 *ret, struct err_detail *d)
-{
-	struct sbuf sql = SBUF_INIT;
-	sqlite3_stmt *st = NULL;
-	char *key = lower_dup(id);
-	int r = -ERR_SQL, i;
-
-	for (i = 0; i < 2; i++) {
-		sbuf_reset(&sql);
-		if (i == 0)
-			sbuf_addf(&sql, "INSERT OR IGNORE INTO %s.resources "
-				  "(resource_key) VALUES (?1)", schema);
-		else
-			sbuf_addf(&sql, "SELECT id FROM %s.resources WHERE "
-				  "resource_key = ?1", schema);
-		if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) != SQLITE_OK)
-			break;
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*ret = sqlite3_column_int64(st, 0);
-			r = 0;
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (r < 0)
-		err_set(d, "cannot store resource '%s': %s", id,
-			sqlite3_errmsg(db));
-	free(key);
-	sbuf_release(&sql);
-	return r;
-}
-
-int project_metrics(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
+int project_metrics(struct projector *p, sqlite3_int64 run_id,
 		    const char *subject, json_t *body, struct err_detail *d)
 {
 	json_t *values = json_object_get(body, "values"), *v;
-	struct sbuf sql = SBUF_INIT;
-	sqlite3_stmt *up = NULL;
 	sqlite3_int64 res;
 	char at[48];
 	size_t i;
 	int r;
 
-	/* The value changes only when it differs: run_id says who changed it. */
-	sbuf_addf(&sql, "INSERT INTO %s.metric_points (resource, metric, ts, "
-		  "value, series, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-		  "ON CONFLICT (resource, metric, ts) DO UPDATE SET "
-		  "value = excluded.value, series = excluded.series, "
-		  "run_id = excluded.run_id WHERE value <> excluded.value OR "
-		  "series <> excluded.series", schema);
-	if (sqlite3_prepare_v2(db, sql.buf, -1, &up, NULL) != SQLITE_OK) {
-		err_set(d, "cannot prepare metric insert: %s", sqlite3_errmsg(db));
-		r = -ERR_SQL;
-		goto out;
-	}
+	r = prepare(p, d);
+	if (r < 0)
+		return r;
 	if (!values) {		/* one resource: the subject */
-		r = resource_id(db, schema, subject, &res, d);
+		r = project_intern(p, subject, &res, d);
 		if (r == 0)
-			r = project_resource(db, up, run_id, res,
+			r = project_resource(p, run_id, res,
 					     json_object_get(body, "value"), "$", d);
-		goto out;
+		return r;
 	}
 	if (!json_is_array(values)) {
 		err_set(d, "expected an array at $.values");
-		r = -ERR_JSON;
-		goto out;
+		return -ERR_JSON;
 	}
-	r = 0;
 	json_array_foreach(values, i, v) {
 		const char *id = json_string_value(json_object_get(v, "resourceid"));
 
 		snprintf(at, sizeof(at), "$.values[%zu]", i);
 		if (!id) {
 			err_set(d, "expected a string at %s.resourceid", at);
-			r = -ERR_JSON;
-			break;
+			return -ERR_JSON;
 		}
-		r = resource_id(db, schema, id, &res, d);
+		r = project_intern(p, id, &res, d);
 		if (r == 0)
-			r = project_resource(db, up, run_id, res,
+			r = project_resource(p, run_id, res,
 					     json_object_get(v, "value"), at, d);
 		if (r < 0)
-			break;
+			return r;
 	}
-out:
-	sqlite3_finalize(up);
-	sbuf_release(&sql);
-	return r;
+	return 0;
 }

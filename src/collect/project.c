@@ -1,4 +1,5 @@
 #include "collect/project.h"
+#include "collect/projector.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,9 @@ static const struct table_spec specs[] = {
 	  LEAD_CHILD, "value", 0, diag_fields },
 };
 
+_Static_assert(sizeof(specs) / sizeof(specs[0]) == NSPECS,
+	       "NSPECS in collect/projector.h");
+
 const char *const project_views[] = {
 	"subscriptions", "resource_groups", "scope_tags", "filesystems",
 	"tags", "import_jobs", "auto_export_jobs", "auto_import_jobs",
@@ -367,11 +371,6 @@ static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
 	return -ERR_JSON;
 }
 
-/* The statements one page needs, prepared for a schema. */
-struct page_stmts {
-	sqlite3_stmt *state_find, *state_add, *res_add, *res_find, *item, *tag;
-};
-
 static void page_stmts_release(struct page_stmts *ps)
 {
 	sqlite3_finalize(ps->state_find);
@@ -396,9 +395,8 @@ static int prepare(sqlite3 *db, struct sbuf *sql, sqlite3_stmt **ret,
 	return r;
 }
 
-/* Identifiers below come from specs[] and "main"/"h", never from input. */
-static int page_stmts_prepare(sqlite3 *db, const char *schema,
-			      const struct table_spec *ts,
+/* Identifiers below come from specs[], never from input. */
+static int page_stmts_prepare(sqlite3 *db, const struct table_spec *ts,
 			      struct page_stmts *ps, struct err_detail *d)
 {
 	struct sbuf sql = SBUF_INIT;
@@ -407,11 +405,9 @@ static int page_stmts_prepare(sqlite3 *db, const char *schema,
 	int n = 1, r;
 
 	memset(ps, 0, sizeof(*ps));
-	sbuf_addf(&sql, "SELECT id FROM %s.%s WHERE digest = ?", schema,
-		  ts->table);
+	sbuf_addf(&sql, "SELECT id FROM %s WHERE digest = ?", ts->table);
 	r = prepare(db, &sql, &ps->state_find, d);
-	sbuf_addf(&sql, "INSERT INTO %s.%s (digest, %s", schema, ts->table,
-		  lead);
+	sbuf_addf(&sql, "INSERT INTO %s (digest, %s", ts->table, lead);
 	for (p = lead, n++; *p; p++)
 		n += *p == ',';
 	for (f = ts->fields; f->column; f++, n++)
@@ -422,22 +418,21 @@ static int page_stmts_prepare(sqlite3 *db, const char *schema,
 	sbuf_adds(&sql, ")");
 	if (!r)
 		r = prepare(db, &sql, &ps->state_add, d);
-	sbuf_addf(&sql, "INSERT OR IGNORE INTO %s.resources (resource_key) "
-		  "VALUES (?)", schema);
+	sbuf_adds(&sql, "INSERT OR IGNORE INTO resources (resource_key) "
+		  "VALUES (?)");
 	if (!r)
 		r = prepare(db, &sql, &ps->res_add, d);
-	sbuf_addf(&sql, "SELECT id FROM %s.resources WHERE resource_key = ?",
-		  schema);
+	sbuf_adds(&sql, "SELECT id FROM resources WHERE resource_key = ?");
 	if (!r)
 		r = prepare(db, &sql, &ps->res_find, d);
 	/* A resource seen twice in one run keeps its last sighting. */
-	sbuf_addf(&sql, "INSERT OR REPLACE INTO %s.items (run_id, kind, "
+	sbuf_adds(&sql, "INSERT OR REPLACE INTO items (run_id, kind, "
 		  "resource, parent, state, evidence_id, item_index) "
-		  "VALUES (?, ?, ?, ?, ?, ?, ?)", schema);
+		  "VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (!r)
 		r = prepare(db, &sql, &ps->item, d);
-	sbuf_addf(&sql, "INSERT INTO %s.state_tags (kind, state, key_norm, "
-		  "key, value) VALUES (?, ?, ?, ?, ?)", schema);
+	sbuf_adds(&sql, "INSERT INTO state_tags (kind, state, key_norm, "
+		  "key, value) VALUES (?, ?, ?, ?, ?)");
 	if (!r)
 		r = prepare(db, &sql, &ps->tag, d);
 	sbuf_release(&sql);
@@ -655,16 +650,17 @@ static const struct table_spec *spec_of(const char *kind)
 	return NULL;
 }
 
-static int project_items(sqlite3 *db, const char *schema,
-			 const struct table_spec *ts, sqlite3_int64 run_id,
-			 sqlite3_int64 evidence_id, const char *subject,
-			 json_t *body, struct err_detail *d)
+static int project_items(struct projector *p, const struct table_spec *ts,
+			 sqlite3_int64 run_id, sqlite3_int64 evidence_id,
+			 const char *subject, json_t *body, struct err_detail *d)
 {
-	struct page_stmts ps;
+	size_t slot = (size_t)(ts - specs);
+	struct page_stmts *ps = &p->ps[slot];
+	sqlite3 *db = p->db;
 	json_t *list, *item;
 	char at[64];
 	size_t i;
-	int r;
+	int r = 0;
 
 	list = ts->array ? json_object_get(body, ts->array) : NULL;
 	if (ts->array && !json_is_array(list)) {
@@ -675,9 +671,12 @@ static int project_items(sqlite3 *db, const char *schema,
 		err_set(d, "expected an object at $");
 		return -ERR_JSON;
 	}
-	r = page_stmts_prepare(db, schema, ts, &ps, d);
+	if (!p->ready[slot]) {
+		r = page_stmts_prepare(db, ts, ps, d);
+		p->ready[slot] = r == 0;
+	}
 	if (r == 0 && !ts->array)
-		r = insert_item(db, &ps, ts, run_id, evidence_id, subject, body,
+		r = insert_item(db, ps, ts, run_id, evidence_id, subject, body,
 				-1, "$", d);
 	json_array_foreach(list, i, item) {
 		if (r < 0)
@@ -690,25 +689,63 @@ static int project_items(sqlite3 *db, const char *schema,
 		/* Child lists "might" hold bare references (azure-apis.md A.1). */
 		if (ts->lead == LEAD_CHILD && !json_object_get(item, "properties"))
 			continue;
-		r = insert_item(db, &ps, ts, run_id, evidence_id, subject,
+		r = insert_item(db, ps, ts, run_id, evidence_id, subject,
 				item, (long)i, at, d);
 	}
-	page_stmts_release(&ps);
 	return r;
 }
 
-int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
+struct projector *projector_new(sqlite3 *db)
+{
+	struct projector *p = xcalloc(1, sizeof(*p));
+
+	p->db = db;
+	return p;
+}
+
+void projector_free(struct projector *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < NSPECS; i++)
+		if (p->ready[i])
+			page_stmts_release(&p->ps[i]);
+	sqlite3_finalize(p->metric_up);
+	sqlite3_finalize(p->metric_add);
+	sqlite3_finalize(p->metric_find);
+	free(p);
+}
+
+int project_intern(struct projector *p, const char *id, sqlite3_int64 *ret,
+		   struct err_detail *d)
+{
+	/* Any ready slot has the resource statements; else prepare one. */
+	size_t i;
+	int r;
+
+	for (i = 0; i < NSPECS; i++)
+		if (p->ready[i])
+			return intern(p->db, &p->ps[i], id, ret, d);
+	r = page_stmts_prepare(p->db, &specs[0], &p->ps[0], d);
+	if (r < 0)
+		return r;
+	p->ready[0] = 1;
+	return intern(p->db, &p->ps[0], id, ret, d);
+}
+
+int project_page(struct projector *p, sqlite3_int64 run_id,
 		 sqlite3_int64 evidence_id, const char *kind,
 		 const char *subject, json_t *body, struct err_detail *d)
 {
 	const struct table_spec *ts = spec_of(kind);
 
 	if (!strcmp(kind, KIND_METRICS))
-		return project_metrics(db, schema, run_id, subject, body, d);
+		return project_metrics(p, run_id, subject, body, d);
 	if (!ts) {
 		err_set(d, "unknown evidence kind '%s'", kind);
 		return -ERR_JSON;
 	}
-	return project_items(db, schema, ts, run_id, evidence_id, subject,
-			     body, d);
+	return project_items(p, ts, run_id, evidence_id, subject, body, d);
 }

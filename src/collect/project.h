@@ -29,14 +29,23 @@
 int project_kind_known(const char *kind);
 
 /*
- * Store what one list page (body, already parsed) holds, in schema
- * ("main", or verify's scratch): each item's state (once per distinct
- * item JSON), its resource, and the run's sighting of it in `items`. subject is the
- * file system id the page belongs to (job kinds) or the subscription.
- * Fails with -ERR_JSON and d naming the JSON path ($.value[3].properties...)
- * or with -ERR_SQL.
+ * A projector writes into one database (the history, or verify's scratch)
+ * with statements prepared once. Free it before the database.
  */
-int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
+struct projector;
+
+struct projector *projector_new(sqlite3 *db);
+void projector_free(struct projector *p);
+
+/*
+ * Store what one response (body, already parsed) holds: each item's state
+ * (once per distinct item JSON), its resource, and the run's sighting of
+ * it in `items`; for metrics, the points. subject is what the response
+ * belongs to (a file system id for child lists and one resource's
+ * metrics). Fails with -ERR_JSON and d naming the JSON path
+ * ($.value[3].properties...) or with -ERR_SQL.
+ */
+int project_page(struct projector *p, sqlite3_int64 run_id,
 		 sqlite3_int64 evidence_id, const char *kind,
 		 const char *subject, json_t *body, struct err_detail *d);
 
@@ -45,15 +54,6 @@ int project_page(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
  * no internal ids, so verify can compare them between two databases.
  */
 extern const char *const project_views[];
-
-/*
- * Metrics responses, one resource's ({"value": [...]}; subject is its id)
- * or a batch ({"values": [{"resourceid", "value"}]}): each metric's hourly
- * averages summed over its series, into metric_points (a point already
- * held keeps its row unless its value changed).
- */
-int project_metrics(sqlite3 *db, const char *schema, sqlite3_int64 run_id,
-		    const char *subject, json_t *body, struct err_detail *d);
 
 /*
  * Split an ARM resource id into subscription and resource group (new

@@ -23,12 +23,19 @@ struct evidence_item {
 	size_t body_len;
 };
 
+/* Writes evidence with statements prepared once; free before the store. */
+struct evidence_writer;
+
+struct evidence_writer *evidence_writer_new(struct store *s);
+void evidence_writer_free(struct evidence_writer *w);
+
 /*
  * Store one response: its body once per distinct SHA-256 in `bodies`, its
- * metadata in `evidence`. On success *ret_id is the evidence row id and
- * ret_sha (when not NULL) the body's hash.
+ * request once in `requests`, its metadata in `evidence`. On success
+ * *ret_id is the evidence row id and ret_sha (when not NULL) the body's
+ * hash.
  */
-int evidence_add(struct store *s, const struct evidence_item *e,
+int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 		 sqlite3_int64 *ret_id, char ret_sha[SHA256_HEX_LEN + 1],
 		 struct err_detail *d);
 

@@ -55,7 +55,7 @@ static int check_bodies(struct store *s, struct verify_result *res,
 	return r;
 }
 
-static int reproject_run(struct store *s, struct store *scratch,
+static int reproject_run(struct store *s, struct projector *proj,
 			 sqlite3_int64 run, struct verify_result *res,
 			 struct err_detail *d)
 {
@@ -91,7 +91,7 @@ static int reproject_run(struct store *s, struct store *scratch,
 			     NULL);
 			break;
 		}
-		r = project_page(store_db(scratch), "main", run,
+		r = project_page(proj, run,
 				 sqlite3_column_int64(st, 0), kind, subject, j,
 				 &pd);
 		json_decref(j);
@@ -221,7 +221,8 @@ static int open_scratch(struct store *s, struct store **ret,
 }
 
 /* Ids are contiguous (AUTOINCREMENT, never reused): a gap is a deletion. */
-static int check_run(struct store *s, struct store *scratch, sqlite3_stmt *st,
+static int check_run(struct store *s, struct store *scratch,
+		     struct projector *proj, sqlite3_stmt *st,
 		     sqlite3_int64 *prev_id, char *prev_hash,
 		     struct verify_result *res, struct err_detail *d)
 {
@@ -252,7 +253,7 @@ static int check_run(struct store *s, struct store *scratch, sqlite3_stmt *st,
 		fail(res, id, "its metadata or evidence list was edited "
 		     "(hash %s, recorded %s)", hash, stored);
 	if (!res->bad_run || res->bad_run > id) {
-		r = reproject_run(s, scratch, id, res, d);
+		r = reproject_run(s, proj, id, res, d);
 		if (r == 0 && (!res->bad_run || res->bad_run > id))
 			r = compare_run(scratch, id, res, d);
 	}
@@ -289,6 +290,7 @@ int verify_history(struct store *s, struct verify_result *res,
 		   struct err_detail *d)
 {
 	struct store *scratch = NULL;
+	struct projector *proj = NULL;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 prev_id = 0;
 	char prev_hash[SHA256_HEX_LEN + 1] = "";
@@ -298,6 +300,7 @@ int verify_history(struct store *s, struct verify_result *res,
 	r = open_scratch(s, &scratch, d);
 	if (r < 0)
 		goto out;
+	proj = projector_new(store_db(scratch));
 	r = check_bodies(s, res, d);
 	if (r < 0)
 		goto out;
@@ -306,7 +309,7 @@ int verify_history(struct store *s, struct verify_result *res,
 	if (r < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = check_run(s, scratch, st, &prev_id, prev_hash, res, d);
+		r = check_run(s, scratch, proj, st, &prev_id, prev_hash, res, d);
 		if (r < 0)
 			goto out;
 		if (res->bad_run && res->bad_run <= prev_id)
@@ -321,6 +324,7 @@ int verify_history(struct store *s, struct verify_result *res,
 		r = compare_metrics(scratch, res, d);
 out:
 	sqlite3_finalize(st);
+	projector_free(proj);
 	store_close(scratch);
 	return r;
 }

@@ -34,7 +34,7 @@ import traceback
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,12 +84,38 @@ AGGREGATIONS = ("average", "minimum", "maximum", "total", "count")
 MAX_POINTS = 250000
 
 
+def parse_query(q):
+    """Query string -> {lower-case name: decoded value} (last one wins)."""
+    out = {}
+    if not q:
+        return out
+    for part in q.split("&"):
+        if not part:
+            continue
+        k, _, v = part.partition("=")
+        if "%" in k or "+" in k:
+            k = unquote_plus(k)
+        if "%" in v or "+" in v:
+            v = unquote_plus(v)
+        out[k.lower()] = v
+    return out
+
+
+_iso_cache = {}
+
+
 def jdump(obj):
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def iso(epoch):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    s = _iso_cache.get(epoch)
+    if s is None:
+        s = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+        if len(_iso_cache) > 200000:
+            _iso_cache.clear()
+        _iso_cache[epoch] = s
+    return s
 
 
 def b64url(data):
@@ -101,10 +127,7 @@ def norm_aud(a):
 
 
 class Headers(dict):
-    """Request headers: lower-case names, case-insensitive get()."""
-
-    def get(self, name, default=None):
-        return dict.get(self, name.lower(), default)
+    """Request headers, keyed by lower-case name (look up lower-case names)."""
 
 
 _rng = random.Random(int.from_bytes(os.urandom(16), "big"))
@@ -372,10 +395,10 @@ class Req:
         self.path_raw, _, self.query_raw = target.partition("?")
         self.low = unquote(self.path_raw).lower().rstrip("/") or "/"
         self.segs = self.low.strip("/").split("/")
-        self.params = {k.lower(): v for k, v in parse_qsl(self.query_raw, keep_blank_values=True)}
+        self.params = parse_query(self.query_raw)
         self.headers = headers
         self.body = body
-        auth = headers.get("Authorization")
+        auth = headers.get("authorization")
         self.bearer = False
         self.token = None
         if auth:
@@ -671,7 +694,7 @@ class App:
         return arm_error(401, code, message, [self.www_auth(message)])
 
     def authenticate(self, req, audiences):
-        if req.headers.get("Authorization") is None:
+        if req.headers.get("authorization") is None:
             raise HttpError(self.auth_fail("InvalidAuthenticationToken",
                                            "The 'Authorization' header is missing."))
         if not req.bearer:
@@ -1048,11 +1071,13 @@ class App:
                              "count": minutes * n}
                         pts.append(tt + "".join(',"%s":%r' % (ag, float(a[ag])) for ag in aggs) + "}")
                 ts_out.append('{"metadatavalues":%s,"data":[%s]}' % (mdv, ",".join(pts)))
+            desc = d.get("description_json")
+            if desc is None:
+                desc = d["description_json"] = json.dumps(d["description"])
             out.append('{"id":%s,"type":"Microsoft.Insights/metrics","name":{"value":"%s","localizedValue":%s},'
                        '"displayDescription":%s,"unit":"%s","timeseries":[%s],"errorCode":"Success"}' % (
                            json.dumps("%s/providers/Microsoft.Insights/metrics/%s" % (fid, name)), name,
-                           json.dumps(d["description"]), json.dumps(d["description"]), d["unit"],
-                           ",".join(ts_out)))
+                           desc, desc, d["unit"], ",".join(ts_out)))
         return out, total_points
 
     def metrics(self, req, route):
@@ -1279,7 +1304,7 @@ class App:
     def imds(self, req):
         if req.method != "GET":
             return Resp(405, jdump({"error": "invalid_request", "error_description": "Only GET is allowed"}))
-        if (req.headers.get("Metadata") or "").strip().lower() != "true":
+        if (req.headers.get("metadata") or "").strip().lower() != "true":
             return Resp(400, jdump({"error": "invalid_request",
                                     "error_description": "Required metadata header not specified"}))
         av = req.params.get("api-version")
@@ -1306,7 +1331,7 @@ class App:
         if req.method != "GET":
             return Resp(405, jdump({"statusCode": 405, "message": "Only GET is allowed"}))
         corr = str(uuid.uuid4())
-        hdr = req.headers.get("X-IDENTITY-HEADER")
+        hdr = req.headers.get("x-identity-header")
         if hdr is None or hdr != self.opts.identity_header:
             return Resp(401, jdump({"statusCode": 401, "message": "X-IDENTITY-HEADER is missing or does not match.",
                                     "correlationId": corr}))
@@ -1470,6 +1495,8 @@ class Handler(BaseHTTPRequestHandler):
         email package, which costs more than everything else per request)."""
         try:
             line = self.rfile.readline(65537)
+            if line in (b"\r\n", b"\n"):  # tolerate an empty line between requests (RFC 9112 2.2)
+                line = self.rfile.readline(65537)
             self.t_start = time.monotonic()
             if not line:
                 self.close_connection = True
@@ -1507,7 +1534,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _read_body(self):
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        te = (self.headers.get("transfer-encoding") or "").lower()
         if "chunked" in te:
             chunks = []
             while True:
@@ -1520,7 +1547,7 @@ class Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(65537)
             return b"".join(chunks)
-        n = int(self.headers.get("Content-Length") or 0)
+        n = int(self.headers.get("content-length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
     def _dispatch(self):
@@ -1600,7 +1627,7 @@ class Handler(BaseHTTPRequestHandler):
     def _write(self, resp, req, truncate, control=False):
         body = resp.body
         gz = False
-        accept = self.headers.get("Accept-Encoding") or ""
+        accept = self.headers.get("accept-encoding") or ""
         want_gz = "gzip" in accept.lower() and not GZIP_Q0.search(accept)
         if isinstance(body, Body):
             raw = body.raw

@@ -15,6 +15,7 @@ import gzip
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -165,6 +166,7 @@ class Fake:
                 self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
         return self.proc.returncode
 
 
@@ -1051,6 +1053,7 @@ class Latency(FakeCase):
 class FileLog(unittest.TestCase):
     def test_log_file(self):
         d = tempfile.mkdtemp(prefix="fake-azure-log-")
+        self.addCleanup(shutil.rmtree, d, True)
         path = os.path.join(d, "requests.jsonl")
         fake = Fake("--log", path)
         try:
@@ -1119,6 +1122,7 @@ class Lifecycle(unittest.TestCase):
 
     def test_bad_arguments(self):
         d = tempfile.mkdtemp(prefix="fake-azure-bad-")
+        self.addCleanup(shutil.rmtree, d, True)
         bad = os.path.join(d, "faults.json")
         with open(bad, "w") as f:
             f.write('[{"match": "x", "action": "nope"}]')
@@ -1140,6 +1144,9 @@ def bench(argv):
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--page-size", type=int, default=5)
+    ap.add_argument("--client", choices=("python", "curl"), default="python",
+                    help="who sends the per-file-system requests: 16 http.client keep-alive "
+                         "connections (python) or curl --parallel (curl)")
     a = ap.parse_args(argv)
     fake = Fake("--estate", a.estate, "--latency-ms", str(a.latency_ms), "--page-size", str(a.page_size))
     try:
@@ -1191,6 +1198,24 @@ def bench(argv):
             get(metrics_path(fid, ost), False)
             get(metrics_path(fid, mdt, flt="mdtnum eq '*'"), False)
 
+        def per_fs_curl(ids):
+            cfg = os.path.join(fake.dir, "curl.cfg")
+            with open(cfg, "w") as f:
+                for fid in ids:
+                    paths = ["%s/%s?api-version=2025-07-01" % (fid, k)
+                             for k in ("importJobs", "autoExportJobs", "autoImportJobs")]
+                    paths += [metrics_path(fid, ost), metrics_path(fid, mdt, flt="mdtnum eq '*'")]
+                    for p in paths:
+                        f.write('url = "%s%s"\noutput = "/dev/null"\n' % (fake.base, p.replace('"', "%22")))
+            p = subprocess.run(["curl", "-s", "--compressed", "--parallel", "--parallel-max", str(a.concurrency),
+                                "-H", "Authorization: Bearer " + tok, "-w", "%{http_code}\n", "-K", cfg],
+                               capture_output=True, text=True)
+            codes = p.stdout.split()
+            if set(codes) != {"200"}:
+                raise RuntimeError("curl: %s" % sorted(set(codes)))
+            with lock:
+                count[0] += len(codes)
+
         c0 = cpu()
         t0 = time.time()
         with concurrent.futures.ThreadPoolExecutor(a.concurrency) as ex:
@@ -1198,7 +1223,11 @@ def bench(argv):
             lists = ex.map(lambda s: follow("/subscriptions/%s/providers/Microsoft.StorageCache/amlFilesystems?api-version=2025-07-01" % s["subscriptionId"]), subs)
             fss = [f for l in lists for f in l]
             t1 = time.time()
-            list(ex.map(per_fs, [f["id"] for f in fss]))
+            n1 = count[0]
+            if a.client == "curl":
+                per_fs_curl([f["id"] for f in fss])
+            else:
+                list(ex.map(per_fs, [f["id"] for f in fss]))
         t2 = time.time()
         c1 = cpu()
         n = count[0]
@@ -1207,6 +1236,10 @@ def bench(argv):
         print("requests %d, concurrency %d, latency %g ms" % (n, a.concurrency, a.latency_ms))
         print("wall %.2f s (inventory phase %.2f s), ideal n*latency/concurrency = %.2f s, ratio %.2f, %.0f req/s"
               % (t2 - t0, t1 - t0, ideal, (t2 - t0) / ideal if ideal else float("nan"), n / (t2 - t0)))
+        n2 = n - n1
+        ideal2 = n2 * a.latency_ms / 1000.0 / a.concurrency
+        print("per-file-system phase (%s client): %d requests in %.2f s, ideal %.2f s, ratio %.2f"
+              % (a.client, n2, t2 - t1, ideal2, (t2 - t1) / ideal2 if ideal2 else float("nan")))
         print("server CPU %.2f s (%.0f us/request)" % (c1 - c0, (c1 - c0) / n * 1e6))
     finally:
         fake.stop()

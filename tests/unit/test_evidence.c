@@ -59,8 +59,10 @@ static void add(struct store *s, sqlite3_int64 run, int seq, const char *body)
 	sqlite3_int64 id;
 	char sha[SHA256_HEX_LEN + 1];
 	struct err_detail d;
+	struct evidence_writer *w = evidence_writer_new(s);
 
-	assert_int_equal(evidence_add(s, &e, &id, sha, &d), 0);
+	assert_int_equal(evidence_add(w, &e, &id, sha, &d), 0);
+	evidence_writer_free(w);
 	assert_int_equal(strlen(sha), 64);
 }
 

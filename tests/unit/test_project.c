@@ -49,10 +49,12 @@ static int project(struct store *s, const char *kind, const char *json,
 		   struct err_detail *d)
 {
 	json_t *j = json_loads(json, 0, NULL);
+	struct projector *p = projector_new(store_db(s));
 	int r;
 
 	assert_non_null(j);
-	r = project_page(store_db(s), "main", 1, 1, kind, FS_ID, j, d);
+	r = project_page(p, 1, 1, kind, FS_ID, j, d);
+	projector_free(p);
 	json_decref(j);
 	return r;
 }

@@ -302,9 +302,14 @@ CREATE TABLE state_tags (
 -- Azure Monitor metrics of each file system: hourly values summed over
 -- the OSTs or MDTs, one row per point however many runs read it. run_id
 -- is the run that last changed the value.
+CREATE TABLE metric_names (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+
 CREATE TABLE metric_points (
 	resource INTEGER NOT NULL REFERENCES resources(id),
-	metric   TEXT NOT NULL,
+	metric   INTEGER NOT NULL REFERENCES metric_names(id),
 	ts       TEXT NOT NULL,
 	value    REAL NOT NULL,
 	series   INTEGER NOT NULL,      -- OST/MDT series summed
@@ -436,9 +441,10 @@ JOIN diagnostic_setting_states s ON s.id = i.state
 WHERE i.kind = 'diag';
 
 CREATE VIEW metrics AS
-SELECT m.run_id, r.resource_key, m.metric, m.ts, m.value, m.series
+SELECT m.run_id, r.resource_key, n.name AS metric, m.ts, m.value, m.series
 FROM metric_points m
-JOIN resources r ON r.id = m.resource;
+JOIN resources r ON r.id = m.resource
+JOIN metric_names n ON n.id = m.metric;
 
 CREATE VIEW import_jobs AS
 SELECT i.run_id,

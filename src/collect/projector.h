@@ -1,0 +1,29 @@
+#pragma once
+/*
+ * Inside the projector: shared by project.c and metrics.c only. Everyone
+ * else uses collect/project.h.
+ */
+#include <sqlite3.h>
+
+#include "collect/project.h"
+
+#define NSPECS 11
+
+/* Prepared once per projector, reused for every page. */
+struct page_stmts {
+	sqlite3_stmt *state_find, *state_add, *res_add, *res_find, *item, *tag;
+};
+
+struct projector {
+	sqlite3 *db;
+	struct page_stmts ps[NSPECS];
+	int ready[NSPECS];
+	sqlite3_stmt *metric_up, *metric_add, *metric_find;	/* metrics.c */
+};
+
+/* The id of a lower-cased ARM id in resources, adding it when new. */
+int project_intern(struct projector *p, const char *id, sqlite3_int64 *ret,
+		   struct err_detail *d);
+
+int project_metrics(struct projector *p, sqlite3_int64 run_id,
+		    const char *subject, json_t *body, struct err_detail *d);
