@@ -46,7 +46,7 @@ char *arm_url(struct arm_client *c, const char *path, const char *version)
 void arm_pager_init(struct arm_pager *p, const char *first, long max_pages)
 {
 	p->url = xstrdup(first);
-	p->seen = xcalloc((size_t)max_pages + 1, sizeof(*p->seen));
+	p->seen = NULL;
 	p->pages = 0;
 	p->max_pages = max_pages;
 }
@@ -72,6 +72,7 @@ int arm_pager_advance(struct arm_pager *p, json_t *page, struct err_detail *d)
 		nl = json_object_get(json_object_get(page, "properties"),
 				     "nextLink");
 	next = json_string_value(nl);
+	p->seen = xrealloc(p->seen, (size_t)(p->pages + 1) * sizeof(*p->seen));
 	p->seen[p->pages++] = p->url;
 	p->url = NULL;
 	if (!next || !*next)

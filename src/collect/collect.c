@@ -58,7 +58,8 @@ struct task {
 	json_t *query;		/* Resource Graph request, re-sent per page */
 	struct arm_pager pager;
 	int paged;
-	struct task *next_all;
+	int sent;		/* queued on the transport, answer pending */
+	struct task *next_all, **prev_all;	/* the collector's live tasks */
 };
 
 struct ledger_row {
@@ -145,6 +146,7 @@ static void progress(struct collector *c)
 
 static int send_task(struct collector *c, struct task *tk, struct err_detail *d)
 {
+	tk->sent = 1;
 	struct http_request req = {
 		.method = tk->method, .url = tk->url, .body = tk->body,
 		.body_len = tk->body ? strlen(tk->body) : 0,
@@ -168,6 +170,9 @@ static struct task *new_task(struct collector *c, enum ttype type,
 	tk->scope = xstrdup(scope);
 	tk->url = url;
 	tk->next_all = c->tasks;
+	if (c->tasks)
+		c->tasks->prev_all = &tk->next_all;
+	tk->prev_all = &c->tasks;
 	c->tasks = tk;
 	return tk;
 }
@@ -194,6 +199,9 @@ static int queue_get(struct collector *c, enum ttype type, const char *kind,
 
 static void task_free(struct task *tk)
 {
+	*tk->prev_all = tk->next_all;
+	if (tk->next_all)
+		tk->next_all->prev_all = tk->prev_all;
 	if (tk->paged)
 		arm_pager_release(&tk->pager);
 	free(tk->subject);
@@ -719,6 +727,7 @@ static void count(struct collector *c, struct task *tk,
 static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		  struct err_detail *d)
 {
+	tk->sent = 0;	/* next_page() sets it again */
 	struct http_response *resp = &done->resp;
 	sqlite3_int64 evid = 0;
 	json_t *page = NULL;
@@ -978,8 +987,13 @@ static int gather(struct collector *c, struct err_detail *d)
 
 	r = start_discovery(c, d);
 	while (r == 0 && c->t->next(c->t, &done) == 1) {
-		r = handle(c, done.tag, &done, d);
+		struct task *tk = done.tag;
+
+		r = handle(c, tk, &done, d);
 		http_done_release(&done);
+		/* Re-sent for its next page, or done with. */
+		if (r == 0 && !tk->sent)
+			task_free(tk);
 		progress(c);
 	}
 	return r;
@@ -1011,10 +1025,8 @@ static void collector_release(struct collector *c)
 	struct task *tk;
 	size_t i;
 
-	while ((tk = c->tasks)) {
-		c->tasks = tk->next_all;
-		task_free(tk);
-	}
+	while ((tk = c->tasks))
+		task_free(tk);	/* unlinks itself */
 	for (i = 0; i < c->n_fs; i++) {
 		free(c->fs[i].id);
 		free(c->fs[i].sub);

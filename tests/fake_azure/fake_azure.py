@@ -104,6 +104,11 @@ def parse_query(q):
 _iso_cache = {}
 
 
+def num(v):
+    """A metric value as Azure Monitor writes it: always a JSON float."""
+    return "%d.0" % v if type(v) is int else repr(float(v))
+
+
 def jdump(obj):
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -524,6 +529,8 @@ class App:
         self.rg_set = set()
         self.fs_by_low = {fs["id"].lower(): fs for fs in est.filesystems}
         self.metric_cache = {}
+        self.metric_text = {}
+        self.series_text_cache = {}
         self.metric_cache_lock = threading.Lock()
         self.routes = {}
         self._build_routes()
@@ -627,7 +634,7 @@ class App:
                 self._ra_by_scope.setdefault(a["properties"]["scope"].lower().rstrip("/"), []).append(a)
             self._lock_by_scope = {}
             for lk in self.est.locks:
-                self._lock_by_scope.setdefault(estate_mod._lock_scope(lk["id"]).lower(), []).append(lk)
+                self._lock_by_scope.setdefault(estate_mod.scope_of(lk["id"], "locks").lower(), []).append(lk)
             # scope -> every scope strictly below it (for subscriptions and groups)
             self._below = {}
             for sc in set(self._ra_by_scope) | set(self._lock_by_scope):
@@ -649,16 +656,23 @@ class App:
 
     def _authz_routes(self, base_low, sub, scope):
         """Role assignments and locks at a subscription, group or file system:
-        those at the scope and above, plus (without $filter=atScope()) below."""
+        those at the scope and above, plus (without $filter=atScope()) below.
+        A file system's recorded lists are served as recorded."""
         self._authz_index()
         scope_low = scope.lower()
         anc = self._ancestors(scope_low)
         below_scopes = sorted(self._below.get(scope_low, []))
-        above = [a for sc in anc for a in self._ra_by_scope.get(sc, [])]
-        below = [a for sc in below_scopes for a in self._ra_by_scope.get(sc, [])]
+        if scope_low in self.est.fs_roles:
+            above, below = self.est.fs_roles[scope_low], []
+        else:
+            above = [a for sc in anc for a in self._ra_by_scope.get(sc, [])]
+            below = [a for sc in below_scopes for a in self._ra_by_scope.get(sc, [])]
         self.routes[base_low + "/providers/microsoft.authorization/roleassignments"] = Route(
             "roles", AV_RA, "roleAssignments", sub, (above, below))
-        locks = [lk for sc in anc + below_scopes for lk in self._lock_by_scope.get(sc, [])]
+        if scope_low in self.est.fs_locks:
+            locks = self.est.fs_locks[scope_low]
+        else:
+            locks = [lk for sc in anc + below_scopes for lk in self._lock_by_scope.get(sc, [])]
         self.routes[base_low + "/providers/microsoft.authorization/locks"] = Route(
             "static", AV_LOCKS, "locks", sub, Body(jdump({"value": locks})))
 
@@ -904,8 +918,11 @@ class App:
                     "resourceId": fid,
                     "namespace": estate_mod.METRIC_NAMESPACE,
                     "metricClass": "Saturation" if d["scale"] is None else "Transactions",
-                    "name": {"value": d["name"], "localizedValue": d["description"]},
-                    "displayDescription": d["description"],
+                    "name": {"value": d["name"],
+                             "localizedValue": self.est.metric_text.get(d["name"].lower(), {}).get(
+                                 "localizedValue", d["localized"])},
+                    "displayDescription": self.est.metric_text.get(d["name"].lower(), {}).get(
+                        "displayDescription", d["description"]),
                     "category": "Capacity" if d["scale"] is None else "Performance",
                     "isDimensionRequired": False,
                     "unit": d["unit"],
@@ -990,7 +1007,7 @@ class App:
     def _agg_formatter(gauge, minutes, aggs):
         """A function avg -> ',"average":..,...' for the requested aggregations."""
         if aggs == ["average"]:
-            return lambda v: ',"average":%d.0' % v
+            return lambda v: ',"average":' + num(v)
         fmt = "".join(',"%s":%%r' % ag for ag in aggs)
         fns = {
             "average": lambda v: float(v),
@@ -1043,41 +1060,61 @@ class App:
                 raise HttpError(arm_error(400, "BadRequest",
                                           "The request would return more than %d data points." % MAX_POINTS))
             ts_out = []
+            if not meta["has_data"]:
+                series = []  # a file system without metrics: no series at all
+            rec = meta.get("rec")
             for mdv, targets in series:
+                # A recorded series is shared by every clone of its file system:
+                # its text for a given time grid is built once.
+                e = rec.get((name, targets[0])) if rec and len(targets) == 1 else None
+                if e is not None:
+                    ckey = (id(e), stamps[0], len(stamps), interval, tuple(aggs), minutes)
+                    text = self.series_text_cache.get(ckey)
+                    if text is not None:
+                        ts_out.append('{"metadatavalues":%s,"data":[%s]}' % (mdv, text))
+                        continue
                 per = [estate_mod.series_averages(meta, name, stamps, k) for k in targets]
-                if per[0] is None:
-                    pts = [tt + "}" for tt in ts_text]
-                elif len(per) == 1:
+                if len(per) == 1:
                     vals = per[0]
-                    if d["scale"] is None:
-                        suffix = self._agg_text(vals[0], gauge, minutes, aggs) + "}"
-                        pts = [tt + suffix for tt in ts_text]
-                    elif aggs == ["average"]:
-                        pts = ['%s,"average":%d.0}' % tv for tv in zip(ts_text, vals)]
+                    if aggs == ["average"]:
+                        pts = [tt + "}" if v is None else '%s,"average":%s}' % (tt, num(v))
+                               for tt, v in zip(ts_text, vals)]
                     else:
                         at = self._agg_formatter(gauge, minutes, aggs)
-                        pts = [tt + at(v) + "}" for tt, v in zip(ts_text, vals)]
+                        pts = [tt + "}" if v is None else tt + at(v) + "}" for tt, v in zip(ts_text, vals)]
                 else:
                     # Unsplit series: mean of the per-target averages, min of
-                    # minimums, max of maximums, sums of totals and counts.
+                    # minimums, max of maximums, sums of totals and counts
+                    # (targets without data at that time are left out).
                     pts = []
-                    n = len(per)
                     for i, tt in enumerate(ts_text):
-                        avgs = [p[i] for p in per]
-                        a = {"average": sum(avgs) / n,
+                        avgs = [p[i] for p in per if p[i] is not None]
+                        if not avgs:
+                            pts.append(tt + "}")
+                            continue
+                        a = {"average": sum(avgs) / len(avgs),
                              "minimum": min(v if gauge else v // 2 for v in avgs),
                              "maximum": max(v if gauge else v + v // 2 for v in avgs),
                              "total": sum(avgs) * minutes,
-                             "count": minutes * n}
+                             "count": minutes * len(avgs)}
                         pts.append(tt + "".join(',"%s":%r' % (ag, float(a[ag])) for ag in aggs) + "}")
-                ts_out.append('{"metadatavalues":%s,"data":[%s]}' % (mdv, ",".join(pts)))
-            desc = d.get("description_json")
-            if desc is None:
-                desc = d["description_json"] = json.dumps(d["description"])
+                text = ",".join(pts)
+                if e is not None:
+                    if len(self.series_text_cache) > 50000:
+                        self.series_text_cache.clear()
+                    self.series_text_cache[ckey] = text
+                ts_out.append('{"metadatavalues":%s,"data":[%s]}' % (mdv, text))
+            txt = self.metric_text.get(name)
+            if txt is None:
+                t = self.est.metric_text.get(name.lower(), {})
+                txt = self.metric_text[name] = (
+                    json.dumps(t.get("localizedValue", d["localized"])),
+                    json.dumps(t.get("displayDescription", d["description"])),
+                    json.dumps(t.get("unit", d["unit"])))
             out.append('{"id":%s,"type":"Microsoft.Insights/metrics","name":{"value":"%s","localizedValue":%s},'
-                       '"displayDescription":%s,"unit":"%s","timeseries":[%s],"errorCode":"Success"}' % (
+                       '"displayDescription":%s,"unit":%s,"errorCode":"Success","timeseries":[%s]}' % (
                            json.dumps("%s/providers/Microsoft.Insights/metrics/%s" % (fid, name)), name,
-                           desc, desc, d["unit"], ",".join(ts_out)))
+                           txt[0], txt[1], txt[2], ",".join(ts_out)))
         return out, total_points
 
     def metrics(self, req, route):
