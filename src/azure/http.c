@@ -1,6 +1,7 @@
 #include "azure/http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,8 +32,30 @@ struct xfer {
 	struct xfer *next_running;
 };
 
+/* A finished request on its way from the network thread to next(). */
+struct ready {
+	struct http_done done;
+	struct ready *next;
+};
+
+/*
+ * Two threads: the caller's, which start()s requests and takes answers
+ * from next(), and the network thread, which alone touches curl, the
+ * queues below `mu`'s fields and the token callback. They meet at
+ * `incoming` and `ready`, under `mu`. So answers are parsed and stored
+ * while the next requests are already on the wire.
+ */
 struct http {
 	struct transport t;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct xfer *incoming, **incoming_tail;	/* mu: from start() */
+	struct ready *ready, **ready_tail;	/* mu: for next() */
+	int ready_n;				/* mu */
+	long pending;				/* mu: started, not yet taken */
+	int stop;				/* mu */
+	/* The network thread's own: */
 	struct http_options o;
 	char *user_agent;
 	CURLM *multi;
@@ -432,44 +455,103 @@ static int poll_timeout(struct http *h)
 	return best < 0 ? 0 : (int)best;
 }
 
-static int http_next(struct transport *t, struct http_done *done)
+/* Answers waiting for next(): past this, no new request starts. */
+static int ready_cap(const struct http *h)
 {
-	struct http *h = (struct http *)t;
+	return 2 * h->o.max_in_flight;
+}
+
+/* Hand the finished requests to next(); recycle their handles. */
+static void publish(struct http *h)
+{
 	struct xfer *x;
+	struct ready *rd;
+
+	while ((x = h->done_head)) {
+		h->done_head = x->next;
+		if (!h->done_head)
+			h->done_tail = &h->done_head;
+		rd = xcalloc(1, sizeof(*rd));
+		rd->done = x->done;
+		if (x->easy && h->pooled < h->o.max_in_flight)
+			h->pool[h->pooled++] = x->easy;
+		else if (x->easy)
+			curl_easy_cleanup(x->easy);
+		curl_slist_free_all(x->headers);
+		free(x->method);
+		free(x->url);
+		if (x->body)
+			explicit_bzero(x->body, x->body_len);
+		free(x->body);
+		free(x->audience);
+		free(x);
+		pthread_mutex_lock(&h->mu);
+		*h->ready_tail = rd;
+		h->ready_tail = &rd->next;
+		h->ready_n++;
+		pthread_cond_signal(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+	}
+}
+
+static void *network_thread(void *arg)
+{
+	struct http *h = arg;
 	CURLMsg *m;
-	int running, left;
+	int running, left, backlog, stop;
 
 	for (;;) {
-		if (h->done_head) {
-			x = h->done_head;
-			h->done_head = x->next;
-			if (!h->done_head)
-				h->done_tail = &h->done_head;
-			*done = x->done;
-			if (x->easy && h->pooled < h->o.max_in_flight)
-				h->pool[h->pooled++] = x->easy;
-			else if (x->easy)
-				curl_easy_cleanup(x->easy);
-			curl_slist_free_all(x->headers);
-			free(x->method);
-			free(x->url);
-			if (x->body)
-				explicit_bzero(x->body, x->body_len);
-			free(x->body);
-			free(x->audience);
-			free(x);
-			return 1;
+		pthread_mutex_lock(&h->mu);
+		stop = h->stop;
+		if (h->incoming) {
+			*h->queue_tail = h->incoming;
+			h->queue_tail = h->incoming_tail;
+			h->incoming = NULL;
+			h->incoming_tail = &h->incoming;
 		}
-		if (!h->active && !h->waiting && !h->queue)
-			return 0;
-		start_due(h);
+		backlog = h->ready_n;
+		pthread_mutex_unlock(&h->mu);
+		if (stop)
+			break;
+		if (backlog < ready_cap(h))
+			start_due(h);
 		curl_multi_perform(h->multi, &running);
 		while ((m = curl_multi_info_read(h->multi, &left)))
 			if (m->msg == CURLMSG_DONE)
 				on_done(h, m->easy_handle, m->data.result);
-		if (!h->done_head)
-			curl_multi_poll(h->multi, NULL, 0, poll_timeout(h), NULL);
+		publish(h);
+		curl_multi_poll(h->multi, NULL, 0,
+				backlog < ready_cap(h) ? poll_timeout(h) : 1000,
+				NULL);
 	}
+	return NULL;
+}
+
+static int http_next(struct transport *t, struct http_done *done)
+{
+	struct http *h = (struct http *)t;
+	struct ready *rd;
+	int wake;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->ready && h->pending > 0)
+		pthread_cond_wait(&h->cv, &h->mu);
+	rd = h->ready;
+	if (rd) {
+		h->ready = rd->next;
+		if (!h->ready)
+			h->ready_tail = &h->ready;
+		h->pending--;
+		wake = h->ready_n-- == ready_cap(h);
+	}
+	pthread_mutex_unlock(&h->mu);
+	if (!rd)
+		return 0;
+	if (wake)
+		curl_multi_wakeup(h->multi);
+	*done = rd->done;
+	free(rd);
+	return 1;
 }
 
 static int http_start(struct transport *t, const struct http_request *req,
@@ -492,18 +574,27 @@ static int http_start(struct transport *t, const struct http_request *req,
 	x->done.tag = tag;
 	http_response_init(&x->done.resp, h->o.max_body);
 	/* Keep the order requests came in. */
-	*h->queue_tail = x;
-	h->queue_tail = &x->next;
+	pthread_mutex_lock(&h->mu);
+	*h->incoming_tail = x;
+	h->incoming_tail = &x->next;
+	h->pending++;
+	pthread_mutex_unlock(&h->mu);
+	curl_multi_wakeup(h->multi);
 	return 0;
 }
 
 static void http_free(struct transport *t)
 {
 	struct http *h = (struct http *)t;
-	struct http_done done;
 	struct xfer *x;
+	struct ready *rd;
 
-	/* Drop what is in flight without waiting for it. */
+	pthread_mutex_lock(&h->mu);
+	h->stop = 1;
+	pthread_mutex_unlock(&h->mu);
+	curl_multi_wakeup(h->multi);
+	pthread_join(h->thread, NULL);
+	/* The network thread is gone: drop what it had without waiting. */
 	while ((x = h->running)) {
 		stop_try(h, x);
 		x->done.err = -ERR_TRANSPORT;
@@ -519,13 +610,23 @@ static void http_free(struct transport *t)
 		h->queue = x->next;
 		finish(x);
 	}
-	h->queue_tail = &h->queue;
-	while (http_next(t, &done) == 1)
-		http_done_release(&done);
+	while (h->incoming) {
+		x = h->incoming;
+		h->incoming = x->next;
+		finish(x);
+	}
+	publish(h);
+	while ((rd = h->ready)) {
+		h->ready = rd->next;
+		http_done_release(&rd->done);
+		free(rd);
+	}
 	while (h->pooled)
 		curl_easy_cleanup(h->pool[--h->pooled]);
 	free(h->pool);
 	curl_multi_cleanup(h->multi);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
 	free(h->user_agent);
 	free(h);
 }
@@ -553,11 +654,25 @@ int http_transport_new(const struct http_options *o, struct transport **ret,
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	h->done_tail = &h->done_head;
 	h->queue_tail = &h->queue;
+	h->incoming_tail = &h->incoming;
+	h->ready_tail = &h->ready;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
 	h->pool = xcalloc((size_t)h->o.max_in_flight, sizeof(*h->pool));
 	h->t.start = http_start;
 	h->t.next = http_next;
 	h->t.free = http_free;
 	srandom((unsigned)(time(NULL) ^ getpid()));
+	if (pthread_create(&h->thread, NULL, network_thread, h) != 0) {
+		pthread_mutex_destroy(&h->mu);
+		pthread_cond_destroy(&h->cv);
+		free(h->pool);
+		curl_multi_cleanup(h->multi);
+		free(h->user_agent);
+		free(h);
+		err_set(d, "cannot start the network thread");
+		return -ERR_TRANSPORT;
+	}
 	*ret = &h->t;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "azure/replay.h"
 #include "collect/collect.h"
 #include "config.h"
+#include "util/xalloc.h"
 
 static void show_progress(void *ctx, long requests, long filesystems)
 {
@@ -113,13 +114,15 @@ static int open_live(struct app *app, struct auth *a, struct transport **ret)
 int collect_from(struct app *app, const char *replay_dir,
 		 const char *record_dir, struct collect_result *res)
 {
+	/* With -v the log replaces the progress line. */
 	struct collect_options o = {
 		.source = replay_dir ? "replay" : "live", .strict = !!replay_dir,
-		.progress = show_progress, .ctx = app,
+		.progress = app->verbose > 0 ? NULL : show_progress, .ctx = app,
 	};
 	struct err_detail d = { "", "" };
 	struct transport *t = NULL;
 	struct auth *a = NULL;
+	char *tenant = NULL, *principal = NULL;
 	int r, status;
 
 	memset(res, 0, sizeof(*res));
@@ -139,8 +142,9 @@ int collect_from(struct app *app, const char *replay_dir,
 			status = open_live(app, a, &t);
 		if (status != EXIT_OK)
 			goto out;
-		o.tenant_id = auth_tenant(a);
-		o.principal_id = auth_principal(a);
+		/* Copies: the network thread may refresh tokens (and claims). */
+		o.tenant_id = tenant = xstrdup_or_null(auth_tenant(a));
+		o.principal_id = principal = xstrdup_or_null(auth_principal(a));
 	}
 	if (record_dir) {
 		r = record_open(record_dir, &o.record, &d);
@@ -168,6 +172,8 @@ out:
 	record_free(o.record);
 	transport_free(t);
 	auth_free(a);
+	free(tenant);
+	free(principal);
 	return status;
 }
 

@@ -71,6 +71,13 @@ struct ledger_row {
 /* A file system found, for its child lists and metrics. */
 struct fs_ref {
 	char *id, *sub, *location;
+	int metrics_queued;
+};
+
+/* A subscription's file-system lists still being read. */
+struct sub_lists {
+	char *sub;
+	int left;
 };
 
 struct collector {
@@ -86,8 +93,8 @@ struct collector {
 	char *base;		/* Resource Manager URL */
 	sqlite3_int64 run_id;
 	int seq;
-	int discovery_left;	/* discovery lists not finished */
-	int metrics_started;
+	struct sub_lists *lists;	/* per subscription */
+	size_t n_lists;
 	struct task *tasks;
 	struct strlist seen;	/* lower-case ids already queued for */
 	struct fs_ref *fs;
@@ -115,6 +122,19 @@ static int seen_before(struct collector *c, const char *what, const char *id)
 	c->seen.v = xrealloc(c->seen.v, (c->seen.n + 1) * sizeof(char *));
 	c->seen.v[c->seen.n++] = low;
 	return 0;
+}
+
+static int *sub_lists_left(struct collector *c, const char *sub)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_lists; i++)
+		if (!strcmp(c->lists[i].sub, sub))
+			return &c->lists[i].left;
+	c->lists = xrealloc(c->lists, (c->n_lists + 1) * sizeof(*c->lists));
+	c->lists[c->n_lists].sub = xstrdup(sub);
+	c->lists[c->n_lists].left = 0;
+	return &c->lists[c->n_lists++].left;
 }
 
 static struct ledger_row *ledger(struct collector *c, const char *scope,
@@ -185,8 +205,8 @@ static int queue_list(struct collector *c, enum ttype type, const char *kind,
 
 	tk->paged = 1;
 	arm_pager_init(&tk->pager, url, c->cfg->max_pages);
-	if (type == T_SUBSCRIPTIONS || type == T_FILESYSTEMS || type == T_GRAPH)
-		c->discovery_left++;
+	if (type == T_FILESYSTEMS)
+		(*sub_lists_left(c, subject))++;
 	return send_task(c, tk, d);
 }
 
@@ -306,6 +326,7 @@ static int add_filesystem(struct collector *c, json_t *item,
 	c->res->filesystems++;
 	c->fs = xrealloc(c->fs, (c->n_fs + 1) * sizeof(*c->fs));
 	f = &c->fs[c->n_fs++];
+	memset(f, 0, sizeof(*f));
 	f->id = xstrdup(id);
 	f->sub = xstrdup(sub);
 	f->location = lower_dup(loc ? loc : "unknown");
@@ -426,9 +447,13 @@ static int queue_metrics_batch(struct collector *c, size_t first,
 	int r = 0;
 
 	for (i = first; i < c->n_fs && json_array_size(ids) < METRICS_BATCH_MAX;
-	     i++)
-		if (!strcmp(c->fs[i].sub, sub) && !strcmp(c->fs[i].location, region))
-			json_array_append_new(ids, json_string(c->fs[i].id));
+	     i++) {
+		if (c->fs[i].metrics_queued || strcmp(c->fs[i].sub, sub) ||
+		    strcmp(c->fs[i].location, region))
+			continue;
+		c->fs[i].metrics_queued = 1;
+		json_array_append_new(ids, json_string(c->fs[i].id));
+	}
 	json_object_set(body, "resourceids", ids);
 	sbuf_addf(&subject, "%s/%s", sub, region);
 	for (g = 0; g < 2 && r == 0; g++) {
@@ -457,37 +482,32 @@ static int queue_metrics_batch(struct collector *c, size_t first,
 	return r;
 }
 
-static int queue_metrics(struct collector *c, struct err_detail *d)
+/*
+ * The metrics of the file systems of sub (NULL: all) not yet asked for:
+ * called when a subscription's lists are read, so metrics calls go out
+ * while the rest of the estate is still being read.
+ */
+static int queue_metrics(struct collector *c, const char *sub,
+			 struct err_detail *d)
 {
-	struct sbuf key = SBUF_INIT;
 	size_t i;
 	int r = 0;
 
-	c->metrics_started = 1;
 	if (!strcmp(c->cfg->metrics, "off"))
 		return 0;
 	for (i = 0; i < c->n_fs && r == 0; i++) {
-		if (!strcmp(c->cfg->metrics, "per-resource")) {
-			r = queue_metrics_one(c, &c->fs[i], d);
-			continue;
-		}
-		/* The first file system of each 50 in a subscription and region
-		 * starts a batch. */
-		sbuf_reset(&key);
-		sbuf_addf(&key, "%s/%s", c->fs[i].sub, c->fs[i].location);
-		{
-			size_t j, before = 0;
+		struct fs_ref *f = &c->fs[i];
 
-			for (j = 0; j < i; j++)
-				before += !strcmp(c->fs[j].sub, c->fs[i].sub) &&
-					  !strcmp(c->fs[j].location,
-						  c->fs[i].location);
-			if (before % METRICS_BATCH_MAX == 0)
-				r = queue_metrics_batch(c, i, c->fs[i].sub,
-							c->fs[i].location, d);
+		if (f->metrics_queued || (sub && strcmp(f->sub, sub)))
+			continue;
+		if (!strcmp(c->cfg->metrics, "per-resource")) {
+			f->metrics_queued = 1;
+			r = queue_metrics_one(c, f, d);
+		} else {
+			/* A batch: up to 50 of this subscription and region. */
+			r = queue_metrics_batch(c, i, f->sub, f->location, d);
 		}
 	}
-	sbuf_release(&key);
 	return r;
 }
 
@@ -781,11 +801,11 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 	more = r == 1;
 	r = 0;
 done:
-	if (!more && (tk->type == T_SUBSCRIPTIONS || tk->type == T_FILESYSTEMS ||
-		      tk->type == T_GRAPH))
-		c->discovery_left--;
-	if (r == 0 && !c->discovery_left && !c->metrics_started)
-		r = queue_metrics(c, d);
+	if (r == 0 && !more && tk->type == T_GRAPH)
+		r = queue_metrics(c, NULL, d);
+	if (r == 0 && !more && tk->type == T_FILESYSTEMS &&
+	    --*sub_lists_left(c, tk->subject) == 0)
+		r = queue_metrics(c, tk->subject, d);
 	return r;
 }
 
@@ -952,7 +972,6 @@ static int start_discovery(struct collector *c, struct err_detail *d)
 		tk->body = json_dumps(tk->query, JSON_COMPACT);
 		tk->paged = 1;
 		arm_pager_init(&tk->pager, tk->url, cfg->max_pages);
-		c->discovery_left++;
 		sbuf_release(&where);
 		free(query);
 		return send_task(c, tk, d);
@@ -1033,6 +1052,9 @@ static void collector_release(struct collector *c)
 		free(c->fs[i].location);
 	}
 	free(c->fs);
+	for (i = 0; i < c->n_lists; i++)
+		free(c->lists[i].sub);
+	free(c->lists);
 	for (i = 0; i < c->n_ledger; i++)
 		free(c->ledger[i].scope);
 	free(c->ledger);

@@ -1601,6 +1601,9 @@ class Handler(BaseHTTPRequestHandler):
             resp = app.control(req)
             if req.low == "/_fake/shutdown":
                 self.close_connection = True
+            wait = app.latency - (time.monotonic() - self.t_start)
+            if wait > 0:  # --latency-ms applies to every response
+                time.sleep(wait)
             self._write(resp, req, False, control=True)
             return
         if req.token is not None:

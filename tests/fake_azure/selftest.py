@@ -1105,6 +1105,9 @@ class Latency(FakeCase):
             sts = list(ex.map(lambda _: self.fake.get(SUBS_PATH)[0], range(8)))
         self.assertEqual(sts, [200] * 8)
         self.assertLess(time.time() - t, 0.19 * 8 / 2)
+        t = time.time()
+        self.assertEqual(self.fake.request("GET", "/_fake/health")[2], b"ok")
+        self.assertGreaterEqual(time.time() - t, 0.19)  # control endpoints too
 
 
 class FileLog(unittest.TestCase):
