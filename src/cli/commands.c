@@ -5,26 +5,37 @@
 #include "config.h"
 
 #define COLLECT_USAGE \
-"usage: amlfs-audit collect [--replay DIR]\n" \
+"usage: amlfs-audit collect [--replay DIR] [--record DIR]\n" \
 "\n" \
-"Snapshot every Azure Managed Lustre file system in scope, with its import,\n" \
-"auto-export and auto-import jobs, into the history. Every response is kept\n" \
-"as evidence (SHA-256, stored once per distinct body) and the run is sealed\n" \
-"into the hash chain. Read-only: it sends GET requests only.\n" \
+"Snapshot every Azure Managed Lustre file system in scope into the history:\n" \
+"the resource, its import, auto-export and auto-import jobs, role\n" \
+"assignments, locks, diagnostic settings, the tags of its resource group and\n" \
+"subscription, and its Azure Monitor metrics. Every response is kept as\n" \
+"evidence (SHA-256, stored once per distinct body), what was read and missed\n" \
+"goes into the run's ledger, and the run is sealed into the hash chain.\n" \
+"Read-only: it sends GETs, and POSTs only to read-only query endpoints\n" \
+"(Resource Graph, batch metrics). Live runs sign in as [azure] auth says\n" \
+"(see 'amlfs-audit whoami') and refuse a token for another tenant.\n" \
 "\n" \
 "  --replay DIR   answer from recorded responses in DIR (DIR/manifest.json)\n" \
 "                 instead of the network\n" \
+"  --record DIR   also write every answer to DIR in the replay format\n" \
+"                 (URLs with secrets stripped), to replay the run offline\n" \
 "  -h, --help     show this help\n" \
 "\n" \
 "Exit status: 0 ok, 2 usage or configuration error, 3 the run failed (nothing\n" \
-"stored but a 'failed' run naming the response that broke it), 4 partial (the\n" \
-"run stored what it could; 'amlfs-audit runs' lists what it missed).\n"
+"stored but a 'failed' run naming the response that broke it, or no sign-in),\n" \
+"4 partial (the run stored what it could; 'amlfs-audit runs' lists what it\n" \
+"missed).\n"
 
 #define RUNS_USAGE \
 "usage: amlfs-audit runs [--format table|json|csv] [--limit N]\n" \
 "\n" \
 "List collection runs, newest first: status, source, counts of file\n" \
-"systems, evidence and errors, and the error summary of failed runs.\n" \
+"systems, requests, retries and errors, the error summary and notes. The\n" \
+"JSON and CSV add the tenant and principal, what each run could not read\n" \
+"(errors_detail) and its completeness ledger: per scope and list, requests,\n" \
+"pages, items, retries, throttling and errors.\n" \
 "\n" \
 "  --format FMT   table (default), json or csv\n" \
 "  --limit N      show at most N runs (default 50; 0 for all)\n" \

@@ -56,6 +56,36 @@ class Inventory(CliTest):
         film = inv["amlfs-render-feature-film"]
         self.assertEqual(film["import_jobs"][0]["total_blobs_walked"], 12345678901)
 
+    def test_access_scope_tags_and_capacity(self):
+        inv = self.inventory()
+        g = inv["amlfs-genomics-prod"]
+        self.assertEqual([(l["name"], l["level"]) for l in g["locks"]],
+                         [("lock-genomics-prod-nodelete", "CanNotDelete")])
+        self.assertEqual(inv["amlfs-vfx-sim"]["locks"][0]["level"], "ReadOnly")
+        self.assertEqual(inv["amlfs-genomics-scratch"]["locks"], [])
+        self.assertEqual(len(g["role_assignments"]), 6)
+        self.assertEqual(len(inv["amlfs-vfx-sim"]["role_assignments"]), 4)
+        self.assertTrue(any(a["scope"].lower().endswith("/amlfs-genomics-prod")
+                            for a in g["role_assignments"]))
+        self.assertEqual(len(g["diagnostic_settings"]), 1)
+        self.assertEqual(g["diagnostic_settings"][0]["logs"],
+                         [{"categoryGroup": "allLogs", "enabled": True}])
+        self.assertEqual(g["resource_group_tags"],
+                         {"CostCenter": "CC-4410", "env": "prod", "Owner": "Hannah Okafor"})
+        self.assertEqual(inv["amlfs-llm-scratch"]["resource_group_tags"], {})
+        self.assertEqual(g["subscription_tags"],
+                         {"CostCenter": "CC-4400", "Department": "Research"})
+        # Summed over the 8 OSTs at 2026-11-02T02:00Z (samples/replay/README.md).
+        self.assertEqual(g["capacity_total_bytes"], 140737488355328)
+        self.assertEqual(g["capacity_used_bytes"], 87902876008129)
+        self.assertEqual(g["capacity_total_bytes"], g["capacity_tib"] * 2 ** 40)
+        self.assertIsNone(inv["amlfs-cfd-transient"]["capacity_used_bytes"])  # no data
+        # The hour with one OST missing its average sums the other seven.
+        self.assertEqual(self.sql(
+            "SELECT value, series FROM metrics WHERE resource_key LIKE "
+            "'%amlfs-llm-scratch' AND metric = 'ClientReadThroughput' AND "
+            "ts = '2026-11-01T17:00:00Z'"), [(21697280000.0, 7)])
+
     def test_tags_keep_their_case(self):
         inv = self.inventory()
         self.assertIn("CostCenter", inv["amlfs-genomics-prod"]["tags"])
