@@ -94,6 +94,20 @@ class Collect(CliTest):
         self.assertIn("azure-cli", r.err)
         self.assertFalse(self.sql("SELECT * FROM runs"))
 
+    def test_long_gap_is_noted(self):
+        replay = self.copy_replay()
+        self.expect(OK, "collect", "--replay", replay,
+                    env={"AMLFS_AUDIT_NOW": "2026-11-02T03:00:00Z"})
+        self.expect(OK, "collect", "--replay", replay,
+                    env={"AMLFS_AUDIT_NOW": "2026-11-04T03:00:00Z"})
+        self.expect(OK, "collect", "--replay", replay,
+                    env={"AMLFS_AUDIT_NOW": "2026-11-08T03:00:00Z"})
+        notes = [r["notes"] for r in self.expect(OK, "runs", "--format", "json").json()]
+        self.assertIn("96 hours since run 2", notes[0])
+        self.assertIn("72 hours", notes[0])
+        self.assertEqual(notes[1:], [None, None])
+        self.expect(OK, "verify")
+
     def test_typed_rows_point_at_their_raw_json(self):
         self.expect(OK, "collect", "--replay", self.copy_replay())
         rows = self.sql(

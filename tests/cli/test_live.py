@@ -98,6 +98,18 @@ class Live(CliTest):
         self.assertGreaterEqual(fs["throttle_wait_ms"], 1000)
         self.assertEqual(run["status"], "ok")
 
+    def test_throttling_with_an_http_date(self):
+        import email.utils
+        import time
+        when = email.utils.formatdate(time.time() + 2, usegmt=True)
+        self.fake.faults([{"match": "amlfs-vfx-sim/providers/Microsoft.Authorization/locks",
+                           "action": "429",
+                           "retry_after": when}])
+        self.collect(OK)
+        run = self.runs()[0]
+        self.assertEqual(run["throttled"], 1)
+        self.assertGreaterEqual(run["throttle_wait_ms"], 1000)
+
     def test_throttling_header_of_another_name(self):
         self.fake.faults([{"match": "importJobs", "action": "429", "retry_after": "1",
                            "header": "x-ms-ratelimit-microsoft.storagecache-retry-after"}])
