@@ -200,6 +200,29 @@ static int split_list(const char *v, struct strlist *out, int guids,
 	return 0;
 }
 
+/*
+ * Resource group names: letters, digits, '-', '_', '.', '(' and ')' (ARM's
+ * rule, ASCII here). They go into URL paths and a Resource Graph query,
+ * so nothing else is let through.
+ */
+static int rg_names_ok(const struct strlist *l, char *msg, size_t msglen)
+{
+	size_t i;
+	const char *p;
+
+	for (i = 0; i < l->n; i++) {
+		for (p = l->v[i]; *p; p++) {
+			if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+			    !(*p >= '0' && *p <= '9') && !strchr("-_.()", *p)) {
+				snprintf(msg, msglen, "'%s' in key 'resource_groups' "
+					 "is not a resource group name", l->v[i]);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
 static int parse_long(const char *v, long lo, long hi, long *ret)
 {
 	char *end;
@@ -307,9 +330,13 @@ static int handle(void *user, const char *section, const char *name,
 			ps->failed = 1;
 			return 0;
 		}
-	} else if (KEY("scope", "resource_groups"))
+	} else if (KEY("scope", "resource_groups")) {
 		split_list(value, &c->resource_groups, 0, NULL, 0, name);
-	else if (KEY("collect", "metrics_lookback_hours"))
+		if (!rg_names_ok(&c->resource_groups, ps->msg, sizeof(ps->msg))) {
+			ps->failed = 1;
+			return 0;
+		}
+	} else if (KEY("collect", "metrics_lookback_hours"))
 		bad = parse_long(value, 1, 24 * 93, &c->metrics_lookback_hours);
 	else if (KEY("collect", "max_pages"))
 		bad = parse_long(value, 1, 1000000, &c->max_pages);
