@@ -42,7 +42,7 @@ int config_cloud_metrics(const char *cloud, const char **ret_endpoint,
 }
 
 static const char *const sections[] = {
-	"database", "azure", "scope", "collect", "paths", NULL
+	"database", "azure", "scope", "collect", "paths", "costs", NULL
 };
 
 static const char *const metrics_modes[] = {
@@ -140,6 +140,7 @@ void config_release(struct config *c)
 	free(c->metrics);
 	strlist_release(&c->subscriptions);
 	strlist_release(&c->resource_groups);
+	strlist_release(&c->related);
 	free(c->datadir);
 	memset(c, 0, sizeof(*c));
 }
@@ -342,7 +343,25 @@ static int handle(void *user, const char *section, const char *name,
 		bad = parse_long(value, 1, 1000000, &c->max_pages);
 	else if (KEY("collect", "max_response_mib"))
 		bad = parse_long(value, 1, 4096, &c->max_response_mib);
-	else if (KEY("paths", "datadir"))
+	else if (KEY("costs", "related_resources")) {
+		size_t i;
+
+		split_list(value, &c->related, 0, NULL, 0, name);
+		for (i = 0; i < c->related.n; i++) {
+			char *low = c->related.v[i], *p;
+
+			for (p = low; *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p + 32);
+			if (strncmp(low, "/subscriptions/", 15)) {
+				snprintf(ps->msg, sizeof(ps->msg), "'%s' in key "
+					 "'related_resources' is not an ARM "
+					 "resource id", low);
+				ps->failed = 1;
+				return 0;
+			}
+		}
+	} else if (KEY("paths", "datadir"))
 		set_str(&c->datadir, value);
 	else {
 		snprintf(ps->msg, sizeof(ps->msg), "unknown key '%s' in [%s]",

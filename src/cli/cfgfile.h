@@ -47,6 +47,7 @@ struct config {
 	int access;			/* [collect] access = yes | no */
 	int scope_tags;			/* [collect] scope_tags = yes | no */
 	char *datadir;			/* [paths] datadir */
+	struct strlist related;		/* [costs] related_resources, lower case */
 };
 
 void config_init(struct config *c);

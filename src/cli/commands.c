@@ -96,6 +96,41 @@
 "another tenant than [azure] tenant_id), 3 no credential worked (each one\n" \
 "tried is listed with its reason).\n"
 
+#define IMPORT_COSTS_USAGE \
+"usage: amlfs-audit import-costs [--type actual|amortized] FILE...\n" \
+"\n" \
+"Import Cost Management export files: EA or MCA cost details (actual or\n" \
+"amortized) and FOCUS 1.0, plain .csv or .csv.gz. The format is found from\n" \
+"the header; files are read as a stream. Only AMLFS rows and the resources\n" \
+"in [costs] related_resources are kept, matched case-insensitively. For\n" \
+"each resource, day and cost type the file imported last wins; older rows\n" \
+"stay in the history as superseded. A file imported before (same SHA-256)\n" \
+"is skipped. Malformed rows are reported with FILE:LINE and counted.\n" \
+"\n" \
+"  --type TYPE    the cost type of EA and MCA files (FOCUS holds both):\n" \
+"                 actual, or amortized; default: amortized when the file\n" \
+"                 name says so, else actual\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 a file of no known format, 3 I/O or database error,\n" \
+"4 some rows were malformed (the rest is imported).\n"
+
+#define COSTS_USAGE \
+"usage: amlfs-audit costs [--month YYYY-MM | --from DATE --to DATE]\n" \
+"                         [--as-of DATE] [--format table|json|csv]\n" \
+"\n" \
+"Print the cost of each file system (and related resource) per currency:\n" \
+"resource_id, name, kind, currency, actual_cost, amortized_cost,\n" \
+"estimated_cost (capacity x hours x retail price, when prices are held),\n" \
+"days (with cost) and sources. The JSON is a stable interface.\n" \
+"\n" \
+"  --month M      a calendar month (default: the newest month with cost)\n" \
+"  --from, --to   an inclusive range of days, YYYY-MM-DD\n" \
+"  --as-of T      the cost data as it stood then: only what was ingested\n" \
+"                 by then, before later imports replaced it\n" \
+"  --format FMT   table (default), json or csv\n" \
+"  -h, --help     show this help\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -117,6 +152,12 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
 	{ "verify", cmd_verify, VERIFY_USAGE,
 	  "check evidence hashes, the run chain and the typed rows",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	{ "import-costs", cmd_import_costs, IMPORT_COSTS_USAGE,
+	  "import Cost Management export files (EA, MCA, FOCUS)",
+	  CMD_NEED_CONFIG | CMD_NEED_DB },
+	{ "costs", cmd_costs, COSTS_USAGE,
+	  "print the cost of each file system over a period",
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
 	{ "demo", cmd_demo, DEMO_USAGE,
 	  "run everything on the bundled samples", 0 },

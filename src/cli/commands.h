@@ -29,6 +29,8 @@ int cmd_runs(int argc, char **argv, struct app *app);
 int cmd_inventory(int argc, char **argv, struct app *app);
 int cmd_verify(int argc, char **argv, struct app *app);
 int cmd_demo(int argc, char **argv, struct app *app);
+int cmd_import_costs(int argc, char **argv, struct app *app);
+int cmd_costs(int argc, char **argv, struct app *app);
 int cmd_whoami(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);

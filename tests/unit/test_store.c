@@ -44,6 +44,9 @@ static int check_one(const char *path, const struct stat *sb, int type,
 	static const struct query_param params[] = {
 		{ ":run_id", QP_INT, 1, NULL },
 		{ ":limit", QP_INT, 10, NULL },
+		{ ":from", QP_TEXT, 0, "2026-10-01" },
+		{ ":to", QP_TEXT, 0, "2026-10-31" },
+		{ ":as_of", QP_NULL, 0, NULL },
 	};
 	struct err_detail d = { "", "" };
 	sqlite3_stmt *st = NULL;
@@ -56,7 +59,8 @@ static int check_one(const char *path, const struct stat *sb, int type,
 	if (type != FTW_F || n < 4 || strcmp(path + n - 4, ".sql"))
 		return 0;
 	rel = path + strlen(g_root) + strlen("/queries/");
-	if (query_open(g_store, g_root, rel, params, 2, &st, &d) < 0)
+	if (query_open(g_store, g_root, rel, params,
+		       sizeof(params) / sizeof(params[0]), &st, &d) < 0)
 		fail_msg("%s: %s (%s)", rel, d.msg, d.where);
 	if (query_rows(st, &rows, &d) < 0)
 		fail_msg("%s: %s", rel, d.msg);

@@ -1,0 +1,205 @@
+#include "cli/commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/output.h"
+#include "costs/costs.h"
+#include "store/query.h"
+#include "util/timeutil.h"
+
+static void report_bad(void *ctx, const char *path, long line, const char *why)
+{
+	struct app *app = ctx;
+
+	app_progress_done(app);
+	app_error(app, "%s:%ld: %s, skipping", path, line, why);
+}
+
+/* EA and MCA files hold one cost type: --type, else the file's name. */
+static const char *type_for(const char *opt, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	if (opt)
+		return opt;
+	return strcasestr(base ? base : path, "amortized") ? "AmortizedCost" :
+							     "ActualCost";
+}
+
+/* Worse exit codes win: failure, then usage, then partial. */
+static int worse(int a, int b)
+{
+	static const int rank[] = { [EXIT_OK] = 0, [EXIT_PARTIAL] = 1,
+				    [EXIT_USAGE] = 2, [EXIT_RUNTIME] = 3 };
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+int cmd_import_costs(int argc, char **argv, struct app *app)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command *self = command_find("import-costs");
+	const char *type = NULL;
+	int c, i, status = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+		if (c == 't' && !strcmp(optarg, "actual"))
+			type = "ActualCost";
+		else if (c == 't' && !strcmp(optarg, "amortized"))
+			type = "AmortizedCost";
+		else
+			return cmd_usage_error(app, self);
+	}
+	if (optind == argc)
+		return cmd_usage_error(app, self);
+	for (i = optind; i < argc; i++) {
+		struct cost_import_options o = {
+			.cost_type = type_for(type, argv[i]),
+			.related = &app->cfg.related, .on_bad = report_bad,
+			.ctx = app,
+		};
+		struct cost_import_result res;
+		struct err_detail d = { "", "" };
+		int r = cost_import_file(app->store, argv[i], &o, &res, &d);
+
+		if (r < 0) {
+			app_fail(app, "cannot import costs", r, &d);
+			status = worse(status, r == -ERR_CONFIG ? EXIT_USAGE :
+				       EXIT_RUNTIME);
+			continue;
+		}
+		if (res.duplicate) {
+			fprintf(app->out, "%s: already imported as source %lld, "
+				"skipping\n", argv[i], (long long)res.source);
+			continue;
+		}
+		fprintf(app->out, "%s: %s%s%s, %ld rows read, %ld kept, %ld "
+			"malformed, %ld older rows superseded (source %lld, "
+			"sha256 %s)\n", argv[i],
+			cost_format_name(res.read.format),
+			res.read.format == COST_FORMAT_FOCUS ? "" : " ",
+			res.read.format == COST_FORMAT_FOCUS ? "" : o.cost_type,
+			res.read.rows_read, res.read.rows_kept,
+			res.read.rows_malformed, res.superseded,
+			(long long)res.source, res.read.sha256);
+		if (res.read.rows_malformed)
+			status = worse(status, EXIT_PARTIAL);
+	}
+	return status;
+}
+
+/* YYYY-MM into its first and last day. */
+static int month_range(const char *m, char from[11], char to[11])
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, last;
+	char tail;
+
+	if (sscanf(m, "%4d-%2d%c", &y, &mo, &tail) != 2 || strlen(m) != 7 ||
+	    mo < 1 || mo > 12 || y < 1970 || y > 9999)
+		return -1;
+	last = days[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0));
+	snprintf(from, 11, "%04d-%02d-01", y, mo);
+	snprintf(to, 11, "%04d-%02d-%02d", y, mo, last);
+	return 0;
+}
+
+static int latest_month(struct app *app, char from[11], char to[11])
+{
+	struct err_detail d = { "", "" };
+	sqlite3_stmt *st = NULL;
+	int r, status = EXIT_OK;
+
+	r = query_open(app->store, app->datadir, "costs/latest_month.sql", NULL,
+		       0, &st, &d);
+	if (r < 0) {
+		app_fail(app, "query failed", r, &d);
+		return EXIT_RUNTIME;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW || !sqlite3_column_text(st, 0)) {
+		app_error(app, "no cost data yet (run 'amlfs-audit import-costs' "
+			  "or 'amlfs-audit collect')");
+		status = EXIT_RUNTIME;
+	} else {
+		month_range((const char *)sqlite3_column_text(st, 0), from, to);
+	}
+	sqlite3_finalize(st);
+	return status;
+}
+
+int cmd_costs(int argc, char **argv, struct app *app)
+{
+	static const struct option opts[] = {
+		{ "month", required_argument, NULL, 'm' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "as-of", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command *self = command_find("costs");
+	char from[11] = "", to[11] = "", as_of[21] = "";
+	struct query_param p[3] = {
+		{ ":from", QP_TEXT, 0, from }, { ":to", QP_TEXT, 0, to },
+		{ ":as_of", QP_NULL, 0, as_of },
+	};
+	int c, fmt = OUT_TABLE, status;
+	time_t t;
+
+	while ((c = getopt_long(argc, argv, "m:f:t:a:F:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (month_range(optarg, from, to) < 0) {
+				app_error(app, "--month takes YYYY-MM, not '%s'",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+		case 't':
+			if (cost_parse_day(optarg, c == 'f' ? from : to) < 0 ||
+			    strlen(optarg) != 10) {
+				app_error(app, "--%s takes YYYY-MM-DD, not '%s'",
+					  c == 'f' ? "from" : "to", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			if (time_parse_iso(optarg, &t) < 0) {
+				app_error(app, "--as-of takes a date or an ISO "
+					  "time, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			/* A bare date means the end of that day. */
+			time_iso(strlen(optarg) == 10 ? t + 86399 : t, as_of);
+			p[2].type = QP_TEXT;
+			break;
+		case 'F':
+			fmt = parse_format(app, optarg);
+			if (fmt < 0)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cmd_usage_error(app, self);
+		}
+	}
+	if (optind != argc || (!from[0]) != (!to[0]))
+		return cmd_usage_error(app, self);
+	if (!from[0]) {
+		status = latest_month(app, from, to);
+		if (status != EXIT_OK)
+			return status;
+	}
+	if (strcmp(from, to) > 0) {
+		app_error(app, "--from %s is after --to %s", from, to);
+		return EXIT_USAGE;
+	}
+	return print_query(app, "costs/by_filesystem.sql", p, 3, fmt, app->out);
+}

@@ -1,0 +1,218 @@
+#include "costs/costs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/project.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+struct importer {
+	struct store *s;
+	const struct cost_import_options *o;
+	const char *path;
+	sqlite3_int64 source;
+	sqlite3_stmt *ins;
+	struct cost_import_result *res;
+	char first[11], last[11];
+};
+
+static int insert_one(struct importer *im, const struct cost_row *row,
+		      const char *type, double cost, struct err_detail *d)
+{
+	sqlite3_stmt *st = im->ins;
+	char *key = lower_dup(row->resource_id);
+	int r = 0;
+
+	sqlite3_bind_int64(st, 1, im->source);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, row->resource_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, row->day, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, row->meter && *row->meter ? row->meter : NULL,
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, row->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 8, cost);
+	if (row->has_quantity)
+		sqlite3_bind_double(st, 9, row->quantity);
+	else
+		sqlite3_bind_null(st, 9);
+	sqlite3_bind_text(st, 10, row->unit && *row->unit ? row->unit : NULL,
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, row->tags, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(im->s, "cannot store cost row", d);
+	sqlite3_reset(st);
+	free(key);
+	im->res->cost_rows++;
+	return r;
+}
+
+static int on_row(void *ctx, const struct cost_row *row, struct err_detail *d)
+{
+	struct importer *im = ctx;
+	int r;
+
+	if (!im->first[0] || strcmp(row->day, im->first) < 0)
+		memcpy(im->first, row->day, sizeof(im->first));
+	if (!im->last[0] || strcmp(row->day, im->last) > 0)
+		memcpy(im->last, row->day, sizeof(im->last));
+	if (!row->has_amortized)	/* EA, MCA: the file's one type */
+		return insert_one(im, row, im->o->cost_type, row->cost, d);
+	/* FOCUS: BilledCost is actual, EffectiveCost amortized. */
+	r = insert_one(im, row, "ActualCost", row->cost, d);
+	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized, d);
+}
+
+static void on_bad(void *ctx, long line, const char *why)
+{
+	struct importer *im = ctx;
+
+	if (im->o->on_bad)
+		im->o->on_bad(im->o->ctx, im->path, line, why);
+}
+
+long cost_supersede(struct store *s, sqlite3_int64 source,
+		    struct err_detail *d)
+{
+	static const char sql[] =
+		"UPDATE cost_rows SET superseded_by = ?1 WHERE id IN ("
+		"SELECT o.id FROM cost_rows n JOIN cost_rows o "
+		"ON o.resource_key = n.resource_key AND o.day = n.day "
+		"AND o.cost_type = n.cost_type "
+		"WHERE n.source = ?1 AND o.source <> ?1 "
+		"AND o.superseded_by IS NULL)";
+	sqlite3_stmt *st = NULL;
+	long n = -1;
+
+	if (store_prepare(s, sql, &st, d) < 0)
+		return -ERR_SQL;
+	sqlite3_bind_int64(st, 1, source);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(store_db(s));
+	else
+		store_sql_error(s, "cannot supersede older cost rows", d);
+	sqlite3_finalize(st);
+	return n < 0 ? -ERR_SQL : n;
+}
+
+static int find_duplicate(struct store *s, const char *sha,
+			  sqlite3_int64 self, sqlite3_int64 *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (store_prepare(s, "SELECT id FROM cost_sources WHERE sha256 = ?1 "
+			  "AND kind = 'file' AND id <> ?2 ORDER BY id LIMIT 1",
+			  &st, NULL) < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, self);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int begin_source(struct importer *im, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	char now[21];
+	int r;
+
+	time_now_iso(now);
+	r = store_prepare(im->s, "INSERT INTO cost_sources (kind, name, format, "
+			  "ingested_at) VALUES ('file', ?1, 'unknown', ?2)",
+			  &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, im->path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(im->s, "cannot record cost source", d);
+	else
+		im->source = sqlite3_last_insert_rowid(store_db(im->s));
+	sqlite3_finalize(st);
+	if (r == 0)
+		r = store_prepare(im->s, "INSERT INTO cost_rows (source, "
+				  "resource_key, resource_id, day, cost_type, "
+				  "meter, currency, cost, quantity, unit, tags) "
+				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+				  "?10, ?11)", &im->ins, d);
+	return r;
+}
+
+static int finish_source(struct importer *im, struct err_detail *d)
+{
+	const struct cost_read_result *rr = &im->res->read;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(im->s, "UPDATE cost_sources SET sha256 = ?2, "
+			  "format = ?3, cost_type = ?4, rows_read = ?5, "
+			  "rows_kept = ?6, rows_malformed = ?7, first_day = ?8, "
+			  "last_day = ?9 WHERE id = ?1", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, im->source);
+	sqlite3_bind_text(st, 2, rr->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cost_format_name(rr->format), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, rr->format == COST_FORMAT_FOCUS ? NULL :
+			  im->o->cost_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, rr->rows_read);
+	sqlite3_bind_int64(st, 6, rr->rows_kept);
+	sqlite3_bind_int64(st, 7, rr->rows_malformed);
+	sqlite3_bind_text(st, 8, im->first[0] ? im->first : NULL, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, im->last[0] ? im->last : NULL, -1,
+			  SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(im->s, "cannot record cost source", d);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int cost_import_file(struct store *s, const char *path,
+		     const struct cost_import_options *o,
+		     struct cost_import_result *res, struct err_detail *d)
+{
+	struct importer im = { .s = s, .o = o, .path = path, .res = res };
+	struct cost_reader_options ro = {
+		.related = o->related, .on_row = on_row, .on_bad = on_bad,
+		.ctx = &im,
+	};
+	long n;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = store_begin(s, d);
+	if (r < 0)
+		return r;
+	r = begin_source(&im, d);
+	if (r == 0)
+		r = cost_read_file(path, &ro, &res->read, d);
+	sqlite3_finalize(im.ins);
+	if (r == 0 && find_duplicate(s, res->read.sha256, im.source,
+				     &res->source)) {
+		res->duplicate = 1;
+		store_rollback(s);
+		return 0;
+	}
+	if (r == 0)
+		r = finish_source(&im, d);
+	if (r == 0) {
+		n = cost_supersede(s, im.source, d);
+		r = n < 0 ? (int)n : 0;
+		res->superseded = n;
+	}
+	if (r == 0)
+		r = store_commit(s, d);
+	if (r < 0) {
+		store_rollback(s);
+		return r;
+	}
+	res->source = im.source;
+	return 0;
+}

@@ -1,0 +1,40 @@
+#pragma once
+#include <sqlite3.h>
+
+#include "costs/reader.h"
+#include "store/db.h"
+
+struct cost_import_options {
+	/* EA and MCA files hold one cost type: ActualCost or AmortizedCost. */
+	const char *cost_type;
+	const struct strlist *related;	/* lower-case resource ids */
+	void (*on_bad)(void *ctx, const char *path, long line, const char *why);
+	void *ctx;
+};
+
+struct cost_import_result {
+	struct cost_read_result read;
+	sqlite3_int64 source;		/* the new source, or the one it repeats */
+	int duplicate;			/* same bytes imported before: nothing done */
+	long superseded;		/* older rows this import replaced */
+	long cost_rows;			/* rows stored (FOCUS: two per line) */
+};
+
+/*
+ * Import one export file in one transaction: a cost_sources row for it
+ * (with the file's SHA-256), its AMLFS rows, and the older rows it
+ * replaces marked superseded (for each resource, day and cost type the
+ * source ingested last wins). A file whose bytes were imported before is
+ * not imported again (res->duplicate). On failure nothing is stored.
+ */
+int cost_import_file(struct store *s, const char *path,
+		     const struct cost_import_options *o,
+		     struct cost_import_result *res, struct err_detail *d);
+
+/*
+ * After rows of source were added: mark the current rows of other
+ * sources for the same resource, day and cost type superseded by it.
+ * Returns the number marked, or negative.
+ */
+long cost_supersede(struct store *s, sqlite3_int64 source,
+		    struct err_detail *d);

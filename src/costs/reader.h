@@ -1,0 +1,76 @@
+#pragma once
+#include <stddef.h>
+
+#include "cli/cfgfile.h"
+#include "util/err.h"
+#include "util/hash.h"
+
+/*
+ * Streaming reader of Cost Management export files: EA and MCA cost
+ * details (actual or amortized) and FOCUS 1.0, plain or gzip-compressed
+ * (detected from the bytes), a UTF-8 BOM and CRLF accepted. The format is
+ * found from the header row, columns are matched by name, case-blind.
+ * Only AMLFS rows (and the related resources asked for) are handed on;
+ * the file is never held in memory whole.
+ */
+enum cost_format { COST_FORMAT_UNKNOWN, COST_FORMAT_EA, COST_FORMAT_MCA,
+		   COST_FORMAT_FOCUS };
+
+const char *cost_format_name(enum cost_format f);
+
+/* One kept row. Strings are borrowed until the callback returns. */
+struct cost_row {
+	long line;			/* where the row starts */
+	const char *resource_id;
+	char day[11];			/* YYYY-MM-DD */
+	const char *meter;		/* or NULL */
+	const char *currency;
+	const char *unit;		/* or NULL */
+	const char *tags;		/* a JSON object, or NULL */
+	double cost;			/* actual (EA/MCA: of o->cost_type) */
+	double amortized;		/* FOCUS: EffectiveCost */
+	int has_amortized;
+	double quantity;
+	int has_quantity;
+};
+
+struct cost_reader_options {
+	/* Lower-case resource ids kept besides AMLFS (config [costs] related). */
+	const struct strlist *related;
+	/* A kept row; negative stops the read with that error. */
+	int (*on_row)(void *ctx, const struct cost_row *row,
+		      struct err_detail *d);
+	/* A row that cannot be read: reported, counted, not kept. */
+	void (*on_bad)(void *ctx, long line, const char *why);
+	void *ctx;
+};
+
+struct cost_read_result {
+	enum cost_format format;
+	long rows_read;			/* data rows in the file */
+	long rows_kept;
+	long rows_malformed;
+	long long bytes;		/* as stored */
+	char sha256[SHA256_HEX_LEN + 1];	/* of the bytes as stored */
+};
+
+/*
+ * Read path. Fails with -ERR_CONFIG naming the file when its header is of
+ * no known format, -errno or -ERR_JSON... for I/O and decompression errors
+ * (d names the file), or the callback's error.
+ */
+int cost_read_file(const char *path, const struct cost_reader_options *o,
+		   struct cost_read_result *res, struct err_detail *d);
+
+/*
+ * A day from "MM/DD/YYYY", "YYYY-MM-DD" or an ISO date-time, as
+ * YYYY-MM-DD. 0, or -EINVAL.
+ */
+int cost_parse_day(const char *s, char out[11]);
+
+/*
+ * A Tags field in either shape (a JSON object, or its members without the
+ * braces) as a new compact JSON object string; NULL (and 0) for an empty
+ * field; -ERR_JSON when it is not JSON.
+ */
+int cost_parse_tags(const char *s, char **ret);
