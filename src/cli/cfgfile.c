@@ -120,6 +120,8 @@ void config_init(struct config *c)
 	c->metrics = xstrdup("batch");
 	c->discovery = xstrdup("list");
 	c->jobs = c->access = c->scope_tags = 1;
+	c->cost_query = 1;
+	c->cost_months = 2;
 }
 
 void config_release(struct config *c)
@@ -141,6 +143,8 @@ void config_release(struct config *c)
 	strlist_release(&c->subscriptions);
 	strlist_release(&c->resource_groups);
 	strlist_release(&c->related);
+	free(c->billing_scope);
+	free(c->prices_url);
 	free(c->datadir);
 	memset(c, 0, sizeof(*c));
 }
@@ -361,7 +365,17 @@ static int handle(void *user, const char *section, const char *name,
 				return 0;
 			}
 		}
-	} else if (KEY("paths", "datadir"))
+	} else if (KEY("costs", "query"))
+		bad = parse_bool(value, &c->cost_query);
+	else if (KEY("costs", "prices_url"))
+		bad = set_checked(&c->prices_url, value, is_url(value));
+	else if (KEY("costs", "months"))
+		bad = parse_long(value, 1, 24, &c->cost_months);
+	else if (KEY("costs", "billing_scope"))
+		bad = set_checked(&c->billing_scope, value,
+				  !strncmp(value, "providers/Microsoft.Billing/", 28) ||
+				  !strncmp(value, "subscriptions/", 14));
+	else if (KEY("paths", "datadir"))
 		set_str(&c->datadir, value);
 	else {
 		snprintf(ps->msg, sizeof(ps->msg), "unknown key '%s' in [%s]",

@@ -48,6 +48,10 @@ struct config {
 	int scope_tags;			/* [collect] scope_tags = yes | no */
 	char *datadir;			/* [paths] datadir */
 	struct strlist related;		/* [costs] related_resources, lower case */
+	int cost_query;			/* [costs] query = yes | no */
+	char *billing_scope;		/* [costs] billing_scope, or NULL */
+	long cost_months;		/* [costs] months */
+	char *prices_url;		/* [costs] prices_url, or NULL */
 };
 
 void config_init(struct config *c);

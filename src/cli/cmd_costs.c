@@ -6,8 +6,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
+#include "azure/http.h"
 #include "cli/output.h"
+#include "config.h"
 #include "costs/costs.h"
+#include "costs/prices.h"
 #include "store/query.h"
 #include "util/timeutil.h"
 
@@ -47,7 +52,7 @@ int cmd_import_costs(int argc, char **argv, struct app *app)
 	};
 	const struct command *self = command_find("import-costs");
 	const char *type = NULL;
-	int c, i, status = EXIT_OK;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
 		if (c == 't' && !strcmp(optarg, "actual"))
@@ -59,7 +64,16 @@ int cmd_import_costs(int argc, char **argv, struct app *app)
 	}
 	if (optind == argc)
 		return cmd_usage_error(app, self);
-	for (i = optind; i < argc; i++) {
+	return import_cost_files(app, argv + optind, argc - optind, type);
+}
+
+int import_cost_files(struct app *app, char *const *files, int n,
+		      const char *type)
+{
+	int i, status = EXIT_OK;
+	char *const *argv = files;
+
+	for (i = 0; i < n; i++) {
 		struct cost_import_options o = {
 			.cost_type = type_for(type, argv[i]),
 			.related = &app->cfg.related, .on_bad = report_bad,
@@ -134,6 +148,12 @@ static int latest_month(struct app *app, char from[11], char to[11])
 	return status;
 }
 
+/* The newest month with cost, as its first and last day. */
+int costs_latest_month(struct app *app, char from[11], char to[11])
+{
+	return latest_month(app, from, to);
+}
+
 int cmd_costs(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
@@ -202,4 +222,136 @@ int cmd_costs(int argc, char **argv, struct app *app)
 		return EXIT_USAGE;
 	}
 	return print_query(app, "costs/by_filesystem.sql", p, 3, fmt, app->out);
+}
+
+static int prices_from_file(struct app *app, const char *path,
+			    struct price_result *res)
+{
+	struct err_detail d = { "", "" };
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	const char *next;
+	int r;
+
+	if (!j) {
+		app_error(app, "cannot read prices: %s\n  at %s:%d", je.text,
+			  path, je.line);
+		return EXIT_USAGE;
+	}
+	r = prices_take_page(app->store, j, path, res, &next, &d);
+	json_decref(j);
+	if (r < 0) {
+		err_where(&d, "%s", path);
+		app_fail(app, "cannot import prices", r, &d);
+		return r == -ERR_JSON ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int prices_fetch(struct app *app, struct price_result *res)
+{
+	struct http_options ho;
+	struct transport *t = NULL;
+	struct err_detail d = { "", "" };
+	struct sbuf url = SBUF_INIT;
+	char *filter = curl_easy_escape(NULL, RETAIL_PRICES_FILTER, 0);
+	int r, pages = 0, status = EXIT_OK;
+
+	http_options_init(&ho);
+	ho.max_in_flight = 1;
+	ho.max_body = (size_t)app->cfg.max_response_mib << 20;
+	ho.user_agent = "amlfs-audit/" AMLFS_VERSION;
+	sbuf_addf(&url, "%s?$filter=%s", app->cfg.prices_url ?
+		  app->cfg.prices_url : RETAIL_PRICES_URL, filter);
+	curl_free(filter);
+	r = http_transport_new(&ho, &t, &d);
+	while (r == 0 && url.len) {
+		struct http_request req = { "GET", url.buf, NULL, 0, NULL };
+		struct http_response resp;
+		const char *next = NULL;
+		json_t *j;
+
+		if (++pages > app->cfg.max_pages) {
+			err_set(&d, "more than %ld pages", app->cfg.max_pages);
+			r = -ERR_PAGING;
+			break;
+		}
+		r = transport_send(t, &req, &resp, &d);
+		if (r == 0 && resp.status != 200) {
+			err_set(&d, "HTTP %ld from the Retail Prices API",
+				resp.status);
+			err_where(&d, "%s", url.buf);
+			r = -ERR_HTTP;
+		}
+		j = r == 0 ? json_loadb(resp.body.buf, resp.body.len, 0, NULL) : NULL;
+		if (r == 0 && !j) {
+			err_set(&d, "the Retail Prices API answered something "
+				"that is not JSON");
+			r = -ERR_JSON;
+		}
+		if (r == 0)
+			r = prices_take_page(app->store, j, url.buf, res, &next, &d);
+		sbuf_reset(&url);
+		if (r == 0 && next && *next)
+			sbuf_adds(&url, next);
+		json_decref(j);
+		if (r == 0 || resp.status)
+			http_response_release(&resp);
+	}
+	transport_free(t);
+	sbuf_release(&url);
+	if (r < 0) {
+		app_fail(app, "cannot fetch prices", r, &d);
+		status = EXIT_RUNTIME;
+	}
+	return status;
+}
+
+int cmd_import_prices(int argc, char **argv, struct app *app)
+{
+	static const struct option opts[] = {
+		{ "fetch", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command *self = command_find("import-prices");
+	int c, fetch = 0;
+
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		if (c == 'f')
+			fetch = 1;
+		else
+			return cmd_usage_error(app, self);
+	}
+	if (!fetch && optind == argc)
+		return cmd_usage_error(app, self);
+	return import_price_files(app, argv + optind, argc - optind, fetch);
+}
+
+int import_price_files(struct app *app, char *const *files, int n, int fetch)
+{
+	struct price_result res = { 0, 0, 0 };
+	struct err_detail d = { "", "" };
+	int i, status = EXIT_OK;
+	char *const *argv = files;
+
+	if (store_begin(app->store, &d) < 0) {
+		app_fail(app, "cannot import prices", -ERR_SQL, &d);
+		return EXIT_RUNTIME;
+	}
+	for (i = 0; i < n && status == EXIT_OK; i++)
+		status = prices_from_file(app, argv[i], &res);
+	if (status == EXIT_OK && fetch)
+		status = prices_fetch(app, &res);
+	if (status == EXIT_OK && store_commit(app->store, &d) < 0) {
+		app_fail(app, "cannot import prices", -ERR_SQL, &d);
+		status = EXIT_RUNTIME;
+	}
+	if (status != EXIT_OK) {
+		store_rollback(app->store);
+		return status;
+	}
+	fprintf(app->out, "%ld price items read, %ld AMLFS prices kept, %ld "
+		"skipped for an unknown unit\n", res.items, res.kept,
+		res.unknown_unit);
+	return res.unknown_unit ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -15,7 +15,8 @@
 
 /* Write a query's rows to dir/name through a temporary file and rename. */
 static int write_output(struct app *app, const char *dir, const char *name,
-			const char *rel, struct query_param *p, int fmt)
+			const char *rel, struct query_param *p, size_t np,
+			int fmt)
 {
 	char *path = fs_join(dir, name);
 	struct sbuf tmp = SBUF_INIT;
@@ -29,7 +30,7 @@ static int write_output(struct app *app, const char *dir, const char *name,
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	status = print_query(app, rel, p, 1, fmt, f);
+	status = print_query(app, rel, p, np, fmt, f);
 	if (fclose(f) != 0 && status == EXIT_OK) {
 		app_error(app, "cannot write '%s': %s", tmp.buf, strerror(errno));
 		status = EXIT_RUNTIME;
@@ -95,6 +96,52 @@ static int load_sample_config(struct app *app)
 	return EXIT_OK;
 }
 
+/*
+ * The sample cost exports (EA for one subscription, MCA for the other; the
+ * EA actual file has one malformed row, reported and left out) and retail
+ * prices, then the month's costs.
+ */
+static int demo_costs(struct app *app, const char *out)
+{
+	static const char *const names[] = {
+		"samples/costs/ea-actual-2026-10.csv",
+		"samples/costs/ea-amortized-2026-10.csv",
+		"samples/costs/mca-actual-2026-10.csv",
+	};
+	char *files[3], *prices = fs_join(app->datadir,
+					  "samples/costs/retail-prices.json");
+	char from[11] = "2026-10-01", to[11] = "2026-10-31";
+	struct query_param p[3] = {
+		{ ":from", QP_TEXT, 0, from }, { ":to", QP_TEXT, 0, to },
+		{ ":as_of", QP_NULL, 0, NULL },
+	};
+	int i, status;
+
+	for (i = 0; i < 3; i++)
+		files[i] = fs_join(app->datadir, names[i]);
+	fprintf(app->out, "\nImporting the sample cost exports:\n");
+	status = import_cost_files(app, files, 3, NULL);
+	if (status == EXIT_PARTIAL)	/* the malformed sample row */
+		status = EXIT_OK;
+	if (status == EXIT_OK)
+		status = import_price_files(app, &prices, 1, 0);
+	if (status == EXIT_OK) {
+		fprintf(app->out, "\nCosts of October 2026:\n");
+		status = print_query(app, "costs/by_filesystem.sql", p, 3,
+				     OUT_TABLE, app->out);
+	}
+	if (status == EXIT_OK)
+		status = write_output(app, out, "costs-2026-10.json",
+				      "costs/by_filesystem.sql", p, 3, OUT_JSON);
+	if (status == EXIT_OK)
+		status = write_output(app, out, "costs-2026-10.csv",
+				      "costs/by_filesystem.sql", p, 3, OUT_CSV);
+	for (i = 0; i < 3; i++)
+		free(files[i]);
+	free(prices);
+	return status;
+}
+
 static int run_demo(struct app *app, const char *out)
 {
 	struct err_detail d = { "", "" };
@@ -128,14 +175,17 @@ static int run_demo(struct app *app, const char *out)
 	fprintf(app->out, "\nVerified: evidence, hash chain and typed rows "
 		"intact (head %s).\n\nOutputs:\n  %s\n", vr.head, app->db_path);
 	status = write_output(app, out, "inventory.json",
-			      "inventory/filesystems.sql", &p, OUT_JSON);
+			      "inventory/filesystems.sql", &p, 1, OUT_JSON);
 	if (status == EXIT_OK)
 		status = write_output(app, out, "inventory.csv",
-				      "inventory/filesystems.sql", &p, OUT_CSV);
+				      "inventory/filesystems.sql", &p, 1, OUT_CSV);
+	if (status == EXIT_OK)
+		status = demo_costs(app, out);
 	if (status == EXIT_OK)
 		fprintf(app->out, "\nTry: amlfs-audit --db %s inventory\n"
+			"     amlfs-audit --db %s costs --month 2026-10\n"
 			"     amlfs-audit --db %s verify\n", app->db_path,
-			app->db_path);
+			app->db_path, app->db_path);
 	return status;
 }
 

@@ -131,6 +131,20 @@
 "  --format FMT   table (default), json or csv\n" \
 "  -h, --help     show this help\n"
 
+#define IMPORT_PRICES_USAGE \
+"usage: amlfs-audit import-prices [--fetch] [FILE...]\n" \
+"\n" \
+"Import AMLFS unit prices per SKU and region, with their effective date,\n" \
+"from saved Azure Retail Prices API answers (FILE) or, with --fetch, from\n" \
+"the API itself (no sign-in needed; [costs] prices_url). 'costs' uses them\n" \
+"to estimate each file system's cost: capacity x hours x price.\n" \
+"\n" \
+"  --fetch        ask the Retail Prices API, following NextPageLink\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 a file that is not such an answer, 3 HTTP or\n" \
+"database error, 4 some prices had a unit this tool does not know.\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -155,6 +169,9 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
 	{ "import-costs", cmd_import_costs, IMPORT_COSTS_USAGE,
 	  "import Cost Management export files (EA, MCA, FOCUS)",
+	  CMD_NEED_CONFIG | CMD_NEED_DB },
+	{ "import-prices", cmd_import_prices, IMPORT_PRICES_USAGE,
+	  "import AMLFS retail prices (saved answer or the API)",
 	  CMD_NEED_CONFIG | CMD_NEED_DB },
 	{ "costs", cmd_costs, COSTS_USAGE,
 	  "print the cost of each file system over a period",

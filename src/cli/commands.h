@@ -31,6 +31,7 @@ int cmd_verify(int argc, char **argv, struct app *app);
 int cmd_demo(int argc, char **argv, struct app *app);
 int cmd_import_costs(int argc, char **argv, struct app *app);
 int cmd_costs(int argc, char **argv, struct app *app);
+int cmd_import_prices(int argc, char **argv, struct app *app);
 int cmd_whoami(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
@@ -60,6 +61,15 @@ struct auth_options;
  * borrowed from c and the environment. In cmd_whoami.c.
  */
 void auth_options_from_config(const struct config *c, struct auth_options *o);
+
+/*
+ * Import cost export files (type: "ActualCost", "AmortizedCost" or NULL
+ * for the file name's hint), each in its own transaction; an exit code.
+ */
+int import_cost_files(struct app *app, char *const *files, int n,
+		      const char *type);
+/* Import saved Retail Prices answers (and fetch them); an exit code. */
+int import_price_files(struct app *app, char *const *files, int n, int fetch);
 
 /* The global synopsis (main --help). */
 void print_main_usage(FILE *f);

@@ -10,6 +10,7 @@
 #include "azure/arm.h"
 #include "collect/project.h"
 #include "config.h"
+#include "costs/query.h"
 #include "evidence/evidence.h"
 #include "util/timeutil.h"
 #include "util/url.h"
@@ -43,7 +44,17 @@ static const struct metric_group {
 
 enum ttype {
 	T_SUBSCRIPTIONS, T_SUBSCRIPTION, T_RESOURCE_GROUP, T_FILESYSTEMS,
-	T_GRAPH, T_CHILD, T_METRICS,
+	T_GRAPH, T_CHILD, T_METRICS, T_COSTS,
+};
+
+#define KIND_COST_QUERY "cost_query"
+/* Cost data settles a few days after a month ends (azure-apis.md E.5). */
+#define COST_SETTLE_S (5 * 86400)
+
+/* One Cost Management query of a scope's sequence. */
+struct cost_plan {
+	const char *type;	/* ActualCost | AmortizedCost */
+	char from[11], to[11];
 };
 
 struct task {
@@ -58,6 +69,10 @@ struct task {
 	json_t *query;		/* Resource Graph request, re-sent per page */
 	struct arm_pager pager;
 	int paged;
+	/* T_COSTS: the scope's queries, asked one at a time. */
+	struct cost_plan *plan;
+	size_t nplan, iplan;
+	sqlite3_int64 cost_source;
 	int sent;		/* queued on the transport, answer pending */
 	struct task *next_all, **prev_all;	/* the collector's live tasks */
 };
@@ -219,6 +234,7 @@ static int queue_get(struct collector *c, enum ttype type, const char *kind,
 
 static void task_free(struct task *tk)
 {
+	free(tk->plan);
 	*tk->prev_all = tk->next_all;
 	if (tk->next_all)
 		tk->next_all->prev_all = tk->prev_all;
@@ -258,6 +274,105 @@ static int queue_fs_lists(struct collector *c, const char *sub,
 	return r;
 }
 
+/* The first day of the month `back` months before the month of t. */
+static void month_start(time_t t, int back, char out[11])
+{
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	tm.tm_mon -= back;
+	while (tm.tm_mon < 0) {
+		tm.tm_mon += 12;
+		tm.tm_year--;
+	}
+	snprintf(buf, sizeof(buf), "%04d-%02d-01", tm.tm_year + 1900,
+		 tm.tm_mon + 1);
+	memcpy(out, buf, 10);
+	out[10] = '\0';
+}
+
+/* The last day of the month that starts at `first` (YYYY-MM-01). */
+static void month_end(const char *first, char out[11])
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y = (int)strtol(first, NULL, 10) % 10000;
+	int m = (int)strtol(first + 5, NULL, 10);
+	int last;
+	char buf[32];
+
+	if (m < 1 || m > 12)
+		m = 1;
+	last = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) ||
+					 y % 400 == 0));
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, last);
+	memcpy(out, buf, 10);
+	out[10] = '\0';
+}
+
+/*
+ * The queries of a scope: per month of the period and cost type, leaving
+ * out a closed month already held (unless asked to refresh). One request
+ * at a time per scope, as Cost Management wants.
+ */
+static int queue_costs(struct collector *c, const char *scope,
+		       const char *ledger_scope, struct err_detail *d)
+{
+	static const char *const types[] = { "ActualCost", "AmortizedCost" };
+	struct cost_plan *plan = NULL;
+	size_t n = 0, k;
+	char first[11], last[11], now_s[21], settled[21];
+	time_t now, end;
+	struct sbuf path = SBUF_INIT;
+	struct task *tk;
+	long m;
+
+	time_now_iso(now_s);
+	time_parse_iso(c->o->now && *c->o->now ? c->o->now : now_s, &now);
+	for (m = c->cfg->cost_months - 1; m >= 0; m--) {
+		if (c->o->cost_from) {
+			if (m)
+				continue;
+			snprintf(first, sizeof(first), "%s", c->o->cost_from);
+			snprintf(last, sizeof(last), "%s", c->o->cost_to);
+		} else {
+			month_start(now, (int)m, first);
+			month_end(first, last);
+		}
+		time_parse_iso(last, &end);
+		time_iso(end + 86400 + COST_SETTLE_S, settled);
+		for (k = 0; k < 2; k++) {
+			char *name = cost_query_name(scope, types[k], first, last);
+			int skip = !c->o->refresh_costs && !c->o->cost_from &&
+				   end + 86400 + COST_SETTLE_S < now &&
+				   cost_query_held(c->s, name, settled);
+
+			free(name);
+			if (skip)
+				continue;
+			plan = xrealloc(plan, (n + 1) * sizeof(*plan));
+			plan[n].type = types[k];
+			memcpy(plan[n].from, first, sizeof(first));
+			memcpy(plan[n].to, last, sizeof(last));
+			n++;
+		}
+	}
+	if (!n)
+		return 0;
+	sbuf_addf(&path, "/%s/providers/Microsoft.CostManagement/query", scope);
+	tk = new_task(c, T_COSTS, KIND_COST_QUERY, scope, ledger_scope,
+		      arm_url(c->arm, path.buf, COST_QUERY_API));
+	sbuf_release(&path);
+	tk->method = "POST";
+	tk->plan = plan;
+	tk->nplan = n;
+	tk->body = cost_query_body(plan[0].type, plan[0].from, plan[0].to,
+				   &c->cfg->related);
+	tk->paged = 1;
+	arm_pager_init(&tk->pager, tk->url, c->cfg->max_pages);
+	return send_task(c, tk, d);
+}
+
 static int add_subscription(struct collector *c, const char *sub, int list_fs,
 			    struct err_detail *d)
 {
@@ -266,13 +381,21 @@ static int add_subscription(struct collector *c, const char *sub, int list_fs,
 
 	if (seen_before(c, "sub", sub))
 		return 0;
-	if (list_fs)
+	if (list_fs && !c->o->costs_only)
 		r = queue_fs_lists(c, sub, d);
+	if (r == 0 && c->cfg->cost_query && !c->cfg->billing_scope) {
+		sbuf_addf(&path, "subscriptions/%s", sub);
+		r = queue_costs(c, path.buf, sub, d);
+		sbuf_reset(&path);
+	}
+	if (c->o->costs_only)
+		goto out;
 	if (r == 0 && c->cfg->scope_tags) {
 		sbuf_addf(&path, "/subscriptions/%s", sub);
 		r = queue_get(c, T_SUBSCRIPTION, KIND_SUBSCRIPTION, sub, sub,
 			      arm_url(c->arm, path.buf, SUBSCRIPTIONS_API), d);
 	}
+out:
 	sbuf_release(&path);
 	return r;
 }
@@ -743,6 +866,115 @@ static void count(struct collector *c, struct task *tk,
 	}
 }
 
+/*
+ * A Cost Management answer (204: no rows) into its query's source. Returns
+ * 0 with *ret the page (NULL for 204), 1 when unreadable (recorded), <0 to
+ * break the run (strict mode, database).
+ */
+static int take_cost_answer(struct collector *c, struct task *tk,
+			    struct http_response *resp, sqlite3_int64 evid,
+			    json_t **ret, struct err_detail *d)
+{
+	const struct cost_plan *p = &tk->plan[tk->iplan];
+	struct err_detail why = { "", "" };
+	json_t *j = NULL;
+	json_error_t je;
+	long rows;
+	char *name;
+	int r;
+
+	r = set_projected(c, evid, 0, d);	/* cost rows, not views */
+	if (r < 0)
+		return r;
+	if (resp->status != 204 && resp->body.len) {
+		j = json_loadb(resp->body.buf, resp->body.len, 0, &je);
+		if (!j) {
+			err_set(&why, "invalid JSON: %s", je.text);
+			r = -ERR_JSON;
+		}
+	}
+	if (r == 0 && !tk->cost_source) {
+		name = cost_query_name(tk->subject, p->type, p->from, p->to);
+		r = cost_query_begin(c->s, name, p->type, c->run_id,
+				     &tk->cost_source, d);
+		free(name);
+		if (r < 0) {
+			json_decref(j);
+			return r;
+		}
+	}
+	if (r == 0)
+		r = cost_query_page(c->s, tk->cost_source, p->type, j,
+				    &c->cfg->related, &rows, &why);
+	if (r == 0) {
+		*ret = j;
+		return 0;
+	}
+	json_decref(j);
+	if (r != -ERR_JSON)
+		return r;
+	blame(&why, resp, tk->method, tk->url, "");
+	if (c->o->strict) {
+		*d = why;
+		return r;
+	}
+	r = record_error(c, tk->url, resp->status, "InvalidResponse", why.msg, d);
+	return r < 0 ? r : 1;
+}
+
+static int next_cost_query(struct collector *c, struct task *tk,
+			   struct err_detail *d);
+
+/* A query that failed part-way leaves none of its rows. */
+static int drop_cost_query(struct collector *c, struct task *tk,
+			   struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0, i;
+
+	for (i = 0; i < 2 && r == 0 && tk->cost_source; i++) {
+		r = store_prepare(c->s, i ? "DELETE FROM cost_sources WHERE id = ?1"
+				  : "DELETE FROM cost_rows WHERE source = ?1", &st, d);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, tk->cost_source);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(c->s, "cannot drop cost rows", d);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	tk->cost_source = 0;
+	return r < 0 ? r : next_cost_query(c, tk, d);
+}
+
+/*
+ * The query is read to its last page: finish its source and ask the
+ * scope's next one. 1 when one was sent, 0 when the scope is done.
+ */
+static int next_cost_query(struct collector *c, struct task *tk,
+			   struct err_detail *d)
+{
+	const struct cost_plan *p;
+	int r;
+
+	if (tk->cost_source) {
+		r = cost_query_end(c->s, tk->cost_source, d);
+		if (r < 0)
+			return r;
+		tk->cost_source = 0;
+	}
+	if (++tk->iplan >= tk->nplan)
+		return 0;
+	p = &tk->plan[tk->iplan];
+	free(tk->body);
+	tk->body = cost_query_body(p->type, p->from, p->to, &c->cfg->related);
+	free(tk->url);
+	tk->url = xstrdup(tk->pager.seen ? tk->pager.seen[0] : tk->pager.url);
+	arm_pager_release(&tk->pager);
+	arm_pager_init(&tk->pager, tk->url, c->cfg->max_pages);
+	return send_task(c, tk, d) < 0 ? -ERR_TRANSPORT : 1;
+}
+
 /* One finished request: store it and follow where it leads. */
 static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		  struct err_detail *d)
@@ -766,6 +998,10 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		ledger(c, tk->scope, tk->kind)->errors++;
 		r = record_error(c, tk->url, resp->status, error_code(done->err),
 				 done->detail.msg, d);
+		if (r == 0 && tk->type == T_COSTS)
+			r = drop_cost_query(c, tk, d);
+		more = r == 1;
+		r = r == 1 ? 0 : r;
 		goto done;
 	}
 	if (c->o->record) {
@@ -780,6 +1016,31 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		count(c, tk, resp, NULL);
 		ledger(c, tk->scope, tk->kind)->errors++;
 		r = http_failure(c, tk, resp, d);
+		if (r == 0 && tk->type == T_COSTS)
+			r = drop_cost_query(c, tk, d);
+		more = r == 1;
+		r = r == 1 ? 0 : r;
+		goto done;
+	}
+	if (tk->type == T_COSTS) {
+		r = take_cost_answer(c, tk, resp, evid, &page, d);
+		if (r < 0)
+			return r;
+		if (r == 1) {	/* unreadable: this query's rows are dropped */
+			r = drop_cost_query(c, tk, d);
+			more = r == 1;
+			r = r == 1 ? 0 : r;
+			goto done;
+		}
+		count(c, tk, resp, page);
+		r = next_page(c, tk, page, d);
+		json_decref(page);
+		if (r == 0)
+			r = next_cost_query(c, tk, d);
+		if (r < 0)
+			return r;
+		more = r == 1;
+		r = 0;
 		goto done;
 	}
 	r = take_answer(c, tk, resp, evid, &page, d);
@@ -975,6 +1236,11 @@ static int start_discovery(struct collector *c, struct err_detail *d)
 		sbuf_release(&where);
 		free(query);
 		return send_task(c, tk, d);
+	}
+	if (cfg->cost_query && cfg->billing_scope) {
+		r = queue_costs(c, cfg->billing_scope, "billing", d);
+		if (r < 0 || c->o->costs_only)
+			return r;
 	}
 	if (!cfg->subscriptions.n)
 		return queue_list(c, T_SUBSCRIPTIONS, KIND_SUBSCRIPTIONS, "tenant",

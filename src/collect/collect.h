@@ -19,6 +19,10 @@ struct collect_options {
 	const char *tenant_id;		/* for the run record: from the token */
 	const char *principal_id;
 	const char *now;		/* the clock for metrics, or NULL: now */
+	int costs_only;			/* the cost queries, nothing else */
+	int refresh_costs;		/* ask again for months already held */
+	const char *cost_from;		/* YYYY-MM-DD period, or NULL: the */
+	const char *cost_to;		/* current and previous months */
 	struct recorder *record;	/* --record, or NULL */
 	collect_progress_fn progress;	/* may be NULL */
 	/* Each answer as it is stored (replay; the HTTP transport logs its

@@ -56,7 +56,8 @@ class Collect(CliTest):
     def test_all_visible_subscriptions_when_none_configured(self):
         conf = os.path.join(self.tmp, "all.conf")
         with open(conf, "w") as f:
-            f.write("[azure]\ntenant_id = 3e9a6c41-7d2b-4f58-9c0e-b1a4d6f82c75\n")
+            f.write("[azure]\ntenant_id = 3e9a6c41-7d2b-4f58-9c0e-b1a4d6f82c75\n"
+                    "[costs]\nquery = no\n")
         r = self.expect(OK, "collect", "--replay", self.copy_replay(), config=conf)
         self.assertIn("8 file systems, %d responses" % (RESPONSES + 1), r.out)
         self.assertEqual(self.scalar("SELECT count(*) FROM subscriptions"), 2)

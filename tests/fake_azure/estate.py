@@ -18,11 +18,16 @@ Metric values are a pure function of (file system, metric, timestamp,
 target); see metric_average() and README.md ("Metric values").  Tests can
 import this module and call it to compute the numbers the fake serves.
 
+Cost Management values (the Query API) are a pure function of (resource,
+day, cost type); see cost_resource_fs(), cost_resource_storage(),
+daily_cost() and README.md ("Cost values").
+
 Run `python3 estate.py [--estate samples|generated:S:F] [--replay-dir DIR]`
 to print the fixture facts as JSON (the document GET /_fake/estate returns).
 """
 import calendar
 import copy
+import datetime
 import hashlib
 import json
 import os
@@ -364,7 +369,8 @@ class Estate:
 
     def facts(self):
         subs = [{"subscriptionId": s["subscriptionId"], "displayName": s["displayName"],
-                 "tags": s.get("tags")} for s in self.subscriptions]
+                 "tags": s.get("tags"), "currency": subscription_currency(i)}
+                for i, s in enumerate(self.subscriptions)]
         rgs = [{"id": g["id"], "location": g["location"], "tags": g.get("tags")}
                for g in self.resource_groups]
         fss = []
@@ -377,6 +383,7 @@ class Estate:
                 "id": fs["id"], "name": name, "subscriptionId": sub,
                 "resourceGroup": rg, "location": fs["location"],
                 "storageCapacityTiB": fs["properties"].get("storageCapacityTiB"),
+                "sku": (fs.get("sku") or {}).get("name"),
                 "capacityBytes": meta["capacity_bytes"],
                 "ostCount": meta["ost_count"], "mdtCount": meta["mdt_count"],
                 "metricsHaveData": meta["has_data"],
@@ -398,6 +405,7 @@ class Estate:
         return {
             "estate": self.kind,
             "tenantId": self.tenant,
+            "billingAccountId": BILLING_ACCOUNT,
             "subscriptions": subs,
             "resourceGroups": rgs,
             "fileSystems": fss,
@@ -808,6 +816,128 @@ def _add_synthetic_access(est, need_roles, need_locks, need_diags):
         else:
             spec = None
         est.diagnostic_settings[fs["id"].lower()] = [_diag(fs["id"], sub, rg, *spec)] if spec else []
+
+
+# ---------------------------------------------------------------------------
+# Cost Management (Query API) values
+# ---------------------------------------------------------------------------
+
+# The one billing account of every estate; it covers all its subscriptions
+# (MCA-style id, with the ':' and '_' real ones have).
+BILLING_ACCOUNT = "70a1c3e5-2b4d-4f68-9a0c-1e3f5b7d9a2c:4b6d8f0a-1c3e-4a5b-8c7d-9e0f1a2b3c4d_2019-05-31"
+COST_TYPES = ("Usage", "ActualCost", "AmortizedCost")
+# Capacity price per TiB-hour by SKU throughput tier (AMLFS-Durable-Premium-<tier>).
+SKU_RATES = {"40": 0.096, "125": 0.233, "250": 0.377, "500": 0.64}
+DEFAULT_TIER = "125"
+# Billing currency by subscription position in the estate (0-based): even USD, odd EUR.
+CURRENCIES = ("USD", "EUR")
+# CostUSD / PreTaxCostUSD = cost x this (a fixed rate).
+USD_PER_UNIT = {"USD": 1.0, "EUR": 1.08}
+HOT_LRS_PER_GB_MONTH = 0.0184
+# AmortizedCost = ActualCost x factor (a reservation) for these file system names.
+AMORTIZED_FACTOR = {"amlfs-genomics-prod": 0.8}
+AMLFS_TYPE = "microsoft.storagecache/amlfilesystems"
+STORAGE_TYPE = "microsoft.storage/storageaccounts"
+STORAGE_ID_RX = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/providers/microsoft\.storage/"
+                           r"storageaccounts/([^/]+)$")
+
+
+def subscription_currency(index):
+    """Billing currency of the subscription at 0-based estate position index."""
+    return CURRENCIES[index % 2]
+
+
+def sku_tier(sku_name):
+    m = re.search(r"-(\d+)$", sku_name or "")
+    return m.group(1) if m and m.group(1) in SKU_RATES else DEFAULT_TIER
+
+
+def cost_factor(rid_lower, day):
+    """Deterministic daily factor in [0.98, 1.02): first 8 bytes (big-endian)
+    of sha256("<resource id lower>|<yyyymmdd>") / 2^64, scaled."""
+    h = hashlib.sha256(("%s|%d" % (rid_lower, day)).encode()).digest()
+    return 0.98 + 0.04 * (int.from_bytes(h[:8], "big") / 18446744073709551616.0)
+
+
+def _dims(rid_lower, rtype, sub, sub_name, rg, location, meter, category, subcategory, service):
+    return {
+        "resourceid": rid_lower, "resourcetype": rtype, "resourcegroup": rg,
+        "resourcegroupname": rg, "resourcelocation": location, "subscriptionid": sub,
+        "subscriptionname": sub_name, "servicename": service, "servicefamily": "Storage",
+        "metercategory": category, "metersubcategory": subcategory, "meter": meter,
+        "metername": meter, "meterid": guid("meter|" + meter.lower()), "chargetype": "Usage",
+        "pricingmodel": "OnDemand", "publishertype": "Azure",
+    }
+
+
+def cost_resource_fs(fs, sub_name="", currency="USD"):
+    """The cost facts of a file system object: one capacity meter."""
+    low = fs["id"].lower()
+    sub, rg, name = split_fs_id(low)
+    tier = sku_tier((fs.get("sku") or {}).get("name"))
+    tib = float(fs.get("properties", {}).get("storageCapacityTiB") or 0)
+    meter = "Durable Premium-%s Capacity" % tier
+    return {
+        "id": low, "name": fs["name"], "kind": "amlfs", "sub": sub, "currency": currency,
+        "tags": fs.get("tags") or {}, "meter": meter, "tib": tib, "rate": SKU_RATES[tier],
+        "amortized": AMORTIZED_FACTOR.get(fs["name"].lower(), 1.0), "unit": "1 TiB/Hour",
+        "dims": _dims(low, AMLFS_TYPE, sub, sub_name, rg, (fs.get("location") or "").lower(), meter,
+                      "Azure Managed Lustre", "Durable Premium-%s" % tier, "Azure Managed Lustre"),
+    }
+
+
+def cost_resource_storage(rid_lower, sub_name="", currency="USD", location=""):
+    """The cost facts of a storage account id (lower case): one Hot LRS meter;
+    its size, (500 + first 4 bytes of sha256(id) mod 49500) GB, is fixed."""
+    m = STORAGE_ID_RX.match(rid_lower)
+    if not m:
+        raise ValueError("not a storage account id: %s" % rid_lower)
+    sub, rg, name = m.groups()
+    gb = 500 + int(hashlib.sha256(rid_lower.encode()).hexdigest()[:8], 16) % 49500
+    meter = "Hot LRS Data Stored"
+    return {
+        "id": rid_lower, "name": name, "kind": "storage", "sub": sub, "currency": currency,
+        "tags": {}, "meter": meter, "gb": gb, "rate": HOT_LRS_PER_GB_MONTH, "amortized": 1.0,
+        "unit": "1 GB/Month",
+        "dims": _dims(rid_lower, STORAGE_TYPE, sub, sub_name, rg, location, meter,
+                      "Storage", "Tiered Block Blob", "Storage"),
+    }
+
+
+def day_int(d):
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def daily_cost(res, day, cost_type="ActualCost"):
+    """-> (cost in the resource's billing currency, usage quantity) for one
+    UTC day (a datetime.date or a yyyymmdd int).
+    File system: quantity = TiB x 24 (TiB-hours), cost = quantity x rate x
+    cost_factor; storage account: quantity = GB / days in that month
+    (GB-months), cost = quantity x 0.0184 x cost_factor.  AmortizedCost =
+    ActualCost x AMORTIZED_FACTOR (amlfs-genomics-prod 0.8, others 1);
+    Usage = ActualCost."""
+    if isinstance(day, int):
+        day = datetime.date(day // 10000, day // 100 % 100, day % 100)
+    di = day_int(day)
+    f = cost_factor(res["id"], di)
+    if res["kind"] == "amlfs":
+        qty = res["tib"] * 24
+    else:
+        qty = res["gb"] / calendar.monthrange(day.year, day.month)[1]
+    cost = qty * res["rate"] * f
+    if cost_type == "AmortizedCost" and res["amortized"] != 1.0:
+        cost = cost * res["amortized"]
+    return cost, qty
+
+
+def cost_resources(est):
+    """The file systems' cost facts, in estate order."""
+    subs = {s["subscriptionId"].lower(): (i, s.get("displayName", "")) for i, s in enumerate(est.subscriptions)}
+    out = []
+    for fs in est.filesystems:
+        i, sname = subs.get(fs["id"].split("/")[2].lower(), (0, ""))
+        out.append(cost_resource_fs(fs, sname, subscription_currency(i)))
+    return out
 
 
 def main(argv):

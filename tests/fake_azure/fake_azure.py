@@ -5,7 +5,8 @@ Serves, on 127.0.0.1 only, the Entra ID / managed-identity token endpoints,
 the read-only Azure Resource Manager calls amlfs-audit makes (subscriptions,
 resource groups, Microsoft.StorageCache/amlFilesystems and their job lists,
 role assignments, locks, diagnostic settings, Azure Monitor metrics,
-Resource Graph) and Azure Monitor metrics:getBatch, from a fixture estate
+Resource Graph, the Cost Management Query API) and Azure Monitor
+metrics:getBatch, from a fixture estate
 (estate.py).  Faults can be injected per request.  Python 3 standard library
 only.  See README.md next to this file for the full reference.
 
@@ -13,14 +14,17 @@ only.  See README.md next to this file for the full reference.
         [--estate samples|generated:SUBS:FS] [--replay-dir DIR]
         [--faults FILE.json] [--latency-ms N] [--page-size N] [--log FILE]
         [--client-secret S] [--federated-token T] [--identity-header H]
-        [--token-lifetime SECONDS]
+        [--token-lifetime SECONDS] [--cost-today YYYY-MM-DD|now]
+        [--cost-page-size N] [--cost-qpu-per-minute N] [--cost-qpu-window SECONDS]
 """
 import argparse
 import base64
+import datetime
 import email.utils
 import gzip
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -48,6 +52,8 @@ GUID_RX = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 TOKEN_RX = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 BATCH_RX = re.compile(r"^/regions/([^/]+)/subscriptions/([^/]+)/metrics:getbatch$")
 ARG_PATH = "/providers/microsoft.resourcegraph/resources"
+COST_SUB_RX = re.compile(r"^/subscriptions/([^/]+)(?:/resourcegroups/([^/]+))?/providers/microsoft\.costmanagement/query$")
+COST_BILLING_RX = re.compile(r"^/providers/microsoft\.billing/billingaccounts/([^/]+)/providers/microsoft\.costmanagement/query$")
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 ARM_AUDIENCES = {"https://management.azure.com", "https://management.core.windows.net"}
@@ -66,6 +72,7 @@ AV_METRICS = ("2018-01-01", "2019-07-01", "2021-05-01", "2023-10-01", "2024-02-0
 AV_ARG = ("2019-04-01", "2020-04-01-preview", "2021-03-01", "2021-06-01-preview", "2022-10-01", "2024-04-01")
 AV_BATCH = ("2023-05-01-preview", "2023-10-01", "2024-02-01")
 AV_IMDS = ("2018-02-01", "2019-08-01", "2019-11-01", "2021-02-01")
+AV_COST = ("2019-11-01", "2021-10-01", "2022-10-01", "2023-03-01", "2023-11-01", "2024-08-01", "2025-03-01")
 
 KNOWN_NAMESPACES = {
     "microsoft.storagecache", "microsoft.authorization", "microsoft.insights",
@@ -505,6 +512,250 @@ def parse_metric_filter(text):
             vals.add(m.group(2))
         out.setdefault(dim, set()).update(vals)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Cost Management Query API: request parsing and the QPU quota
+# ---------------------------------------------------------------------------
+
+QPU_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-qpu-"
+COST_MEASURES = {m.lower(): m for m in ("Cost", "CostUSD", "PreTaxCost", "PreTaxCostUSD", "UsageQuantity")}
+COST_DIMENSIONS = {d.lower(): d for d in (
+    "ResourceId", "ResourceType", "ResourceGroup", "ResourceGroupName", "ResourceLocation",
+    "SubscriptionId", "SubscriptionName", "ServiceName", "ServiceFamily", "MeterCategory",
+    "MeterSubCategory", "Meter", "MeterName", "MeterId", "ChargeType", "PricingModel", "PublisherType")}
+COST_TIMEFRAMES = ("MonthToDate", "BillingMonthToDate", "TheLastMonth", "TheLastBillingMonth",
+                   "WeekToDate", "Custom")
+COST_DATE_RX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+                          r"(Z|z|[+-]\d{2}:?\d{2})?)?$")
+MAX_COST_TOP = 5000
+
+
+class CostBad(Exception):
+    """A query definition the service would refuse (400 BadRequest)."""
+
+
+def _cost_enum(value, allowed, what):
+    if not isinstance(value, str):
+        raise CostBad("'%s' must be a string, one of: %s." % (what, ", ".join(allowed)))
+    for a in allowed:
+        if a.lower() == value.lower():
+            return a
+    raise CostBad("Invalid %s '%s'. Allowed values: %s." % (what, value, ", ".join(allowed)))
+
+
+def parse_cost_date(value, what):
+    """'2026-10-01', '2026-10-01T00:00:00Z' (offsets, fractions allowed) ->
+    the UTC calendar date."""
+    if not isinstance(value, str):
+        raise CostBad("'%s' must be a date-time string." % what)
+    m = COST_DATE_RX.match(value.strip())
+    if not m:
+        raise CostBad("'%s' value '%s' is not a valid date-time." % (what, value))
+    y, mo, d, hh, mi, ss, tz = m.groups()
+    try:
+        t = datetime.datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))
+    except ValueError:
+        raise CostBad("'%s' value '%s' is not a valid date-time." % (what, value))
+    if tz and tz not in ("Z", "z"):
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        t -= sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return t.date()
+
+
+def timeframe_period(tf, today):
+    if tf in ("MonthToDate", "BillingMonthToDate"):
+        return today.replace(day=1), today
+    if tf in ("TheLastMonth", "TheLastBillingMonth"):
+        last = today.replace(day=1) - datetime.timedelta(days=1)
+        return last.replace(day=1), last
+    if tf == "WeekToDate":
+        return today - datetime.timedelta(days=today.weekday()), today
+    raise CostBad("Unsupported timeframe %s." % tf)
+
+
+def _cost_filter(node, where, rid_values):
+    """Validates one QueryFilter node (section E.2) -> a compiled tuple."""
+    if not isinstance(node, dict) or len(node) != 1:
+        raise CostBad("Invalid filter at %s: a filter node must have exactly one of 'and', 'or', "
+                      "'dimensions', 'tags'." % where)
+    key, val = next(iter(node.items()))
+    k = key.lower()
+    if k in ("and", "or"):
+        if not isinstance(val, list) or len(val) < 2:
+            raise CostBad("Invalid filter at %s.%s: the logical '%s' expression must have at least 2 items."
+                          % (where, key, k.upper()))
+        return (k, tuple(_cost_filter(c, "%s.%s[%d]" % (where, key, i), rid_values) for i, c in enumerate(val)))
+    if k in ("dimensions", "tags"):
+        if not isinstance(val, dict):
+            raise CostBad("Invalid filter at %s.%s: a comparison expression object is required." % (where, key))
+        name, op, values = val.get("name"), val.get("operator"), val.get("values")
+        if not isinstance(name, str) or not name.strip():
+            raise CostBad("Invalid filter at %s.%s: 'name' is required." % (where, key))
+        if not isinstance(op, str) or op.lower() != "in":
+            raise CostBad("Invalid filter at %s.%s: operator '%s' is not supported; the only operator is 'In'."
+                          % (where, key, op))
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            raise CostBad("Invalid filter at %s.%s: 'values' must be a list of at least one string."
+                          % (where, key))
+        low = {v.lower() for v in values}
+        if k == "tags":
+            return ("tag", name.lower(), low)
+        dim = name.lower()
+        if dim not in COST_DIMENSIONS:
+            raise CostBad("Invalid dimension name '%s' in filter. Valid dimensions: %s."
+                          % (name, ", ".join(COST_DIMENSIONS.values())))
+        if dim == "resourceid":
+            rid_values.update(v.rstrip("/") for v in low)
+        return ("dim", dim, low)
+    raise CostBad("Invalid filter at %s: unknown property '%s' (expected 'and', 'or', 'dimensions' or 'tags')."
+                  % (where, key))
+
+
+def parse_cost_definition(doc, today):
+    """A QueryDefinition (section E.1) -> a dict; raises CostBad."""
+    if not isinstance(doc, dict):
+        raise CostBad("The request body must be a JSON object (QueryDefinition).")
+    body = {k.lower(): v for k, v in doc.items()}
+    if "type" not in body:
+        raise CostBad("The query 'type' is required (Usage, ActualCost, AmortizedCost).")
+    ctype = _cost_enum(body["type"], estate_mod.COST_TYPES, "type")
+    if "timeframe" not in body:
+        raise CostBad("The query 'timeframe' is required.")
+    tf = _cost_enum(body["timeframe"], COST_TIMEFRAMES, "timeframe")
+    if tf == "Custom":
+        tp = body.get("timeperiod")
+        if not isinstance(tp, dict):
+            raise CostBad("'timePeriod' with 'from' and 'to' is required when timeframe is Custom.")
+        tpl = {k.lower(): v for k, v in tp.items()}
+        if "from" not in tpl or "to" not in tpl:
+            raise CostBad("'timePeriod' requires both 'from' and 'to'.")
+        start = parse_cost_date(tpl["from"], "timePeriod.from")
+        end = parse_cost_date(tpl["to"], "timePeriod.to")
+        if end < start:
+            raise CostBad("Invalid timePeriod: 'from' (%s) is after 'to' (%s)." % (start, end))
+        if (end - start).days > 365:
+            raise CostBad("Invalid timePeriod: the period (%s to %s) is longer than one year." % (start, end))
+    else:
+        start, end = timeframe_period(tf, today)
+    ds = body.get("dataset")
+    if not isinstance(ds, dict):
+        raise CostBad("The query 'dataset' is required and must be an object.")
+    ds = {k.lower(): v for k, v in ds.items()}
+    gran = ds.get("granularity")
+    gran = "None" if gran is None else _cost_enum(gran, ("Daily", "None"), "granularity")
+    conf = ds.get("configuration")
+    if conf is not None and (not isinstance(conf, dict) or not isinstance(conf.get("columns", []), list)):
+        raise CostBad("'dataset.configuration' must be an object with a 'columns' list.")
+    agg = ds.get("aggregation")
+    if agg is None:
+        raise CostBad("'dataset.aggregation' is required by this fake (raw usage rows are not served).")
+    if not isinstance(agg, dict) or not agg:
+        raise CostBad("'dataset.aggregation' must be an object with 1 or 2 aggregation expressions.")
+    if len(agg) > 2:
+        raise CostBad("Query can have up to 2 aggregation clauses; got %d." % len(agg))
+    measures = []
+    for alias, a in agg.items():
+        if not isinstance(a, dict):
+            raise CostBad("Aggregation '%s' must be an object with 'name' and 'function'." % alias)
+        a = {k.lower(): v for k, v in a.items()}
+        name, fn = a.get("name"), a.get("function")
+        if not isinstance(name, str) or name.lower() not in COST_MEASURES:
+            raise CostBad("Invalid aggregation column name '%s' in '%s'. Valid names: %s."
+                          % (name, alias, ", ".join(COST_MEASURES.values())))
+        if not isinstance(fn, str) or fn.lower() != "sum":
+            raise CostBad("Invalid aggregation function '%s' in '%s'; the only function is 'Sum'." % (fn, alias))
+        measures.append(COST_MEASURES[name.lower()])
+    grp = ds.get("grouping", [])
+    if grp is None:
+        grp = []
+    if not isinstance(grp, list):
+        raise CostBad("'dataset.grouping' must be a list.")
+    if len(grp) > 2:
+        raise CostBad("Query can have up to 2 group by clauses; got %d." % len(grp))
+    groupings = []
+    for i, g in enumerate(grp):
+        if not isinstance(g, dict):
+            raise CostBad("grouping[%d] must be an object with 'type' and 'name'." % i)
+        g = {k.lower(): v for k, v in g.items()}
+        gtype = _cost_enum(g.get("type"), ("Dimension", "TagKey"), "grouping[%d].type" % i)
+        name = g.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise CostBad("grouping[%d].name is required." % i)
+        if gtype == "Dimension":
+            if name.lower() not in COST_DIMENSIONS:
+                raise CostBad("Invalid dimension name '%s' in grouping. Valid dimensions: %s."
+                              % (name, ", ".join(COST_DIMENSIONS.values())))
+            groupings.append(("Dimension", COST_DIMENSIONS[name.lower()]))
+        else:
+            groupings.append(("TagKey", name))
+    rid_values = set()
+    flt = None
+    if ds.get("filter") is not None:
+        flt = _cost_filter(ds["filter"], "dataset.filter", rid_values)
+    months = (end.year * 12 + end.month) - (start.year * 12 + start.month) + 1
+    return {"type": ctype, "timeframe": tf, "from": start, "to": end, "daily": gran == "Daily",
+            "measures": measures, "groupings": groupings, "filter": flt, "rid_values": rid_values,
+            "qpu": months}
+
+
+def cost_match(f, res):
+    op = f[0]
+    if op == "and":
+        return all(cost_match(c, res) for c in f[1])
+    if op == "or":
+        return any(cost_match(c, res) for c in f[1])
+    if op == "dim":
+        return res["dims"].get(f[1], "").lower() in f[2]
+    return cost_tag(res, f[1]).lower() in f[2] and cost_tag(res, f[1], None) is not None
+
+
+def cost_tag(res, key_lower, default=""):
+    """A resource's tag value (tag keys are case-insensitive)."""
+    for k, v in res["tags"].items():
+        if k.lower() == key_lower.lower():
+            return v if isinstance(v, str) else str(v)
+    return default
+
+
+class QpuMeter:
+    """The Cost Management QPU quota: a fixed window of `window` seconds that
+    starts at the first query after the previous one ended; each answered
+    query costs its QPU (1 per month of the period).  limit 0 = unlimited."""
+
+    UNLIMITED_REMAINING = 60
+
+    def __init__(self, limit, window):
+        self.limit = limit
+        self.window = window
+        self.start = None
+        self.used = 0
+        self.lock = threading.Lock()
+
+    def _roll(self, now):
+        if self.start is None or now >= self.start + self.window:
+            self.start = now
+            self.used = 0
+
+    def remaining(self):
+        if self.limit <= 0:
+            return self.UNLIMITED_REMAINING
+        with self.lock:
+            self._roll(time.monotonic())
+            return max(0, self.limit - self.used)
+
+    def take(self, cost):
+        """-> (allowed, remaining, retry_after_seconds)."""
+        if self.limit <= 0:
+            return True, self.UNLIMITED_REMAINING, 0
+        with self.lock:
+            now = time.monotonic()
+            self._roll(now)
+            if self.used >= self.limit:
+                return False, 0, max(1, int(math.ceil(self.start + self.window - now)))
+            self.used += cost
+            return True, max(0, self.limit - self.used), 0
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,248 @@
+#include "costs/query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "collect/project.h"
+#include "costs/costs.h"
+#include "util/sbuf.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+char *cost_query_body(const char *type, const char *from, const char *to,
+		      const struct strlist *related)
+{
+	char f[32], t[32], *s;
+	json_t *q, *types, *filter, *ids;
+	size_t i;
+
+	snprintf(f, sizeof(f), "%sT00:00:00Z", from);
+	snprintf(t, sizeof(t), "%sT23:59:59Z", to);
+	types = json_pack("{s:{s:s,s:s,s:[s]}}", "dimensions", "name",
+			  "ResourceType", "operator", "In", "values",
+			  "microsoft.storagecache/amlfilesystems");
+	if (related && related->n) {
+		ids = json_array();
+		for (i = 0; i < related->n; i++)
+			json_array_append_new(ids, json_string(related->v[i]));
+		/* E.2: "or" of two conditions; one alone is not wrapped. */
+		filter = json_pack("{s:[o,{s:{s:s,s:s,s:o}}]}", "or", types,
+				   "dimensions", "name", "ResourceId", "operator",
+				   "In", "values", ids);
+	} else {
+		filter = types;
+	}
+	q = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:{s:{s:s,s:s}},"
+		      "s:[{s:s,s:s},{s:s,s:s}],s:o}}",
+		      "type", type, "timeframe", "Custom",
+		      "timePeriod", "from", f, "to", t,
+		      "dataset", "granularity", "Daily",
+		      "aggregation", "totalCost", "name", "Cost", "function", "Sum",
+		      "grouping", "type", "Dimension", "name", "ResourceId",
+		      "type", "Dimension", "name", "Meter",
+		      "filter", filter);
+	s = json_dumps(q, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(q);
+	return s;
+}
+
+char *cost_query_name(const char *scope, const char *type, const char *from,
+		      const char *to)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_addf(&sb, "query %s %s %s..%s", scope, type, from, to);
+	return sbuf_detach(&sb, NULL);
+}
+
+int cost_query_held(struct store *s, const char *name, const char *settled)
+{
+	sqlite3_stmt *st = NULL;
+	int held = 0;
+
+	if (store_prepare(s, "SELECT 1 FROM cost_sources WHERE kind = 'api' AND "
+			  "name = ?1 AND ingested_at > ?2 LIMIT 1", &st, NULL) < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, settled, -1, SQLITE_STATIC);
+	held = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return held;
+}
+
+int cost_query_begin(struct store *s, const char *name, const char *type,
+		     sqlite3_int64 run_id, sqlite3_int64 *ret,
+		     struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	char now[21];
+	int r;
+
+	time_now_iso(now);
+	r = store_prepare(s, "INSERT INTO cost_sources (kind, name, format, "
+			  "cost_type, run_id, ingested_at) VALUES ('api', ?1, "
+			  "'query', ?2, ?3, ?4)", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, run_id);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(s, "cannot record cost source", d);
+	else
+		*ret = sqlite3_last_insert_rowid(store_db(s));
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The index of the first of names among the columns, case-blind. */
+static int column(json_t *cols, const char *const *names)
+{
+	json_t *c;
+	size_t i;
+
+	for (; *names; names++) {
+		json_array_foreach(cols, i, c) {
+			const char *n = json_string_value(json_object_get(c, "name"));
+
+			if (n && !strcasecmp(n, *names))
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
+static int is_ours(const char *id, const struct strlist *related)
+{
+	size_t i;
+
+	if (strcasestr(id, "/providers/microsoft.storagecache/amlfilesystems/"))
+		return 1;
+	for (i = 0; related && i < related->n; i++)
+		if (!strcasecmp(id, related->v[i]))
+			return 1;
+	return 0;
+}
+
+/* UsageDate: a number yyyymmdd (or, defensively, a date string). */
+static int usage_day(json_t *v, char out[11])
+{
+	json_int_t n;
+
+	if (json_is_string(v))
+		return cost_parse_day(json_string_value(v), out);
+	if (!json_is_number(v))
+		return -1;
+	n = json_is_integer(v) ? json_integer_value(v) :
+				 (json_int_t)json_real_value(v);
+	if (n < 19700101 || n > 99991231)
+		return -1;
+	snprintf(out, 11, "%04d-%02d-%02d", (int)(n / 10000),
+		 (int)(n / 100 % 100), (int)(n % 100));
+	return 0;
+}
+
+int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
+		    json_t *page, const struct strlist *related,
+		    long *ret_rows, struct err_detail *d)
+{
+	static const char *const cost_names[] = { "totalCost", "Cost", "CostUSD",
+		"PreTaxCost", "PreTaxCostUSD", NULL };
+	static const char *const day_names[] = { "UsageDate", NULL };
+	static const char *const id_names[] = { "ResourceId", NULL };
+	static const char *const meter_names[] = { "Meter", "MeterName", NULL };
+	static const char *const cur_names[] = { "Currency", "BillingCurrency",
+		NULL };
+	json_t *props, *cols, *rows, *row;
+	sqlite3_stmt *st = NULL;
+	int ci, di, ii, mi, ki, r;
+	size_t i;
+
+	*ret_rows = 0;
+	if (!page)
+		return 0;
+	props = json_object_get(page, "properties");
+	cols = json_object_get(props, "columns");
+	rows = json_object_get(props, "rows");
+	if (!json_is_array(cols) || !json_is_array(rows)) {
+		err_set(d, "expected arrays at $.properties.columns and "
+			"$.properties.rows");
+		return -ERR_JSON;
+	}
+	ci = column(cols, cost_names);
+	di = column(cols, day_names);
+	ii = column(cols, id_names);
+	mi = column(cols, meter_names);
+	ki = column(cols, cur_names);
+	if (ci < 0 || di < 0 || ii < 0 || ki < 0) {
+		err_set(d, "$.properties.columns lacks a cost, UsageDate, "
+			"ResourceId or Currency column");
+		return -ERR_JSON;
+	}
+	r = store_prepare(s, "INSERT INTO cost_rows (source, resource_key, "
+			  "resource_id, day, cost_type, meter, currency, cost) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st, d);
+	json_array_foreach(rows, i, row) {
+		const char *id = json_string_value(json_array_get(row, (size_t)ii));
+		json_t *cost = json_array_get(row, (size_t)ci);
+		const char *cur = json_string_value(json_array_get(row, (size_t)ki));
+		char day[11], *key;
+
+		if (r < 0)
+			break;
+		if (!id || !is_ours(id, related))
+			continue;
+		if (!json_is_number(cost) || !cur ||
+		    usage_day(json_array_get(row, (size_t)di), day) < 0) {
+			err_set(d, "expected a number, a UsageDate and a currency "
+				"at $.properties.rows[%zu]", i);
+			r = -ERR_JSON;
+			break;
+		}
+		key = lower_dup(id);
+		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, day, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, mi < 0 ? NULL : json_string_value(
+			json_array_get(row, (size_t)mi)), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, cur, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 8, json_number_value(cost));
+		free(key);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(s, "cannot store cost row", d);
+		sqlite3_reset(st);
+		(*ret_rows)++;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int cost_query_end(struct store *s, sqlite3_int64 source, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	long n;
+	int r;
+
+	r = store_prepare(s, "UPDATE cost_sources SET rows_kept = (SELECT "
+			  "count(*) FROM cost_rows WHERE source = ?1), "
+			  "rows_read = (SELECT count(*) FROM cost_rows WHERE "
+			  "source = ?1), first_day = (SELECT min(day) FROM "
+			  "cost_rows WHERE source = ?1), last_day = (SELECT "
+			  "max(day) FROM cost_rows WHERE source = ?1) "
+			  "WHERE id = ?1", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, source);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(s, "cannot finish cost source", d);
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	n = cost_supersede(s, source, d);
+	return n < 0 ? (int)n : 0;
+}
