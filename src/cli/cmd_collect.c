@@ -10,6 +10,7 @@
 #include "azure/replay.h"
 #include "collect/collect.h"
 #include "config.h"
+#include "costs/reader.h"
 #include "util/xalloc.h"
 
 static void show_progress(void *ctx, long requests, long filesystems)
@@ -111,6 +112,8 @@ static int open_live(struct app *app, struct auth *a, struct transport **ret)
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
 
+static struct collect_options cost_opts;
+
 int collect_from(struct app *app, const char *replay_dir,
 		 const char *record_dir, struct collect_result *res)
 {
@@ -118,6 +121,9 @@ int collect_from(struct app *app, const char *replay_dir,
 	struct collect_options o = {
 		.source = replay_dir ? "replay" : "live", .strict = !!replay_dir,
 		.progress = app->verbose > 0 ? NULL : show_progress, .ctx = app,
+		.costs_only = cost_opts.costs_only,
+		.refresh_costs = cost_opts.refresh_costs,
+		.cost_from = cost_opts.cost_from, .cost_to = cost_opts.cost_to,
 	};
 	struct err_detail d = { "", "" };
 	struct transport *t = NULL;
@@ -182,23 +188,46 @@ int cmd_collect(int argc, char **argv, struct app *app)
 	static const struct option opts[] = {
 		{ "replay", required_argument, NULL, 'r' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "costs-only", no_argument, NULL, 'c' },
+		{ "refresh-costs", no_argument, NULL, 'F' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *self = command_find("collect");
 	const char *replay = NULL, *record = NULL;
+	static char from[11], to[11];
 	struct collect_result res;
 	int c, status;
 
+	memset(&cost_opts, 0, sizeof(cost_opts));
 	while ((c = getopt_long(argc, argv, "r:R:", opts, NULL)) != -1) {
 		if (c == 'r')
 			replay = optarg;
 		else if (c == 'R')
 			record = optarg;
-		else
+		else if (c == 'c')
+			cost_opts.costs_only = 1;
+		else if (c == 'F')
+			cost_opts.refresh_costs = 1;
+		else if ((c == 'f' || c == 't') && strlen(optarg) == 10 &&
+			 cost_parse_day(optarg, c == 'f' ? from : to) == 0)
+			*(c == 'f' ? &cost_opts.cost_from : &cost_opts.cost_to) =
+				c == 'f' ? from : to;
+		else if (c == 'f' || c == 't') {
+			app_error(app, "--%s takes YYYY-MM-DD, not '%s'",
+				  c == 'f' ? "from" : "to", optarg);
+			return EXIT_USAGE;
+		} else
 			return cmd_usage_error(app, self);
 	}
-	if (optind != argc)
+	if (optind != argc || !cost_opts.cost_from != !cost_opts.cost_to)
 		return cmd_usage_error(app, self);
+	if (cost_opts.cost_from && strcmp(cost_opts.cost_from,
+					  cost_opts.cost_to) > 0) {
+		app_error(app, "--from is after --to");
+		return EXIT_USAGE;
+	}
 	status = collect_from(app, replay, record, &res);
 	if (res.run_id && app->verbose >= 0)
 		fprintf(app->out, "run %lld: %s, %ld file systems, %ld "

@@ -5,22 +5,30 @@
 #include "config.h"
 
 #define COLLECT_USAGE \
-"usage: amlfs-audit collect [--replay DIR] [--record DIR]\n" \
+"usage: amlfs-audit collect [--replay DIR] [--record DIR] [--costs-only]\n" \
+"                           [--refresh-costs] [--from DATE --to DATE]\n" \
 "\n" \
 "Snapshot every Azure Managed Lustre file system in scope into the history:\n" \
 "the resource, its import, auto-export and auto-import jobs, role\n" \
 "assignments, locks, diagnostic settings, the tags of its resource group and\n" \
-"subscription, and its Azure Monitor metrics. Every response is kept as\n" \
-"evidence (SHA-256, stored once per distinct body), what was read and missed\n" \
-"goes into the run's ledger, and the run is sealed into the hash chain.\n" \
+"subscription, and its Azure Monitor metrics; and the daily actual and\n" \
+"amortized cost from the Cost Management Query API ([costs] query). Every\n" \
+"response is kept as evidence (SHA-256, stored once per distinct body),\n" \
+"what was read and missed goes into the run's ledger, and the run is\n" \
+"sealed into the hash chain.\n" \
 "Read-only: it sends GETs, and POSTs only to read-only query endpoints\n" \
-"(Resource Graph, batch metrics). Live runs sign in as [azure] auth says\n" \
-"(see 'amlfs-audit whoami') and refuse a token for another tenant.\n" \
+"(Resource Graph, batch metrics, cost queries). Live runs sign in as\n" \
+"[azure] auth says (see 'amlfs-audit whoami') and refuse a token for\n" \
+"another tenant.\n" \
 "\n" \
 "  --replay DIR   answer from recorded responses in DIR (DIR/manifest.json)\n" \
 "                 instead of the network\n" \
 "  --record DIR   also write every answer to DIR in the replay format\n" \
 "                 (URLs with secrets stripped), to replay the run offline\n" \
+"  --costs-only   ask only the cost queries\n" \
+"  --refresh-costs  ask again for closed months already held\n" \
+"  --from DATE, --to DATE  the cost period (YYYY-MM-DD; default: the\n" \
+"                 current and previous months, [costs] months)\n" \
 "  -h, --help     show this help\n" \
 "\n" \
 "Exit status: 0 ok, 2 usage or configuration error, 3 the run failed (nothing\n" \

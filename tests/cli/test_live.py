@@ -47,7 +47,7 @@ class Live(CliTest):
         bad = [r for r in log if r.get("mutating") or r["method"] in ("PUT", "PATCH", "DELETE")]
         self.assertEqual(bad, [])
         posts = {r["path"].split("?")[0].rsplit("/", 1)[-1] for r in log if r["method"] == "POST"}
-        self.assertLessEqual(posts, {"token", "metrics:getBatch", "resources"})
+        self.assertLessEqual(posts, {"token", "metrics:getBatch", "resources", "query"})
 
     def test_clean_run(self):
         r = self.collect(OK)
@@ -171,7 +171,8 @@ class Live(CliTest):
         self.assertEqual(self.scalar("SELECT count(*) FROM import_jobs WHERE "
                                      "fs_key LIKE '%amlfs-cfd-aero-01'"), 0)
         self.assertEqual(self.scalar("SELECT count(*) FROM evidence_log WHERE "
-                                     "projected = 0 AND status = 200"), 1)
+                                     "projected = 0 AND status = 200 AND "
+                                     "kind <> 'cost_query'"), 1)
         self.expect(OK, "verify", config=self.conf)
 
     def test_expired_token_is_refreshed_once(self):
@@ -245,6 +246,77 @@ class Live(CliTest):
         graph = [x for x in self.log() if x["path"].endswith("Microsoft.ResourceGraph/resources")]
         self.assertGreaterEqual(len(graph), 4)  # 8 rows, pages of 2
         self.expect(OK, "verify", config=conf)
+
+    # ---- Cost Management Query API ----------------------------------------
+
+    def cost_run(self, code, *args, env=None):
+        return self.collect(code, "--costs-only", *args, env=env)
+
+    def fake_costs(self, sub, typ, frm, to):
+        return self.fake._call("GET", "/_fake/costs?scope=subscriptions/%s&type=%s"
+                               "&from=%s&to=%s" % (sub, typ, frm, to))
+
+    def test_cost_query_matches_the_service(self):
+        self.cost_run(OK, "--from", "2026-10-01", "--to", "2026-10-31")
+        got = {(r["name"], r["currency"]): r for r in self.expect(
+            OK, "costs", "--month", "2026-10", "--format", "json",
+            config=self.conf).json()}
+        for sub in (SUB1, "c94e7a15-2f6b-4b8d-9e31-7ad05c8b2e4f"):
+            for typ, col in (("ActualCost", "actual_cost"),
+                             ("AmortizedCost", "amortized_cost")):
+                want = self.fake_costs(sub, typ, "2026-10-01", "2026-10-31")
+                for w in want["resources"]:
+                    name = w["name"]
+                    self.assertAlmostEqual(got[(name, w["currency"])][col], w["total"],
+                                           places=4, msg=(name, typ))
+        # One query at a time per scope, paged with the same body.
+        run = self.runs()[0]
+        q = [l for l in self.ledger(run, "cost_query") if l["scope"] == SUB1][0]
+        self.assertEqual(q["pages"], 8)  # 155 rows in pages of 50, two cost types
+        self.assertEqual(q["errors"], 0)
+        srcs = self.sql("SELECT kind, format, run_id, rows_kept FROM cost_sources "
+                        "WHERE name LIKE '%%' || ? || '%%ActualCost%%'", SUB1)
+        self.assertEqual(srcs, [("api", "query", 1, 155)])
+        self.assert_nothing_mutating()
+
+    def test_cost_query_throttling(self):
+        self.fake.faults([{"match": "CostManagement/query", "action": "429",
+                           "retry_after": "1",
+                           "header": "x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after"}])
+        self.cost_run(OK, "--from", "2026-10-01", "--to", "2026-10-31")
+        q = [l for l in self.ledger(self.runs()[0], "cost_query") if l["throttled"]]
+        self.assertEqual(len(q), 1)
+        self.assertGreaterEqual(q[0]["throttle_wait_ms"], 1000)
+
+    def test_closed_month_is_not_asked_again(self):
+        env = {"AMLFS_AUDIT_NOW": "2026-11-20T00:00:00Z"}
+        self.cost_run(OK, env=env)
+        first = [x for x in self.log() if x["path"].endswith("CostManagement/query")]
+        self.fake.reset_log()
+        self.cost_run(OK, env=env)
+        second = [x for x in self.log() if x["path"].endswith("CostManagement/query")]
+        # October (closed, held) is left out; November is asked again.
+        self.assertEqual(len(second), 4)  # 2 subscriptions x 2 cost types, 1 page
+        self.assertGreater(len(first), len(second))
+        self.fake.reset_log()
+        self.cost_run(OK, "--refresh-costs", env=env)
+        third = [x for x in self.log() if x["path"].endswith("CostManagement/query")]
+        self.assertEqual(len(third), len(first))
+        # Nothing doubled however often it was asked.
+        dup = self.sql("SELECT resource_key, day, cost_type, meter, count(*) FROM "
+                       "costs_current GROUP BY 1, 2, 3, 4 HAVING count(*) > 1")
+        self.assertEqual(dup, [])
+
+    def test_a_failed_cost_query_leaves_none_of_its_rows(self):
+        self.fake.faults([{"match": SUB1 + "/providers/Microsoft.CostManagement/query.*skiptoken",
+                           "action": "503", "times": -1}])
+        self.cost_run(PARTIAL, "--from", "2026-10-01", "--to", "2026-10-31")
+        run = self.runs()[0]
+        self.assertEqual({e["http_status"] for e in run["errors_detail"]}, {503})
+        self.assertEqual(self.scalar(
+            "SELECT count(*) FROM cost_sources WHERE name LIKE '%' || ? || '%'", SUB1), 0)
+        self.assertGreater(self.scalar("SELECT count(*) FROM cost_rows"), 0)  # the other sub
+        self.expect(OK, "verify", config=self.conf)
 
     def test_per_resource_metrics(self):
         conf = self.fake.config(os.path.join(self.tmp, "pr.conf"), "metrics = per-resource\n")

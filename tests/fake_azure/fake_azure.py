@@ -708,7 +708,8 @@ def cost_match(f, res):
         return any(cost_match(c, res) for c in f[1])
     if op == "dim":
         return res["dims"].get(f[1], "").lower() in f[2]
-    return cost_tag(res, f[1]).lower() in f[2] and cost_tag(res, f[1], None) is not None
+    v = cost_tag(res, f[1], None)
+    return v is not None and v.lower() in f[2]
 
 
 def cost_tag(res, key_lower, default=""):
@@ -786,6 +787,7 @@ class App:
         self.routes = {}
         self._build_routes()
         self._build_arg_rows()
+        self._build_cost()
         self._warm()
 
     def _warm(self):
@@ -1034,6 +1036,9 @@ class App:
         if low == "/subscriptions" and info.tid != self.tenant:
             self.check_api_version(req, AV_SUBS, None)
             return Resp(200, jdump({"value": [], "count": {"type": "Total", "value": 0}}))
+        if low.endswith("/providers/microsoft.costmanagement/query") and (
+                COST_SUB_RX.match(low) or COST_BILLING_RX.match(low)):
+            return self.cost_query(req, info)
         route = self.routes.get(low)
         if route is None:
             return self.not_found(req)
@@ -1505,6 +1510,254 @@ class App:
         return Resp(200, text.encode("utf-8"), JSON_CT,
                     [("x-ms-user-quota-remaining", "14"), ("x-ms-user-quota-resets-after", "00:00:05")])
 
+    # -- Cost Management Query API ------------------------------------------------
+    def _build_cost(self):
+        est = self.est
+        self.cost_fs = estate_mod.cost_resources(est)
+        self.cost_subs = {}
+        for i, s in enumerate(est.subscriptions):
+            self.cost_subs[s["subscriptionId"].lower()] = (i, s.get("displayName", ""),
+                                                          estate_mod.subscription_currency(i))
+        self.rg_loc = {}
+        for g in est.resource_groups:
+            p = g["id"].lower().split("/")
+            self.rg_loc[(p[2], p[4])] = (g.get("location") or "").lower()
+        self.billing_low = estate_mod.BILLING_ACCOUNT.lower()
+        self.qpu = QpuMeter(self.opts.cost_qpu_per_minute, self.opts.cost_qpu_window)
+        self.cost_storage_cache = {}
+        self.cost_cache = {}
+        self.cost_cache_lock = threading.Lock()
+
+    def cost_today(self):
+        t = self.opts.cost_today
+        if t == "now":
+            return datetime.datetime.now(datetime.timezone.utc).date()
+        return t
+
+    def cost_scope(self, low):
+        """'/subscriptions/s[/resourcegroups/r]/providers/microsoft.costmanagement/query' (lower case)
+        -> (subscription set, resource group or None, None), or (None, None, error Resp)."""
+        m = COST_BILLING_RX.match(low)
+        if m:
+            if m.group(1) != self.billing_low:
+                return None, None, arm_error(404, "BillingAccountNotFound",
+                                             "The billing account '%s' was not found." % m.group(1))
+            return set(self.cost_subs), None, None
+        m = COST_SUB_RX.match(low)
+        sub, rg = m.group(1), m.group(2)
+        if sub not in self.sub_set:
+            return None, None, arm_error(404, "SubscriptionNotFound", "The subscription '%s' could not be found." % sub)
+        if rg is not None and (sub, rg) not in self.rg_set:
+            return None, None, arm_error(404, "ResourceGroupNotFound", "Resource group '%s' could not be found." % rg)
+        return {sub}, rg, None
+
+    def cost_resources_in(self, subs, rg, extra_ids):
+        """File systems in the scope, then the storage accounts among extra_ids
+        (lower-case ids, e.g. the values of a ResourceId filter) in the scope."""
+        out = [r for r in self.cost_fs if r["sub"] in subs and (rg is None or r["dims"]["resourcegroup"] == rg)]
+        for rid in sorted(extra_ids):
+            m = estate_mod.STORAGE_ID_RX.match(rid)
+            if not m or m.group(1) not in subs or (rg is not None and m.group(2) != rg):
+                continue
+            res = self.cost_storage_cache.get(rid)
+            if res is None:
+                i, sname, cur = self.cost_subs[m.group(1)]
+                res = estate_mod.cost_resource_storage(rid, sname, cur, self.rg_loc.get((m.group(1), m.group(2)), ""))
+                if len(self.cost_storage_cache) < 10000:
+                    self.cost_storage_cache[rid] = res
+            out.append(res)
+        return out
+
+    def cost_days(self, start, end):
+        """The days of [start, end] on or before today."""
+        end = min(end, self.cost_today())
+        n = (end - start).days + 1
+        return [start + datetime.timedelta(days=i) for i in range(max(0, n))]
+
+    @staticmethod
+    def cost_rows(resources, days, spec):
+        """-> (columns, sorted rows) of the aggregated answer."""
+        measures = spec["measures"]
+        daily = spec["daily"]
+        groups = {}
+        ctype = spec["type"]
+        for res in resources:
+            gv = []
+            for kind, name in spec["groupings"]:
+                if kind == "Dimension":
+                    gv.append(res["dims"][name.lower()])
+                else:
+                    gv += [name, cost_tag(res, name)]
+            gv = tuple(gv)
+            usd = estate_mod.USD_PER_UNIT[res["currency"]]
+            for d in days:
+                cost, qty = estate_mod.daily_cost(res, d, ctype)
+                key = ((estate_mod.day_int(d),) if daily else ()) + gv + (res["currency"],)
+                vals = [qty if m == "UsageQuantity" else cost * usd if m.endswith("USD") else cost
+                        for m in measures]
+                groups.setdefault(key, []).append(vals)
+        rows = []
+        for key in sorted(groups):
+            lists = groups[key]
+            rows.append([math.fsum(v[i] for v in lists) for i in range(len(measures))] + list(key))
+        cols = [{"name": m, "type": "Number"} for m in measures]
+        if daily:
+            cols.append({"name": "UsageDate", "type": "Number"})
+        for kind, name in spec["groupings"]:
+            if kind == "Dimension":
+                cols.append({"name": name, "type": "String"})
+            else:
+                cols += [{"name": "TagKey", "type": "String"}, {"name": "TagValue", "type": "String"}]
+        cols.append({"name": "Currency", "type": "String"})
+        return cols, rows
+
+    def cost_query(self, req, info):
+        """POST {scope}/providers/Microsoft.CostManagement/query (section E)."""
+        hdrs = []
+        try:
+            resp = self._cost_query(req, info, hdrs)
+        except HttpError as e:
+            resp = e.resp
+        if resp.status == 401:
+            return resp
+        if not hdrs:
+            hdrs = [(QPU_PREFIX + "consumed", "0"), (QPU_PREFIX + "remaining", str(self.qpu.remaining()))]
+        resp.headers = list(resp.headers) + hdrs
+        return resp
+
+    def _cost_query(self, req, info, hdrs):
+        if req.method != "POST":
+            return arm_error(405, "HttpMethodNotAllowed",
+                             "The requested resource does not support http method '%s'." % req.method,
+                             [("Allow", "POST")])
+        av = self.check_api_version(req, AV_COST, "query")
+        subs, rg, err = self.cost_scope(req.low)
+        if err is not None:
+            return err
+        if COST_BILLING_RX.match(req.low) and info.tid != self.tenant:
+            msg = ("The access token is from the wrong issuer 'https://sts.windows.net/%s/'. It must match the "
+                   "tenant 'https://sts.windows.net/%s/' associated with this billing account."
+                   % (info.tid, self.tenant))
+            return arm_error(401, "InvalidAuthenticationTokenTenant", msg, [self.www_auth(msg)])
+        path = unquote(req.path_raw).rstrip("/")
+        scope_text = path[: path.lower().rindex("/providers/microsoft.costmanagement/query")].strip("/")
+
+        def bad(msg):
+            return arm_error(400, "BadRequest", msg)
+        top = req.params.get("$top")
+        ps = self.opts.cost_page_size
+        if top is not None:
+            if not top.isdigit() or not 1 <= int(top) <= MAX_COST_TOP:
+                return bad("Invalid $top '%s': must be an integer between 1 and %d." % (top, MAX_COST_TOP))
+            ps = min(ps, int(top))
+        try:
+            doc = json.loads(req.body.decode("utf-8") or "null")
+        except (ValueError, UnicodeDecodeError):
+            return bad("The request body is not valid JSON.")
+        if doc is None:
+            return bad("The request body (a QueryDefinition) is required.")
+        try:
+            spec = parse_cost_definition(doc, self.cost_today())
+        except CostBad as e:
+            return bad("Invalid query definition: %s" % e)
+        qhash = hashlib.sha256((scope_text.lower() + "|" + json.dumps(doc, sort_keys=True, separators=(",", ":")))
+                               .encode("utf-8")).hexdigest()[:16]
+        offset = 0
+        tok = req.params.get("$skiptoken")
+        if tok is not None:
+            try:
+                t = json.loads(base64.b64decode(tok + "=" * (-len(tok) % 4)).decode())
+                offset, th = int(t["o"]), t["h"]
+            except Exception:
+                return bad("Invalid $skiptoken '%s'." % tok)
+            if th != qhash or offset < 0:
+                return bad("The $skiptoken does not belong to this query: POST the same body and scope "
+                           "to the nextLink.")
+        ok, remaining, retry = self.qpu.take(spec["qpu"])
+        if not ok:
+            hdrs += [(QPU_PREFIX + "retry-after", str(retry)), (QPU_PREFIX + "consumed", "0"),
+                     (QPU_PREFIX + "remaining", "0")]
+            return arm_error(429, "429", "Too many requests. Please retry.")
+        hdrs += [(QPU_PREFIX + "consumed", str(spec["qpu"])), (QPU_PREFIX + "remaining", str(remaining))]
+        ckey = (qhash, self.cost_today())
+        with self.cost_cache_lock:
+            result = self.cost_cache.get(ckey)
+        if result is None:
+            # The answer of a query (all its pages) is computed once and kept
+            # (the 32 latest queries), so following nextLinks stays cheap.
+            resources = self.cost_resources_in(subs, rg, spec["rid_values"])
+            days = self.cost_days(spec["from"], spec["to"])
+            if not resources or not days:
+                result = ()
+            else:
+                if spec["filter"] is not None:
+                    resources = [r for r in resources if cost_match(spec["filter"], r)]
+                result = self.cost_rows(resources, days, spec)
+            with self.cost_cache_lock:
+                if len(self.cost_cache) >= 32:
+                    self.cost_cache.pop(next(iter(self.cost_cache)))
+                self.cost_cache[ckey] = result
+        if not result:
+            return Resp(204, b"")
+        cols, rows = result
+        if offset > len(rows) or (offset and offset == len(rows)):
+            return bad("Invalid $skiptoken '%s': past the last row." % tok)
+        chunk = rows[offset: offset + ps]
+        link = None
+        if offset + ps < len(rows):
+            ntok = base64.b64encode(jdump({"o": offset + ps, "h": qhash})).decode("ascii")
+            link = "%s/%s/providers/Microsoft.CostManagement/query?api-version=%s%s&$skiptoken=%s" % (
+                self.base, quote(scope_text, safe="/:"), av, "&$top=%s" % top if top is not None else "",
+                quote(ntok, safe=""))
+        qid = fast_guid()
+        out = {"id": "%s/providers/Microsoft.CostManagement/Query/%s" % (scope_text, qid), "name": qid,
+               "type": "microsoft.costmanagement/Query", "location": None, "sku": None, "eTag": None,
+               "tags": None, "properties": {"nextLink": link, "columns": cols, "rows": chunk}}
+        return Resp(200, jdump(out))
+
+    def cost_control(self, req):
+        """GET /_fake/costs?scope=..&type=..&from=..&to=..[&resourceId=id1,id2]: expected totals."""
+        p = req.params
+
+        def err(status, msg):
+            return Resp(status, jdump({"error": msg}))
+        scope = (p.get("scope") or "").strip().strip("/")
+        if not scope:
+            return err(400, "scope is required (subscriptions/{sub}, subscriptions/{sub}/resourceGroups/{rg} "
+                            "or providers/Microsoft.Billing/billingAccounts/{id})")
+        low = "/" + scope.lower() + "/providers/microsoft.costmanagement/query"
+        if not (COST_SUB_RX.match(low) or COST_BILLING_RX.match(low)):
+            return err(400, "unsupported scope %r" % scope)
+        subs, rg, e = self.cost_scope(low)
+        if e is not None:
+            return Resp(404, e.body if isinstance(e.body, bytes) else e.body.raw)
+        try:
+            ctype = _cost_enum(p.get("type") or "ActualCost", estate_mod.COST_TYPES, "type")
+            if not p.get("from") or not p.get("to"):
+                raise CostBad("from and to are required (YYYY-MM-DD or date-time)")
+            start = parse_cost_date(p["from"], "from")
+            end = parse_cost_date(p["to"], "to")
+        except CostBad as x:
+            return err(400, str(x))
+        extra = {x.strip().lower().rstrip("/") for x in (p.get("resourceid") or "").split(",") if x.strip()}
+        resources = self.cost_resources_in(subs, rg, extra)
+        days = self.cost_days(start, end) if end >= start else []
+        items = []
+        totals = {}
+        for res in resources:
+            vals = [estate_mod.daily_cost(res, d, ctype) for d in days]
+            total = math.fsum(v[0] for v in vals)
+            items.append({"resourceId": res["id"], "name": res["name"], "resourceType": res["dims"]["resourcetype"],
+                          "subscriptionId": res["sub"], "meter": res["meter"], "currency": res["currency"],
+                          "days": len(days), "total": total, "quantity": math.fsum(v[1] for v in vals)})
+            totals.setdefault(res["currency"], []).append(total)
+        rows = len(resources) * len(days)
+        return Resp(200, jdump({
+            "scope": scope, "type": ctype, "from": start.isoformat(), "to": end.isoformat(),
+            "today": self.cost_today().isoformat(), "days": len(days), "rows": rows,
+            "pages": -(-rows // self.opts.cost_page_size), "pageSize": self.opts.cost_page_size,
+            "resources": items, "totals": {k: math.fsum(v) for k, v in totals.items()}}))
+
     # -- token endpoints ------------------------------------------------------
     def aad_error(self, status, error, code, desc):
         trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
@@ -1702,6 +1955,9 @@ class App:
             if isinstance(obj, dict) and isinstance(obj.get("value"), list):
                 obj["nextLink"] = self.base + req.target
                 resp.body = jdump(obj)
+            elif isinstance(obj, dict) and isinstance(obj.get("properties"), dict) and "nextLink" in obj["properties"]:
+                obj["properties"]["nextLink"] = self.base + req.target  # Cost Management query
+                resp.body = jdump(obj)
         return resp, False, 0
 
     def route_safely(self, req):
@@ -1738,6 +1994,8 @@ class App:
             if body is None:
                 body = self._facts = Body(jdump(self.est.facts()))
             return Resp(200, body)
+        if low == "/_fake/costs":
+            return self.cost_control(req)
         if low == "/_fake/shutdown":
             self.stop.set()
             return Resp(200, b"bye", TEXT_CT, [("Connection", "close")])
@@ -1867,7 +2125,8 @@ class Handler(BaseHTTPRequestHandler):
         delay = 0.0
         method = req.method
         if method in MUTATING or (method == "POST" and not (
-                TOKEN_RX.match(req.low) or BATCH_RX.match(req.low) or req.low == ARG_PATH)):
+                TOKEN_RX.match(req.low) or BATCH_RX.match(req.low) or req.low == ARG_PATH
+                or COST_SUB_RX.match(req.low) or COST_BILLING_RX.match(req.low))):
             entry["mutating"] = True
             resp = arm_error(405, "MethodNotAllowed",
                              "The fake Azure is read-only: %s %s refused." % (method, req.path_raw),
@@ -1933,10 +2192,14 @@ class Handler(BaseHTTPRequestHandler):
         status = resp.status
         reason = REASONS.get(status, "Status")
         rid = fast_guid()
-        lines = ["HTTP/1.1 %d %s\r\n" % (status, reason),
-                 "Date: %s\r\n" % http_date(),
-                 "Content-Type: %s\r\n" % resp.ctype,
-                 "Content-Length: %d\r\n" % len(raw)]
+        if status == 204:  # no body, and (RFC 9110) neither Content-Length nor Content-Type
+            raw, gz = b"", False
+            lines = ["HTTP/1.1 204 %s\r\n" % reason, "Date: %s\r\n" % http_date()]
+        else:
+            lines = ["HTTP/1.1 %d %s\r\n" % (status, reason),
+                     "Date: %s\r\n" % http_date(),
+                     "Content-Type: %s\r\n" % resp.ctype,
+                     "Content-Length: %d\r\n" % len(raw)]
         if not control:
             corr = self.headers.get("x-ms-correlation-request-id") or fast_guid()
             lines.append("Cache-Control: no-cache\r\n")
@@ -1994,6 +2257,13 @@ def parse_args(argv):
     ap.add_argument("--federated-token", default="fake-federated-token")
     ap.add_argument("--identity-header", default="fake-identity-header")
     ap.add_argument("--token-lifetime", type=int, default=3599, help="seconds")
+    ap.add_argument("--cost-today", default="2026-11-02",
+                    help="the last day with cost data: YYYY-MM-DD (default 2026-11-02) or 'now' (the UTC date)")
+    ap.add_argument("--cost-page-size", type=int, default=50, help="rows per Cost Management query page")
+    ap.add_argument("--cost-qpu-per-minute", type=int, default=0,
+                    help="QPU the query endpoint answers per window before it throttles (0 = unlimited)")
+    ap.add_argument("--cost-qpu-window", type=float, default=60.0,
+                    help="length of the QPU window in seconds (default 60)")
     a = ap.parse_args(argv)
     if a.page_size < 1:
         ap.error("--page-size must be >= 1")
@@ -2001,6 +2271,19 @@ def parse_args(argv):
         ap.error("--latency-ms must be >= 0")
     if a.token_lifetime < 1:
         ap.error("--token-lifetime must be >= 1")
+    if a.cost_today != "now":
+        try:
+            if not re.match(r"^\d{4}-\d{2}-\d{2}$", a.cost_today):
+                raise ValueError(a.cost_today)
+            a.cost_today = datetime.date.fromisoformat(a.cost_today)
+        except ValueError:
+            ap.error("--cost-today must be YYYY-MM-DD or now")
+    if a.cost_page_size < 1:
+        ap.error("--cost-page-size must be >= 1")
+    if a.cost_qpu_per_minute < 0:
+        ap.error("--cost-qpu-per-minute must be >= 0")
+    if a.cost_qpu_window <= 0:
+        ap.error("--cost-qpu-window must be > 0")
     return a
 
 

@@ -610,7 +610,9 @@ class Arm(FakeCase):
         self.fake.control("POST", "reset-log")
         tok = self.fake.arm()
         calls = [("PUT", GEN_PROD), ("PATCH", GEN_PROD), ("DELETE", GEN_PROD + "/importJobs/import-cohort8-nightly"),
-                 ("POST", GEN_PROD + "/archive"), ("POST", "/subscriptions/%s/providers/Microsoft.CostManagement/query" % SUB_R)]
+                 ("POST", GEN_PROD + "/archive"),
+                 ("POST", "/subscriptions/%s/providers/Microsoft.CostManagement/exports/nightly/run" % SUB_R),
+                 ("PUT", "/subscriptions/%s/providers/Microsoft.CostManagement/query" % SUB_R)]
         for method, path in calls:
             st, h, body = self.fake.request(method, path + "?api-version=2025-07-01",
                                             {"Authorization": "Bearer " + tok}, b"{}")
@@ -1161,6 +1163,494 @@ class Generated(unittest.TestCase):
             self.assertEqual(fake.stop(), 0)
 
 
+# ---------------------------------------------------------------------------
+# Cost Management Query API
+# ---------------------------------------------------------------------------
+
+COST_AV = "2025-03-01"
+OCT_FROM, OCT_TO = "2026-10-01T00:00:00Z", "2026-10-31T23:59:59Z"
+FS_TYPE_FILTER = {"dimensions": {"name": "ResourceType", "operator": "In",
+                                 "values": ["microsoft.storagecache/amlfilesystems"]}}
+QPU = "x-ms-ratelimit-microsoft.costmanagement-qpu-"
+STORAGE_GEN = "/subscriptions/%s/resourceGroups/rg-genomics-prod/providers/Microsoft.Storage/storageAccounts/stgenomicsarchive01" % SUB_R
+RESEARCH_FS = [GEN_PROD, GEN_SCRATCH, CFD_AERO, CFD_TRANSIENT, LLM]
+MEDIA_FS = [FEATURE, DAILIES, VFX]
+# name -> (TiB, SKU tier rate per TiB-hour, meter)
+FS_PRICE = {"amlfs-genomics-prod": (128, 0.233, "Durable Premium-125 Capacity"),
+            "amlfs-genomics-scratch": (32, 0.64, "Durable Premium-500 Capacity"),
+            "amlfs-cfd-aero-01": (16, 0.377, "Durable Premium-250 Capacity"),
+            "amlfs-cfd-transient": (48, 0.096, "Durable Premium-40 Capacity"),
+            "amlfs-llm-scratch": (64, 0.64, "Durable Premium-500 Capacity"),
+            "amlfs-render-feature-film": (480, 0.096, "Durable Premium-40 Capacity"),
+            "amlfs-render-dailies": (24, 0.377, "Durable Premium-250 Capacity"),
+            "amlfs-vfx-sim": (32, 0.233, "Durable Premium-125 Capacity")}
+
+
+def cost_body(ctype="ActualCost", frm=OCT_FROM, to=OCT_TO, granularity="Daily", grouping=("ResourceId", "Meter"),
+              flt=FS_TYPE_FILTER, agg=None, timeframe="Custom"):
+    """The body amlfs-audit sends (E.1), with variations."""
+    ds = {"granularity": granularity,
+          "aggregation": agg or {"totalCost": {"name": "Cost", "function": "Sum"}},
+          "grouping": [{"type": "Dimension", "name": g} if isinstance(g, str) else g for g in grouping]}
+    if flt is not None:
+        ds["filter"] = flt
+    body = {"type": ctype, "timeframe": timeframe}
+    if timeframe == "Custom":
+        body["timePeriod"] = {"from": frm, "to": to}
+    body["dataset"] = ds
+    return body
+
+
+def cost_path(scope, av=COST_AV, extra=""):
+    return "/%s/providers/Microsoft.CostManagement/query?api-version=%s%s" % (scope, av, extra)
+
+
+def expected_daily(fid, day, ctype="ActualCost"):
+    """Independent re-statement of the README formula for a file system."""
+    import hashlib
+    name = fid.rsplit("/", 1)[1]
+    tib, rate, _ = FS_PRICE[name]
+    h = hashlib.sha256(("%s|%d" % (fid.lower(), day)).encode()).digest()
+    v = tib * 24 * rate * (0.98 + 0.04 * (int.from_bytes(h[:8], "big") / 2.0 ** 64))
+    if ctype == "AmortizedCost" and name == "amlfs-genomics-prod":
+        v *= 0.8
+    return v
+
+
+def cost_follow(fake, path, body, token=None):
+    """POSTs body to path, then the same body to every nextLink.
+    -> (all rows, pages, response headers of every page)."""
+    rows, pages, heads = [], [], []
+    url = path
+    for _ in range(200):
+        st, h, raw = fake.request("POST", url, {"Authorization": "Bearer " + (token or fake.arm()),
+                                                "Content-Type": "application/json"},
+                                  json.dumps(body, separators=(",", ":")).encode())
+        if st != 200:
+            raise AssertionError("%s -> %s %s" % (url, st, raw[:300]))
+        d = json.loads(raw)
+        pages.append(d)
+        heads.append(h)
+        rows += d["properties"]["rows"]
+        url = d["properties"]["nextLink"]
+        if not url:
+            break
+    return rows, pages, heads
+
+
+def by_col(d, rows=None):
+    names = [c["name"] for c in d["properties"]["columns"]]
+    return [dict(zip(names, r)) for r in (d["properties"]["rows"] if rows is None else rows)]
+
+
+class CostQuery(FakeCase):
+    def setUp(self):
+        self.fake.faults([])
+
+    def post(self, path, body, token=None, raw=None):
+        h = {"Authorization": "Bearer " + (token or self.fake.arm()), "Content-Type": "application/json"}
+        st, hd, data = self.fake.request("POST", path, h, raw if raw is not None else json.dumps(body).encode())
+        return st, hd, (json.loads(data) if data else None)
+
+    def test_shape_and_paging(self):
+        self.fake.control("POST", "reset-log")
+        path = cost_path("subscriptions/" + SUB_R)
+        rows, pages, heads = cost_follow(self.fake, path, cost_body())
+        self.assertEqual([len(p["properties"]["rows"]) for p in pages], [50, 50, 50, 5])
+        d = pages[0]
+        self.assertEqual(list(d), ["id", "name", "type", "location", "sku", "eTag", "tags", "properties"])
+        self.assertRegex(d["id"], r"^subscriptions/%s/providers/Microsoft\.CostManagement/Query/[0-9a-f-]{36}$" % SUB_R)
+        self.assertEqual(d["id"].rsplit("/", 1)[1], d["name"])
+        self.assertEqual(d["type"], "microsoft.costmanagement/Query")
+        self.assertEqual([d[k] for k in ("location", "sku", "eTag", "tags")], [None] * 4)
+        self.assertEqual(list(d["properties"]), ["nextLink", "columns", "rows"])
+        self.assertEqual(d["properties"]["columns"], [
+            {"name": "Cost", "type": "Number"}, {"name": "UsageDate", "type": "Number"},
+            {"name": "ResourceId", "type": "String"}, {"name": "Meter", "type": "String"},
+            {"name": "Currency", "type": "String"}])
+        for p in pages[:-1]:
+            nl = p["properties"]["nextLink"]
+            self.assertTrue(nl.startswith("%s/subscriptions/%s/providers/Microsoft.CostManagement/query?"
+                                          "api-version=2025-03-01&$skiptoken=" % (self.fake.base, SUB_R)), nl)
+            self.assertIn("%3D", nl)
+        self.assertIn("nextLink", pages[-1]["properties"])
+        self.assertIsNone(pages[-1]["properties"]["nextLink"])
+        self.assertEqual(len({p["name"] for p in pages}), 4)
+        self.assertEqual(len(rows), 5 * 31)
+        seen = {}
+        for cost, date, rid, meter, cur in rows:
+            self.assertIs(type(cost), float)
+            self.assertIs(type(date), int)
+            self.assertEqual(rid, rid.lower())
+            self.assertEqual(cur, "USD")
+            self.assertEqual(meter, FS_PRICE[rid.rsplit("/", 1)[1]][2])
+            seen.setdefault(rid, []).append(date)
+        self.assertEqual(set(seen), {f.lower() for f in RESEARCH_FS})
+        for dates in seen.values():
+            self.assertEqual(sorted(dates), list(range(20261001, 20261032)))
+        self.assertEqual(rows, sorted(rows, key=lambda r: (r[1], r[2], r[3])))
+        for h in heads:
+            self.assertEqual((h[QPU + "consumed"], h[QPU + "remaining"]), ("1", "60"))
+            self.assertTrue(h["content-type"].startswith("application/json"))
+        log = self.fake.log()
+        self.assertEqual([(e["method"], e["status"], e["mutating"], e["fault"]) for e in log],
+                         [("POST", 200, False, None)] * 4)
+        self.assertIn("$skiptoken=", log[1]["query"])
+        rows, pages, _ = cost_follow(self.fake, cost_path("subscriptions/" + SUB_M), cost_body())
+        self.assertEqual((len(rows), len(pages)), (3 * 31, 2))
+        self.assertEqual({r[4] for r in rows}, {"EUR"})
+        self.assertEqual({r[2] for r in rows}, {f.lower() for f in MEDIA_FS})
+
+    def test_next_page_needs_same_body(self):
+        path = cost_path("subscriptions/" + SUB_R)
+        body = cost_body()
+        st, _, d = self.post(path, body)
+        nl = d["properties"]["nextLink"]
+        # Same body, other key order and spacing: the same query.
+        st, _, d2 = self.post(nl, None, raw=json.dumps(dict(reversed(list(body.items())))).encode())
+        self.assertEqual(st, 200)
+        self.assertEqual(len(d2["properties"]["rows"]), 50)
+        self.assertNotEqual(d2["properties"]["rows"][0], d["properties"]["rows"][0])
+        st, _, e = self.post(nl, cost_body(ctype="AmortizedCost"))
+        self.assertEqual((st, e["error"]["code"]), (400, "BadRequest"))
+        self.assertIn("skiptoken", e["error"]["message"])
+        st, _, e = self.post(nl.replace(SUB_R, SUB_M), body)
+        self.assertEqual(st, 400)
+        st, _, e = self.post(path + "&$skiptoken=garbage", body)
+        self.assertEqual((st, e["error"]["code"]), (400, "BadRequest"))
+        # $top caps the page size and stays in the nextLink.
+        rows, pages, _ = cost_follow(self.fake, path + "&$top=40", body)
+        self.assertEqual([len(p["properties"]["rows"]) for p in pages], [40, 40, 40, 35])
+        self.assertIn("&$top=40&", pages[0]["properties"]["nextLink"])
+
+    def test_expected_values(self):
+        rows, _, _ = cost_follow(self.fake, cost_path("subscriptions/" + SUB_R), cost_body())
+        for cost, date, rid, meter, cur in rows:
+            self.assertAlmostEqual(cost, expected_daily(rid, date), delta=1e-9 * cost)
+            tib, rate, _ = FS_PRICE[rid.rsplit("/", 1)[1]]
+            self.assertTrue(0.98 * tib * 24 * rate <= cost < 1.02 * tib * 24 * rate)
+        st, ctl = self.fake.control("GET", "costs?scope=subscriptions/%s&type=ActualCost&from=2026-10-01&to=2026-10-31" % SUB_R)
+        self.assertEqual(st, 200)
+        self.assertEqual((ctl["days"], ctl["rows"], ctl["pages"], ctl["today"]), (31, 155, 4, "2026-11-02"))
+        self.assertEqual([r["resourceId"] for r in ctl["resources"]], [f.lower() for f in RESEARCH_FS])
+        sums = {}
+        for r in rows:
+            sums[r[2]] = sums.get(r[2], 0.0) + r[0]
+        for r in ctl["resources"]:
+            self.assertAlmostEqual(sums[r["resourceId"]], r["total"], delta=1e-9 * r["total"])
+            tib, rate, meter = FS_PRICE[r["name"]]
+            self.assertEqual((r["meter"], r["currency"], r["days"], r["quantity"]), (meter, "USD", 31, tib * 24 * 31))
+        self.assertAlmostEqual(ctl["totals"]["USD"], sum(sums.values()), delta=1e-6)
+        # The October 2026 ActualCost totals the README lists.
+        listed = {"amlfs-genomics-prod": 22137.303698, "amlfs-genomics-scratch": 15200.917901,
+                  "amlfs-cfd-aero-01": 4483.229468, "amlfs-cfd-transient": 3417.647646,
+                  "amlfs-llm-scratch": 30435.847426}
+        self.assertEqual({r["name"]: round(r["total"], 6) for r in ctl["resources"]}, listed)
+        _, media = self.fake.control("GET", "costs?scope=subscriptions/%s&from=2026-10-01&to=2026-10-31" % SUB_M)
+        self.assertEqual({r["name"]: (round(r["total"], 6), r["currency"]) for r in media["resources"]},
+                         {"amlfs-render-feature-film": (34301.419909, "EUR"), "amlfs-render-dailies": (6743.678227, "EUR"),
+                          "amlfs-vfx-sim": (5554.736147, "EUR")})
+        # Totals per resource (granularity None) equal the control endpoint's exactly.
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_R), cost_body(granularity="None", grouping=("ResourceId",)))
+        self.assertEqual([c["name"] for c in d["properties"]["columns"]], ["Cost", "ResourceId", "Currency"])
+        self.assertEqual({r["ResourceId"]: r["Cost"] for r in by_col(d)},
+                         {r["resourceId"]: r["total"] for r in ctl["resources"]})
+        # AmortizedCost: 20 % lower for amlfs-genomics-prod only; Usage = ActualCost.
+        st, amo = self.fake.control("GET", "costs?scope=subscriptions/%s&type=AmortizedCost&from=2026-10-01&to=2026-10-31" % SUB_R)
+        st, use = self.fake.control("GET", "costs?scope=subscriptions/%s&type=Usage&from=2026-10-01&to=2026-10-31" % SUB_R)
+        for a, u, c in zip(amo["resources"], use["resources"], ctl["resources"]):
+            f = 0.8 if a["name"] == "amlfs-genomics-prod" else 1.0
+            self.assertAlmostEqual(a["total"], c["total"] * f, delta=1e-9 * c["total"])
+            self.assertEqual(u["total"], c["total"])
+        rows_a, _, _ = cost_follow(self.fake, cost_path("subscriptions/" + SUB_R), cost_body(ctype="AmortizedCost"))
+        for (ca, da, ra, _, _), (cb, db, rb, _, _) in zip(rows_a, rows):
+            self.assertEqual((da, ra), (db, rb))
+            self.assertAlmostEqual(ca, cb * (0.8 if ra.endswith("/amlfs-genomics-prod") else 1.0), delta=1e-9 * cb)
+        # Two measures: CostUSD = Cost x 1.08 in EUR, UsageQuantity = TiB x 24 per day.
+        agg = {"c": {"name": "PreTaxCost", "function": "Sum"}, "q": {"name": "UsageQuantity", "function": "Sum"}}
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_M), cost_body(granularity="None", grouping=("ResourceId",), agg=agg))
+        self.assertEqual([c["name"] for c in d["properties"]["columns"]], ["PreTaxCost", "UsageQuantity", "ResourceId", "Currency"])
+        for r in by_col(d):
+            self.assertEqual(r["UsageQuantity"], FS_PRICE[r["ResourceId"].rsplit("/", 1)[1]][0] * 24 * 31)
+        agg = {"c": {"name": "Cost", "function": "Sum"}, "u": {"name": "CostUSD", "function": "Sum"}}
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_M), cost_body(granularity="None", grouping=("ResourceId",), agg=agg))
+        for r in by_col(d):
+            self.assertAlmostEqual(r["CostUSD"], r["Cost"] * 1.08, delta=1e-9 * r["Cost"])
+            self.assertEqual(r["Currency"], "EUR")
+
+    def test_related_storage_account(self):
+        flt = {"or": [FS_TYPE_FILTER, {"dimensions": {"name": "ResourceId", "operator": "In",
+                                                      "values": [STORAGE_GEN.lower(),
+                                                                 STORAGE_GEN.lower().replace(SUB_R, SUB_M),
+                                                                 GEN_PROD.lower() + "/nothing"]}}]}
+        rows, pages, _ = cost_follow(self.fake, cost_path("subscriptions/" + SUB_R), cost_body(flt=flt))
+        self.assertEqual(len(rows), 6 * 31)
+        sa = [r for r in rows if r[2] == STORAGE_GEN.lower()]
+        self.assertEqual(len(sa), 31)
+        self.assertEqual({(r[3], r[4]) for r in sa}, {("Hot LRS Data Stored", "USD")})
+        st, ctl = self.fake.control("GET", "costs?scope=subscriptions/%s&from=2026-10-01&to=2026-10-31&resourceId=%s"
+                                    % (SUB_R, quote(STORAGE_GEN, safe="")))
+        self.assertEqual(ctl["rows"], 186)
+        c = [r for r in ctl["resources"] if r["resourceId"] == STORAGE_GEN.lower()][0]
+        self.assertEqual((c["resourceType"], c["meter"]), ("microsoft.storage/storageaccounts", "Hot LRS Data Stored"))
+        self.assertAlmostEqual(c["total"], sum(r[0] for r in sa), delta=1e-9 * c["total"])
+        # Only the storage account: the ResourceId filter alone.
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_R),
+                             cost_body(flt={"dimensions": {"name": "ResourceId", "operator": "In", "values": [STORAGE_GEN]}}))
+        self.assertEqual({r[2] for r in d["properties"]["rows"]}, {STORAGE_GEN.lower()})
+        # The file-system-only filter leaves it out.
+        _, ctl2 = self.fake.control("GET", "costs?scope=subscriptions/%s&from=2026-10-01&to=2026-10-31" % SUB_R)
+        self.assertEqual(ctl2["rows"], 155)
+        # and + tags filter (tag keys and values compared case-insensitively): env=prod.
+        tagged = {"and": [FS_TYPE_FILTER, {"tags": {"name": "ENV", "operator": "In", "values": ["PROD"]}}]}
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_R), cost_body(granularity="None", grouping=("ResourceId",), flt=tagged))
+        self.assertEqual(st, 200)
+        self.assertEqual({r["ResourceId"] for r in by_col(d)}, {GEN_PROD.lower(), CFD_AERO.lower()})
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_R), cost_body(
+            granularity="None", grouping=({"type": "TagKey", "name": "env"},)))
+        self.assertEqual([c["name"] for c in d["properties"]["columns"]], ["Cost", "TagKey", "TagValue", "Currency"])
+        self.assertEqual({(r[1], r[2]) for r in d["properties"]["rows"]}, {("env", "prod"), ("env", "test"), ("env", "")})
+
+    def test_scopes_methods_and_auth(self):
+        rows, _, _ = cost_follow(self.fake, cost_path("subscriptions/%s/resourceGroups/rg-genomics-prod" % SUB_R), cost_body())
+        self.assertEqual({r[2] for r in rows}, {GEN_PROD.lower(), GEN_SCRATCH.lower()})
+        self.assertEqual(len(rows), 62)
+        ba = estate.BILLING_ACCOUNT
+        st, facts = self.fake.control("GET", "estate")
+        self.assertEqual(facts["billingAccountId"], ba)
+        self.assertEqual([s["currency"] for s in facts["subscriptions"]], ["USD", "EUR"])
+        for scope in ("providers/Microsoft.Billing/billingAccounts/" + ba,
+                      "providers/Microsoft.Billing/billingAccounts/" + quote(ba, safe="")):
+            rows, pages, _ = cost_follow(self.fake, cost_path(scope), cost_body())
+            self.assertEqual(len(rows), 8 * 31)
+            self.assertEqual({r[4] for r in rows}, {"USD", "EUR"})
+            self.assertRegex(pages[0]["id"], r"^providers/Microsoft\.Billing/billingAccounts/.*/providers/"
+                                             r"Microsoft\.CostManagement/Query/")
+        st, _, e = self.post(cost_path("providers/Microsoft.Billing/billingAccounts/12345"), cost_body())
+        self.assertEqual(st, 404)
+        st, _, e = self.post(cost_path("subscriptions/00000000-0000-0000-0000-000000000000"), cost_body())
+        self.assertEqual((st, e["error"]["code"]), (404, "SubscriptionNotFound"))
+        st, _, e = self.post(cost_path("subscriptions/%s/resourceGroups/rg-nope" % SUB_R), cost_body())
+        self.assertEqual((st, e["error"]["code"]), (404, "ResourceGroupNotFound"))
+        st, _, e = self.post("/subscriptions/%s/providers/Microsoft.CostManagement/query" % SUB_R, cost_body())
+        self.assertEqual((st, e["error"]["code"]), (400, "MissingApiVersionParameter"))
+        st, _, e = self.post(cost_path("subscriptions/" + SUB_R, av="2018-01-01"), cost_body())
+        self.assertEqual((st, e["error"]["code"]), (400, "NoRegisteredProviderFound"))
+        st, _, d = self.post(cost_path("subscriptions/" + SUB_R, av="2023-11-01"), cost_body())
+        self.assertEqual(st, 200)
+        self.assertIn("api-version=2023-11-01&", d["properties"]["nextLink"])
+        self.fake.control("POST", "reset-log")
+        st, h, body = self.fake.get(cost_path("subscriptions/" + SUB_R))
+        self.assertEqual((st, h["allow"], json.loads(body)["error"]["code"]), (405, "POST", "HttpMethodNotAllowed"))
+        for method in ("PUT", "DELETE"):
+            st, _, body = self.fake.request(method, cost_path("subscriptions/" + SUB_R),
+                                            {"Authorization": "Bearer " + self.fake.arm()}, b"{}")
+            self.assertEqual((st, json.loads(body)["error"]["code"]), (405, "MethodNotAllowed"))
+        self.assertEqual([(e["method"], e["mutating"]) for e in self.fake.log()],
+                         [("GET", False), ("PUT", True), ("DELETE", True)])
+        st, h, body = self.fake.request("POST", cost_path("subscriptions/" + SUB_R), {}, json.dumps(cost_body()).encode())
+        self.assertEqual((st, json.loads(body)["error"]["code"]), (401, "InvalidAuthenticationToken"))
+        st, _, e = self.post(cost_path("subscriptions/" + SUB_R), cost_body(), token=self.fake.arm(METRICS_SCOPE))
+        self.assertEqual((st, e["error"]["code"]), (401, "InvalidAuthenticationTokenAudience"))
+        other = self.fake.token(tenant="99999999-8888-7777-6666-555555555555")
+        for scope in ("subscriptions/" + SUB_R, "providers/Microsoft.Billing/billingAccounts/" + ba):
+            st, _, e = self.post(cost_path(scope), cost_body(), token=other)
+            self.assertEqual((st, e["error"]["code"]), (401, "InvalidAuthenticationTokenTenant"), scope)
+
+    def test_204_and_timeframes(self):
+        path = cost_path("subscriptions/" + SUB_R)
+        st, h, raw = self.fake.request("POST", path, {"Authorization": "Bearer " + self.fake.arm()},
+                                       json.dumps(cost_body(frm="2026-12-01T00:00:00Z", to="2026-12-31T23:59:59Z")).encode())
+        self.assertEqual((st, raw), (204, b""))
+        self.assertNotIn("content-type", h)
+        self.assertNotIn("content-length", h)
+        self.assertEqual(h[QPU + "consumed"], "1")
+        st, ctl = self.fake.control("GET", "costs?scope=subscriptions/%s&from=2026-12-01&to=2026-12-31" % SUB_R)
+        self.assertEqual((ctl["rows"], ctl["pages"], ctl["totals"]), (0, 0, {"USD": 0.0}))
+        # A filter that matches nothing: 200 with no rows.
+        st, _, d = self.post(path, cost_body(flt={"dimensions": {"name": "ResourceGroup", "operator": "In", "values": ["rg-nope"]}}))
+        self.assertEqual((st, d["properties"]["rows"], d["properties"]["nextLink"]), (200, [], None))
+        # Days after "today" (2026-11-02) have no rows.
+        rows, _, _ = cost_follow(self.fake, path, cost_body(frm="2026-10-20", to="2026-11-30T00:00:00Z"))
+        self.assertEqual(sorted({r[1] for r in rows}), list(range(20261020, 20261032)) + [20261101, 20261102])
+        for tf, days in (("MonthToDate", [20261101, 20261102]), ("BillingMonthToDate", [20261101, 20261102]),
+                         ("TheLastMonth", list(range(20261001, 20261032))), ("WeekToDate", [20261102])):
+            rows, _, _ = cost_follow(self.fake, path, cost_body(timeframe=tf))
+            self.assertEqual(sorted({r[1] for r in rows}), days, tf)
+            self.assertEqual(len(rows), 5 * len(days))
+        # Offsets: 2026-10-01T01:00:00+02:00 is 2026-09-30 in UTC.
+        rows, _, _ = cost_follow(self.fake, path, cost_body(frm="2026-10-01T01:00:00+02:00", to="2026-10-01T10:00:00Z"))
+        self.assertEqual(sorted({r[1] for r in rows}), [20260930, 20261001])
+
+    def test_bad_bodies(self):
+        path = cost_path("subscriptions/" + SUB_R)
+        good = cost_body()
+
+        def mod(**kw):
+            b = json.loads(json.dumps(good))
+            for k, v in kw.items():
+                if k.startswith("ds_"):
+                    if v is None:
+                        b["dataset"].pop(k[3:], None)
+                    else:
+                        b["dataset"][k[3:]] = v
+                elif v is None:
+                    b.pop(k, None)
+                else:
+                    b[k] = v
+            return b
+        dim = lambda **kw: {"dimensions": dict({"name": "ResourceType", "operator": "In", "values": ["x"]}, **kw)}  # noqa: E731
+        cases = [
+            ({}, "type"), (mod(type="Forecast"), "type"), (mod(type=None), "type"),
+            (mod(timeframe=None), "timeframe"), (mod(timeframe="Yesterday"), "timeframe"),
+            (mod(timePeriod=None), "timePeriod"), (mod(timePeriod={"from": OCT_FROM}), "timePeriod"),
+            (mod(timePeriod={"from": OCT_TO, "to": OCT_FROM}), "after"),
+            (mod(timePeriod={"from": "2026-13-01T00:00:00Z", "to": OCT_TO}), "date-time"),
+            (mod(timePeriod={"from": "yesterday", "to": OCT_TO}), "date-time"),
+            (mod(timePeriod={"from": "2025-01-01T00:00:00Z", "to": OCT_TO}), "one year"),
+            (mod(dataset=None), "dataset"), (mod(dataset=[]), "dataset"),
+            (mod(ds_granularity="Monthly"), "granularity"), (mod(ds_granularity="Hourly"), "granularity"),
+            (mod(ds_aggregation=None), "aggregation"), (mod(ds_aggregation={}), "aggregation"),
+            (mod(ds_aggregation={k: {"name": "Cost", "function": "Sum"} for k in "abc"}), "2 aggregation"),
+            (mod(ds_aggregation={"t": {"name": "Cost", "function": "Avg"}}), "function"),
+            (mod(ds_aggregation={"t": {"name": "Bogus", "function": "Sum"}}), "column name"),
+            (mod(ds_aggregation={"t": {"function": "Sum"}}), "column name"),
+            (mod(ds_grouping=[{"type": "Dimension", "name": n} for n in ("ResourceId", "Meter", "ResourceGroup")]), "2 group"),
+            (mod(ds_grouping=[{"type": "Tag", "name": "env"}]), "type"),
+            (mod(ds_grouping=[{"type": "Dimension", "name": "Nope"}]), "dimension"),
+            (mod(ds_grouping=[{"type": "Dimension"}]), "name"),
+            (mod(ds_grouping={"type": "Dimension", "name": "ResourceId"}), "list"),
+            (mod(ds_filter={"and": [dim()]}), "at least 2"),
+            (mod(ds_filter={"or": dim()}), "at least 2"),
+            (mod(ds_filter={"dimensions": dim()["dimensions"], "tags": dim()["dimensions"]}), "exactly one"),
+            (mod(ds_filter={}), "exactly one"),
+            (mod(ds_filter={"not": dim()}), "unknown property"),
+            (mod(ds_filter=dim(operator="Contains")), "operator"),
+            (mod(ds_filter=dim(values=[])), "values"),
+            (mod(ds_filter=dim(values="x")), "values"),
+            (mod(ds_filter=dim(name="Nope")), "dimension"),
+            (mod(ds_filter={"or": [FS_TYPE_FILTER, {"tags": {"name": "env", "values": ["prod"]}}]}), "operator"),
+            (mod(ds_configuration={"columns": "x"}), "configuration"),
+            ([good], "object"),
+        ]
+        for body, text in cases:
+            st, h, e = self.post(path, body)
+            self.assertEqual((st, e["error"]["code"]), (400, "BadRequest"), body)
+            self.assertIn(text.lower(), e["error"]["message"].lower(), body)
+            self.assertEqual(h[QPU + "consumed"], "0")
+        for raw in (b"{not json", b""):
+            st, _, e = self.post(path, None, raw=raw)
+            self.assertEqual((st, e["error"]["code"]), (400, "BadRequest"))
+        st, _, e = self.post(path + "&$top=0", good)
+        self.assertEqual(st, 400)
+        # Accepted variants: enum case, granularity absent (= None), date-only times, no filter.
+        st, _, d = self.post(path, mod(type="actualcost", timeframe="custom",
+                                       timePeriod={"from": "2026-10-01", "to": "2026-10-31"},
+                                       ds_granularity=None, ds_filter=None, ds_grouping=None))
+        self.assertEqual(st, 200)
+        self.assertEqual([c["name"] for c in d["properties"]["columns"]], ["Cost", "Currency"])
+        self.assertEqual(len(d["properties"]["rows"]), 1)
+
+    def test_faults(self):
+        hdr = QPU + "retry-after"
+        self.fake.faults([{"match": "CostManagement/query", "action": "429", "retry_after": "1", "header": hdr}])
+        path = cost_path("subscriptions/" + SUB_R)
+        st, h, e = self.post(path, cost_body())
+        self.assertEqual((st, h[hdr], e["error"]["code"]), (429, "1", "TooManyRequests"))
+        self.assertNotIn("retry-after", h)
+        self.assertEqual(self.post(path, cost_body())[0], 200)
+        self.fake.faults([{"match": "CostManagement/query", "action": "next_link_loop"}])
+        st, _, d = self.post(path, cost_body())
+        self.assertEqual(d["properties"]["nextLink"], self.fake.base + path)
+        self.fake.faults([{"match": "skiptoken", "method": "POST", "action": "503", "retry_after": "2"}])
+        st, _, d = self.post(path, cost_body())
+        st, h, _ = self.post(d["properties"]["nextLink"], cost_body())
+        self.assertEqual((st, h["retry-after"]), (503, "2"))
+
+
+class CostThrottle(FakeCase):
+    ARGS = ("--cost-qpu-per-minute", "3", "--cost-qpu-window", "2", "--cost-page-size", "100")
+
+    def test_qpu_quota(self):
+        path = cost_path("subscriptions/" + SUB_R)
+        h = {"Authorization": "Bearer " + self.fake.arm(), "Content-Type": "application/json"}
+        one = json.dumps(cost_body()).encode()
+        two = json.dumps(cost_body(frm="2026-09-01T00:00:00Z")).encode()  # two months: 2 QPU
+        time.sleep(0.1)
+        st, hd, _ = self.fake.request("POST", path, h, one)
+        t0 = time.time()
+        self.assertEqual((st, hd[QPU + "consumed"], hd[QPU + "remaining"]), (200, "1", "2"))
+        st, hd, _ = self.fake.request("POST", path, h, two)
+        self.assertEqual((st, hd[QPU + "consumed"], hd[QPU + "remaining"]), (200, "2", "0"))
+        st, hd, raw = self.fake.request("POST", path, h, one)
+        self.assertEqual(st, 429)
+        self.assertEqual(json.loads(raw), {"error": {"code": "429", "message": "Too many requests. Please retry."}})
+        self.assertIn(hd[QPU + "retry-after"], ("1", "2"))
+        self.assertEqual((hd[QPU + "consumed"], hd[QPU + "remaining"]), ("0", "0"))
+        self.assertNotIn("retry-after", hd)
+        # A bad body is refused before the quota is looked at.
+        self.assertEqual(self.fake.request("POST", path, h, b"{}")[0], 400)
+        # A client that honours the header gets through after waiting.
+        while True:
+            st, hd, _ = self.fake.request("POST", path, h, one)
+            if st != 429:
+                break
+            time.sleep(int(hd[QPU + "retry-after"]))
+        self.assertEqual(st, 200)
+        self.assertGreaterEqual(time.time() - t0, 1.5)
+        self.assertEqual(hd[QPU + "remaining"], "2")
+        log = self.fake.log()
+        self.assertIn(429, [e["status"] for e in log])
+        self.assertTrue(all(e["fault"] is None for e in log))
+
+    def test_default_window(self):
+        fake = Fake("--cost-qpu-per-minute", "1")
+        try:
+            path = cost_path("subscriptions/" + SUB_M)
+            h = {"Authorization": "Bearer " + fake.token(), "Content-Type": "application/json"}
+            self.assertEqual(fake.request("POST", path, h, json.dumps(cost_body()).encode())[0], 200)
+            st, hd, _ = fake.request("POST", path, h, json.dumps(cost_body()).encode())
+            self.assertEqual(st, 429)
+            self.assertTrue(55 <= int(hd[QPU + "retry-after"]) <= 60, hd[QPU + "retry-after"])
+        finally:
+            self.assertEqual(fake.stop(), 0)
+
+
+class CostToday(FakeCase):
+    ARGS = ("--cost-today", "2026-10-15", "--cost-page-size", "7")
+
+    def test_today_and_page_size(self):
+        rows, pages, _ = cost_follow(self.fake, cost_path("subscriptions/" + SUB_R), cost_body())
+        self.assertEqual(len(rows), 5 * 15)
+        self.assertEqual(max(r[1] for r in rows), 20261015)
+        self.assertEqual([len(p["properties"]["rows"]) for p in pages], [7] * 10 + [5])
+        st, ctl = self.fake.control("GET", "costs?scope=subscriptions/%s&from=2026-10-01T00:00:00Z&to=2026-10-31T23:59:59Z" % SUB_R)
+        self.assertEqual((ctl["today"], ctl["days"], ctl["rows"], ctl["pages"], ctl["pageSize"]), ("2026-10-15", 15, 75, 11, 7))
+        st, e = self.fake.control("GET", "costs?scope=subscriptions/%s&from=2026-10-01" % SUB_R)
+        self.assertEqual(st, 400)
+        st, e = self.fake.control("GET", "costs?scope=subscriptions/00000000-0000-0000-0000-000000000000&from=2026-10-01&to=2026-10-02")
+        self.assertEqual(st, 404)
+
+    def test_now_and_generated(self):
+        import datetime
+        fake = Fake("--cost-today", "now", "--estate", "generated:3:7")
+        try:
+            today = datetime.datetime.now(datetime.timezone.utc).date()
+            st, facts = fake.control("GET", "estate")
+            self.assertEqual([s["currency"] for s in facts["subscriptions"]], ["USD", "EUR", "USD"])
+            st, ctl = fake.control("GET", "costs?scope=providers/Microsoft.Billing/billingAccounts/%s&from=%s&to=%s"
+                                   % (quote(estate.BILLING_ACCOUNT, safe=""), today.replace(day=1), today))
+            self.assertIn(ctl["today"], (today.isoformat(), (today + datetime.timedelta(days=1)).isoformat()))
+            self.assertEqual(len(ctl["resources"]), 21)
+            self.assertEqual(set(ctl["totals"]), {"USD", "EUR"})
+            rows, _, _ = cost_follow(fake, cost_path("subscriptions/" + facts["subscriptions"][1]["subscriptionId"]),
+                                     cost_body(timeframe="MonthToDate"), token=fake.token())
+            self.assertEqual(len(rows), 7 * today.day)
+            self.assertEqual({r[4] for r in rows}, {"EUR"})
+        finally:
+            self.assertEqual(fake.stop(), 0)
+
+
 class Lifecycle(unittest.TestCase):
     def test_sigterm_and_sigint(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -1186,7 +1676,9 @@ class Lifecycle(unittest.TestCase):
         bad = os.path.join(d, "faults.json")
         with open(bad, "w") as f:
             f.write('[{"match": "x", "action": "nope"}]')
-        for extra in (["--faults", bad], ["--estate", "bogus"], ["--page-size", "0"]):
+        for extra in (["--faults", bad], ["--estate", "bogus"], ["--page-size", "0"], ["--cost-today", "2026-13-01"],
+                      ["--cost-today", "20261102"], ["--cost-page-size", "0"], ["--cost-qpu-per-minute", "-1"],
+                      ["--cost-qpu-window", "0"]):
             p = subprocess.run([PY, FAKE, "--port-file", os.path.join(d, "port")] + extra,
                                capture_output=True, timeout=30)
             self.assertEqual(p.returncode, 2, extra)
