@@ -13,14 +13,20 @@ class Demo(CliTest):
             r = self.expect(OK, "demo", "--out", out, db=False, config=None)
             self.assertIn("Verified", r.out)
             self.assertIn("amlfs-render-feature-film", r.out)
-        self.assertEqual(sorted(os.listdir(out)) [:1], ["history.db"])
-        for name in ("inventory.json", "inventory.csv", "history.db"):
+        for name in ("inventory.json", "inventory.csv", "history.db",
+                     "costs-2026-10.json", "costs-2026-10.csv"):
             self.assertTrue(os.path.exists(os.path.join(out, name)), name)
         self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
         with open(os.path.join(out, "inventory.json"), encoding="utf-8") as f:
             self.assertEqual(len(json.load(f)), 8)
         with open(os.path.join(out, "inventory.csv"), encoding="utf-8", newline="") as f:
             self.assertEqual(len(list(csv.DictReader(f))), 8)
+        with open(os.path.join(out, "costs-2026-10.json"), encoding="utf-8") as f:
+            costs = {c["name"]: c for c in json.load(f)}
+        self.assertEqual(costs["amlfs-genomics-prod"]["actual_cost"], 22107.457536)
+        self.assertEqual(costs["amlfs-genomics-prod"]["amortized_cost"], 17685.966028)
+        self.assertIsNotNone(costs["amlfs-genomics-prod"]["estimated_cost"])
+        self.assertIn("ea-actual-2026-10.csv:103: malformed row", r.err)
         # A fresh history each time: one run, not two.
         self.db = os.path.join(out, "history.db")
         self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 1)
