@@ -187,6 +187,8 @@ int cost_import_file(struct store *s, const char *path,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	/* The index pages of a big import stay in memory: 32 MiB at most. */
+	store_exec(s, "PRAGMA cache_size = -32768", NULL);
 	r = store_begin(s, d);
 	if (r < 0)
 		return r;
