@@ -5,7 +5,8 @@
 -- Parameters: :from, :to (YYYY-MM-DD, inclusive), :as_of (ISO time, or
 --             NULL for now)
 -- Columns: resource_id, name, kind, currency, actual_cost, amortized_cost,
---          estimated_cost, days, sources (array of file names or queries)
+--          estimated_cost, variance_pct (actual against estimate, percent),
+--          days, sources (array of file names or queries)
 WITH rows AS (
   SELECT r.*, s.name AS source_name
   FROM cost_rows r
@@ -45,15 +46,23 @@ SELECT coalesce(fs.resource_id, per.any_id) AS resource_id,
        per.currency,
        round(per.actual_cost, 6) AS actual_cost,
        round(per.amortized_cost, 6) AS amortized_cost,
-       -- Capacity x hours x the retail price per TiB-hour of the SKU and
-       -- region, in the same currency (NULL when no price is held).
-       (SELECT round(fs.capacity_tib * 24 * per.days * p.price_tib_hour, 6)
-          FROM retail_prices p
-         WHERE p.sku = fs.sku AND p.region = lower(fs.location)
-           AND p.currency = per.currency AND p.effective_from <= :to
-         ORDER BY p.effective_from DESC LIMIT 1) AS estimated_cost,
+       est.cost AS estimated_cost,
+       round(100.0 * (per.actual_cost - est.cost) / est.cost, 1)
+         AS variance_pct,
        per.days,
        per.sources AS sources__json
 FROM per
 LEFT JOIN fs ON fs.resource_key = per.resource_key
+-- Capacity x hours x the retail price per TiB-hour of the SKU and region,
+-- in the same currency (NULL when no price is held).
+LEFT JOIN (SELECT per.resource_key AS k, per.currency AS c,
+                  (SELECT round(fs.capacity_tib * 24 * per.days *
+                                p.price_tib_hour, 6)
+                     FROM retail_prices p
+                    WHERE p.sku = fs.sku AND p.region = lower(fs.location)
+                      AND p.currency = per.currency
+                      AND p.effective_from <= :to
+                    ORDER BY p.effective_from DESC LIMIT 1) AS cost
+             FROM per JOIN fs ON fs.resource_key = per.resource_key) est
+  ON est.k = per.resource_key AND est.c = per.currency
 ORDER BY kind, name, per.currency;

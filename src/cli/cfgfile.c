@@ -122,6 +122,7 @@ void config_init(struct config *c)
 	c->jobs = c->access = c->scope_tags = 1;
 	c->cost_query = 1;
 	c->cost_months = 2;
+	c->cost_parallel = 2;
 }
 
 void config_release(struct config *c)
@@ -369,6 +370,8 @@ static int handle(void *user, const char *section, const char *name,
 		bad = parse_bool(value, &c->cost_query);
 	else if (KEY("costs", "prices_url"))
 		bad = set_checked(&c->prices_url, value, is_url(value));
+	else if (KEY("costs", "max_parallel"))
+		bad = parse_long(value, 1, 16, &c->cost_parallel);
 	else if (KEY("costs", "months"))
 		bad = parse_long(value, 1, 24, &c->cost_months);
 	else if (KEY("costs", "billing_scope"))

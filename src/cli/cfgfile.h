@@ -51,6 +51,7 @@ struct config {
 	int cost_query;			/* [costs] query = yes | no */
 	char *billing_scope;		/* [costs] billing_scope, or NULL */
 	long cost_months;		/* [costs] months */
+	long cost_parallel;		/* [costs] max_parallel scopes */
 	char *prices_url;		/* [costs] prices_url, or NULL */
 };
 

@@ -75,6 +75,7 @@ struct task {
 	sqlite3_int64 cost_source;
 	int sent;		/* queued on the transport, answer pending */
 	struct task *next_all, **prev_all;	/* the collector's live tasks */
+	struct task *next_cost;		/* T_COSTS waiting for their turn */
 };
 
 struct ledger_row {
@@ -108,6 +109,8 @@ struct collector {
 	char *base;		/* Resource Manager URL */
 	sqlite3_int64 run_id;
 	int seq;
+	struct task *costs_waiting, **costs_tail;	/* scopes not started */
+	long costs_running;		/* scopes being queried now */
 	struct sub_lists *lists;	/* per subscription */
 	size_t n_lists;
 	struct task *tasks;
@@ -370,6 +373,13 @@ static int queue_costs(struct collector *c, const char *scope,
 				   &c->cfg->related);
 	tk->paged = 1;
 	arm_pager_init(&tk->pager, tk->url, c->cfg->max_pages);
+	/* Few scopes at a time: the tenant's query budget is small (E.5). */
+	if (c->costs_running >= c->cfg->cost_parallel) {
+		*c->costs_tail = tk;
+		c->costs_tail = &tk->next_cost;
+		return 0;
+	}
+	c->costs_running++;
 	return send_task(c, tk, d);
 }
 
@@ -963,8 +973,19 @@ static int next_cost_query(struct collector *c, struct task *tk,
 			return r;
 		tk->cost_source = 0;
 	}
-	if (++tk->iplan >= tk->nplan)
-		return 0;
+	if (++tk->iplan >= tk->nplan) {
+		struct task *next = c->costs_waiting;
+
+		/* This scope is done: the next one waiting takes its turn. */
+		if (!next) {
+			c->costs_running--;
+			return 0;
+		}
+		c->costs_waiting = next->next_cost;
+		if (!c->costs_waiting)
+			c->costs_tail = &c->costs_waiting;
+		return send_task(c, next, d) < 0 ? -ERR_TRANSPORT : 0;
+	}
 	p = &tk->plan[tk->iplan];
 	free(tk->body);
 	tk->body = cost_query_body(p->type, p->from, p->to, &c->cfg->related);
@@ -979,11 +1000,12 @@ static int next_cost_query(struct collector *c, struct task *tk,
 static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		  struct err_detail *d)
 {
-	tk->sent = 0;	/* next_page() sets it again */
 	struct http_response *resp = &done->resp;
 	sqlite3_int64 evid = 0;
 	json_t *page = NULL;
 	int r, more = 0;
+
+	tk->sent = 0;	/* next_page() sets it again */
 
 	if (c->o->log) {
 		char *safe = url_redact(tk->url);
@@ -1336,6 +1358,8 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 		struct err_detail *d)
 {
 	struct collector c = { .s = s, .t = t, .cfg = cfg, .o = o, .res = res };
+
+	c.costs_tail = &c.costs_waiting;
 	const char *arm_host, *login_host, *metrics_host;
 	long bodies_before = count_bodies(s);
 	int r;

@@ -176,9 +176,42 @@ class Costs(CliTest):
         # Premium-125, 128 TiB, eastus at 0.233 per TiB-hour, 31 days.
         self.assertAlmostEqual(c[("amlfs-genomics-prod", "USD")]["estimated_cost"],
                                128 * 24 * 31 * 0.233, places=3)
+        # Billed 0.4 % under the list price: the sample's daily discount.
+        self.assertEqual(c[("amlfs-genomics-prod", "USD")]["variance_pct"], -0.4)
         self.assertIsNone(c[("amlfs-render-dailies", "EUR")]["estimated_cost"])  # USD prices
+        self.assertIsNone(c[("amlfs-render-dailies", "EUR")]["variance_pct"])
         self.expect(OK, "import-prices", PRICES)          # idempotent
         self.assertEqual(self.scalar("SELECT count(*) FROM retail_prices"), 20)
+
+    def test_prices_fetched_from_the_api_with_paging(self):
+        import http.server
+        import threading
+        with open(PRICES) as f:
+            answer = json.load(f)
+        root = os.path.join(self.tmp, "www")
+        os.makedirs(os.path.join(root, "api", "retail"))
+        srv = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), lambda *a: http.server.SimpleHTTPRequestHandler(
+                *a, directory=root))
+        base = "http://127.0.0.1:%d" % srv.server_address[1]
+        first = dict(answer, Items=answer["Items"][:12],
+                     NextPageLink=base + "/page2.json")
+        second = dict(answer, Items=answer["Items"][12:], NextPageLink=None)
+        with open(os.path.join(root, "api", "retail", "prices"), "w") as f:
+            json.dump(first, f)
+        with open(os.path.join(root, "page2.json"), "w") as f:
+            json.dump(second, f)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            conf = os.path.join(self.tmp, "prices.conf")
+            with open(conf, "w") as f:
+                f.write("[costs]\nprices_url = %s/api/retail/prices\n" % base)
+            r = self.expect(OK, "import-prices", "--fetch", config=conf)
+            self.assertIn("20 AMLFS prices kept", r.out)
+            self.assertEqual(self.scalar("SELECT count(DISTINCT source) FROM "
+                                         "retail_prices"), 2)
+        finally:
+            srv.shutdown()
 
     def test_costs_json_is_stable_and_periods_work(self):
         self.imp(OK, FOCUS)
@@ -190,7 +223,7 @@ class Costs(CliTest):
         for r in rows:
             self.assertEqual(list(r), ["resource_id", "name", "kind", "currency",
                                        "actual_cost", "amortized_cost", "estimated_cost",
-                                       "days", "sources"])
+                                       "variance_pct", "days", "sources"])
         one = self.costs("--from", "2026-10-05", "--to", "2026-10-05")
         self.assertEqual(one[("amlfs-vfx-sim", "EUR")]["days"], 1)
         self.expect(USAGE, "costs", "--month", "2026-13")
