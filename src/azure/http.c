@@ -362,8 +362,8 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 	r->status = status;
 	if (x->too_large) {
 		log_try(x, status, 0, "too large");
-		fail(x, -ERR_TOO_LARGE, "response %s than allowed "
-		     "(collect.max_response_mib)", "larger");
+		fail(x, -ERR_TOO_LARGE, "%s", "response larger than allowed "
+		     "([collect] max_response_mib)");
 		return;
 	}
 	if (res != CURLE_OK) {

@@ -115,18 +115,6 @@ static int column(json_t *cols, const char *const *names)
 	return -1;
 }
 
-static int is_ours(const char *id, const struct strlist *related)
-{
-	size_t i;
-
-	if (strcasestr(id, "/providers/microsoft.storagecache/amlfilesystems/"))
-		return 1;
-	for (i = 0; related && i < related->n; i++)
-		if (!strcasecmp(id, related->v[i]))
-			return 1;
-	return 0;
-}
-
 /* UsageDate: a number yyyymmdd (or, defensively, a date string). */
 static int usage_day(json_t *v, char out[11])
 {
@@ -193,7 +181,7 @@ int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
 
 		if (r < 0)
 			break;
-		if (!id || !is_ours(id, related))
+		if (!id || !cost_resource_wanted(id, related))
 			continue;
 		if (!json_is_number(cost) || !cur ||
 		    usage_day(json_array_get(row, (size_t)di), day) < 0) {

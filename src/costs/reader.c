@@ -163,16 +163,12 @@ static int take_header(struct reader *rd)
 	return 0;
 }
 
-static int is_amlfs(const char *id)
-{
-	return strcasestr(id, "/providers/microsoft.storagecache/amlfilesystems/")
-	       != NULL;
-}
-
-static int is_related(const struct strlist *related, const char *id)
+int cost_resource_wanted(const char *id, const struct strlist *related)
 {
 	size_t i;
 
+	if (strcasestr(id, "/providers/microsoft.storagecache/amlfilesystems/"))
+		return 1;
 	for (i = 0; related && i < related->n; i++)
 		if (!strcasecmp(related->v[i], id))
 			return 1;
@@ -264,7 +260,7 @@ static void take_row(struct reader *rd)
 		bad(rd, why);
 		return;
 	}
-	if (!id || !*id || !(is_amlfs(id) || is_related(rd->o->related, id) ||
+	if (!id || !*id || !(cost_resource_wanted(id, rd->o->related) ||
 			     (rtype && !strcasecmp(rtype,
 				"microsoft.storagecache/amlfilesystems"))))
 		return;		/* not ours */

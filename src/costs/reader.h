@@ -63,6 +63,12 @@ int cost_read_file(const char *path, const struct cost_reader_options *o,
 		   struct cost_read_result *res, struct err_detail *d);
 
 /*
+ * Is id an AMLFS resource, or one of the related ids (lower case)? ARM ids
+ * compare case-blind: cost data often lower-cases them.
+ */
+int cost_resource_wanted(const char *id, const struct strlist *related);
+
+/*
  * A day from "MM/DD/YYYY", "YYYY-MM-DD" or an ISO date-time, as
  * YYYY-MM-DD. 0, or -EINVAL.
  */
