@@ -72,6 +72,46 @@ static void on_bad(void *ctx, long line, const char *why)
 		im->o->on_bad(im->o->ctx, im->path, line, why);
 }
 
+/*
+ * Rows of source that only repeat what is held (for a resource, day and
+ * cost type, the same meters, currencies and costs as the current rows of
+ * other sources) are not kept twice: a daily query of an unchanged month
+ * then adds nothing.
+ */
+static int drop_repeats(struct store *s, sqlite3_int64 source,
+			struct err_detail *d)
+{
+	/* Every lookup of other sources' rows goes through cost_rows_key. */
+	static const char sql[] =
+		"DELETE FROM cost_rows WHERE source = ?1 AND (resource_key, day, "
+		"cost_type) IN (SELECT k.resource_key, k.day, k.cost_type FROM "
+		"(SELECT resource_key, day, cost_type, count(*) AS n FROM "
+		"cost_rows WHERE source = ?1 GROUP BY 1, 2, 3) k "
+		"WHERE k.n = (SELECT count(*) FROM cost_rows o WHERE "
+		"o.resource_key = k.resource_key AND o.day = k.day AND "
+		"o.cost_type = k.cost_type AND o.source <> ?1 AND "
+		"o.superseded_by IS NULL) "
+		"AND NOT EXISTS (SELECT 1 FROM cost_rows r WHERE r.source = ?1 "
+		"AND r.resource_key = k.resource_key AND r.day = k.day AND "
+		"r.cost_type = k.cost_type AND NOT EXISTS (SELECT 1 FROM "
+		"cost_rows o WHERE o.resource_key = r.resource_key AND "
+		"o.day = r.day AND o.cost_type = r.cost_type AND "
+		"o.source <> ?1 AND o.superseded_by IS NULL AND "
+		"o.meter IS r.meter AND o.currency = r.currency AND "
+		"o.cost = r.cost)))";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, source);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(s, "cannot compare cost rows", d);
+	sqlite3_finalize(st);
+	return r;
+}
+
 long cost_supersede(struct store *s, sqlite3_int64 source,
 		    struct err_detail *d)
 {
@@ -85,6 +125,8 @@ long cost_supersede(struct store *s, sqlite3_int64 source,
 	sqlite3_stmt *st = NULL;
 	long n = -1;
 
+	if (drop_repeats(s, source, d) < 0)
+		return -ERR_SQL;
 	if (store_prepare(s, sql, &st, d) < 0)
 		return -ERR_SQL;
 	sqlite3_bind_int64(st, 1, source);

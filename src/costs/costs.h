@@ -32,9 +32,10 @@ int cost_import_file(struct store *s, const char *path,
 		     struct cost_import_result *res, struct err_detail *d);
 
 /*
- * After rows of source were added: mark the current rows of other
- * sources for the same resource, day and cost type superseded by it.
- * Returns the number marked, or negative.
+ * After rows of source were added: drop those that only repeat the rows
+ * held for their resource, day and cost type, then mark the current rows
+ * of other sources for the keys left superseded by it. Returns the number
+ * marked, or negative.
  */
 long cost_supersede(struct store *s, sqlite3_int64 source,
 		    struct err_detail *d);

@@ -292,8 +292,11 @@ class Live(CliTest):
         env = {"AMLFS_AUDIT_NOW": "2026-11-20T00:00:00Z"}
         self.cost_run(OK, env=env)
         first = [x for x in self.log() if x["path"].endswith("CostManagement/query")]
+        rows = self.scalar("SELECT count(*) FROM cost_rows")
         self.fake.reset_log()
         self.cost_run(OK, env=env)
+        # November asked again, unchanged: nothing is stored twice.
+        self.assertEqual(self.scalar("SELECT count(*) FROM cost_rows"), rows)
         second = [x for x in self.log() if x["path"].endswith("CostManagement/query")]
         # October (closed, held) is left out; November is asked again.
         self.assertEqual(len(second), 4)  # 2 subscriptions x 2 cost types, 1 page
