@@ -112,24 +112,28 @@ static int open_live(struct app *app, struct auth *a, struct transport **ret)
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
 
-static struct collect_options cost_opts;
-
 int collect_from(struct app *app, const char *replay_dir,
-		 const char *record_dir, struct collect_result *res)
+		 const char *record_dir, const struct collect_options *costs,
+		 struct collect_result *res)
 {
+	static const struct collect_options none;
 	/* With -v the log replaces the progress line. */
 	struct collect_options o = {
 		.source = replay_dir ? "replay" : "live", .strict = !!replay_dir,
 		.progress = app->verbose > 0 ? NULL : show_progress, .ctx = app,
-		.costs_only = cost_opts.costs_only,
-		.refresh_costs = cost_opts.refresh_costs,
-		.cost_from = cost_opts.cost_from, .cost_to = cost_opts.cost_to,
 	};
 	struct err_detail d = { "", "" };
 	struct transport *t = NULL;
 	struct auth *a = NULL;
 	char *tenant = NULL, *principal = NULL;
 	int r, status;
+
+	if (!costs)
+		costs = &none;
+	o.costs_only = costs->costs_only;
+	o.refresh_costs = costs->refresh_costs;
+	o.cost_from = costs->cost_from;
+	o.cost_to = costs->cost_to;
 
 	memset(res, 0, sizeof(*res));
 	if (replay_dir) {
@@ -196,11 +200,11 @@ int cmd_collect(int argc, char **argv, struct app *app)
 	};
 	const struct command *self = command_find("collect");
 	const char *replay = NULL, *record = NULL;
-	static char from[11], to[11];
+	struct collect_options cost_opts = { 0 };
+	char from[11], to[11];
 	struct collect_result res;
 	int c, status;
 
-	memset(&cost_opts, 0, sizeof(cost_opts));
 	while ((c = getopt_long(argc, argv, "r:R:", opts, NULL)) != -1) {
 		if (c == 'r')
 			replay = optarg;
@@ -228,7 +232,7 @@ int cmd_collect(int argc, char **argv, struct app *app)
 		app_error(app, "--from is after --to");
 		return EXIT_USAGE;
 	}
-	status = collect_from(app, replay, record, &res);
+	status = collect_from(app, replay, record, &cost_opts, &res);
 	if (res.run_id && app->verbose >= 0)
 		fprintf(app->out, "run %lld: %s, %ld file systems, %ld "
 			"responses (%ld new bodies), %ld requests, %ld retries, "

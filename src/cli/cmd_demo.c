@@ -155,7 +155,7 @@ static int run_demo(struct app *app, const char *out)
 	if (status == EXIT_OK)
 		status = fresh_history(app, out);
 	if (status == EXIT_OK)
-		status = collect_from(app, replay, NULL, &res);
+		status = collect_from(app, replay, NULL, NULL, &res);
 	free(replay);
 	if (status != EXIT_OK)
 		return status;

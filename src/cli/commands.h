@@ -44,12 +44,17 @@ int print_query(struct app *app, const char *rel,
 		const struct query_param *params, size_t n, int fmt, FILE *f);
 /* --format's argument as an out_format; -1 after printing an error. */
 int parse_format(struct app *app, const char *arg);
+struct collect_options;
+
 /*
  * Collect once into app->store: from replay_dir, or live when it is NULL;
- * recording every answer into record_dir when not NULL. An exit code.
+ * recording every answer into record_dir when not NULL; costs (may be
+ * NULL) gives the cost-query flags (costs_only, refresh_costs, cost_from,
+ * cost_to). An exit code.
  */
 int collect_from(struct app *app, const char *replay_dir,
-		 const char *record_dir, struct collect_result *res);
+		 const char *record_dir, const struct collect_options *costs,
+		 struct collect_result *res);
 /* The run whose snapshot to show (want 0: the newest); an exit code. */
 int pick_snapshot_run(struct app *app, long long want, long long *ret);
 
