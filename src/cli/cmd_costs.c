@@ -24,6 +24,20 @@ static void report_bad(void *ctx, const char *path, long line, const char *why)
 	app_error(app, "%s:%ld: %s, skipping", path, line, why);
 }
 
+/* A progress line on a terminal, once per percent. */
+static void show_progress(void *ctx, const char *path, long long done,
+			  long long total)
+{
+	static int last = -1;
+	int pct = total > 0 ? (int)(100 * done / total) : 0;
+
+	if (pct == last)
+		return;
+	last = pct;
+	app_progress(ctx, "import-costs: %s %d%% (%lld MB)", path, pct,
+		     done / 1000000);
+}
+
 /* EA and MCA files hold one cost type: --type, else the file's name. */
 static const char *type_for(const char *opt, const char *path)
 {
@@ -77,12 +91,13 @@ int import_cost_files(struct app *app, char *const *files, int n,
 		struct cost_import_options o = {
 			.cost_type = type_for(type, argv[i]),
 			.related = &app->cfg.related, .on_bad = report_bad,
-			.ctx = app,
+			.on_progress = show_progress, .ctx = app,
 		};
 		struct cost_import_result res;
 		struct err_detail d = { "", "" };
 		int r = cost_import_file(app->store, argv[i], &o, &res, &d);
 
+		app_progress_done(app);
 		if (r < 0) {
 			app_fail(app, "cannot import costs", r, &d);
 			status = worse(status, r == -ERR_CONFIG ? EXIT_USAGE :

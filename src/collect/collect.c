@@ -721,9 +721,11 @@ static int store_answer(struct collector *c, struct task *tk,
 		.body_len = resp->body.len,
 	};
 	char now[21];
+	time_t t = 0;
 
-	time_now_iso(now);
-	e.fetched_at = now;
+	time_now_iso(now);	/* honours AMLFS_AUDIT_NOW, as the run does */
+	time_parse_iso(now, &t);
+	e.fetched_at = (long long)t;
 	c->res->evidence++;
 	return evidence_add(c->ev, &e, ret_id, NULL, d);
 }

@@ -64,6 +64,14 @@ static int on_row(void *ctx, const struct cost_row *row, struct err_detail *d)
 	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized, d);
 }
 
+static void on_progress(void *ctx, long long done, long long total)
+{
+	struct importer *im = ctx;
+
+	if (im->o->on_progress)
+		im->o->on_progress(im->o->ctx, im->path, done, total);
+}
+
 static void on_bad(void *ctx, long line, const char *why)
 {
 	struct importer *im = ctx;
@@ -223,7 +231,7 @@ int cost_import_file(struct store *s, const char *path,
 	struct importer im = { .s = s, .o = o, .path = path, .res = res };
 	struct cost_reader_options ro = {
 		.related = o->related, .on_row = on_row, .on_bad = on_bad,
-		.ctx = &im,
+		.on_progress = on_progress, .ctx = &im,
 	};
 	long n;
 	int r;

@@ -9,6 +9,8 @@ struct cost_import_options {
 	const char *cost_type;
 	const struct strlist *related;	/* lower-case resource ids */
 	void (*on_bad)(void *ctx, const char *path, long line, const char *why);
+	void (*on_progress)(void *ctx, const char *path, long long done,
+			    long long total);
 	void *ctx;
 };
 

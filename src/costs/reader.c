@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -400,7 +401,8 @@ static int take_bytes(struct reader *rd, struct sbuf *pending,
 	return 0;
 }
 
-static int read_stream(struct reader *rd, int fd, struct hash_ctx *h)
+static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
+		       long long total)
 {
 	unsigned char *in = xmalloc(READ_CHUNK), *out = xmalloc(READ_CHUNK);
 	struct sbuf pending;
@@ -420,6 +422,8 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h)
 		}
 		hash_update(h, in, (size_t)n);
 		rd->res->bytes += n;
+		if (rd->o->on_progress)
+			rd->o->on_progress(rd->o->ctx, rd->res->bytes, total);
 		if (gz < 0) {	/* the gzip magic, else plain text */
 			gz = n >= 2 && in[0] == 0x1f && in[1] == 0x8b;
 			if (gz && inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
@@ -474,6 +478,7 @@ int cost_read_file(const char *path, const struct cost_reader_options *o,
 {
 	struct reader rd = { .o = o, .res = res, .d = d, .path = path };
 	struct hash_ctx *h = NULL;
+	struct stat sb;
 	int fd, r;
 
 	memset(res, 0, sizeof(*res));
@@ -492,7 +497,7 @@ int cost_read_file(const char *path, const struct cost_reader_options *o,
 		return -ENOMEM;
 	}
 	sbuf_init(&rd.arena, 0);
-	r = read_stream(&rd, fd, h);
+	r = read_stream(&rd, fd, h, fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0);
 	if (r == 0 && csv_fini(&rd.csv, on_field, on_record, &rd) != 0)
 		r = -ERR_CONFIG;
 	if (r == 0 && rd.error)

@@ -42,6 +42,8 @@ struct cost_reader_options {
 		      struct err_detail *d);
 	/* A row that cannot be read: reported, counted, not kept. */
 	void (*on_bad)(void *ctx, long line, const char *why);
+	/* Bytes read so far of total (the file's size); may be NULL. */
+	void (*on_progress)(void *ctx, long long done, long long total);
 	void *ctx;
 };
 

@@ -131,7 +131,7 @@ int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 	sqlite3_bind_int64(st, 3, req);
 	sqlite3_bind_int64(st, 4, e->status);
 	sqlite3_bind_text(st, 5, e->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, e->fetched_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, e->fetched_at);
 	sqlite3_bind_int64(st, 7, body);
 	sqlite3_bind_int(st, 8, e->projected);
 	if (sqlite3_step(st) != SQLITE_DONE)

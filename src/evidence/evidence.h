@@ -18,7 +18,7 @@ struct evidence_item {
 	long status;
 	int projected;		/* 1 when the body's rows go into the typed tables */
 	const char *request_id;
-	const char *fetched_at;
+	long long fetched_at;	/* Unix seconds */
 	const void *body;
 	size_t body_len;
 };

@@ -53,7 +53,7 @@ static void add(struct store *s, sqlite3_int64 run, int seq, const char *body)
 	struct evidence_item e = {
 		.run_id = run, .seq = seq, .kind = "filesystems", .subject = "s",
 		.method = "GET", .url = "https://h/x?sig=abc", .status = 200,
-		.fetched_at = "2026-01-01T00:00:00Z", .body = body,
+		.fetched_at = 1767225600, .body = body,
 		.body_len = strlen(body),
 	};
 	sqlite3_int64 id;

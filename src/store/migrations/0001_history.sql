@@ -54,7 +54,7 @@ CREATE TABLE evidence (
 	request    INTEGER NOT NULL REFERENCES requests(id),
 	status     INTEGER NOT NULL,
 	request_id TEXT,            -- x-ms-request-id
-	fetched_at TEXT NOT NULL,
+	fetched_at INTEGER NOT NULL,  -- Unix seconds (evidence_log shows ISO 8601)
 	body       INTEGER NOT NULL REFERENCES bodies(id),
 	projected  INTEGER NOT NULL,  -- 1: its rows are in the typed tables; 0: an error answer or a body that did not parse
 	UNIQUE (run_id, seq)
@@ -63,7 +63,8 @@ CREATE TABLE evidence (
 -- Evidence with its request and body hash, as the chain hashes it.
 CREATE VIEW evidence_log AS
 SELECT e.id, e.run_id, e.seq, q.kind, q.subject, q.method, q.url,
-       nullif(q.body, '') AS request_body, e.status, e.request_id, e.fetched_at,
+       nullif(q.body, '') AS request_body, e.status, e.request_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, 'unixepoch') AS fetched_at,
        e.projected, b.sha256, b.size, e.body
 FROM evidence e
 JOIN requests q ON q.id = e.request
