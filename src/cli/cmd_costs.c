@@ -85,17 +85,16 @@ int import_cost_files(struct app *app, char *const *files, int n,
 		      const char *type)
 {
 	int i, status = EXIT_OK;
-	char *const *argv = files;
 
 	for (i = 0; i < n; i++) {
 		struct cost_import_options o = {
-			.cost_type = type_for(type, argv[i]),
+			.cost_type = type_for(type, files[i]),
 			.related = &app->cfg.related, .on_bad = report_bad,
 			.on_progress = show_progress, .ctx = app,
 		};
 		struct cost_import_result res;
 		struct err_detail d = { "", "" };
-		int r = cost_import_file(app->store, argv[i], &o, &res, &d);
+		int r = cost_import_file(app->store, files[i], &o, &res, &d);
 
 		app_progress_done(app);
 		if (r < 0) {
@@ -106,12 +105,12 @@ int import_cost_files(struct app *app, char *const *files, int n,
 		}
 		if (res.duplicate) {
 			fprintf(app->out, "%s: already imported as source %lld, "
-				"skipping\n", argv[i], (long long)res.source);
+				"skipping\n", files[i], (long long)res.source);
 			continue;
 		}
 		fprintf(app->out, "%s: %s%s%s, %ld rows read, %ld kept, %ld "
 			"malformed, %ld older rows superseded (source %lld, "
-			"sha256 %s)\n", argv[i],
+			"sha256 %s)\n", files[i],
 			cost_format_name(res.read.format),
 			res.read.format == COST_FORMAT_FOCUS ? "" : " ",
 			res.read.format == COST_FORMAT_FOCUS ? "" : o.cost_type,
@@ -347,14 +346,13 @@ int import_price_files(struct app *app, char *const *files, int n, int fetch)
 	struct price_result res = { 0, 0, 0 };
 	struct err_detail d = { "", "" };
 	int i, status = EXIT_OK;
-	char *const *argv = files;
 
 	if (store_begin(app->store, &d) < 0) {
 		app_fail(app, "cannot import prices", -ERR_SQL, &d);
 		return EXIT_RUNTIME;
 	}
 	for (i = 0; i < n && status == EXIT_OK; i++)
-		status = prices_from_file(app, argv[i], &res);
+		status = prices_from_file(app, files[i], &res);
 	if (status == EXIT_OK && fetch)
 		status = prices_fetch(app, &res);
 	if (status == EXIT_OK && store_commit(app->store, &d) < 0) {
