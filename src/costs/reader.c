@@ -327,6 +327,8 @@ static int maybe_ours(struct reader *rd, const char *line, size_t len)
 
 	if (!rd->header_done)
 		return 1;
+	/* The byte after the line is writable: the read buffers have a
+	 * spare byte at the end and `pending` keeps its NUL (see read_stream). */
 	save = line[len];
 	((char *)line)[len] = '\0';
 	hit = strcasestr(line, "amlfilesystems") != NULL;
@@ -404,7 +406,10 @@ static int take_bytes(struct reader *rd, struct sbuf *pending,
 static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 		       long long total)
 {
-	unsigned char *in = xmalloc(READ_CHUNK), *out = xmalloc(READ_CHUNK);
+	/* One spare byte each: maybe_ours() puts a NUL after a line that may
+	 * end at the very end of the data. */
+	unsigned char *in = xmalloc(READ_CHUNK + 1);
+	unsigned char *out = xmalloc(READ_CHUNK + 1);
 	struct sbuf pending;
 	z_stream z;
 	int gz = -1, zr = Z_OK, r = 0, open_quote = 0;
