@@ -1,6 +1,7 @@
 #include "evidence/verify.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,14 +9,20 @@
 #include "evidence/evidence.h"
 
 static void fail(struct verify_result *res, sqlite3_int64 run,
-		 const char *fmt, const char *a, const char *b)
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(struct verify_result *res, sqlite3_int64 run,
+		 const char *fmt, ...)
 {
+	va_list ap;
+
 	/* Keep the earliest broken run. */
 	if (res->bad_run && res->bad_run <= run)
 		return;
 	res->bad_run = run;
-	snprintf(res->reason, sizeof(res->reason), fmt, a ? a : "",
-		 b ? b : "");
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
 }
 
 /* Bodies whose content no longer has their hash; blame the first run. */
@@ -80,15 +87,13 @@ static int reproject_run(struct store *s, struct projector *proj,
 		json_t *j;
 
 		if (!project_kind_known(kind)) {
-			fail(res, run, "evidence of unknown kind '%s'%s", kind,
-			     NULL);
+			fail(res, run, "evidence of unknown kind '%s'", kind);
 			break;
 		}
 		j = json_loadb(body ? body : "", len, 0, &je);
 		if (!j) {
 			fail(res, run, "stored evidence body for %s no longer "
-			     "parses%s", (const char *)sqlite3_column_text(st, 4),
-			     NULL);
+			     "parses", (const char *)sqlite3_column_text(st, 4));
 			break;
 		}
 		r = project_page(proj, run,
@@ -96,8 +101,8 @@ static int reproject_run(struct store *s, struct projector *proj,
 				 &pd);
 		json_decref(j);
 		if (r < 0) {
-			fail(res, run, "its evidence no longer projects: %s%s",
-			     pd.msg, NULL);
+			fail(res, run, "its evidence no longer projects: %s",
+			     pd.msg);
 			r = 0;
 			break;
 		}
@@ -140,7 +145,6 @@ static int compare_run(struct store *scratch, sqlite3_int64 run,
 		       struct verify_result *res, struct err_detail *d)
 {
 	const char *const *v;
-	char buf[64];
 	int r = 0, extra = 0, missing = 0;
 
 	for (v = project_views; *v; v++) {
@@ -151,10 +155,9 @@ static int compare_run(struct store *scratch, sqlite3_int64 run,
 		if (r < 0)
 			return r;
 		if (extra || missing) {
-			snprintf(buf, sizeof(buf), "%d row(s) not in the "
-				 "evidence, %d missing", extra, missing);
-			fail(res, run, "table '%s' differs from its evidence: %s",
-			     *v, buf);
+			fail(res, run, "table '%s' differs from its evidence: "
+			     "%d row(s) not in the evidence, %d missing", *v,
+			     extra, missing);
 			break;
 		}
 	}
@@ -173,7 +176,6 @@ static int compare_metrics(struct store *scratch, struct verify_result *res,
 		"EXCEPT SELECT * FROM main.metrics UNION ALL SELECT * FROM ("
 		"SELECT * FROM main.metrics EXCEPT SELECT * FROM h.metrics))";
 	sqlite3_stmt *st = NULL;
-	char buf[32];
 	int r;
 
 	r = store_prepare(scratch, sql, &st, d);
@@ -182,9 +184,9 @@ static int compare_metrics(struct store *scratch, struct verify_result *res,
 	if (sqlite3_step(st) != SQLITE_ROW)
 		r = store_sql_error(scratch, "cannot compare metrics", d);
 	else if (sqlite3_column_int(st, 1)) {
-		snprintf(buf, sizeof(buf), "%d", sqlite3_column_int(st, 1));
 		fail(res, sqlite3_column_int64(st, 0), "table 'metrics' "
-		     "differs from its evidence: %s point(s)%s", buf, NULL);
+		     "differs from its evidence: %d point(s)",
+		     sqlite3_column_int(st, 1));
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -230,21 +232,19 @@ static int check_run(struct store *s, struct store *scratch,
 	const char *status = (const char *)sqlite3_column_text(st, 1);
 	const char *link = (const char *)sqlite3_column_text(st, 2);
 	const char *stored = (const char *)sqlite3_column_text(st, 3);
-	char hash[SHA256_HEX_LEN + 1], ids[48];
+	char hash[SHA256_HEX_LEN + 1];
 	int r;
 
 	res->runs++;
 	if (id != *prev_id + 1) {
-		snprintf(ids, sizeof(ids), "%lld", (long long)*prev_id + 1);
-		fail(res, id, "run %s before it is missing (deleted)%s", ids,
-		     NULL);
+		fail(res, id, "run %lld before it is missing (deleted)",
+		     (long long)*prev_id + 1);
 	} else if (!strcmp(status, "running") || !stored) {
-		fail(res, id, "run was never sealed (status '%s')%s", status,
-		     NULL);
+		fail(res, id, "run was never sealed (status '%s')", status);
 	} else if ((link || prev_hash[0]) &&
 		   (!link || strcmp(link, prev_hash))) {
 		fail(res, id, "its link to the previous run does not match "
-		     "(a run before it was edited or deleted)%s%s", NULL, NULL);
+		     "(a run before it was edited or deleted)");
 	}
 	r = chain_run_hash(s, id, hash, d);
 	if (r < 0)
@@ -268,7 +268,6 @@ static int check_sequence(struct store *s, sqlite3_int64 last,
 			  struct verify_result *res, struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
-	char ids[48];
 	int r;
 
 	r = store_prepare(s, "SELECT seq FROM sqlite_sequence WHERE name = "
@@ -277,10 +276,8 @@ static int check_sequence(struct store *s, sqlite3_int64 last,
 		return r;
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_int64(st, 0) > last) {
-		snprintf(ids, sizeof(ids), "%lld",
-			 (long long)sqlite3_column_int64(st, 0));
-		fail(res, last + 1, "run %s, the newest, is missing "
-		     "(deleted)%s", ids, NULL);
+		fail(res, last + 1, "run %lld, the newest, is missing "
+		     "(deleted)", (long long)sqlite3_column_int64(st, 0));
 	}
 	sqlite3_finalize(st);
 	return 0;
