@@ -123,22 +123,6 @@ int import_cost_files(struct app *app, char *const *files, int n,
 	return status;
 }
 
-/* YYYY-MM into its first and last day. */
-static int month_range(const char *m, char from[11], char to[11])
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, last;
-	char tail;
-
-	if (sscanf(m, "%4d-%2d%c", &y, &mo, &tail) != 2 || strlen(m) != 7 ||
-	    mo < 1 || mo > 12 || y < 1970 || y > 9999)
-		return -1;
-	last = days[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0));
-	snprintf(from, 11, "%04d-%02d-01", y, mo);
-	snprintf(to, 11, "%04d-%02d-%02d", y, mo, last);
-	return 0;
-}
-
 static int latest_month(struct app *app, char from[11], char to[11])
 {
 	struct err_detail d = { "", "" };
@@ -156,7 +140,8 @@ static int latest_month(struct app *app, char from[11], char to[11])
 			  "or 'amlfs-audit collect')");
 		status = EXIT_RUNTIME;
 	} else {
-		month_range((const char *)sqlite3_column_text(st, 0), from, to);
+		time_month_range((const char *)sqlite3_column_text(st, 0), from,
+				 to);
 	}
 	sqlite3_finalize(st);
 	return status;
@@ -190,7 +175,8 @@ int cmd_costs(int argc, char **argv, struct app *app)
 	while ((c = getopt_long(argc, argv, "m:f:t:a:F:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (month_range(optarg, from, to) < 0) {
+			if (strlen(optarg) != 7 ||
+			    time_month_range(optarg, from, to) < 0) {
 				app_error(app, "--month takes YYYY-MM, not '%s'",
 					  optarg);
 				return EXIT_USAGE;

@@ -277,42 +277,6 @@ static int queue_fs_lists(struct collector *c, const char *sub,
 	return r;
 }
 
-/* The first day of the month `back` months before the month of t. */
-static void month_start(time_t t, int back, char out[11])
-{
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	tm.tm_mon -= back;
-	while (tm.tm_mon < 0) {
-		tm.tm_mon += 12;
-		tm.tm_year--;
-	}
-	snprintf(buf, sizeof(buf), "%04d-%02d-01", tm.tm_year + 1900,
-		 tm.tm_mon + 1);
-	memcpy(out, buf, 10);
-	out[10] = '\0';
-}
-
-/* The last day of the month that starts at `first` (YYYY-MM-01). */
-static void month_end(const char *first, char out[11])
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y = (int)strtol(first, NULL, 10) % 10000;
-	int m = (int)strtol(first + 5, NULL, 10);
-	int last;
-	char buf[32];
-
-	if (m < 1 || m > 12)
-		m = 1;
-	last = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) ||
-					 y % 400 == 0));
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, last);
-	memcpy(out, buf, 10);
-	out[10] = '\0';
-}
-
 /*
  * The queries of a scope: per month of the period and cost type, leaving
  * out a closed month already held (unless asked to refresh). One request
@@ -339,8 +303,10 @@ static int queue_costs(struct collector *c, const char *scope,
 			snprintf(first, sizeof(first), "%s", c->o->cost_from);
 			snprintf(last, sizeof(last), "%s", c->o->cost_to);
 		} else {
-			month_start(now, (int)m, first);
-			month_end(first, last);
+			char month[8];
+
+			time_month_before(now, (int)m, month);
+			time_month_range(month, first, last);
 		}
 		time_parse_iso(last, &end);
 		time_iso(end + 86400 + COST_SETTLE_S, settled);

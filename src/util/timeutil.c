@@ -85,3 +85,48 @@ int time_parse_iso(const char *s, time_t *ret)
 	*ret = timegm(&tm) - off;
 	return 0;
 }
+
+int time_month_range(const char *month, char from[11], char to[11])
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				    30, 31 };
+	int y, m, last;
+
+	if (!month || (strlen(month) != 7 && strlen(month) != 10) ||
+	    digits(month, 4, &y) || month[4] != '-' || digits(month + 5, 2, &m) ||
+	    m < 1 || m > 12 || y < 1970)
+		return -EINVAL;
+	last = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) ||
+					 y % 400 == 0));
+	memcpy(from, month, 7);
+	memcpy(from + 7, "-01", 4);
+	memcpy(to, month, 7);
+	to[7] = '-';
+	to[8] = (char)('0' + last / 10);
+	to[9] = (char)('0' + last % 10);
+	to[10] = '\0';
+	return 0;
+}
+
+void time_month_before(time_t t, int back, char out[8])
+{
+	struct tm tm;
+	int y, m;
+
+	gmtime_r(&t, &tm);
+	m = tm.tm_mon - back % 12;
+	y = tm.tm_year + 1900 - back / 12;
+	if (m < 0) {
+		m += 12;
+		y--;
+	}
+	/* Years 1970 to 9999: four digits, written by hand for the compiler. */
+	out[0] = (char)('0' + y / 1000 % 10);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + (m + 1) / 10);
+	out[6] = (char)('0' + (m + 1) % 10);
+	out[7] = '\0';
+}

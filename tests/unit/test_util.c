@@ -74,6 +74,30 @@ static void time_parses_iso_forms(void **state)
 	assert_int_equal(time_parse_iso("2026-11-02T03:00Zjunk", &t), -EINVAL);
 }
 
+static void months(void **state)
+{
+	char from[11], to[11], m[8];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(time_month_range("2024-02", from, to), 0);
+	assert_string_equal(from, "2024-02-01");
+	assert_string_equal(to, "2024-02-29");
+	assert_int_equal(time_month_range("2026-02-17", from, to), 0);
+	assert_string_equal(to, "2026-02-28");
+	assert_int_equal(time_month_range("2026-12", from, to), 0);
+	assert_string_equal(to, "2026-12-31");
+	assert_int_equal(time_month_range("2026-13", from, to), -EINVAL);
+	assert_int_equal(time_month_range("26-1", from, to), -EINVAL);
+	assert_int_equal(time_parse_iso("2026-01-15T10:00:00Z", &t), 0);
+	time_month_before(t, 0, m);
+	assert_string_equal(m, "2026-01");
+	time_month_before(t, 1, m);
+	assert_string_equal(m, "2025-12");
+	time_month_before(t, 13, m);
+	assert_string_equal(m, "2024-12");
+}
+
 static char *print_to_string(enum out_format fmt, const char *rows_json)
 {
 	json_t *rows = json_loads(rows_json, 0, NULL);
@@ -121,6 +145,7 @@ int main(void)
 		cmocka_unit_test(sbuf_cap_leaves_buffer_unchanged),
 		cmocka_unit_test(err_str_covers_both_ranges),
 		cmocka_unit_test(time_parses_iso_forms),
+		cmocka_unit_test(months),
 		cmocka_unit_test(csv_quotes_and_guards_formulas),
 		cmocka_unit_test(table_hides_control_characters),
 	};
