@@ -10,6 +10,8 @@
 #include "config.h"
 #include "util/fs.h"
 
+/* 0, -1 when argv[*i] is no global option, -2 when it lacks its value
+ * (said here). */
 static int global_option(struct app *app, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
@@ -38,7 +40,7 @@ static int global_option(struct app *app, int argc, char **argv, int *i)
 		*slot = argv[++*i];
 	} else {
 		app_error(app, "option '%s' needs a value", a);
-		return -1;
+		return -2;
 	}
 	return 0;
 }
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
 {
 	struct app app = { .out = stdout, .err = stderr };
 	const struct command *c;
-	int i, status;
+	int i, r, status;
 
 	app.err_is_tty = isatty(STDERR_FILENO);
 	config_init(&app.cfg);
@@ -113,8 +115,10 @@ int main(int argc, char **argv)
 			status = EXIT_OK;
 			goto out;
 		}
-		if (global_option(&app, argc, argv, &i) < 0) {
-			app_error(&app, "unknown option '%s'", argv[i]);
+		r = global_option(&app, argc, argv, &i);
+		if (r < 0) {
+			if (r == -1)
+				app_error(&app, "unknown option '%s'", argv[i]);
 			print_main_usage(stderr);
 			status = EXIT_USAGE;
 			goto out;

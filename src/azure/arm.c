@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -105,4 +106,34 @@ void arm_error_parse(const struct sbuf *body, char **ret_code, char **ret_msg)
 	*ret_msg = xstrdup_or_null(
 		json_string_value(json_object_get(e, "message")));
 	json_decref(j);
+}
+
+char *lower_dup(const char *s)
+{
+	char *d = xstrdup(s), *p;
+
+	for (p = d; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	return d;
+}
+
+int arm_id_parse(const char *id, char **ret_sub, char **ret_rg)
+{
+	static const char p1[] = "/subscriptions/", p2[] = "/resourcegroups/";
+	const char *sub, *se, *rg, *re;
+
+	if (!id || strncasecmp(id, p1, sizeof(p1) - 1))
+		return -ERR_JSON;
+	sub = id + sizeof(p1) - 1;
+	se = strchr(sub, '/');
+	if (!se || se == sub || strncasecmp(se, p2, sizeof(p2) - 1))
+		return -ERR_JSON;
+	rg = se + sizeof(p2) - 1;
+	re = strchr(rg, '/');
+	if (!re || re == rg)
+		return -ERR_JSON;
+	*ret_sub = xstrndup(sub, (size_t)(se - sub));
+	*ret_rg = xstrndup(rg, (size_t)(re - rg));
+	return 0;
 }

@@ -38,3 +38,13 @@ int arm_pager_advance(struct arm_pager *p, json_t *page, struct err_detail *d);
  * new strings; either may be NULL when the body is not that shape.
  */
 void arm_error_parse(const struct sbuf *body, char **ret_code, char **ret_msg);
+
+/*
+ * Split an ARM resource id into subscription and resource group (new
+ * strings the caller frees). -ERR_JSON when id is not of the form
+ * /subscriptions/{sub}/resourceGroups/{rg}/...
+ */
+int arm_id_parse(const char *id, char **ret_sub, char **ret_rg);
+
+/* ASCII lower-case copy (ARM ids and tag names compare this way). */
+char *lower_dup(const char *s);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "azure/http.h"
 #include "azure/jwt.h"
 #include "config.h"
 #include "util/timeutil.h"
@@ -234,22 +235,16 @@ static int curl_http(void *ctx, const struct auth_http_request *req,
 		err_set(d, "cannot start a libcurl handle");
 		return -ENOMEM;
 	}
+	r = http_easy_prepare(c, req->url, req->no_proxy ? URL_IMDS : URL_TOKEN,
+			      req->connect_timeout_ms, req->timeout_ms, d);
+	if (r < 0) {
+		curl_easy_cleanup(c);
+		return r;
+	}
 	for (h = req->headers; h && *h; h++)
 		hl = curl_slist_append(hl, *h);
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	if (req->connect_timeout_ms > 0)
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-				 req->connect_timeout_ms);
 	if (req->no_proxy)
 		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "amlfs-audit/" AMLFS_VERSION);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
@@ -984,23 +979,6 @@ static const struct credential {
 
 /* ---- the handle ---- */
 
-/* http:// is fine only for a loopback host (tests). */
-static int url_ok(const char *url, int allow_http)
-{
-	const char *h;
-
-	if (!strncmp(url, "https://", 8))
-		return url[8] != '\0';
-	if (strncmp(url, "http://", 7))
-		return 0;
-	if (allow_http)
-		return url[7] != '\0';
-	h = url + 7;
-	return (!strncmp(h, "127.0.0.1", 9) && strchr(":/", h[9])) ||
-	       (!strncmp(h, "localhost", 9) && strchr(":/", h[9])) ||
-	       (!strncmp(h, "[::1]", 5) && strchr(":/", h[5]));
-}
-
 static char *without_slash(const char *s)
 {
 	char *c = xstrdup(s);
@@ -1015,7 +993,7 @@ int auth_new(const struct auth_options *o, struct auth **ret,
 	     struct err_detail *d)
 {
 	const char *mode = o->mode ? o->mode : "auto";
-	const char *host = o->authority_host;
+	const char *host = o->authority_host, *bad = NULL;
 	struct sbuf url = SBUF_INIT;
 	struct auth *a;
 	int i, m = -2;
@@ -1037,15 +1015,16 @@ int auth_new(const struct auth_options *o, struct auth **ret,
 		sbuf_addf(&url, "https://%s", host);
 		host = url.buf;
 	}
-	if (!url_ok(host, 0)) {
-		err_set(d, "the authority host must be an https:// URL (http:// "
-			"only on a loopback address): '%s'", host);
-		sbuf_release(&url);
-		return -ERR_CONFIG;
-	}
-	if (o->imds_endpoint && !url_ok(o->imds_endpoint, 1)) {
-		err_set(d, "the IMDS endpoint must be an http:// URL: '%s'",
-			o->imds_endpoint);
+	if (url_check(host, URL_TOKEN, d) < 0)
+		bad = host;
+	else if (o->imds_endpoint &&
+		 url_check(o->imds_endpoint, URL_IMDS, d) < 0)
+		bad = o->imds_endpoint;
+	if (bad) {
+		char *safe = url_redact(bad);
+
+		err_where(d, "%s", safe);
+		free(safe);
 		sbuf_release(&url);
 		return -ERR_CONFIG;
 	}

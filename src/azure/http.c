@@ -1,6 +1,5 @@
 #include "azure/http.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/url.h"
+#include "config.h"
 #include "util/xalloc.h"
 
 struct http;
@@ -207,27 +206,51 @@ static int set_headers(struct xfer *x)
 	return r;
 }
 
+int http_easy_prepare(CURL *e, const char *url, enum url_use use,
+		      long connect_timeout_ms, long timeout_ms,
+		      struct err_detail *d)
+{
+	int r = url_check(url, use, d);
+
+	if (r < 0) {
+		char *safe = url_redact(url);
+
+		err_where(d, "%s", safe);
+		free(safe);
+		return r;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (connect_timeout_ms > 0)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+				 connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "amlfs-audit/" AMLFS_VERSION);
+	return 0;
+}
+
 static void setup_easy(struct xfer *x)
 {
 	struct http *h = x->h;
 	CURL *e = x->easy;
 
 	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	/* The URL passed the policy in http_start(). */
+	http_easy_prepare(e, x->url, URL_TOKEN, h->o.connect_timeout_ms,
+			  h->o.timeout_ms, NULL);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+	if (h->user_agent)
+		curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	if (x->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
@@ -558,9 +581,17 @@ static int http_start(struct transport *t, const struct http_request *req,
 		      void *tag, struct err_detail *d)
 {
 	struct http *h = (struct http *)t;
-	struct xfer *x = xcalloc(1, sizeof(*x));
+	struct xfer *x;
+	int r = url_check(req->url, URL_TOKEN, d);
 
-	(void)d;
+	if (r < 0) {
+		char *safe = url_redact(req->url);
+
+		err_where(d, "%s %s", req->method, safe);
+		free(safe);
+		return r;
+	}
+	x = xcalloc(1, sizeof(*x));
 	x->h = h;
 	x->method = xstrdup(req->method);
 	x->url = xstrdup(req->url);
@@ -641,7 +672,7 @@ int http_transport_new(const struct http_options *o, struct transport **ret,
 		h->o.max_in_flight = 1;
 	if (h->o.max_attempts < 1)
 		h->o.max_attempts = 1;
-	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "amlfs-audit");
+	h->user_agent = xstrdup_or_null(o->user_agent);
 	h->multi = curl_multi_init();
 	if (!h->multi) {
 		free(h->user_agent);

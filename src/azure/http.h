@@ -1,5 +1,8 @@
 #pragma once
+#include <curl/curl.h>
+
 #include "azure/transport.h"
+#include "util/url.h"
 
 /*
  * The libcurl transport: one multi handle (connections reused, HTTP/2
@@ -45,3 +48,15 @@ void http_options_init(struct http_options *o);
 
 int http_transport_new(const struct http_options *o, struct transport **ret,
 		       struct err_detail *d);
+
+/*
+ * What every request this tool sends shares, the token requests of
+ * azure/auth.c included, so there is one place to harden: the URL must
+ * pass url_check(use) (util/url.h) or nothing is set and -ERR_CONFIG comes
+ * back; then the URL, http and https only, no redirects followed, no
+ * signals, the timeouts (connect_timeout_ms 0: libcurl's), gzip accepted
+ * and the user agent. The caller sets the rest (headers, body, callbacks).
+ */
+int http_easy_prepare(CURL *e, const char *url, enum url_use use,
+		      long connect_timeout_ms, long timeout_ms,
+		      struct err_detail *d);

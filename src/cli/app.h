@@ -1,7 +1,7 @@
 #pragma once
 #include <stdio.h>
 
-#include "cli/cfgfile.h"
+#include "config/config.h"
 #include "store/db.h"
 #include "util/err.h"
 

@@ -153,6 +153,19 @@
 "Exit status: 0 ok, 2 a file that is not such an answer, 3 HTTP or\n" \
 "database error, 4 some prices had a unit this tool does not know.\n"
 
+#define CONFIG_USAGE \
+"usage: amlfs-audit config show [--format table|json|csv]\n" \
+"\n" \
+"Print the effective configuration: every key with its value and where it\n" \
+"came from (FILE:LINE, or default), and which of the environment variables\n" \
+"the credentials read are set. Values of secrets are never printed: the\n" \
+"file holds none, and the environment is shown as (set) or (unset).\n" \
+"\n" \
+"  --format FMT   table (default), json or csv\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 a bad configuration (FILE:LINE says where).\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -188,6 +201,9 @@ const struct command commands[] = {
 	  "run everything on the bundled samples", 0 },
 	{ "whoami", cmd_whoami, WHOAMI_USAGE,
 	  "show which Azure identity the configured auth gets",
+	  CMD_NEED_CONFIG },
+	{ "config", cmd_config, CONFIG_USAGE,
+	  "show the effective configuration and where each value came from",
 	  CMD_NEED_CONFIG },
 	{ "help", cmd_help, HELP_USAGE, "show help for a command", 0 },
 	{ "version", cmd_version, VERSION_USAGE, "print the version", 0 },

@@ -33,6 +33,7 @@ int cmd_import_costs(int argc, char **argv, struct app *app);
 int cmd_costs(int argc, char **argv, struct app *app);
 int cmd_import_prices(int argc, char **argv, struct app *app);
 int cmd_whoami(int argc, char **argv, struct app *app);
+int cmd_config(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 

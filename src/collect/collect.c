@@ -11,7 +11,8 @@
 #include "collect/project.h"
 #include "config.h"
 #include "costs/query.h"
-#include "evidence/evidence.h"
+#include "costs/schedule.h"
+#include "store/evidence.h"
 #include "util/timeutil.h"
 #include "util/url.h"
 #include "util/xalloc.h"
@@ -48,14 +49,6 @@ enum ttype {
 };
 
 #define KIND_COST_QUERY "cost_query"
-/* Cost data settles a few days after a month ends (azure-apis.md E.5). */
-#define COST_SETTLE_S (5 * 86400)
-
-/* One Cost Management query of a scope's sequence. */
-struct cost_plan {
-	const char *type;	/* ActualCost | AmortizedCost */
-	char from[11], to[11];
-};
 
 struct task {
 	enum ttype type;
@@ -69,10 +62,7 @@ struct task {
 	json_t *query;		/* Resource Graph request, re-sent per page */
 	struct arm_pager pager;
 	int paged;
-	/* T_COSTS: the scope's queries, asked one at a time. */
-	struct cost_plan *plan;
-	size_t nplan, iplan;
-	sqlite3_int64 cost_source;
+	struct cost_scope *costs;	/* T_COSTS: the scope's queries */
 	int sent;		/* queued on the transport, answer pending */
 	struct task *next_all, **prev_all;	/* the collector's live tasks */
 	struct task *next_cost;		/* T_COSTS waiting for their turn */
@@ -237,7 +227,7 @@ static int queue_get(struct collector *c, enum ttype type, const char *kind,
 
 static void task_free(struct task *tk)
 {
-	free(tk->plan);
+	cost_scope_free(tk->costs);
 	*tk->prev_all = tk->next_all;
 	if (tk->next_all)
 		tk->next_all->prev_all = tk->prev_all;
@@ -277,66 +267,29 @@ static int queue_fs_lists(struct collector *c, const char *sub,
 	return r;
 }
 
-/*
- * The queries of a scope: per month of the period and cost type, leaving
- * out a closed month already held (unless asked to refresh). One request
- * at a time per scope, as Cost Management wants.
- */
+/* A scope's cost queries (costs/schedule.h), one at a time. */
 static int queue_costs(struct collector *c, const char *scope,
 		       const char *ledger_scope, struct err_detail *d)
 {
-	static const char *const types[] = { "ActualCost", "AmortizedCost" };
-	struct cost_plan *plan = NULL;
-	size_t n = 0, k;
-	char first[11], last[11], now_s[21], settled[21];
-	time_t now, end;
-	struct sbuf path = SBUF_INIT;
+	struct cost_period period = {
+		.now = c->o->now, .from = c->o->cost_from, .to = c->o->cost_to,
+		.refresh = c->o->refresh_costs,
+	};
+	struct cost_scope *cs;
 	struct task *tk;
-	long m;
+	char *path;
+	int r;
 
-	time_now_iso(now_s);
-	time_parse_iso(c->o->now && *c->o->now ? c->o->now : now_s, &now);
-	for (m = c->cfg->cost_months - 1; m >= 0; m--) {
-		if (c->o->cost_from) {
-			if (m)
-				continue;
-			snprintf(first, sizeof(first), "%s", c->o->cost_from);
-			snprintf(last, sizeof(last), "%s", c->o->cost_to);
-		} else {
-			char month[8];
-
-			time_month_before(now, (int)m, month);
-			time_month_range(month, first, last);
-		}
-		time_parse_iso(last, &end);
-		time_iso(end + 86400 + COST_SETTLE_S, settled);
-		for (k = 0; k < 2; k++) {
-			char *name = cost_query_name(scope, types[k], first, last);
-			int skip = !c->o->refresh_costs && !c->o->cost_from &&
-				   end + 86400 + COST_SETTLE_S < now &&
-				   cost_query_held(c->s, name, settled);
-
-			free(name);
-			if (skip)
-				continue;
-			plan = xrealloc(plan, (n + 1) * sizeof(*plan));
-			plan[n].type = types[k];
-			memcpy(plan[n].from, first, sizeof(first));
-			memcpy(plan[n].to, last, sizeof(last));
-			n++;
-		}
-	}
-	if (!n)
-		return 0;
-	sbuf_addf(&path, "/%s/providers/Microsoft.CostManagement/query", scope);
+	r = cost_scope_plan(c->s, c->cfg, scope, &period, &cs);
+	if (r < 0 || !cs)
+		return r;
+	path = cost_scope_path(cs);
 	tk = new_task(c, T_COSTS, KIND_COST_QUERY, scope, ledger_scope,
-		      arm_url(c->arm, path.buf, COST_QUERY_API));
-	sbuf_release(&path);
+		      arm_url(c->arm, path, COST_QUERY_API));
+	free(path);
 	tk->method = "POST";
-	tk->plan = plan;
-	tk->nplan = n;
-	tk->body = cost_query_body(plan[0].type, plan[0].from, plan[0].to,
-				   &c->cfg->related);
+	tk->costs = cs;
+	tk->body = xstrdup(cost_scope_body(cs));
 	tk->paged = 1;
 	arm_pager_init(&tk->pager, tk->url, c->cfg->max_pages);
 	/* Few scopes at a time: the tenant's query budget is small (E.5). */
@@ -853,12 +806,9 @@ static int take_cost_answer(struct collector *c, struct task *tk,
 			    struct http_response *resp, sqlite3_int64 evid,
 			    json_t **ret, struct err_detail *d)
 {
-	const struct cost_plan *p = &tk->plan[tk->iplan];
 	struct err_detail why = { "", "" };
 	json_t *j = NULL;
 	json_error_t je;
-	long rows;
-	char *name;
 	int r;
 
 	r = set_projected(c, evid, 0, d);	/* cost rows, not views */
@@ -871,26 +821,19 @@ static int take_cost_answer(struct collector *c, struct task *tk,
 			r = -ERR_JSON;
 		}
 	}
-	if (r == 0 && !tk->cost_source) {
-		name = cost_query_name(tk->subject, p->type, p->from, p->to);
-		r = cost_query_begin(c->s, name, p->type, c->run_id,
-				     &tk->cost_source, d);
-		free(name);
-		if (r < 0) {
+	if (r == 0) {
+		r = cost_scope_take(tk->costs, c->s, c->run_id, j, &why);
+		if (r < 0 && r != -ERR_JSON) {
+			*d = why;
 			json_decref(j);
 			return r;
 		}
 	}
-	if (r == 0)
-		r = cost_query_page(c->s, tk->cost_source, p->type, j,
-				    &c->cfg->related, &rows, &why);
 	if (r == 0) {
 		*ret = j;
 		return 0;
 	}
 	json_decref(j);
-	if (r != -ERR_JSON)
-		return r;
 	blame(&why, resp, tk->method, tk->url, "");
 	if (c->o->strict) {
 		*d = why;
@@ -900,51 +843,22 @@ static int take_cost_answer(struct collector *c, struct task *tk,
 	return r < 0 ? r : 1;
 }
 
-static int next_cost_query(struct collector *c, struct task *tk,
-			   struct err_detail *d);
-
-/* A query that failed part-way leaves none of its rows. */
-static int drop_cost_query(struct collector *c, struct task *tk,
-			   struct err_detail *d)
-{
-	sqlite3_stmt *st = NULL;
-	int r = 0, i;
-
-	for (i = 0; i < 2 && r == 0 && tk->cost_source; i++) {
-		r = store_prepare(c->s, i ? "DELETE FROM cost_sources WHERE id = ?1"
-				  : "DELETE FROM cost_rows WHERE source = ?1", &st, d);
-		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, tk->cost_source);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			r = store_sql_error(c->s, "cannot drop cost rows", d);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	tk->cost_source = 0;
-	return r < 0 ? r : next_cost_query(c, tk, d);
-}
-
 /*
- * The query is read to its last page: finish its source and ask the
- * scope's next one. 1 when one was sent, 0 when the scope is done.
+ * The scope's current query is done (ok: read to its last page; else it
+ * failed and leaves no rows): send its next one, or let the next scope
+ * waiting take its turn. 1 when this task was sent again, 0 when it is
+ * done.
  */
-static int next_cost_query(struct collector *c, struct task *tk,
+static int next_cost_query(struct collector *c, struct task *tk, int ok,
 			   struct err_detail *d)
 {
-	const struct cost_plan *p;
-	int r;
+	struct task *next;
+	int r = cost_scope_next(tk->costs, c->s, ok, d);
 
-	if (tk->cost_source) {
-		r = cost_query_end(c->s, tk->cost_source, d);
-		if (r < 0)
-			return r;
-		tk->cost_source = 0;
-	}
-	if (++tk->iplan >= tk->nplan) {
-		struct task *next = c->costs_waiting;
-
-		/* This scope is done: the next one waiting takes its turn. */
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		next = c->costs_waiting;
 		if (!next) {
 			c->costs_running--;
 			return 0;
@@ -954,9 +868,8 @@ static int next_cost_query(struct collector *c, struct task *tk,
 			c->costs_tail = &c->costs_waiting;
 		return send_task(c, next, d) < 0 ? -ERR_TRANSPORT : 0;
 	}
-	p = &tk->plan[tk->iplan];
 	free(tk->body);
-	tk->body = cost_query_body(p->type, p->from, p->to, &c->cfg->related);
+	tk->body = xstrdup(cost_scope_body(tk->costs));
 	free(tk->url);
 	tk->url = xstrdup(tk->pager.seen ? tk->pager.seen[0] : tk->pager.url);
 	arm_pager_release(&tk->pager);
@@ -989,7 +902,7 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		r = record_error(c, tk->url, resp->status, error_code(done->err),
 				 done->detail.msg, d);
 		if (r == 0 && tk->type == T_COSTS)
-			r = drop_cost_query(c, tk, d);
+			r = next_cost_query(c, tk, 0, d);
 		more = r == 1;
 		r = r == 1 ? 0 : r;
 		goto done;
@@ -1007,7 +920,7 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		ledger(c, tk->scope, tk->kind)->errors++;
 		r = http_failure(c, tk, resp, d);
 		if (r == 0 && tk->type == T_COSTS)
-			r = drop_cost_query(c, tk, d);
+			r = next_cost_query(c, tk, 0, d);
 		more = r == 1;
 		r = r == 1 ? 0 : r;
 		goto done;
@@ -1017,7 +930,7 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		if (r < 0)
 			return r;
 		if (r == 1) {	/* unreadable: this query's rows are dropped */
-			r = drop_cost_query(c, tk, d);
+			r = next_cost_query(c, tk, 0, d);
 			more = r == 1;
 			r = r == 1 ? 0 : r;
 			goto done;
@@ -1026,7 +939,7 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		r = next_page(c, tk, page, d);
 		json_decref(page);
 		if (r == 0)
-			r = next_cost_query(c, tk, d);
+			r = next_cost_query(c, tk, 1, d);
 		if (r < 0)
 			return r;
 		more = r == 1;

@@ -2,7 +2,7 @@
 #include <sqlite3.h>
 
 #include "azure/transport.h"
-#include "cli/cfgfile.h"
+#include "config/config.h"
 #include "collect/record.h"
 #include "store/db.h"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "azure/arm.h"
 #include "util/hash.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -245,36 +246,6 @@ int project_kind_known(const char *kind)
 		if (!strcmp(specs[i].kind, kind))
 			return 1;
 	return !strcmp(kind, KIND_METRICS);
-}
-
-char *lower_dup(const char *s)
-{
-	char *d = xstrdup(s), *p;
-
-	for (p = d; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	return d;
-}
-
-int arm_id_parse(const char *id, char **ret_sub, char **ret_rg)
-{
-	static const char p1[] = "/subscriptions/", p2[] = "/resourcegroups/";
-	const char *sub, *se, *rg, *re;
-
-	if (!id || strncasecmp(id, p1, sizeof(p1) - 1))
-		return -ERR_JSON;
-	sub = id + sizeof(p1) - 1;
-	se = strchr(sub, '/');
-	if (!se || se == sub || strncasecmp(se, p2, sizeof(p2) - 1))
-		return -ERR_JSON;
-	rg = se + sizeof(p2) - 1;
-	re = strchr(rg, '/');
-	if (!re || re == rg)
-		return -ERR_JSON;
-	*ret_sub = xstrndup(sub, (size_t)(se - sub));
-	*ret_rg = xstrndup(rg, (size_t)(re - rg));
-	return 0;
 }
 
 /* Walk a dotted path; NULL when any step is missing or null. */

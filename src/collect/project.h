@@ -54,13 +54,3 @@ int project_page(struct projector *p, sqlite3_int64 run_id,
  * no internal ids, so verify can compare them between two databases.
  */
 extern const char *const project_views[];
-
-/*
- * Split an ARM resource id into subscription and resource group (new
- * strings the caller frees). -ERR_JSON when id is not of the form
- * /subscriptions/{sub}/resourceGroups/{rg}/...
- */
-int arm_id_parse(const char *id, char **ret_sub, char **ret_rg);
-
-/* ASCII lower-case copy (ARM ids and tag names compare this way). */
-char *lower_dup(const char *s);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect/project.h"
+#include "azure/arm.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 

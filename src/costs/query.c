@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "collect/project.h"
+#include "azure/arm.h"
 #include "costs/costs.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"

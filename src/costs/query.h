@@ -2,7 +2,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "cli/cfgfile.h"
+#include "config/config.h"
 #include "store/db.h"
 
 /*

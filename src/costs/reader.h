@@ -1,7 +1,7 @@
 #pragma once
 #include <stddef.h>
 
-#include "cli/cfgfile.h"
+#include "config/config.h"
 #include "util/err.h"
 #include "util/hash.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "collect/project.h"
-#include "evidence/evidence.h"
+#include "store/evidence.h"
 
 static void fail(struct verify_result *res, sqlite3_int64 run,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));

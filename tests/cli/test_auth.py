@@ -447,7 +447,7 @@ class Whoami(CliTest):
         with open(conf, "w") as f:
             f.write(text)
         r = self.whoami(USAGE, conf, self.secret_env())
-        self.assertIn("must be an https:// URL", r.err)
+        self.assertIn("plain http is allowed only to a loopback address", r.err)
 
     def test_usage(self):
         r = self.run_cli("whoami", "--format", "xml", db=False,

@@ -229,7 +229,7 @@ static struct auth *new_auth(struct fake *f, const char *mode,
 		.mode = mode,
 		.tenant_id = tenant,
 		.authority_host = "https://login.example.test/",
-		.imds_endpoint = "http://imds.example.test",
+		.imds_endpoint = "http://169.254.169.254",
 		.access_token_file = token_file,
 		.az_command = "az",
 		.timeout_ms = 5000,
@@ -537,7 +537,7 @@ static void auto_picks_managed_identity(void **state)
 	assert_int_equal(get(a, 0, &d), 0);
 	assert_string_equal(auth_method(a), "managed-identity");
 	assert_int_equal(f.http_calls, 1);
-	assert_string_equal(f.log.buf, "GET http://imds.example.test/metadata/"
+	assert_string_equal(f.log.buf, "GET http://169.254.169.254/metadata/"
 			    "identity/oauth2/token?api-version=2018-02-01"
 			    "&resource=https%3A%2F%2Fmanagement.azure.com%2F\n");
 	assert_string_equal(f.headers.buf, "Metadata: true\n");
@@ -697,7 +697,7 @@ static void explicit_mode_needs_inputs(void **state)
 	o.mode = "auto";
 	o.authority_host = "http://login.example.test";
 	assert_int_equal(auth_new(&o, &a, &d), -ERR_CONFIG);
-	assert_non_null(strstr(d.msg, "https://"));
+	assert_non_null(strstr(d.msg, "use https"));
 	/* A tenant that cannot be one never reaches a URL. */
 	setenv("AZURE_CLIENT_ID", APPID, 1);
 	setenv("AZURE_CLIENT_SECRET", SECRET, 1);

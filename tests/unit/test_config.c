@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cfgfile.h"
+#include "config/config.h"
 #include "util/fs.h"
 
 static char *write_temp(const char *text)
@@ -88,7 +88,7 @@ static void bad_values_are_refused(void **state)
 		{ "[azure]\ncloud = AzureMoon\n", "'cloud'" },
 		{ "[azure]\nauth = password\n", "'auth'" },
 		{ "[azure]\nresource_manager = ftp://x\n", "'resource_manager'" },
-		{ "[scope]\nsubscriptions = not-a-guid\n", "not a subscription GUID" },
+		{ "[scope]\nsubscriptions = not-a-guid\n", "not a GUID" },
 		{ "[collect]\nmax_pages = 0\n", "'max_pages'" },
 		{ "[scope]\nresource_groups = rg-a, x' or 1\n",
 		  "not a resource group name" },

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence/evidence.h"
+#include "store/evidence.h"
 
 static void redacts_secrets_only(void **state)
 {

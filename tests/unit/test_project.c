@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "azure/arm.h"
 #include "collect/project.h"
 #include "store/db.h"
 

@@ -13,6 +13,7 @@
 #include "util/err.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
+#include "util/url.h"
 
 static void sbuf_grows_and_detaches(void **state)
 {
@@ -138,6 +139,66 @@ static void table_hides_control_characters(void **state)
 	free(s);
 }
 
+/* The URL policy (issue 8's reproductions among them). */
+static void url_policy(void **state)
+{
+	static const struct { const char *url; enum url_use use; int ok; } c[] = {
+		{ "https://management.azure.com", URL_TOKEN, 1 },
+		{ "https://management.azure.com:443/x?y=1", URL_TOKEN, 1 },
+		{ "http://127.0.0.1:8080", URL_TOKEN, 1 },
+		{ "http://127.9.8.7/", URL_TOKEN, 1 },
+		{ "http://localhost:1", URL_TOKEN, 1 },
+		{ "http://LOCALHOST", URL_TOKEN, 1 },
+		{ "http://[::1]:9/", URL_TOKEN, 1 },
+		/* userinfo hides the real host; never allowed */
+		{ "http://localhost:1@192.0.2.2:18082", URL_TOKEN, 0 },
+		{ "https://user:pw@management.azure.com", URL_TOKEN, 0 },
+		{ "http://management.azure.com", URL_TOKEN, 0 },
+		{ "http://127.0.0.1.evil.example", URL_TOKEN, 0 },
+		{ "http://128.0.0.1", URL_TOKEN, 0 },
+		{ "http://[::2]", URL_TOKEN, 0 },
+		{ "ftp://127.0.0.1", URL_TOKEN, 0 },
+		{ "file:///etc/passwd", URL_TOKEN, 0 },
+		{ "management.azure.com", URL_TOKEN, 0 },
+		{ "", URL_TOKEN, 0 },
+		{ "http://169.254.169.254", URL_TOKEN, 0 },
+		{ "http://169.254.169.254", URL_IMDS, 1 },
+		{ "http://169.254.169.253", URL_IMDS, 0 },
+		{ "https://{region}.metrics.monitor.azure.com", URL_TEMPLATE, 1 },
+		{ "http://{region}.metrics.example", URL_TEMPLATE, 0 },
+		{ "https://{region}.metrics.monitor.azure.com", URL_TOKEN, 0 },
+	};
+	struct err_detail d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int r = url_check(c[i].url, c[i].use, &d);
+
+		if ((r == 0) != c[i].ok)
+			fail_msg("'%s': %d (%s)", c[i].url, r, r ? d.msg : "");
+	}
+}
+
+static void url_origins_and_regions(void **state)
+{
+	(void)state;
+	assert_true(url_same_origin("https://a.example/x?y",
+				    "https://A.example:443/z"));
+	assert_true(url_same_origin("http://127.0.0.1:8/a", "http://127.0.0.1:8/b"));
+	assert_false(url_same_origin("https://a.example/", "http://a.example/"));
+	assert_false(url_same_origin("https://a.example/", "https://b.example/"));
+	assert_false(url_same_origin("https://a.example/", "https://a.example:8443/"));
+	assert_false(url_same_origin("http://127.0.0.1:8/",
+				     "http://localhost:1@192.0.2.2:8/"));
+	assert_false(url_same_origin("https://a.example/", "not a url"));
+	assert_true(url_region_ok("westeurope"));
+	assert_true(url_region_ok("eastus2"));
+	assert_false(url_region_ok(""));
+	assert_false(url_region_ok("evil.example/steal#"));
+	assert_false(url_region_ok("West"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +209,8 @@ int main(void)
 		cmocka_unit_test(months),
 		cmocka_unit_test(csv_quotes_and_guards_formulas),
 		cmocka_unit_test(table_hides_control_characters),
+		cmocka_unit_test(url_policy),
+		cmocka_unit_test(url_origins_and_regions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

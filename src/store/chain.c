@@ -1,4 +1,4 @@
-#include "evidence/evidence.h"
+#include "store/evidence.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "evidence/evidence.h"
+#include "store/evidence.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -10,12 +10,19 @@ struct strlist {
 };
 
 void strlist_release(struct strlist *l);
+/* Append a copy of s. */
+void strlist_add(struct strlist *l, const char *s);
+/* Index of s in l, or -1. */
+long strlist_find(const struct strlist *l, const char *s);
 
 /*
- * The configuration file (INI, read with libinih). Every key is optional;
- * config_init() sets the documented defaults and samples/amlfs-audit.conf
- * documents each one.
+ * The configuration file (INI, read with config/ini.h). Every key is
+ * optional; config_init() sets the documented defaults and
+ * samples/amlfs-audit.conf documents each one. A plain record every layer
+ * may read; only cli/ decides which file to load.
  */
+#define CONFIG_MAX_KEYS 64
+
 struct config {
 	char *path;			/* the file read, or NULL */
 	char *db_path;			/* [database] path */
@@ -53,17 +60,36 @@ struct config {
 	long cost_months;		/* [costs] months */
 	long cost_parallel;		/* [costs] max_parallel scopes */
 	char *prices_url;		/* [costs] prices_url, or NULL */
+	int origin[CONFIG_MAX_KEYS];	/* line of each key (0: default) */
 };
 
 void config_init(struct config *c);
 void config_release(struct config *c);
 
+/* The largest configuration file read, in bytes. */
+#define CONFIG_MAX_BYTES (1 << 20)
+
 /*
  * Read path into c (over the defaults). On error d->where is "file:line"
- * and d->msg names the key: -ERR_CONFIG, or -errno when the file cannot be
- * opened.
+ * and d->msg names the key: -ERR_CONFIG (also for a path that is not a
+ * regular file, a file over CONFIG_MAX_BYTES, a key given twice, a line
+ * too long), or -errno when the file cannot be opened.
  */
 int config_load(struct config *c, const char *path, struct err_detail *d);
+
+/* The same over text in memory; name stands for the file in errors. */
+int config_load_text(struct config *c, const char *name, const char *text,
+		     size_t len, struct err_detail *d);
+
+/*
+ * The effective value of every key, for `config show`: call with i from 0
+ * until it returns 0. *ret_value is a new string ("" when unset), the
+ * section and key are static, *ret_line is the line of c->path that set
+ * it (0: the default). The file holds no secrets: they come from the
+ * environment and files (azure/auth.h).
+ */
+int config_describe(const struct config *c, size_t i, const char **ret_section,
+		    const char **ret_key, char **ret_value, int *ret_line);
 
 /*
  * The batch metrics endpoint of a cloud (a URL with {region}) and the
