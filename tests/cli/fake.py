@@ -64,8 +64,23 @@ class Fake:
                 self.proc.wait()
         self.log.close()
 
+    COLLECT = (("max_in_flight", "4"), ("connect_timeout_s", "2"),
+               ("timeout_s", "2"), ("max_attempts", "3"),
+               ("backoff_base_ms", "20"), ("max_wait_s", "2"),
+               ("retry_budget_s", "20"))
+
     def config(self, path, extra="", scope=""):
-        """A configuration that points every endpoint at this fake."""
+        """A configuration that points every endpoint at this fake. Keys at
+        the start of extra (before any [section]) go into [collect] and
+        replace its defaults there: a key given twice is an error."""
+        own = set()
+        for line in extra.splitlines():
+            if line.startswith("["):
+                break
+            if "=" in line:
+                own.add(line.split("=")[0].strip())
+        collect = "".join("%s = %s\n" % kv for kv in self.COLLECT
+                          if kv[0] not in own)
         with open(path, "w") as f:
             f.write("""[azure]
 cloud = AzureCloud
@@ -81,16 +96,9 @@ subscriptions = %(sub1)s, %(sub2)s
 %(scope)s
 
 [collect]
-max_in_flight = 4
-connect_timeout_s = 2
-timeout_s = 2
-max_attempts = 3
-backoff_base_ms = 20
-max_wait_s = 2
-retry_budget_s = 20
-%(extra)s
+%(collect)s%(extra)s
 """ % {"tenant": TENANT, "url": self.url, "sub1": SUB1, "sub2": SUB2,
-       "extra": extra, "scope": scope})
+       "extra": extra, "scope": scope, "collect": collect})
         return path
 
 
