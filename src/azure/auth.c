@@ -69,36 +69,14 @@ static void wipe(void *p, size_t n)
 /* Release sb after clearing every byte it allocated. */
 static void sbuf_wipe(struct sbuf *sb)
 {
-	if (sb->alloc)
-		wipe(sb->buf, sb->alloc);
+	sbuf_set_secret(sb);
 	sbuf_release(sb);
 }
 
-/*
- * sbuf_add() that never leaves a copy behind: when sb must grow, the new
- * buffer is allocated here and the old one cleared before it is freed
- * (realloc() would free it as it is).
- */
+/* sbuf_add() that never leaves a copy of sb behind (util/sbuf.h). */
 static int secure_add(struct sbuf *sb, const void *data, size_t len)
 {
-	size_t want;
-	char *nb;
-
-	if (sb->max && (len > sb->max || sb->len > sb->max - len))
-		return -ERR_TOO_LARGE;
-	if (sb->len + len + 1 > sb->alloc) {
-		want = 2 * (sb->len + len + 1);
-		if (want < 256)
-			want = 256;
-		nb = xmalloc(want);
-		memcpy(nb, sb->buf, sb->len + 1);
-		if (sb->alloc) {
-			wipe(sb->buf, sb->alloc);
-			free(sb->buf);
-		}
-		sb->buf = nb;
-		sb->alloc = want;
-	}
+	sbuf_set_secret(sb);
 	return sbuf_add(sb, data, len);
 }
 
@@ -389,46 +367,6 @@ static int parse_digits(const char *s, long long *ret)
 	return 0;
 }
 
-/* "MM/DD/YYYY hh:mm:ss AM|PM [+hh:mm]" (App Service, 2017-09-01). */
-static int parse_us_time(const char *s, long long *ret)
-{
-	int mo, dd, y, h, mi, sec, oh = 0, om = 0, n = 0, off = 0;
-	char ampm[3] = "", sign = 0;
-	struct tm tm = { 0 };
-	const char *p;
-
-	if (sscanf(s, "%2d/%2d/%4d %2d:%2d:%2d %2[AaPpMm]%n", &mo, &dd, &y,
-		   &h, &mi, &sec, ampm, &n) != 7 || n == 0)
-		return -EINVAL;
-	p = s + n;
-	while (*p == ' ')
-		p++;
-	if (*p == '+' || *p == '-') {
-		sign = *p;
-		n = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
-			return -EINVAL;
-		off = (oh * 60 + om) * 60 * (sign == '+' ? 1 : -1);
-		p += 6;
-	}
-	if (*p || mo < 1 || mo > 12 || dd < 1 || dd > 31 || h < 1 || h > 12 ||
-	    mi > 59 || sec > 60 || (toupper((unsigned char)ampm[1]) != 'M'))
-		return -EINVAL;
-	h %= 12;
-	if (toupper((unsigned char)ampm[0]) == 'P')
-		h += 12;
-	else if (toupper((unsigned char)ampm[0]) != 'A')
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = dd;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ret = (long long)timegm(&tm) - off;
-	return 0;
-}
-
 /* A JSON number or numeric string as whole seconds. */
 static int json_seconds(const json_t *v, long long *ret)
 {
@@ -462,8 +400,8 @@ int auth_parse_expiry(const json_t *expires_on, const json_t *expires_in,
 			*ret = (long long)t;
 			return 0;
 		}
-		if (parse_us_time(s, &v) == 0) {
-			*ret = v;
+		if (time_parse_us(s, &t) == 0) {
+			*ret = (long long)t;
 			return 0;
 		}
 	}

@@ -11,6 +11,7 @@
 #include "collect/collect.h"
 #include "config.h"
 #include "costs/reader.h"
+#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 static void show_progress(void *ctx, long requests, long filesystems)
@@ -215,7 +216,7 @@ int cmd_collect(int argc, char **argv, struct app *app)
 		else if (c == 'F')
 			cost_opts.refresh_costs = 1;
 		else if ((c == 'f' || c == 't') && strlen(optarg) == 10 &&
-			 cost_parse_day(optarg, c == 'f' ? from : to) == 0)
+			 time_parse_day(optarg, c == 'f' ? from : to) == 0)
 			*(c == 'f' ? &cost_opts.cost_from : &cost_opts.cost_to) =
 				c == 'f' ? from : to;
 		else if (c == 'f' || c == 't') {

@@ -184,7 +184,7 @@ int cmd_costs(int argc, char **argv, struct app *app)
 			break;
 		case 'f':
 		case 't':
-			if (cost_parse_day(optarg, c == 'f' ? from : to) < 0 ||
+			if (time_parse_day(optarg, c == 'f' ? from : to) < 0 ||
 			    strlen(optarg) != 10) {
 				app_error(app, "--%s takes YYYY-MM-DD, not '%s'",
 					  c == 'f' ? "from" : "to", optarg);

@@ -121,7 +121,7 @@ static int usage_day(json_t *v, char out[11])
 	json_int_t n;
 
 	if (json_is_string(v))
-		return cost_parse_day(json_string_value(v), out);
+		return time_parse_day(json_string_value(v), out);
 	if (!json_is_number(v))
 		return -1;
 	n = json_is_integer(v) ? json_integer_value(v) :

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "util/sbuf.h"
+#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -186,27 +187,6 @@ static int parse_number(const char *s, double *ret)
 	return *end ? -EINVAL : 0;
 }
 
-int cost_parse_day(const char *s, char out[11])
-{
-	int y, m, d;
-
-	if (!s)
-		return -EINVAL;
-	if (strlen(s) >= 10 && s[2] == '/' && s[5] == '/' &&
-	    sscanf(s, "%2d/%2d/%4d", &m, &d, &y) == 3)
-		;
-	else if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-' &&
-		 sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3 &&
-		 (s[10] == '\0' || s[10] == 'T' || s[10] == ' '))
-		;
-	else
-		return -EINVAL;
-	if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1970 || y > 9999)
-		return -EINVAL;
-	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-	return 0;
-}
-
 int cost_parse_tags(const char *s, char **ret)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -266,7 +246,7 @@ static void take_row(struct reader *rd)
 				"microsoft.storagecache/amlfilesystems"))))
 		return;		/* not ours */
 	row.resource_id = id;
-	if (cost_parse_day(field(rd, rd->col[C_DATE]), row.day) < 0) {
+	if (time_parse_day(field(rd, rd->col[C_DATE]), row.day) < 0) {
 		snprintf(why, sizeof(why), "malformed row: date '%.40s' is "
 			 "neither MM/DD/YYYY nor ISO 8601",
 			 field(rd, rd->col[C_DATE]));

@@ -15,12 +15,20 @@ void sbuf_init(struct sbuf *sb, size_t max)
 	sb->len = 0;
 	sb->alloc = 0;
 	sb->max = max;
+	sb->secret = 0;
+}
+
+void sbuf_set_secret(struct sbuf *sb)
+{
+	sb->secret = 1;
 }
 
 void sbuf_release(struct sbuf *sb)
 {
 	size_t max = sb->max;
 
+	if (sb->alloc && sb->secret)
+		explicit_bzero(sb->buf, sb->alloc);
 	if (sb->alloc)
 		free(sb->buf);
 	sbuf_init(sb, max);
@@ -38,6 +46,8 @@ char *sbuf_detach(struct sbuf *sb, size_t *ret_len)
 
 void sbuf_reset(struct sbuf *sb)
 {
+	if (sb->secret && sb->alloc)
+		explicit_bzero(sb->buf, sb->len);
 	sb->len = 0;
 	if (sb->alloc)
 		sb->buf[0] = '\0';
@@ -59,6 +69,14 @@ static int grow(struct sbuf *sb, size_t extra)
 	if (!sb->alloc) {
 		sb->buf = xmalloc(want);
 		sb->buf[0] = '\0';
+	} else if (sb->secret) {
+		/* realloc() would free the old copy as it is: clear it first. */
+		char *nb = xmalloc(want);
+
+		memcpy(nb, sb->buf, sb->len + 1);
+		explicit_bzero(sb->buf, sb->alloc);
+		free(sb->buf);
+		sb->buf = nb;
 	} else {
 		sb->buf = xrealloc(sb->buf, want);
 	}

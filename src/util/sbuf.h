@@ -13,12 +13,20 @@ struct sbuf {
 	size_t len;
 	size_t alloc;
 	size_t max;
+	int secret;	/* see sbuf_set_secret() */
 };
 
 extern char sbuf_empty[];
-#define SBUF_INIT { sbuf_empty, 0, 0, 0 }
+#define SBUF_INIT { sbuf_empty, 0, 0, 0, 0 }
 
 void sbuf_init(struct sbuf *sb, size_t max);
+/*
+ * The buffer holds a secret: from now on no copy is left behind. Growing
+ * moves it to new memory and clears the old, sbuf_reset() and
+ * sbuf_release() clear it before reuse or free. (A detached buffer is
+ * the caller's to clear.)
+ */
+void sbuf_set_secret(struct sbuf *sb);
 /* Free the contents; the sbuf is left as SBUF_INIT (keeping max). */
 void sbuf_release(struct sbuf *sb);
 /* Hand the buffer to the caller (free() it); the sbuf is reset. */

@@ -39,6 +39,46 @@ static int digits(const char *s, int n, int *ret)
 	return 0;
 }
 
+static int days_in(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				    30, 31 };
+
+	return days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) ||
+					 y % 400 == 0));
+}
+
+/* A real calendar day, years 1970 to 9999. */
+static int day_ok(int y, int m, int d)
+{
+	return y >= 1970 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
+	       d <= days_in(y, m);
+}
+
+/* "hh:mm[:ss[.frac]]" at s; *ret_end past it. */
+static int clock_part(const char *s, int *h, int *mi, int *sec,
+		      const char **ret_end)
+{
+	const char *p = s;
+
+	*sec = 0;
+	if (digits(p, 2, h) || p[2] != ':' || digits(p + 3, 2, mi))
+		return -EINVAL;
+	p += 5;
+	if (*p == ':') {
+		if (digits(p + 1, 2, sec))
+			return -EINVAL;
+		p += 3;
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+	}
+	if (*h > 23 || *mi > 59 || *sec > 60)
+		return -EINVAL;
+	*ret_end = p;
+	return 0;
+}
+
 int time_parse_iso(const char *s, time_t *ret)
 {
 	struct tm tm = { 0 };
@@ -46,35 +86,26 @@ int time_parse_iso(const char *s, time_t *ret)
 	const char *p;
 
 	if (!s || strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
+	    !day_ok(y, mo, d))
 		return -EINVAL;
 	p = s + 10;
 	if (*p == 'T' || *p == ' ') {
-		if (digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi))
+		if (clock_part(p + 1, &h, &mi, &sec, &p) < 0)
 			return -EINVAL;
-		p += 6;
-		if (*p == ':') {
-			if (digits(p + 1, 2, &sec))
-				return -EINVAL;
-			p += 3;
-			if (*p == '.')
-				for (p++; *p >= '0' && *p <= '9'; p++)
-					;
-		}
 		if (*p == 'Z') {
 			p++;
 		} else if (*p == '+' || *p == '-') {
 			int oh, om;
 
 			if (digits(p + 1, 2, &oh) || p[3] != ':' ||
-			    digits(p + 4, 2, &om))
+			    digits(p + 4, 2, &om) || oh > 23 || om > 59)
 				return -EINVAL;
 			off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
 			p += 6;
 		}
 	}
-	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
+	if (*p)
 		return -EINVAL;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -86,18 +117,87 @@ int time_parse_iso(const char *s, time_t *ret)
 	return 0;
 }
 
+int time_parse_day(const char *s, char out[11])
+{
+	int y = 0, m = 0, d = 0;
+	char tmp[48];
+	time_t t;
+
+	if (!s)
+		return -EINVAL;
+	if (strlen(s) >= 10 && s[2] == '/' && s[5] == '/') {
+		int h, mi, sec;
+		const char *p = s + 10;
+
+		if (digits(s, 2, &m) || digits(s + 3, 2, &d) ||
+		    digits(s + 6, 4, &y))
+			return -EINVAL;
+		/* EA exports may carry a midnight time after the date. */
+		if (*p == ' ' && clock_part(p + 1, &h, &mi, &sec, &p) < 0)
+			return -EINVAL;
+		if (*p)
+			return -EINVAL;
+	} else if (time_parse_iso(s, &t) == 0) {
+		digits(s, 4, &y);
+		digits(s + 5, 2, &m);
+		digits(s + 8, 2, &d);
+	} else {
+		return -EINVAL;
+	}
+	if (!day_ok(y, m, d))
+		return -EINVAL;
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
+	memcpy(out, tmp, 11);
+	return 0;
+}
+
+int time_parse_us(const char *s, time_t *ret)
+{
+	int mo, dd, y, h, mi, sec, oh, om, off = 0;
+	const char *p = s;
+	struct tm tm = { 0 };
+
+	if (!s || strlen(s) < 19 || digits(p, 2, &mo) || p[2] != '/' ||
+	    digits(p + 3, 2, &dd) || p[5] != '/' || digits(p + 6, 4, &y) ||
+	    p[10] != ' ' || !day_ok(y, mo, dd) ||
+	    clock_part(p + 11, &h, &mi, &sec, &p) < 0 || *p != ' ')
+		return -EINVAL;
+	p++;
+	if (h < 1 || h > 12 || (p[0] != 'A' && p[0] != 'P' && p[0] != 'a' &&
+				p[0] != 'p') || (p[1] != 'M' && p[1] != 'm'))
+		return -EINVAL;
+	h = h % 12 + (p[0] == 'P' || p[0] == 'p' ? 12 : 0);
+	p += 2;
+	while (*p == ' ')
+		p++;
+	if (*p == '+' || *p == '-') {
+		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return -EINVAL;
+		off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
+		p += 6;
+	}
+	if (*p)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = dd;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*ret = timegm(&tm) - off;
+	return 0;
+}
+
 int time_month_range(const char *month, char from[11], char to[11])
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-				    30, 31 };
 	int y, m, last;
 
 	if (!month || (strlen(month) != 7 && strlen(month) != 10) ||
 	    digits(month, 4, &y) || month[4] != '-' || digits(month + 5, 2, &m) ||
 	    m < 1 || m > 12 || y < 1970)
 		return -EINVAL;
-	last = days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) ||
-					 y % 400 == 0));
+	last = days_in(y, m);
 	memcpy(from, month, 7);
 	memcpy(from + 7, "-01", 4);
 	memcpy(to, month, 7);

@@ -7,10 +7,20 @@ void time_now_iso(char out[21]);
 /* Format t as above. */
 void time_iso(time_t t, char out[21]);
 /*
- * Parse "YYYY-MM-DDTHH:MM[:SS[.frac]][Z|+hh:mm]" (or a plain date) as UTC.
- * Returns 0 and sets *ret, or -EINVAL.
+ * The one date parser: every date this tool reads goes through here, and
+ * each accepts only a real calendar day (years 1970 to 9999) with nothing
+ * trailing. Each returns 0, or -EINVAL.
+ *
+ * time_parse_iso: "YYYY-MM-DD[(T| )hh:mm[:ss[.frac]][Z|(+|-)hh:mm]]" as UTC.
+ * time_parse_day: a cost export's day: "MM/DD/YYYY[ hh:mm[:ss]]" or any
+ *   form of time_parse_iso, written to out as "YYYY-MM-DD" (the date as
+ *   written, whatever the offset).
+ * time_parse_us: "MM/DD/YYYY hh:mm:ss AM|PM [+hh:mm]" (App Service's
+ *   token expiry, api-version 2017-09-01).
  */
 int time_parse_iso(const char *s, time_t *ret);
+int time_parse_day(const char *s, char out[11]);
+int time_parse_us(const char *s, time_t *ret);
 
 /*
  * The first and last day (YYYY-MM-DD) of month "YYYY-MM" (a longer string

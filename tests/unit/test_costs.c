@@ -11,22 +11,34 @@
 #include <unistd.h>
 
 #include "costs/reader.h"
+#include "util/timeutil.h"
 
 static void days_in_both_forms(void **state)
 {
 	char d[11];
 
 	(void)state;
-	assert_int_equal(cost_parse_day("10/05/2026", d), 0);
+	assert_int_equal(time_parse_day("10/05/2026", d), 0);
 	assert_string_equal(d, "2026-10-05");
-	assert_int_equal(cost_parse_day("2026-10-05", d), 0);
-	assert_int_equal(cost_parse_day("2026-10-05T00:00Z", d), 0);
+	assert_int_equal(time_parse_day("2026-10-05", d), 0);
+	assert_int_equal(time_parse_day("2026-10-05T00:00Z", d), 0);
 	assert_string_equal(d, "2026-10-05");
-	assert_int_equal(cost_parse_day("2026-10-05T00:00:00Z", d), 0);
-	assert_int_equal(cost_parse_day("13/05/2026", d), -EINVAL);
-	assert_int_equal(cost_parse_day("2026-10-05x", d), -EINVAL);
-	assert_int_equal(cost_parse_day("", d), -EINVAL);
-	assert_int_equal(cost_parse_day(NULL, d), -EINVAL);
+	assert_int_equal(time_parse_day("2026-10-05T00:00:00Z", d), 0);
+	assert_int_equal(time_parse_day("13/05/2026", d), -EINVAL);
+	assert_int_equal(time_parse_day("2026-10-05x", d), -EINVAL);
+	assert_int_equal(time_parse_day("", d), -EINVAL);
+	assert_int_equal(time_parse_day(NULL, d), -EINVAL);
+	/* Only real calendar days, nothing trailing. */
+	assert_int_equal(time_parse_day("2026-11-31", d), -EINVAL);
+	assert_int_equal(time_parse_day("2026-02-30", d), -EINVAL);
+	assert_int_equal(time_parse_day("2026-02-29", d), -EINVAL);
+	assert_int_equal(time_parse_day("2028-02-29", d), 0);
+	assert_int_equal(time_parse_day("02/31/2026", d), -EINVAL);
+	assert_int_equal(time_parse_day("10/03/2026garbage", d), -EINVAL);
+	assert_int_equal(time_parse_day("10/03/2026 00:00:00", d), 0);
+	assert_string_equal(d, "2026-10-03");
+	assert_int_equal(time_parse_day("2026-10-03T24:00:00Z", d), -EINVAL);
+	assert_int_equal(time_parse_day("1/3/2026", d), -EINVAL);
 }
 
 static void tags_in_both_shapes(void **state)
