@@ -534,6 +534,25 @@ static int queue_metrics_batch(struct collector *c, size_t first,
 	return r;
 }
 
+static int record_error(struct collector *c, const char *url, long status,
+			const char *code, const char *message,
+			struct err_detail *d);
+
+/* A location that cannot stand in a host name: its metrics are not read. */
+static int bad_region(struct collector *c, const struct fs_ref *f,
+		      struct err_detail *d)
+{
+	struct sbuf msg = SBUF_INIT;
+	int r;
+
+	sbuf_addf(&msg, "location '%.100s' is not a region name "
+		  "(^[a-z0-9]+$): its metrics were not asked for", f->location);
+	ledger(c, f->sub, KIND_METRICS)->errors++;
+	r = record_error(c, f->id, 0, "InvalidLocation", msg.buf, d);
+	sbuf_release(&msg);
+	return r;
+}
+
 /*
  * The metrics of the file systems of sub (NULL: all) not yet asked for:
  * called when a subscription's lists are read, so metrics calls go out
@@ -555,6 +574,10 @@ static int queue_metrics(struct collector *c, const char *sub,
 		if (!strcmp(c->cfg->metrics, "per-resource")) {
 			f->metrics_queued = 1;
 			r = queue_metrics_one(c, f, d);
+		} else if (!url_region_ok(f->location)) {
+			/* It would become part of the metrics host name. */
+			f->metrics_queued = 1;
+			r = bad_region(c, f, d);
 		} else {
 			/* A batch: up to 50 of this subscription and region. */
 			r = queue_metrics_batch(c, i, f->sub, f->location, d);
@@ -738,7 +761,12 @@ static int http_failure(struct collector *c, struct task *tk,
 	return r;
 }
 
-/* The next page of a list: 1 queued, 0 the list is done, <0 broken. */
+/*
+ * The next page of a list: 1 queued, 0 the list is done, 2 the list ended
+ * in an error (recorded), <0 broken. A nextLink is followed only to the
+ * origin (scheme, host, port) of the request it answers, or the token
+ * would go wherever a response says.
+ */
 static int next_page(struct collector *c, struct task *tk, json_t *page,
 		     struct err_detail *d)
 {
@@ -757,9 +785,19 @@ static int next_page(struct collector *c, struct task *tk, json_t *page,
 	}
 	r = arm_pager_advance(&tk->pager, page, &why);
 	json_decref(link);
+	if (r == 1 && tk->type != T_GRAPH &&
+	    !url_same_origin(tk->pager.url, tk->url)) {
+		char *safe = url_redact(tk->pager.url);
+
+		err_set(&why, "nextLink leaves the origin of the request: "
+			"'%.300s' was not followed", safe);
+		free(safe);
+		r = -ERR_PAGING;
+	}
 	if (r == -ERR_PAGING) {
 		ledger(c, tk->scope, tk->kind)->errors++;
-		return record_error(c, tk->url, 0, "PagingError", why.msg, d);
+		r = record_error(c, tk->url, 0, "PagingError", why.msg, d);
+		return r < 0 ? r : 2;
 	}
 	if (r <= 0)
 		return r;
@@ -938,8 +976,8 @@ static int handle(struct collector *c, struct task *tk, struct http_done *done,
 		count(c, tk, resp, page);
 		r = next_page(c, tk, page, d);
 		json_decref(page);
-		if (r == 0)
-			r = next_cost_query(c, tk, 1, d);
+		if (r == 0 || r == 2)
+			r = next_cost_query(c, tk, r == 0, d);
 		if (r < 0)
 			return r;
 		more = r == 1;
