@@ -1064,8 +1064,8 @@ static int insert_run(struct collector *c, struct err_detail *d)
 {
 	static const char sql[] =
 		"INSERT INTO runs (started_at, status, tool_version, source, "
-		"tenant_id, principal_id, scope, notes) VALUES (?1, 'running', "
-		"?2, ?3, ?4, ?5, ?6, ?7)";
+		"tenant_id, principal_id, scope, notes, hash_version) VALUES "
+		"(?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, " CHAIN_VERSION ")";
 	sqlite3_stmt *st = NULL;
 	char now[21], *scope = scope_json(c->cfg), *note;
 	int r;

@@ -40,8 +40,11 @@ int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 		 struct err_detail *d);
 
 
+/* The hash encoding new runs are written with (runs.hash_version). */
+#define CHAIN_VERSION "2"
+
 /*
- * The run's hash: SHA-256 over a fixed header, the run's metadata, each
+ * The run's hash (encoding runs.hash_version: 1 or 2): SHA-256 over a fixed header, the run's metadata, each
  * evidence row in seq order (with its body hash), each run error, and
  * prev_hash. Written to out as hex.
  */

@@ -5,7 +5,7 @@ import json
 import os
 import threading
 
-from harness import CliTest, main, OK, PARTIAL, USAGE
+from harness import CliTest, main, FINDINGS, OK, PARTIAL, USAGE
 from fake import Fake, credentials, SUB1
 
 FS_LIST = "/providers/Microsoft.StorageCache/amlFilesystems"
@@ -83,6 +83,32 @@ class Replayed(CliTest):
         self.assertIn("not a region name", err[0]["message"])
         # The other file systems' metrics were still read.
         self.assertGreater(self.scalar("SELECT count(*) FROM metric_points"), 0)
+
+
+class HashEncoding(CliTest):
+    """verify catches what hash encoding 1 could not see."""
+
+    EDITS = (
+        "UPDATE runs SET notes = char(1) WHERE id = 1",
+        "UPDATE requests SET url = url || char(0) || '&injected=1' "
+        "WHERE id = (SELECT min(id) FROM requests)",
+        "UPDATE runs SET scope = CAST(scope AS BLOB) WHERE id = 1",
+    )
+
+    def test_each_edit_is_caught(self):
+        replay = self.copy_replay()
+        self.expect(OK, "collect", "--replay", replay)
+        self.assertEqual(self.scalar("SELECT hash_version FROM runs"), 2)
+        clean = self.db + ".clean"
+        with open(self.db, "rb") as f, open(clean, "wb") as g:
+            g.write(f.read())
+        for edit in self.EDITS:
+            with open(clean, "rb") as f, open(self.db, "wb") as g:
+                g.write(f.read())
+            self.expect(OK, "verify")
+            self.sql(edit)
+            r = self.expect(FINDINGS, "verify")
+            self.assertIn("run 1", r.out + r.err, edit)
 
 
 class Live(CliTest):

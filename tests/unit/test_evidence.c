@@ -7,6 +7,7 @@
 
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,12 +115,71 @@ static void run_hash_covers_evidence_and_link(void **state)
 	store_close(s);
 }
 
+/* Hash of run 2 after edit, in encoding version (1 or 2). */
+static void hash_after(struct store *s, int version, const char *edit,
+		       char out[SHA256_HEX_LEN + 1])
+{
+	struct err_detail d;
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "UPDATE runs SET hash_version = %d; %s",
+		 version, edit);
+	assert_int_equal(store_exec(s, sql, &d), 0);
+	assert_int_equal(chain_run_hash(s, 2, out, &d), 0);
+}
+
+/*
+ * Version 1 hashed fields as NUL-terminated text: these edits left the
+ * hash as it was. Version 2 (typed, length-prefixed) sees each; a run of
+ * version 1 still hashes as before.
+ */
+static void hash_v2_has_no_collisions(void **state)
+{
+	static const char *const edit[][2] = {
+		/* NULL and the text "\x01" */
+		{ "UPDATE runs SET notes = NULL WHERE id = 2",
+		  "UPDATE runs SET notes = char(1) WHERE id = 2" },
+		/* anything after an embedded NUL */
+		{ "UPDATE requests SET url = 'https://h/x'",
+		  "UPDATE requests SET url = url || char(0) || '&injected=1'" },
+		/* the same bytes as text and as a blob */
+		{ "UPDATE runs SET scope = '{}' WHERE id = 2",
+		  "UPDATE runs SET scope = CAST('{}' AS BLOB) WHERE id = 2" },
+	};
+	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1];
+	struct err_detail d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(edit) / sizeof(edit[0]); i++) {
+		struct store *s = fresh();
+
+		add(s, 2, 1, "{\"value\":[]}");
+		assert_int_equal(store_exec(s, "UPDATE requests SET url = "
+					    "'https://h/x'", &d), 0);
+		hash_after(s, 1, edit[i][0], a);
+		hash_after(s, 1, edit[i][1], b);
+		if (strcmp(a, b))
+			fail_msg("case %zu: version 1 told them apart", i);
+		hash_after(s, 2, edit[i][0], a);
+		hash_after(s, 2, edit[i][1], b);
+		if (!strcmp(a, b))
+			fail_msg("case %zu: version 2 collides", i);
+		/* The version is covered: relabelling a run changes it. */
+		hash_after(s, 1, edit[i][0], b);
+		hash_after(s, 2, edit[i][0], a);
+		assert_string_not_equal(a, b);
+		store_close(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(redacts_secrets_only),
 		cmocka_unit_test(bodies_are_stored_once),
 		cmocka_unit_test(run_hash_covers_evidence_and_link),
+		cmocka_unit_test(hash_v2_has_no_collisions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

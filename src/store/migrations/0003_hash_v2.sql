@@ -1,0 +1,4 @@
+-- Hash encoding v2 (src/store/chain.c): every field typed and
+-- length-prefixed. Runs sealed before this keep version 1 and verify with
+-- it; new runs are written with version 2.
+ALTER TABLE runs ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1;
