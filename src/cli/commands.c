@@ -205,6 +205,8 @@ const struct command commands[] = {
 	{ "config", cmd_config, CONFIG_USAGE,
 	  "show the effective configuration and where each value came from",
 	  CMD_NEED_CONFIG },
+	{ "render", cmd_render, render_usage,
+	  "render a Mustache template with JSON data", 0 },
 	{ "help", cmd_help, HELP_USAGE, "show help for a command", 0 },
 	{ "version", cmd_version, VERSION_USAGE, "print the version", 0 },
 	{ NULL, NULL, NULL, NULL, 0 }

@@ -137,7 +137,7 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 	sqlite3_stmt *st = NULL;
 	char first[256];
 	size_t i;
-	int r, version;
+	int r, version = 0;
 
 	r = run_version(s, run_id, &version, d);
 	if (r < 0)

@@ -1,7 +1,8 @@
 """Help, version, usage errors and exit codes of the command line."""
 from harness import CliTest, main, OK, USAGE, RUNTIME
 
-COMMANDS = ["collect", "runs", "inventory", "verify", "demo", "help", "version"]
+COMMANDS = ["collect", "runs", "inventory", "verify", "demo", "config", "render",
+            "help", "version"]
 
 
 class Help(CliTest):
