@@ -28,7 +28,8 @@ int pick_snapshot_run(struct app *app, long long want, long long *ret)
 	}
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		if (want)
-			app_error(app, "there is no run %lld", (long long)want);
+			app_error(app, "there is no collection run %lld",
+				  (long long)want);
 		else
 			app_error(app, "no run has stored a snapshot yet");
 		status_code = want ? EXIT_USAGE : EXIT_RUNTIME;

@@ -36,6 +36,8 @@ int cmd_verify(int argc, char **argv, struct app *app)
 				      res.head[0] ? res.head : NULL, "head_run",
 				      (json_int_t)res.head_run);
 
+		json_object_set_new(o, "uncovered_cost_sources",
+				    json_integer(res.uncovered_sources));
 		if (res.bad_run) {
 			json_object_set_new(o, "first_bad_run",
 					    json_integer(res.bad_run));
@@ -48,8 +50,13 @@ int cmd_verify(int argc, char **argv, struct app *app)
 		fprintf(app->out, "run %lld: BROKEN: %s\n",
 			(long long)res.bad_run, res.reason);
 	} else {
-		fprintf(app->out, "verified %d run(s): evidence, chain and "
-			"typed rows intact\n", res.runs);
+		fprintf(app->out, "verified %d run(s): evidence, chain, "
+			"typed rows and cost rows intact\n", res.runs);
+		if (res.uncovered_sources)
+			fprintf(app->out, "note: %d cost source(s) were imported "
+				"before imports joined the chain and are taken "
+				"as they are; import their files again to cover "
+				"them\n", res.uncovered_sources);
 		if (res.head_run)
 			fprintf(app->out, "head: run %lld %s\n",
 				(long long)res.head_run, res.head);

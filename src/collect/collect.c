@@ -1033,6 +1033,13 @@ static char *scope_json(const struct config *cfg)
 	json_object_set_new(j, "resource_groups", a);
 	if (strcmp(cfg->discovery, "list"))
 		json_object_set_new(j, "discovery", json_string(cfg->discovery));
+	/* The cost rows kept for resources besides AMLFS (verify reads it). */
+	if (cfg->cost_query && cfg->related.n) {
+		a = json_array();
+		for (i = 0; i < cfg->related.n; i++)
+			json_array_append_new(a, json_string(cfg->related.v[i]));
+		json_object_set_new(j, "related_resources", a);
+	}
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return s;
@@ -1046,7 +1053,8 @@ static char *gap_note(struct collector *c, const char *now)
 	time_t then, t;
 
 	if (store_prepare(c->s, "SELECT id, finished_at FROM runs WHERE status "
-			  "IN ('ok', 'partial') ORDER BY id DESC LIMIT 1", &st,
+			  "IN ('ok', 'partial') AND source IN ('live', 'replay') "
+			  "ORDER BY id DESC LIMIT 1", &st,
 			  NULL) < 0)
 		return NULL;
 	if (sqlite3_step(st) == SQLITE_ROW &&

@@ -1,19 +1,27 @@
 #include "costs/costs.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "azure/arm.h"
+#include "store/evidence.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
+
+/* The evidence kind of an export's kept lines. */
+#define KIND_COST_EXPORT "cost_export"
 
 struct importer {
 	struct store *s;
 	const struct cost_import_options *o;
 	const char *path;
-	sqlite3_int64 source;
+	const char *cost_type;		/* EA, MCA: the file's one type */
+	sqlite3_int64 run, source;
 	sqlite3_stmt *ins;
 	struct cost_import_result *res;
+	struct sbuf kept;		/* the lines parsed: the evidence */
 	char first[11], last[11];
 };
 
@@ -44,7 +52,8 @@ static int insert_one(struct importer *im, const struct cost_row *row,
 		r = store_sql_error(im->s, "cannot store cost row", d);
 	sqlite3_reset(st);
 	free(key);
-	im->res->cost_rows++;
+	if (im->res)
+		im->res->cost_rows++;
 	return r;
 }
 
@@ -58,7 +67,7 @@ static int on_row(void *ctx, const struct cost_row *row, struct err_detail *d)
 	if (!im->last[0] || strcmp(row->day, im->last) > 0)
 		memcpy(im->last, row->day, sizeof(im->last));
 	if (!row->has_amortized)	/* EA, MCA: the file's one type */
-		return insert_one(im, row, im->o->cost_type, row->cost, d);
+		return insert_one(im, row, im->cost_type, row->cost, d);
 	/* FOCUS: BilledCost is actual, EffectiveCost amortized. */
 	r = insert_one(im, row, "ActualCost", row->cost, d);
 	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized, d);
@@ -70,6 +79,13 @@ static void on_progress(void *ctx, long long done, long long total)
 
 	if (im->o->on_progress)
 		im->o->on_progress(im->o->ctx, im->path, done, total);
+}
+
+static int on_line(void *ctx, const char *line, size_t len)
+{
+	struct importer *im = ctx;
+
+	return sbuf_add(&im->kept, line, len);
 }
 
 static void on_bad(void *ctx, long line, const char *why)
@@ -166,6 +182,15 @@ static int find_duplicate(struct store *s, const char *sha,
 	return found;
 }
 
+static int prepare_insert(struct importer *im, struct err_detail *d)
+{
+	return store_prepare(im->s, "INSERT INTO cost_rows (source, "
+			     "resource_key, resource_id, day, cost_type, meter, "
+			     "currency, cost, quantity, unit, tags) VALUES (?1, "
+			     "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			     &im->ins, d);
+}
+
 static int begin_source(struct importer *im, struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
@@ -174,23 +199,20 @@ static int begin_source(struct importer *im, struct err_detail *d)
 
 	time_now_iso(now);
 	r = store_prepare(im->s, "INSERT INTO cost_sources (kind, name, format, "
-			  "ingested_at) VALUES ('file', ?1, 'unknown', ?2)",
-			  &st, d);
+			  "ingested_at, run_id) VALUES ('file', ?1, 'unknown', "
+			  "?2, ?3)", &st, d);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, im->path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, im->run);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = store_sql_error(im->s, "cannot record cost source", d);
 	else
 		im->source = sqlite3_last_insert_rowid(store_db(im->s));
 	sqlite3_finalize(st);
 	if (r == 0)
-		r = store_prepare(im->s, "INSERT INTO cost_rows (source, "
-				  "resource_key, resource_id, day, cost_type, "
-				  "meter, currency, cost, quantity, unit, tags) "
-				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-				  "?10, ?11)", &im->ins, d);
+		r = prepare_insert(im, d);
 	return r;
 }
 
@@ -210,7 +232,7 @@ static int finish_source(struct importer *im, struct err_detail *d)
 	sqlite3_bind_text(st, 2, rr->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, cost_format_name(rr->format), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, rr->format == COST_FORMAT_FOCUS ? NULL :
-			  im->o->cost_type, -1, SQLITE_STATIC);
+			  im->cost_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, rr->rows_read);
 	sqlite3_bind_int64(st, 6, rr->rows_kept);
 	sqlite3_bind_int64(st, 7, rr->rows_malformed);
@@ -224,15 +246,73 @@ static int finish_source(struct importer *im, struct err_detail *d)
 	return r;
 }
 
+/* The import run's scope: what a reader of the chain needs to know. */
+static char *import_scope(const char *path, const struct strlist *related)
+{
+	json_t *j = json_pack("{s:s}", "file", path), *a = json_array();
+	size_t i;
+	char *text;
+
+	for (i = 0; related && i < related->n; i++)
+		json_array_append_new(a, json_string(related->v[i]));
+	json_object_set_new(j, "related_resources", a);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return text;
+}
+
+/* The kept lines as the import run's one piece of evidence. */
+static int store_kept(struct importer *im, struct err_detail *d)
+{
+	struct evidence_writer *w = evidence_writer_new(im->s);
+	struct sbuf url = SBUF_INIT;
+	struct evidence_item e = {
+		.run_id = im->run, .seq = 1, .kind = KIND_COST_EXPORT,
+		.subject = im->path, .method = "IMPORT", .status = 0,
+		.projected = 0, .body = im->kept.buf, .body_len = im->kept.len,
+	};
+	sqlite3_int64 id;
+	int r;
+
+	char now[21];
+	time_t t = 0;
+
+	sbuf_addf(&url, "file:%s", im->path);
+	e.url = url.buf;
+	time_now_iso(now);	/* honours AMLFS_AUDIT_NOW, as runs do */
+	time_parse_iso(now, &t);
+	e.fetched_at = (long long)t;
+	r = evidence_add(w, &e, &id, NULL, d);
+	evidence_writer_free(w);
+	sbuf_release(&url);
+	return r;
+}
+
+static int seal_import(struct importer *im, struct err_detail *d)
+{
+	struct sbuf why = SBUF_INIT;
+	long bad = im->res->read.rows_malformed;
+	int r;
+
+	if (bad)
+		sbuf_addf(&why, "%ld malformed row(s) left out", bad);
+	r = chain_seal_run(im->s, im->run, bad ? "partial" : "ok",
+			   bad ? why.buf : NULL, d);
+	sbuf_release(&why);
+	return r;
+}
+
 int cost_import_file(struct store *s, const char *path,
 		     const struct cost_import_options *o,
 		     struct cost_import_result *res, struct err_detail *d)
 {
-	struct importer im = { .s = s, .o = o, .path = path, .res = res };
+	struct importer im = { .s = s, .o = o, .path = path, .res = res,
+			       .cost_type = o->cost_type, .kept = SBUF_INIT };
 	struct cost_reader_options ro = {
 		.related = o->related, .on_row = on_row, .on_bad = on_bad,
-		.on_progress = on_progress, .ctx = &im,
+		.on_progress = on_progress, .on_line = on_line, .ctx = &im,
 	};
+	char *scope = import_scope(path, o->related);
 	long n;
 	int r;
 
@@ -241,8 +321,10 @@ int cost_import_file(struct store *s, const char *path,
 	store_exec(s, "PRAGMA cache_size = -32768", NULL);
 	r = store_begin(s, d);
 	if (r < 0)
-		return r;
-	r = begin_source(&im, d);
+		goto out;
+	r = chain_begin_run(s, "import", scope, &im.run, d);
+	if (r == 0)
+		r = begin_source(&im, d);
 	if (r == 0)
 		r = cost_read_file(path, &ro, &res->read, d);
 	sqlite3_finalize(im.ins);
@@ -250,7 +332,7 @@ int cost_import_file(struct store *s, const char *path,
 				     &res->source)) {
 		res->duplicate = 1;
 		store_rollback(s);
-		return 0;
+		goto out;
 	}
 	if (r == 0)
 		r = finish_source(&im, d);
@@ -260,11 +342,44 @@ int cost_import_file(struct store *s, const char *path,
 		res->superseded = n;
 	}
 	if (r == 0)
+		r = store_kept(&im, d);
+	if (r == 0)
+		r = seal_import(&im, d);
+	if (r == 0)
 		r = store_commit(s, d);
 	if (r < 0) {
 		store_rollback(s);
-		return r;
+		goto out;
 	}
 	res->source = im.source;
-	return 0;
+	res->run = im.run;
+out:
+	sbuf_release(&im.kept);
+	free(scope);
+	return r;
+}
+
+int cost_import_replay(struct store *s, sqlite3_int64 source,
+		       const char *cost_type, const struct strlist *related,
+		       const char *name, const char *body, size_t len,
+		       struct err_detail *d)
+{
+	struct importer im = { .s = s, .source = source, .path = name,
+			       .cost_type = cost_type };
+	struct cost_reader_options ro = {
+		.related = related, .on_row = on_row, .keep_all = 1,
+		.ctx = &im,
+	};
+	struct cost_read_result rr;
+	long n;
+	int r;
+
+	r = prepare_insert(&im, d);
+	if (r == 0)
+		r = cost_read_buffer(name, body, len, &ro, &rr, d);
+	sqlite3_finalize(im.ins);
+	if (r < 0)
+		return r;
+	n = cost_supersede(s, source, d);
+	return n < 0 ? (int)n : 0;
 }

@@ -17,21 +17,38 @@ struct cost_import_options {
 struct cost_import_result {
 	struct cost_read_result read;
 	sqlite3_int64 source;		/* the new source, or the one it repeats */
+	sqlite3_int64 run;		/* the import's run (a link of the chain) */
 	int duplicate;			/* same bytes imported before: nothing done */
 	long superseded;		/* older rows this import replaced */
 	long cost_rows;			/* rows stored (FOCUS: two per line) */
 };
 
 /*
- * Import one export file in one transaction: a cost_sources row for it
- * (with the file's SHA-256), its AMLFS rows, and the older rows it
- * replaces marked superseded (for each resource, day and cost type the
- * source ingested last wins). A file whose bytes were imported before is
- * not imported again (res->duplicate). On failure nothing is stored.
+ * Import one export file in one transaction, as a link of the evidence
+ * chain: a run (source "import", its scope naming the file and the
+ * related resources), a cost_sources row for it (with the file's SHA-256
+ * and counts, covered by the run's hash), its AMLFS rows, the older rows
+ * it replaces marked superseded (for each resource, day and cost type the
+ * source ingested last wins), and as the run's evidence the lines it
+ * parsed, header included, content-addressed: what verify reads again.
+ * The run is "partial" when rows were malformed. A file whose bytes were
+ * imported before is not imported again (res->duplicate). On failure
+ * nothing is stored.
  */
 int cost_import_file(struct store *s, const char *path,
 		     const struct cost_import_options *o,
 		     struct cost_import_result *res, struct err_detail *d);
+
+/*
+ * Verify's side of an import: read the kept lines (body) again into an
+ * existing source of s (a scratch copy), keeping what the import kept
+ * (AMLFS and the related resources its run names), then supersede as the
+ * import did. cost_type is the source's (NULL for FOCUS).
+ */
+int cost_import_replay(struct store *s, sqlite3_int64 source,
+		       const char *cost_type, const struct strlist *related,
+		       const char *name, const char *body, size_t len,
+		       struct err_detail *d);
 
 /*
  * After rows of source were added: drop those that only repeat the rows

@@ -57,6 +57,41 @@ char *cost_query_name(const char *scope, const char *type, const char *from,
 	return sbuf_detach(&sb, NULL);
 }
 
+char *cost_query_name_of(const char *url, const char *body)
+{
+	static const char tail[] = "/providers/Microsoft.CostManagement/query";
+	const char *p = strstr(url, "://"), *end;
+	const char *type, *from, *to;
+	char *name = NULL, *scope;
+	json_t *j;
+
+	if (!p || !body)
+		return NULL;
+	p = strchr(p + 3, '/');
+	end = p ? strstr(p, tail) : NULL;
+	if (!end || end == p)
+		return NULL;
+	j = json_loads(body, 0, NULL);
+	type = json_string_value(json_object_get(j, "type"));
+	from = json_string_value(json_object_get(json_object_get(j,
+		"timePeriod"), "from"));
+	to = json_string_value(json_object_get(json_object_get(j,
+		"timePeriod"), "to"));
+	if (type && from && to && strlen(from) >= 10 && strlen(to) >= 10) {
+		char f[11], t[11];
+
+		memcpy(f, from, 10);
+		f[10] = '\0';
+		memcpy(t, to, 10);
+		t[10] = '\0';
+		scope = xstrndup(p + 1, (size_t)(end - p - 1));
+		name = cost_query_name(scope, type, f, t);
+		free(scope);
+	}
+	json_decref(j);
+	return name;
+}
+
 int cost_query_held(struct store *s, const char *name, const char *settled)
 {
 	sqlite3_stmt *st = NULL;

@@ -27,6 +27,13 @@ char *cost_query_name(const char *scope, const char *type, const char *from,
 		      const char *to);
 
 /*
+ * The name of the query a stored request made (its URL and body), as
+ * cost_query_name() gave it; NULL when they are not a cost query. Verify
+ * finds the pages of a source this way.
+ */
+char *cost_query_name_of(const char *url, const char *body);
+
+/*
  * Is a query of that name held from after `settled` (ISO time)? For a
  * closed month that need not be asked again.
  */

@@ -305,7 +305,7 @@ static int maybe_ours(struct reader *rd, const char *line, size_t len)
 	int hit;
 	size_t i;
 
-	if (!rd->header_done)
+	if (!rd->header_done || rd->o->keep_all)
 		return 1;
 	/* The byte after the line is writable: the read buffers have a
 	 * spare byte at the end and `pending` keeps its NUL (see read_stream). */
@@ -342,6 +342,12 @@ static int feed_line(struct reader *rd, const char *line, size_t len,
 		}
 	}
 	*open_quote ^= (int)(quotes & 1);
+	if (rd->o->on_line) {
+		int r = rd->o->on_line(rd->o->ctx, line, len);
+
+		if (r < 0)
+			return r;
+	}
 	if (csv_parse(&rd->csv, line, len, on_field, on_record, rd) != len) {
 		err_set(rd->d, "CSV error: %s", csv_strerror(csv_error(&rd->csv)));
 		err_where(rd->d, "%s:%ld", rd->path, rd->line);
@@ -381,6 +387,21 @@ static int take_bytes(struct reader *rd, struct sbuf *pending,
 		p = nl + 1;
 	}
 	return 0;
+}
+
+/* A last line without a newline. */
+static int last_line(struct reader *rd, struct sbuf *pending, int *open_quote)
+{
+	struct sbuf tail = SBUF_INIT;
+	int r;
+
+	if (!pending->len)
+		return 0;
+	sbuf_add(&tail, pending->buf, pending->len);
+	sbuf_addch(&tail, '\n');
+	r = feed_line(rd, tail.buf, tail.len, open_quote);
+	sbuf_release(&tail);
+	return r;
 }
 
 static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
@@ -441,20 +462,63 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 		err_set(rd->d, "gzip data ends early (truncated file?)");
 		r = -ERR_CONFIG;
 	}
-	/* A last line without a newline. */
-	if (r == 0 && pending.len) {
-		struct sbuf tail = SBUF_INIT;
-
-		sbuf_add(&tail, pending.buf, pending.len);
-		sbuf_addch(&tail, '\n');
-		r = feed_line(rd, tail.buf, tail.len, &open_quote);
-		sbuf_release(&tail);
-	}
+	if (r == 0)
+		r = last_line(rd, &pending, &open_quote);
 	if (gz == 1)
 		inflateEnd(&z);
 	sbuf_release(&pending);
 	free(in);
 	free(out);
+	return r;
+}
+
+/* After the last byte: flush the parser and check what it saw. */
+static int read_finish(struct reader *rd, int r)
+{
+	if (r == 0 && csv_fini(&rd->csv, on_field, on_record, rd) != 0)
+		r = -ERR_CONFIG;
+	if (r == 0 && rd->error)
+		r = rd->error;
+	if (r == 0 && !rd->header_done) {
+		err_set(rd->d, "empty file: no header row");
+		r = -ERR_CONFIG;
+	}
+	if (r < 0 && rd->d && !rd->d->where[0])
+		err_where(rd->d, "%s:%ld", rd->path, rd->line);
+	return r;
+}
+
+int cost_read_buffer(const char *name, const char *buf, size_t len,
+		     const struct cost_reader_options *o,
+		     struct cost_read_result *res, struct err_detail *d)
+{
+	struct reader rd = { .o = o, .res = res, .d = d, .path = name };
+	struct sbuf pending;
+	char *copy;
+	int r, open_quote = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (csv_init(&rd.csv, CSV_APPEND_NULL) != 0) {
+		err_set(d, "out of resources");
+		return -ENOMEM;
+	}
+	/* A spare byte after the data, as read_stream() keeps (maybe_ours). */
+	copy = xmalloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	sbuf_init(&rd.arena, 0);
+	sbuf_init(&pending, MAX_LINE);
+	res->bytes = (long long)len;
+	r = take_bytes(&rd, &pending, copy, len, &open_quote);
+	if (r == 0)
+		r = last_line(&rd, &pending, &open_quote);
+	r = read_finish(&rd, r);
+	if (sha256_hex(buf, len, res->sha256) < 0 && r == 0)
+		r = -ERR_CRYPTO;
+	csv_free(&rd.csv);
+	sbuf_release(&rd.arena);
+	sbuf_release(&pending);
+	free(copy);
 	return r;
 }
 
@@ -483,16 +547,7 @@ int cost_read_file(const char *path, const struct cost_reader_options *o,
 	}
 	sbuf_init(&rd.arena, 0);
 	r = read_stream(&rd, fd, h, fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0);
-	if (r == 0 && csv_fini(&rd.csv, on_field, on_record, &rd) != 0)
-		r = -ERR_CONFIG;
-	if (r == 0 && rd.error)
-		r = rd.error;
-	if (r == 0 && !rd.header_done) {
-		err_set(d, "empty file: no header row");
-		r = -ERR_CONFIG;
-	}
-	if (r < 0 && d && !d->where[0])
-		err_where(d, "%s:%ld", path, rd.line);
+	r = read_finish(&rd, r);
 	if (hash_final(h, res->sha256) < 0 && r == 0)
 		r = -ERR_CRYPTO;
 	csv_free(&rd.csv);

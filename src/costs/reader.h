@@ -44,6 +44,16 @@ struct cost_reader_options {
 	void (*on_bad)(void *ctx, long line, const char *why);
 	/* Bytes read so far of total (the file's size); may be NULL. */
 	void (*on_progress)(void *ctx, long long done, long long total);
+	/*
+	 * Each physical line handed to the CSV parser (the header, every
+	 * line that may hold a kept row, and the lines of a record it
+	 * spans), with its terminator; may be NULL. Read again with
+	 * cost_read_buffer() and keep_all, they give the same rows: this is
+	 * the evidence an import keeps.
+	 */
+	int (*on_line)(void *ctx, const char *line, size_t len);
+	/* Parse every line, not only those that may be AMLFS or related. */
+	int keep_all;
 	void *ctx;
 };
 
@@ -63,6 +73,11 @@ struct cost_read_result {
  */
 int cost_read_file(const char *path, const struct cost_reader_options *o,
 		   struct cost_read_result *res, struct err_detail *d);
+
+/* The same over text in memory (plain CSV); name stands for the file. */
+int cost_read_buffer(const char *name, const char *buf, size_t len,
+		     const struct cost_reader_options *o,
+		     struct cost_read_result *res, struct err_detail *d);
 
 /*
  * Is id an AMLFS resource, or one of the related ids (lower case)? ARM ids

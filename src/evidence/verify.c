@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "collect/project.h"
+#include "costs/costs.h"
+#include "costs/query.h"
 #include "store/evidence.h"
 
 static void fail(struct verify_result *res, sqlite3_int64 run,
@@ -222,6 +224,260 @@ static int open_scratch(struct store *s, struct store **ret,
 	return 0;
 }
 
+/* ---- cost data ---------------------------------------------------------- */
+
+/* The related resources a run kept cost rows for (its scope says). */
+static void run_related(struct store *s, sqlite3_int64 run, struct strlist *out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *j = NULL, *v;
+	size_t i;
+
+	if (store_prepare(s, "SELECT scope FROM runs WHERE id = ?1", &st,
+			  NULL) < 0)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		j = json_loads((const char *)sqlite3_column_text(st, 0), 0,
+			       NULL);
+	sqlite3_finalize(st);
+	json_array_foreach(json_object_get(j, "related_resources"), i, v)
+		if (json_is_string(v))
+			strlist_add(out, json_string_value(v));
+	json_decref(j);
+}
+
+/* One Cost Management answer page of a source, into the scratch copy. */
+static int replay_query_page(struct store *scratch, sqlite3_int64 source,
+			     const char *type, const struct strlist *related,
+			     sqlite3_stmt *ev)
+{
+	const char *body = sqlite3_column_blob(ev, 2);
+	size_t len = (size_t)sqlite3_column_bytes(ev, 2);
+	struct err_detail pd;
+	json_t *page = NULL;
+	long rows;
+	int r;
+
+	if (sqlite3_column_int(ev, 3) != 204 && len) {
+		page = json_loadb(body, len, 0, NULL);
+		if (!page)
+			return -ERR_JSON;
+	}
+	r = cost_query_page(scratch, source, type, page, related, &rows, &pd);
+	json_decref(page);
+	return r;
+}
+
+/*
+ * Read source's rows again from its run's evidence into the scratch
+ * database: the pages of its query (api), or the kept lines of its file.
+ */
+static int replay_source(struct store *s, struct store *scratch,
+			 sqlite3_stmt *src, struct verify_result *res,
+			 struct err_detail *d)
+{
+	static const char copy[] =
+		"INSERT INTO main.cost_sources SELECT * FROM h.cost_sources "
+		"WHERE id = ?1";
+	static const char pages[] =
+		"SELECT e.url, e.request_body, b.content, e.status, e.kind "
+		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
+		"WHERE e.run_id = ?1 AND e.kind IN ('cost_query', "
+		"'cost_export') ORDER BY e.seq";
+	sqlite3_int64 id = sqlite3_column_int64(src, 0);
+	const char *kind = (const char *)sqlite3_column_text(src, 1);
+	const char *name = (const char *)sqlite3_column_text(src, 2);
+	const char *type = (const char *)sqlite3_column_text(src, 3);
+	sqlite3_int64 run = sqlite3_column_int64(src, 4);
+	sqlite3_stmt *st = NULL, *ev = NULL;
+	struct err_detail pd = { "", "" };
+	struct strlist related = { NULL, 0 };
+	int r, rc, found = 0;
+
+	r = store_prepare(scratch, copy, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(scratch, "cannot copy cost source", d);
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	r = store_prepare(s, pages, &ev, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(ev, 1, run);
+	run_related(s, run, &related);
+	while (r == 0 && (rc = sqlite3_step(ev)) == SQLITE_ROW) {
+		const char *ekind = (const char *)sqlite3_column_text(ev, 4);
+		long status = sqlite3_column_int(ev, 3);
+
+		if (!strcmp(kind, "file")) {
+			if (strcmp(ekind, "cost_export"))
+				continue;
+			found++;
+			r = cost_import_replay(scratch, id, type, &related,
+					       name,
+					       sqlite3_column_blob(ev, 2),
+					       (size_t)sqlite3_column_bytes(ev, 2),
+					       &pd);
+		} else {
+			char *q = cost_query_name_of(
+				(const char *)sqlite3_column_text(ev, 0),
+				(const char *)sqlite3_column_text(ev, 1));
+			int mine = q && !strcmp(q, name) && status >= 200 &&
+				   status <= 299;
+
+			free(q);
+			if (!mine)
+				continue;
+			found++;
+			r = replay_query_page(scratch, id, type, &related, ev);
+		}
+	}
+	sqlite3_finalize(ev);
+	strlist_release(&related);
+	if (r == 0 && !found)
+		fail(res, run, "cost source %lld ('%s') has no evidence in its "
+		     "run", (long long)id, name);
+	else if (r == -ERR_JSON || r == -ERR_CONFIG)
+		fail(res, run, "the evidence of cost source %lld no longer "
+		     "reads: %s", (long long)id, pd.msg);
+	else if (r == 0 && !strcmp(kind, "api"))
+		r = cost_query_end(scratch, id, d);
+	return r == -ERR_JSON || r == -ERR_CONFIG ? 0 : r;
+}
+
+/*
+ * Sources outside the chain: imported before imports were runs (no run,
+ * or a run of hash encoding 1). Their rows are taken as they are, and
+ * counted for the report.
+ */
+static int copy_uncovered(struct store *scratch, sqlite3_int64 id,
+			  struct err_detail *d)
+{
+	static const char *const sql[] = {
+		"INSERT INTO main.cost_sources SELECT * FROM h.cost_sources "
+		"WHERE id = ?1",
+		"INSERT INTO main.cost_rows SELECT * FROM h.cost_rows "
+		"WHERE source = ?1",
+	};
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < 2 && r == 0; i++) {
+		r = store_prepare(scratch, sql[i], &st, d);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(scratch, "cannot copy cost rows", d);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return r;
+}
+
+/*
+ * cost_rows as a multiset (row ids are not meaningful: a query dropped
+ * part-way leaves a gap), history against scratch, both ways. The run of
+ * the first differing source is blamed.
+ */
+static int compare_costs(struct store *scratch, struct verify_result *res,
+			 struct err_detail *d)
+{
+#define COST_COLS "source, resource_key, resource_id, day, cost_type, " \
+		  "meter, currency, cost, quantity, unit, tags, superseded_by"
+	static const char sql[] =
+		"WITH a AS (SELECT " COST_COLS ", count(*) FROM h.cost_rows "
+		"GROUP BY " COST_COLS "), b AS (SELECT " COST_COLS ", count(*) "
+		"FROM main.cost_rows GROUP BY " COST_COLS "), "
+		"x AS (SELECT * FROM a EXCEPT SELECT * FROM b), "
+		"y AS (SELECT * FROM b EXCEPT SELECT * FROM a) "
+		"SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM y), "
+		"(SELECT min(s.run_id) FROM h.cost_sources s WHERE s.id IN "
+		"(SELECT source FROM x UNION SELECT source FROM y))";
+#undef COST_COLS
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(scratch, sql, &st, d);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = store_sql_error(scratch, "cannot compare cost rows", d);
+	} else if (sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1)) {
+		sqlite3_int64 run = sqlite3_column_int64(st, 2);
+
+		fail(res, run ? run : -1, "table 'cost_rows' differs from its "
+		     "evidence: %d row(s) not in the evidence, %d missing",
+		     sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Does the history hold runs of hash encoding 1 (from before imports
+ * joined the chain)? Only then may a cost source lack a run of its own. */
+static int legacy_history(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	if (store_prepare(s, "SELECT count(*) FROM runs WHERE hash_version < 2",
+			  &st, NULL) == 0 && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n > 0;
+}
+
+/*
+ * Every cost source is covered by its run's hash (encoding 2); its rows
+ * are read again from that run's evidence, in source order (so that
+ * supersession happens as it did), and must equal the history's. A source
+ * with no such run is a failure, except in a history that began before
+ * imports joined the chain: there it is counted as uncovered.
+ */
+static int check_costs(struct store *s, struct store *scratch,
+		       struct verify_result *res, struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT c.id, c.kind, c.name, c.cost_type, c.run_id, "
+		"r.hash_version FROM cost_sources c LEFT JOIN runs r "
+		"ON r.id = c.run_id ORDER BY c.id";
+	sqlite3_stmt *st = NULL;
+	int r, rc, legacy = legacy_history(s);
+
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	while (r == 0 && !res->bad_run && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 5) == SQLITE_NULL) {
+			fail(res, sqlite3_column_int64(st, 4), "cost source "
+			     "%lld names run %lld, which does not exist",
+			     (long long)sqlite3_column_int64(st, 0),
+			     (long long)sqlite3_column_int64(st, 4));
+		} else if (sqlite3_column_int(st, 5) < 2 && !legacy) {
+			fail(res, -1, "cost source %lld is outside the evidence "
+			     "chain (no run of its own)",
+			     (long long)sqlite3_column_int64(st, 0));
+		} else if (sqlite3_column_int(st, 5) < 2) {
+			res->uncovered_sources++;
+			r = copy_uncovered(scratch, sqlite3_column_int64(st, 0),
+					   d);
+		} else {
+			r = replay_source(s, scratch, st, res, d);
+		}
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && !res->bad_run)
+		r = compare_costs(scratch, res, d);
+	return r;
+}
+
 /* Ids are contiguous (AUTOINCREMENT, never reused): a gap is a deletion. */
 static int check_run(struct store *s, struct store *scratch,
 		     struct projector *proj, sqlite3_stmt *st,
@@ -319,6 +575,8 @@ int verify_history(struct store *s, struct verify_result *res,
 	r = check_sequence(s, prev_id, res, d);
 	if (r == 0 && !res->bad_run)
 		r = compare_metrics(scratch, res, d);
+	if (r == 0 && !res->bad_run)
+		r = check_costs(s, scratch, res, d);
 out:
 	sqlite3_finalize(st);
 	projector_free(proj);

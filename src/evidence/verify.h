@@ -10,13 +10,17 @@ struct verify_result {
 	char reason[1024];		/* why it is broken */
 	char head[SHA256_HEX_LEN + 1];	/* hash of the newest run ("" if none) */
 	sqlite3_int64 head_run;
+	int uncovered_sources;		/* cost sources from before hash v2 */
 };
 
 /*
  * Check the whole history: every body against its SHA-256, every run's
  * hash, every run's link to the run before it, that no run id is missing
- * (a deleted run), and that the typed rows of each run are exactly what
- * projecting its evidence again yields (an edited row). Returns 0 when the
+ * (a deleted run), that the typed rows of each run are exactly what
+ * projecting its evidence again yields (an edited row), and that the cost
+ * rows are exactly what the evidence of their sources' runs yields (a
+ * query's answers, an import's kept lines); each source itself is covered
+ * by its run's hash. Returns 0 when the
  * check ran (res says whether it passed) or negative when it could not.
  */
 int verify_history(struct store *s, struct verify_result *res,

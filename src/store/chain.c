@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "util/timeutil.h"
 
 /*
@@ -132,6 +133,11 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		"SELECT scope, list, requests, pages, items, retries, throttled, "
 		"throttle_wait_ms, errors FROM run_ledger WHERE run_id = ?1 "
 		"ORDER BY scope, list",
+		/* Version 2: the cost sources the run made (their rows are
+		 * re-derived from its evidence by verify). */
+		"SELECT id, kind, name, sha256, format, cost_type, ingested_at, "
+		"rows_read, rows_kept, rows_malformed, first_day, last_day "
+		"FROM cost_sources WHERE run_id = ?1 ORDER BY id",
 	};
 	struct hash_ctx *h = NULL;
 	sqlite3_stmt *st = NULL;
@@ -154,7 +160,7 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 	/* Version 2 covers the version too: a run cannot be relabelled. */
 	snprintf(first, sizeof(first), sql[0],
 		 version == 1 ? "" : ", hash_version");
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) - (version == 1); i++) {
 		r = store_prepare(s, i ? sql[i] : first, &st, d);
 		if (r < 0)
 			goto out;
@@ -174,6 +180,33 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 out:
 	sqlite3_finalize(st);
 	hash_free(h);
+	return r;
+}
+
+int chain_begin_run(struct store *s, const char *source, const char *scope,
+		    sqlite3_int64 *ret, struct err_detail *d)
+{
+	static const char sql[] =
+		"INSERT INTO runs (started_at, status, tool_version, source, "
+		"scope, hash_version) VALUES (?1, 'running', ?2, ?3, ?4, "
+		CHAIN_VERSION ")";
+	sqlite3_stmt *st = NULL;
+	char now[21];
+	int r;
+
+	time_now_iso(now);
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, AMLFS_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, scope, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(s, "cannot start run", d);
+	else
+		*ret = sqlite3_last_insert_rowid(store_db(s));
+	sqlite3_finalize(st);
 	return r;
 }
 

@@ -52,6 +52,15 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		   char out[SHA256_HEX_LEN + 1], struct err_detail *d);
 
 /*
+ * Start a link of the chain that is not a collection (an import, a
+ * check): a run of `source` with scope (JSON text) and the current hash
+ * encoding, status "running" until chain_seal_run(). Call inside the
+ * transaction that seals it.
+ */
+int chain_begin_run(struct store *s, const char *source, const char *scope,
+		    sqlite3_int64 *ret, struct err_detail *d);
+
+/*
  * Close a run: set finished_at, status and error_summary, link it to the
  * newest earlier run and store its hash. Call inside the run's
  * transaction.

@@ -124,7 +124,7 @@ class Inventory(CliTest):
         self.assertEqual({x["run_id"] for x in
                           self.expect(OK, "inventory", "--format", "json").json()}, {2})
         r = self.expect(USAGE, "inventory", "--run", "99")
-        self.assertIn("there is no run 99", r.err)
+        self.assertIn("there is no collection run 99", r.err)
 
     def test_empty_history(self):
         self.sql("DELETE FROM items")
