@@ -59,6 +59,9 @@ static int check_one(const char *path, const struct stat *sb, int type,
 	if (type != FTW_F || n < 4 || strcmp(path + n - 4, ".sql"))
 		return 0;
 	rel = path + strlen(g_root) + strlen("/queries/");
+	/* Rules need the policy functions: tests/unit/test_policy.c runs them. */
+	if (!strncmp(rel, "rules/", 6))
+		return 0;
 	if (query_open(g_store, g_root, rel, params,
 		       sizeof(params) / sizeof(params[0]), &st, &d) < 0)
 		fail_msg("%s: %s (%s)", rel, d.msg, d.where);

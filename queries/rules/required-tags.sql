@@ -1,0 +1,75 @@
+-- id: required-tags
+-- title: Required tags are present and not empty
+-- severity: high
+-- rationale: Chargeback and ownership reports group file systems by their
+--   tags: a file system without them is billed to no one and owned by no
+--   one. Keys compare case-insensitively, as ARM compares them; a key that
+--   differs only by spaces, '_' or '-' (Cost Center, cost_center) does not
+--   count but is named as a near miss.
+-- remediation: Add the missing tags to the file system (or, where sources
+--   allows, to its resource group or subscription); rename near misses to
+--   the required key.
+-- param: required = CostCenter,Owner  Comma-separated tag keys that must be present and not empty
+-- param: sources = resource,resource_group,subscription  Where a tag may come from: resource, resource_group, subscription (comma-separated)
+-- reads: filesystems, effective_tags
+--
+-- One row per file system of the run.
+WITH req AS (
+  SELECT lower(value) AS key_norm, min(value) AS key
+  FROM json_each(split_list(:required))
+  GROUP BY lower(value)
+),
+src AS (
+  SELECT lower(value) AS source FROM json_each(split_list(:sources))
+),
+fs AS (
+  SELECT resource_id, resource_key, evidence_id
+  FROM filesystems
+  WHERE run_id = :run
+),
+per_key AS (
+  SELECT fs.resource_key, req.key, e.value, e.source, e.evidence_id,
+         (SELECT group_concat('''' || n.key || '''', ' or ')
+            FROM effective_tags n
+           WHERE n.run_id = :run AND n.resource_key = fs.resource_key
+             AND n.key_norm <> req.key_norm
+             AND key_fold(n.key) = key_fold(req.key)) AS near
+  FROM fs
+  CROSS JOIN req
+  LEFT JOIN effective_tags e
+    ON e.run_id = :run AND e.resource_key = fs.resource_key
+   AND e.key_norm = req.key_norm
+   AND e.source IN (SELECT source FROM src)
+),
+judged AS (
+  SELECT resource_key, key, source, evidence_id,
+         CASE WHEN value IS NULL
+              THEN 'missing ''' || key || '''' ||
+                   coalesce(' (did you mean ' || near || '?)', '')
+              WHEN trim(value) = ''
+              THEN '''' || key || ''' is empty'
+         END AS problem
+  FROM per_key
+  ORDER BY resource_key, key
+)
+SELECT fs.resource_id,
+       CASE WHEN count(j.problem) > 0 THEN 'alarm' ELSE 'ok' END AS status,
+       CASE WHEN count(j.problem) > 0
+            THEN 'required tags: ' || group_concat(j.problem, '; ')
+            WHEN count(j.key) = 0
+            THEN 'no tags are required'
+            ELSE 'required tags present: ' || group_concat(j.key ||
+                 CASE WHEN j.source = 'resource' THEN ''
+                      ELSE ' (from the ' || replace(j.source, '_', ' ') || ')'
+                 END, ', ')
+       END AS reason,
+       (SELECT json_group_array(id) FROM (
+          SELECT fs.evidence_id AS id
+          UNION
+          SELECT x.evidence_id FROM judged x
+           WHERE x.resource_key = fs.resource_key
+             AND x.evidence_id IS NOT NULL)) AS evidence
+FROM fs
+LEFT JOIN judged j ON j.resource_key = fs.resource_key
+GROUP BY fs.resource_key
+ORDER BY fs.resource_id;

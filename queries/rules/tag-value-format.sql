@@ -1,0 +1,69 @@
+-- id: tag-value-format
+-- title: Tag values have the expected format
+-- severity: medium
+-- rationale: Chargeback joins on tag values: a cost center spelled
+--   'cc 4410' instead of 'CC-4410' or an environment 'Prod ' instead of
+--   'prod' falls out of every report that groups by it.
+-- remediation: Correct the tag value on the file system (or on the
+--   resource group or subscription it inherits it from).
+-- param: formats = {"CostCenter":"^[A-Z][A-Z0-9]{1,9}-[0-9]{2,6}$"}  JSON object: tag key -> PCRE2 pattern its value must match
+-- param: allowed = {"env":["prod","staging","test","dev"],"environment":["Production","Staging","Test","Dev"]}  JSON object: tag key -> array of allowed values (case-sensitive)
+-- param: sources = resource,resource_group,subscription  Where a tag may come from (comma-separated)
+-- reads: filesystems, effective_tags
+--
+-- Keys compare case-insensitively. A file system with none of the keys is
+-- skipped (required-tags reports missing tags).
+WITH fs AS (
+  SELECT resource_id, resource_key, evidence_id
+  FROM filesystems
+  WHERE run_id = :run
+),
+tagged AS (
+  SELECT fs.resource_key, e.key_norm, e.key, e.value, e.source,
+         e.evidence_id
+  FROM fs
+  JOIN effective_tags e
+    ON e.run_id = :run AND e.resource_key = fs.resource_key
+   AND e.source IN (SELECT lower(value) FROM json_each(split_list(:sources)))
+),
+checks AS (
+  SELECT t.resource_key, t.key, t.evidence_id,
+         CASE WHEN NOT (t.value REGEXP f.value)
+              THEN '''' || t.key || ''' = ''' || t.value ||
+                   ''' does not match ' || f.value
+         END AS problem
+  FROM tagged t
+  JOIN json_each(:formats) f ON lower(f.key) = t.key_norm
+  UNION ALL
+  SELECT t.resource_key, t.key, t.evidence_id,
+         CASE WHEN NOT EXISTS (SELECT 1 FROM json_each(a.value) v
+                                WHERE v.value = t.value)
+              THEN '''' || t.key || ''' = ''' || t.value ||
+                   ''' is not one of ' ||
+                   (SELECT group_concat(v.value, ', ')
+                      FROM json_each(a.value) v)
+         END
+  FROM tagged t
+  JOIN json_each(:allowed) a ON lower(a.key) = t.key_norm
+)
+SELECT fs.resource_id,
+       CASE WHEN count(c.problem) > 0 THEN 'alarm'
+            WHEN count(c.key) = 0 THEN 'skip'
+            ELSE 'ok' END AS status,
+       CASE WHEN count(c.problem) > 0 THEN group_concat(c.problem, '; ')
+            WHEN count(c.key) = 0
+            THEN 'no tag with a format or a list of allowed values'
+            ELSE 'tag values well-formed: ' ||
+                 (SELECT group_concat(k, ', ') FROM
+                    (SELECT DISTINCT x.key AS k FROM checks x
+                      WHERE x.resource_key = fs.resource_key ORDER BY 1))
+       END AS reason,
+       (SELECT json_group_array(id) FROM (
+          SELECT fs.evidence_id AS id
+          UNION
+          SELECT x.evidence_id FROM checks x
+           WHERE x.resource_key = fs.resource_key)) AS evidence
+FROM fs
+LEFT JOIN checks c ON c.resource_key = fs.resource_key
+GROUP BY fs.resource_key
+ORDER BY fs.resource_id;
