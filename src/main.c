@@ -1,6 +1,7 @@
 /* amlfs-audit: main() only: global options, set-up, dispatch, exit code. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -87,10 +88,10 @@ static int setup(struct app *app, const struct command *c)
 			app_fail(app, "bad configuration", r, &d);
 			return EXIT_USAGE;
 		}
-		r = app_open_db(app, !!(c->flags & CMD_DB_EXISTING), &d);
+		r = app_open_db(app, c->flags, &d);
 		if (r < 0) {
 			app_fail(app, "cannot open history", r, &d);
-			return EXIT_RUNTIME;
+			return app_exit_code(r);
 		}
 	}
 	return EXIT_OK;
@@ -102,6 +103,12 @@ int main(int argc, char **argv)
 	const struct command *c;
 	int i, r, status;
 
+	/*
+	 * Private by default: the history (and its WAL and shared memory),
+	 * recordings and outputs hold role assignments, principal ids and
+	 * costs, so whatever is created is for this user only (0600, 0700).
+	 */
+	umask(077);
 	app.err_is_tty = isatty(STDERR_FILENO);
 	config_init(&app.cfg);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {

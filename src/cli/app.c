@@ -57,7 +57,8 @@ void app_progress_done(struct app *app)
 
 int app_exit_code(int code)
 {
-	if (code == -ERR_CONFIG || code == -ERR_USAGE)
+	if (code == -ERR_CONFIG || code == -ERR_USAGE ||
+	    code == -ERR_SCHEMA_OLD)
 		return EXIT_USAGE;
 	return EXIT_RUNTIME;
 }
@@ -123,12 +124,14 @@ int app_resolve_datadir(struct app *app, struct err_detail *d)
 	return 0;
 }
 
-int app_open_db(struct app *app, int must_exist, struct err_detail *d)
+int app_open_db(struct app *app, unsigned flags, struct err_detail *d)
 {
+	int readonly = !!(flags & CMD_DB_READONLY);
 	char *dir, *slash;
 	int r;
 
-	if (must_exist && !fs_exists(app->db_path)) {
+	if ((readonly || (flags & CMD_DB_EXISTING)) &&
+	    !fs_exists(app->db_path)) {
 		err_set(d, "no history here yet (run 'amlfs-audit collect' "
 			"first, or give --db)");
 		err_where(d, "%s", app->db_path);
@@ -147,5 +150,8 @@ int app_open_db(struct app *app, int must_exist, struct err_detail *d)
 		}
 	}
 	free(dir);
-	return store_open(app->db_path, 0, &app->store, d);
+	return store_open(app->db_path, readonly ?
+			  STORE_READONLY | STORE_QUERY_ONLY :
+			  (flags & CMD_DB_NO_MIGRATE) ? STORE_NO_MIGRATE : 0,
+			  &app->store, d);
 }

@@ -18,6 +18,15 @@ enum {
 	CMD_NEED_CONFIG = 1 << 0,	/* load the configuration first */
 	CMD_NEED_DB = 1 << 1,		/* open (create) the history */
 	CMD_DB_EXISTING = 1 << 2,	/* with NEED_DB: it must exist already */
+	/*
+	 * With NEED_DB: the command only reads. The history must exist and be
+	 * at this program's schema; it is opened SQLITE_OPEN_READONLY with
+	 * PRAGMA query_only (store/db.h STORE_READONLY | STORE_QUERY_ONLY)
+	 * and never migrated.
+	 */
+	CMD_DB_READONLY = 1 << 3,
+	/* With NEED_DB: open read-write but leave the schema (migrate). */
+	CMD_DB_NO_MIGRATE = 1 << 4,
 };
 
 /* What main() sets up for a command, like git's RUN_SETUP. */
@@ -54,5 +63,8 @@ int app_exit_code(int code);
 int app_resolve_db(struct app *app, struct err_detail *d);
 /* Resolve the data directory (flag, env, config, compiled-in). */
 int app_resolve_datadir(struct app *app, struct err_detail *d);
-/* Open app->db_path into app->store (creating parent directories). */
-int app_open_db(struct app *app, int must_exist, struct err_detail *d);
+/*
+ * Open app->db_path into app->store as flags (CMD_DB_*) say; 0 creates it
+ * and its parent directories when missing and migrates it.
+ */
+int app_open_db(struct app *app, unsigned flags, struct err_detail *d);

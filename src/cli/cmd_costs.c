@@ -14,7 +14,9 @@
 #include "costs/costs.h"
 #include "costs/prices.h"
 #include "store/query.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
+#include "util/url.h"
 
 static void report_bad(void *ctx, const char *path, long line, const char *why)
 {
@@ -224,31 +226,35 @@ int cmd_costs(int argc, char **argv, struct app *app)
 	return print_query(app, "costs/by_filesystem.sql", p, 3, fmt, app->out);
 }
 
-static int prices_from_file(struct app *app, const char *path,
-			    struct price_result *res)
+static int prices_from_file(struct app *app, struct prices_run *pr,
+			    const char *path, struct price_result *res)
 {
 	struct err_detail d = { "", "" };
-	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
-	const char *next;
+	struct sbuf body = SBUF_INIT;
+	char *next = NULL;
 	int r;
 
-	if (!j) {
-		app_error(app, "cannot read prices: %s\n  at %s:%d", je.text,
-			  path, je.line);
-		return EXIT_USAGE;
+	sbuf_init(&body, (size_t)app->cfg.max_response_mib << 20);
+	r = fs_read_file(path, &body);
+	if (r < 0) {
+		err_set(&d, "cannot read: %s", err_str(r));
+	} else {
+		r = prices_run_page(app->store, pr, path, body.buf, body.len,
+				    res, &next, &d);
+		free(next);
 	}
-	r = prices_take_page(app->store, j, path, res, &next, &d);
-	json_decref(j);
+	sbuf_release(&body);
 	if (r < 0) {
 		err_where(&d, "%s", path);
 		app_fail(app, "cannot import prices", r, &d);
-		return r == -ERR_JSON ? EXIT_USAGE : EXIT_RUNTIME;
+		return r == -ERR_JSON || r == -ERR_TOO_LARGE ? EXIT_USAGE :
+		       EXIT_RUNTIME;
 	}
 	return EXIT_OK;
 }
 
-static int prices_fetch(struct app *app, struct price_result *res)
+static int prices_fetch(struct app *app, struct prices_run *pr,
+			struct price_result *res)
 {
 	struct http_options ho;
 	struct transport *t = NULL;
@@ -267,9 +273,8 @@ static int prices_fetch(struct app *app, struct price_result *res)
 	r = http_transport_new(&ho, &t, &d);
 	while (r == 0 && url.len) {
 		struct http_request req = { "GET", url.buf, NULL, 0, NULL };
-		struct http_response resp;
-		const char *next = NULL;
-		json_t *j;
+		struct http_response resp = { 0 };	/* status 0: not sent */
+		char *next = NULL;
 
 		if (++pages > app->cfg.max_pages) {
 			err_set(&d, "more than %ld pages", app->cfg.max_pages);
@@ -283,18 +288,29 @@ static int prices_fetch(struct app *app, struct price_result *res)
 			err_where(&d, "%s", url.buf);
 			r = -ERR_HTTP;
 		}
-		j = r == 0 ? json_loadb(resp.body.buf, resp.body.len, 0, NULL) : NULL;
-		if (r == 0 && !j) {
-			err_set(&d, "the Retail Prices API answered something "
-				"that is not JSON");
-			r = -ERR_JSON;
-		}
 		if (r == 0)
-			r = prices_take_page(app->store, j, url.buf, res, &next, &d);
+			r = prices_run_page(app->store, pr, url.buf,
+					    resp.body.buf, resp.body.len, res,
+					    &next, &d);
+		/* A next page only where this one came from (util/url.h). */
+		if (r == 0 && next && !url_same_origin(next, url.buf)) {
+			char *safe = url_redact(next);
+
+			err_set(&d, "NextPageLink leaves the origin of the "
+				"request: '%.300s' was not followed", safe);
+			free(safe);
+			r = -ERR_PAGING;
+		}
+		if (r < 0) {
+			char *safe = url_redact(url.buf);
+
+			err_where(&d, "%s", safe);
+			free(safe);
+		}
 		sbuf_reset(&url);
-		if (r == 0 && next && *next)
+		if (r == 0 && next)
 			sbuf_adds(&url, next);
-		json_decref(j);
+		free(next);
 		if (r == 0 || resp.status)
 			http_response_release(&resp);
 	}
@@ -331,17 +347,21 @@ int import_price_files(struct app *app, char *const *files, int n, int fetch)
 {
 	struct price_result res = { 0, 0, 0 };
 	struct err_detail d = { "", "" };
+	struct prices_run pr;
 	int i, status = EXIT_OK;
 
-	if (store_begin(app->store, &d) < 0) {
+	if (store_begin(app->store, &d) < 0 ||
+	    prices_run_begin(app->store, &pr, &d) < 0) {
 		app_fail(app, "cannot import prices", -ERR_SQL, &d);
+		store_rollback(app->store);
 		return EXIT_RUNTIME;
 	}
 	for (i = 0; i < n && status == EXIT_OK; i++)
-		status = prices_from_file(app, files[i], &res);
+		status = prices_from_file(app, &pr, files[i], &res);
 	if (status == EXIT_OK && fetch)
-		status = prices_fetch(app, &res);
-	if (status == EXIT_OK && store_commit(app->store, &d) < 0) {
+		status = prices_fetch(app, &pr, &res);
+	if (status == EXIT_OK && (prices_run_end(app->store, &pr, &res, &d) < 0 ||
+				  store_commit(app->store, &d) < 0)) {
 		app_fail(app, "cannot import prices", -ERR_SQL, &d);
 		status = EXIT_RUNTIME;
 	}

@@ -1,8 +1,11 @@
 #include "cli/commands.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/output.h"
@@ -10,8 +13,166 @@
 #include "evidence/verify.h"
 #include "store/query.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
+
+/*
+ * What the demo writes in its directory: these outputs (history.db with
+ * its -wal and -shm while it is open) and the mark, which lists the outputs
+ * with their SHA-256 (sha256sum's format) once a demo has finished, so the
+ * next one knows them as its own. It is all --force replaces.
+ */
+#define DEMO_MARK ".amlfs-audit-demo"
+static const char *const demo_outputs[] = {
+	"history.db", "inventory.json", "inventory.csv", "costs-2026-10.json",
+	"costs-2026-10.csv", NULL
+};
+
+static int is_one_of(const char *name, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(name, *names))
+			return 1;
+	return 0;
+}
+
+/*
+ * SHA-256 of the regular file dir/name (not a symlink), read in pieces
+ * (a history put there may be large); 0 or negative.
+ */
+static int hash_file(const char *dir, const char *name,
+		     char out[SHA256_HEX_LEN + 1])
+{
+	char *path = fs_join(dir, name), buf[65536];
+	struct hash_ctx *h = NULL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = 0;
+	int r = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (!(h = hash_init()))
+		r = -ERR_CRYPTO;
+	while (r == 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			hash_update(h, buf, (size_t)n);
+	}
+	if (h && r == 0)
+		r = hash_final(h, out);
+	else
+		hash_free(h);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return r;
+}
+
+/* Is dir/name an output the mark lists, with the content it had then? */
+static int own_output(const char *dir, const char *name,
+		      const struct sbuf *mark)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	struct sbuf line = SBUF_INIT;
+	int own;
+
+	/* The mark names it (a line ending "  name"), then: same content? */
+	sbuf_addf(&line, "  %s\n", name);
+	own = is_one_of(name, demo_outputs) && strstr(mark->buf, line.buf) &&
+	      hash_file(dir, name, sha) == 0;
+	if (own) {
+		/* A whole line: the first, or one after a newline. */
+		sbuf_reset(&line);
+		sbuf_addf(&line, "\n%s  %s\n", sha, name);
+		own = !strncmp(mark->buf, line.buf + 1, line.len - 1) ||
+		      strstr(mark->buf, line.buf) != NULL;
+	}
+	sbuf_release(&line);
+	return own;
+}
+
+/*
+ * history.db's -wal and -shm, which a reader of the demo's history leaves
+ * behind: its own while history.db is and the WAL holds nothing.
+ */
+static int own_side_file(const char *dir, const char *name,
+			 const struct sbuf *mark)
+{
+	char *wal = fs_join(dir, "history.db-wal");
+	struct stat st;
+	int own;
+
+	own = (!strcmp(name, "history.db-wal") ||
+	       !strcmp(name, "history.db-shm")) &&
+	      own_output(dir, "history.db", mark);
+	if (own && lstat(wal, &st) == 0)
+		own = S_ISREG(st.st_mode) && st.st_size == 0;
+	else if (own)
+		own = errno == ENOENT;
+	free(wal);
+	return own;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The first entry of dir, in name order, that the demo did not write:
+ * anything but its mark and the outputs the mark lists, unchanged. A new
+ * string, or NULL when there is none; *ret_err gets -errno when dir cannot
+ * be read.
+ */
+static char *first_foreign(const char *dir, int *ret_err)
+{
+	struct sbuf mark = SBUF_INIT;
+	char **names = NULL, *found = NULL, *mpath = fs_join(dir, DEMO_MARK);
+	size_t n = 0, i;
+	struct dirent *e;
+	DIR *dp = opendir(dir);
+	struct stat st;
+	int have_mark;
+
+	sbuf_init(&mark, 4096);		/* a few lines; larger is not ours */
+	*ret_err = 0;
+	if (!dp) {
+		*ret_err = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	while ((e = readdir(dp))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			names = xrealloc(names, (n + 1) * sizeof(*names));
+			names[n++] = xstrdup(e->d_name);
+		}
+	}
+	closedir(dp);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	have_mark = lstat(mpath, &st) == 0 && S_ISREG(st.st_mode) &&
+		    fs_read_file(mpath, &mark) == 0;
+	if (!have_mark)
+		sbuf_reset(&mark);
+	for (i = 0; i < n && !found; i++) {
+		if ((have_mark && !strcmp(names[i], DEMO_MARK)) ||
+		    own_output(dir, names[i], &mark) ||
+		    own_side_file(dir, names[i], &mark))
+			continue;
+		found = xstrdup(names[i]);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(mpath);
+	sbuf_release(&mark);
+	return found;
+}
 
 /* Write a query's rows to dir/name through a temporary file and rename. */
 static int write_output(struct app *app, const char *dir, const char *name,
@@ -49,6 +210,82 @@ out:
 	return status;
 }
 
+/*
+ * After a demo that finished: close the history (so history.db is whole,
+ * its WAL folded in) and list the outputs with their SHA-256 in the mark.
+ */
+static int write_mark(struct app *app, const char *dir)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	char *path = fs_join(dir, DEMO_MARK);
+	struct sbuf tmp = SBUF_INIT, text = SBUF_INIT;
+	const char *const *n;
+	FILE *f;
+	int r = 0, status = EXIT_RUNTIME;
+
+	store_close(app->store);
+	app->store = NULL;
+	for (n = demo_outputs; *n; n++) {
+		r = hash_file(dir, *n, sha);
+		if (r < 0) {
+			app_error(app, "cannot hash '%s/%s': %s", dir, *n,
+				  err_str(r));
+			goto out;
+		}
+		sbuf_addf(&text, "%s  %s\n", sha, *n);
+	}
+	sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	f = fopen(tmp.buf, "w");
+	r = f ? 0 : -errno;
+	if (f && fwrite(text.buf, 1, text.len, f) != text.len)
+		r = -EIO;
+	if (f && fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp.buf, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		app_error(app, "cannot write '%s': %s", path, err_str(r));
+		unlink(tmp.buf);
+		goto out;
+	}
+	status = EXIT_OK;
+out:
+	sbuf_release(&tmp);
+	sbuf_release(&text);
+	free(path);
+	return status;
+}
+
+/*
+ * May the demo write into dir? With force it may whatever dir holds, as it
+ * replaces only its own files. Then forget what an earlier demo wrote there
+ * (its mark goes first, so a demo that breaks off leaves no claim).
+ */
+static int check_out_dir(struct app *app, const char *dir, int force)
+{
+	char *mark, *foreign = NULL;
+	int r = 0;
+
+	if (!force)
+		foreign = first_foreign(dir, &r);
+	if (r < 0) {
+		app_error(app, "cannot read '%s': %s", dir, err_str(r));
+		return EXIT_USAGE;
+	}
+	if (foreign) {
+		app_error(app, "'%s' holds '%s', which the demo did not write "
+			  "(or which changed since); choose another --out, or "
+			  "give --force to replace only the demo's own files",
+			  dir, foreign);
+		free(foreign);
+		return EXIT_USAGE;
+	}
+	mark = fs_join(dir, DEMO_MARK);
+	unlink(mark);
+	free(mark);
+	return EXIT_OK;
+}
+
 /* A fresh history at dir/history.db (an old one and its WAL removed). */
 static int fresh_history(struct app *app, const char *dir)
 {
@@ -57,7 +294,7 @@ static int fresh_history(struct app *app, const char *dir)
 	const char *const *s;
 	char *db = fs_join(dir, "history.db");
 	struct sbuf p = SBUF_INIT;
-	int r = fs_mkdirs(dir, 0755);
+	int r = fs_mkdirs(dir, 0700);
 
 	if (r < 0) {
 		app_error(app, "cannot create '%s': %s", dir, err_str(r));
@@ -193,16 +430,19 @@ int cmd_demo(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *self = command_find("demo");
 	const char *out = "amlfs-audit-demo";
 	struct err_detail d = { "", "" };
-	int c;
+	int c, force = 0, status;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:f", opts, NULL)) != -1) {
 		if (c == 'o')
 			out = optarg;
+		else if (c == 'f')
+			force = 1;
 		else
 			return cmd_usage_error(app, self);
 	}
@@ -212,5 +452,10 @@ int cmd_demo(int argc, char **argv, struct app *app)
 		app_fail(app, "bad configuration", -ERR_CONFIG, &d);
 		return EXIT_USAGE;
 	}
-	return run_demo(app, out);
+	status = check_out_dir(app, out, force);
+	if (status == EXIT_OK)
+		status = run_demo(app, out);
+	if (status == EXIT_OK)
+		status = write_mark(app, out);
+	return status;
 }

@@ -78,15 +78,37 @@
 "Exit status: 0 intact, 1 the first broken run is named, 3 the check could\n" \
 "not run.\n"
 
+#define MIGRATE_USAGE \
+"usage: amlfs-audit migrate\n" \
+"\n" \
+"Bring the history to the schema of this version of amlfs-audit and say\n" \
+"from which version to which. Commands that only read the history (runs,\n" \
+"inventory, costs, verify) never migrate it: they refuse an older one and\n" \
+"ask for this. collect, import-costs and import-prices migrate as they go.\n" \
+"A history from a newer amlfs-audit is refused and left as it is.\n" \
+"\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok (also when there was nothing to do), 3 no history at\n" \
+"the path, a newer one, or a failed step (rolled back).\n"
+
 #define DEMO_USAGE \
-"usage: amlfs-audit demo [--out DIR]\n" \
+"usage: amlfs-audit demo [--out DIR] [--force]\n" \
 "\n" \
 "Build a fresh history in DIR from the bundled recorded responses (no Azure\n" \
-"account needed), verify it and write the outputs there.\n" \
+"account needed), verify it and write the outputs there. DIR must be new,\n" \
+"empty, or hold only what an earlier demo wrote there, unchanged (listed\n" \
+"with their SHA-256 in DIR/.amlfs-audit-demo); then the demo replaces it.\n" \
 "\n" \
-"  --out DIR      where to write (default: ./amlfs-audit-demo); an existing\n" \
-"                 history there is replaced\n" \
-"  -h, --help     show this help\n"
+"  --out DIR      where to write (default: ./amlfs-audit-demo)\n" \
+"  --force        write even when DIR holds other files: replace the demo's\n" \
+"                 own files (history.db with its -wal and -shm,\n" \
+"                 inventory.json, inventory.csv, costs-2026-10.json,\n" \
+"                 costs-2026-10.csv, .amlfs-audit-demo) and nothing else\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 DIR holds something the demo did not write (the\n" \
+"first such entry is named), 3 the demo failed.\n"
 
 #define WHOAMI_USAGE \
 "usage: amlfs-audit whoami [--format text|json]\n" \
@@ -181,13 +203,16 @@ const struct command commands[] = {
 	  "snapshot file systems and jobs into the history",
 	  CMD_NEED_CONFIG | CMD_NEED_DB },
 	{ "runs", cmd_runs, RUNS_USAGE, "list collection runs",
-	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
 	{ "inventory", cmd_inventory, INVENTORY_USAGE,
 	  "print the file systems of a run",
-	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
 	{ "verify", cmd_verify, VERIFY_USAGE,
 	  "check evidence hashes, the run chain and the typed rows",
-	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
+	{ "migrate", cmd_migrate, MIGRATE_USAGE,
+	  "bring the history to this version's schema",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING | CMD_DB_NO_MIGRATE },
 	{ "import-costs", cmd_import_costs, IMPORT_COSTS_USAGE,
 	  "import Cost Management export files (EA, MCA, FOCUS)",
 	  CMD_NEED_CONFIG | CMD_NEED_DB },
@@ -196,17 +221,17 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB },
 	{ "costs", cmd_costs, COSTS_USAGE,
 	  "print the cost of each file system over a period",
-	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
 	{ "demo", cmd_demo, DEMO_USAGE,
 	  "run everything on the bundled samples", 0 },
+	{ "render", cmd_render, render_usage,
+	  "render a Mustache template with JSON data", 0 },
 	{ "whoami", cmd_whoami, WHOAMI_USAGE,
 	  "show which Azure identity the configured auth gets",
 	  CMD_NEED_CONFIG },
 	{ "config", cmd_config, CONFIG_USAGE,
 	  "show the effective configuration and where each value came from",
 	  CMD_NEED_CONFIG },
-	{ "render", cmd_render, render_usage,
-	  "render a Mustache template with JSON data", 0 },
 	{ "help", cmd_help, HELP_USAGE, "show help for a command", 0 },
 	{ "version", cmd_version, VERSION_USAGE, "print the version", 0 },
 	{ NULL, NULL, NULL, NULL, 0 }

@@ -28,15 +28,16 @@ int cmd_collect(int argc, char **argv, struct app *app);
 int cmd_runs(int argc, char **argv, struct app *app);
 int cmd_inventory(int argc, char **argv, struct app *app);
 int cmd_verify(int argc, char **argv, struct app *app);
+int cmd_migrate(int argc, char **argv, struct app *app);
 int cmd_demo(int argc, char **argv, struct app *app);
 int cmd_import_costs(int argc, char **argv, struct app *app);
 int cmd_costs(int argc, char **argv, struct app *app);
 int cmd_import_prices(int argc, char **argv, struct app *app);
 int cmd_whoami(int argc, char **argv, struct app *app);
-int cmd_config(int argc, char **argv, struct app *app);
 /* In cmd_render.c, with its usage string for the table. */
 int cmd_render(int argc, char **argv, struct app *app);
 extern const char render_usage[];
+int cmd_config(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 

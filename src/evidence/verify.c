@@ -7,6 +7,7 @@
 
 #include "collect/project.h"
 #include "costs/costs.h"
+#include "costs/prices.h"
 #include "costs/query.h"
 #include "store/evidence.h"
 
@@ -211,7 +212,7 @@ static int open_scratch(struct store *s, struct store **ret,
 	if (r == 0)
 		r = store_prepare(scratch, "ATTACH DATABASE ?1 AS h", &st, d);
 	if (r == 0) {
-		sqlite3_bind_text(st, 1, store_path(s), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, store_attach_uri(s), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = store_sql_error(scratch, "cannot attach history", d);
 	}
@@ -419,6 +420,83 @@ static int compare_costs(struct store *scratch, struct verify_result *res,
 	return r;
 }
 
+static int legacy_history(struct store *s);
+
+/*
+ * Retail prices: every answer an import run kept, read again in run and
+ * answer order into the scratch database; the tables must be equal (ids
+ * aside). A price row no run's evidence gives is caught as well.
+ */
+static int check_prices(struct store *s, struct store *scratch,
+			struct verify_result *res, struct err_detail *d)
+{
+#define PRICE_COLS "sku, region, currency, price_tib_hour, unit_price, " \
+		   "unit, meter_id, effective_from, source, ingested_at, run_id"
+	static const char pages[] =
+		"SELECT e.run_id, r.started_at, e.url, b.content "
+		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
+		"JOIN runs r ON r.id = e.run_id WHERE e.kind = '"
+		KIND_RETAIL_PRICES "' ORDER BY e.run_id, e.seq";
+	static const char diff[] =
+		"WITH x AS (SELECT " PRICE_COLS " FROM h.retail_prices EXCEPT "
+		"SELECT " PRICE_COLS " FROM main.retail_prices), "
+		"y AS (SELECT " PRICE_COLS " FROM main.retail_prices EXCEPT "
+		"SELECT " PRICE_COLS " FROM h.retail_prices) "
+		"SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM y), "
+		"(SELECT min(run_id) FROM (SELECT run_id FROM x UNION ALL "
+		"SELECT run_id FROM y)), (SELECT count(*) FROM h.retail_prices) "
+		"- (SELECT count(*) FROM main.retail_prices)";
+#undef PRICE_COLS
+	sqlite3_stmt *st = NULL;
+	struct err_detail pd = { "", "" };
+	int r, rc;
+
+	/* Prices imported before imports joined the chain: as they are. */
+	if (legacy_history(s)) {
+		r = store_exec(scratch, "INSERT INTO main.retail_prices SELECT "
+			       "* FROM h.retail_prices WHERE run_id IS NULL", d);
+		if (r < 0)
+			return r;
+		res->uncovered_sources += sqlite3_changes(store_db(scratch)) > 0;
+	}
+	r = store_prepare(s, pages, &st, d);
+	if (r < 0)
+		return r;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 run = sqlite3_column_int64(st, 0);
+
+		r = prices_replay(scratch, run,
+				  (const char *)sqlite3_column_text(st, 1),
+				  (const char *)sqlite3_column_text(st, 2),
+				  sqlite3_column_blob(st, 3),
+				  (size_t)sqlite3_column_bytes(st, 3), &pd);
+		if (r == -ERR_JSON) {
+			fail(res, run, "a stored prices answer no longer reads: "
+			     "%s", pd.msg);
+			r = 0;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (r < 0 || res->bad_run)
+		return r;
+	r = store_prepare(scratch, diff, &st, d);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = store_sql_error(scratch, "cannot compare prices", d);
+	} else if (sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1) ||
+		   sqlite3_column_int(st, 3)) {
+		sqlite3_int64 run = sqlite3_column_int64(st, 2);
+
+		fail(res, run ? run : -1, "table 'retail_prices' differs from "
+		     "its evidence: %d row(s) not in the evidence, %d missing",
+		     sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Does the history hold runs of hash encoding 1 (from before imports
  * joined the chain)? Only then may a cost source lack a run of its own. */
 static int legacy_history(struct store *s)
@@ -577,6 +655,8 @@ int verify_history(struct store *s, struct verify_result *res,
 		r = compare_metrics(scratch, res, d);
 	if (r == 0 && !res->bad_run)
 		r = check_costs(s, scratch, res, d);
+	if (r == 0 && !res->bad_run)
+		r = check_prices(s, scratch, res, d);
 out:
 	sqlite3_finalize(st);
 	projector_free(proj);

@@ -1,14 +1,70 @@
 #include "store/db.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/migrate.h"
+#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 struct store {
 	sqlite3 *db;
 	char *path;
+	char *attach_uri;	/* path as a read-only URI */
 };
+
+/*
+ * path as a "file:" URI with query (or NULL), every byte but the
+ * unreserved ones percent-encoded, so no file name reads as a URI
+ * parameter; ":memory:" and "" (a temporary database) stay themselves.
+ */
+static char *path_uri(const char *path, const char *query)
+{
+	static const char keep[] = "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/";
+	struct sbuf sb = SBUF_INIT;
+	const char *p;
+
+	if (!*path || !strcmp(path, ":memory:"))
+		return xstrdup(path);
+	sbuf_adds(&sb, path[0] == '/' ? "file://" : "file:");
+	for (p = path; *p; p++) {
+		if (strchr(keep, *p))
+			sbuf_addch(&sb, *p);
+		else
+			sbuf_addf(&sb, "%%%02X", (unsigned)(unsigned char)*p);
+	}
+	if (query)
+		sbuf_addf(&sb, "?%s", query);
+	return sbuf_detach(&sb, NULL);
+}
+
+/*
+ * Refuse a schema newer than this program's (in every mode, before any
+ * write) and, for readers, an older one.
+ */
+static int check_version(struct store *s, unsigned flags,
+			 struct err_detail *d)
+{
+	int have, r;
+
+	r = migrate_version(s->db, &have, d);
+	if (r < 0)
+		return r;
+	if (have > migrations_count) {
+		err_set(d, "history schema version %d is newer than this "
+			"program's %d (use a newer amlfs-audit)", have,
+			migrations_count);
+		return -ERR_SCHEMA;
+	}
+	if ((flags & STORE_READONLY) && have < migrations_count) {
+		err_set(d, "history schema version %d is older than this "
+			"program's %d: run 'amlfs-audit migrate' first", have,
+			migrations_count);
+		return -ERR_SCHEMA_OLD;
+	}
+	return 0;
+}
 
 int store_sql_error(struct store *s, const char *what, struct err_detail *d)
 {
@@ -36,10 +92,14 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 	struct store *s = xcalloc(1, sizeof(*s));
 	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY :
 		     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	char *uri = path_uri(path, NULL);
 	int r;
 
 	s->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+	s->attach_uri = path_uri(path, "mode=ro");
+	r = sqlite3_open_v2(uri, &s->db, oflags | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (r != SQLITE_OK) {
 		err_set(d, "cannot open database: %s",
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		err_where(d, "%s", path);
@@ -49,14 +109,22 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
 	r = store_exec(s, "PRAGMA foreign_keys = ON", d);
+	if (r == 0 && (flags & STORE_READONLY) && (flags & STORE_QUERY_ONLY))
+		r = store_query_only(s, 1, d);
 	if (r < 0)
 		goto out;
+	r = check_version(s, flags, d);
+	if (r < 0) {
+		err_where(d, "%s", path);
+		goto out;
+	}
 	if (!(flags & STORE_READONLY)) {
 		r = store_exec(s, "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = NORMAL", d);
 		if (r < 0)
 			goto out;
-		r = migrate_up(s->db, d);
+		if (!(flags & STORE_NO_MIGRATE))
+			r = migrate_up(s->db, d);
 		if (r < 0) {
 			err_where(d, "%s", path);
 			goto out;
@@ -77,7 +145,33 @@ void store_close(struct store *s)
 		return;
 	sqlite3_close(s->db);
 	free(s->path);
+	free(s->attach_uri);
 	free(s);
+}
+
+int store_query_only(struct store *s, int on, struct err_detail *d)
+{
+	return store_exec(s, on ? "PRAGMA query_only = 1" :
+			  "PRAGMA query_only = 0", d);
+}
+
+int store_migrate(struct store *s, int *ret_from, int *ret_to,
+		  struct err_detail *d)
+{
+	int from, to, r;
+
+	r = migrate_version(s->db, &from, d);
+	if (r == 0)
+		r = migrate_up(s->db, d);
+	if (r == 0)
+		r = migrate_version(s->db, &to, d);
+	if (r < 0) {
+		err_where(d, "%s", s->path);
+		return r;
+	}
+	*ret_from = from;
+	*ret_to = to;
+	return 0;
 }
 
 sqlite3 *store_db(struct store *s)
@@ -88,6 +182,11 @@ sqlite3 *store_db(struct store *s)
 const char *store_path(struct store *s)
 {
 	return s->path;
+}
+
+const char *store_attach_uri(struct store *s)
+{
+	return s->attach_uri;
 }
 
 int store_begin(struct store *s, struct err_detail *d)

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-static int user_version(sqlite3 *db, int *ret)
+int migrate_version(sqlite3 *db, int *ret, struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
 	int r = -ERR_SQL;
@@ -14,6 +14,8 @@ static int user_version(sqlite3 *db, int *ret)
 	*ret = sqlite3_column_int(st, 0);
 	r = 0;
 out:
+	if (r < 0)
+		err_set(d, "cannot read schema version: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return r;
 }
@@ -24,10 +26,8 @@ int migrate_up(sqlite3 *db, struct err_detail *d)
 	char *msg = NULL;
 	char pragma[64];
 
-	if (user_version(db, &have) < 0) {
-		err_set(d, "cannot read schema version: %s", sqlite3_errmsg(db));
+	if (migrate_version(db, &have, d) < 0)
 		return -ERR_SQL;
-	}
 	if (have > migrations_count) {
 		err_set(d, "database schema version %d is newer than this "
 			"program's %d", have, migrations_count);

@@ -14,6 +14,12 @@ extern const struct migration migrations[];
 extern const int migrations_count;
 
 /*
+ * The schema version of db (PRAGMA user_version) into *ret: 0 for a new,
+ * empty database, migrations_count for a current one. Reads only.
+ */
+int migrate_version(sqlite3 *db, int *ret, struct err_detail *d);
+
+/*
  * Bring db up to the newest schema. Each step runs in its own transaction
  * and bumps PRAGMA user_version. A database newer than this program fails
  * with -ERR_SCHEMA.

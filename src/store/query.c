@@ -83,6 +83,13 @@ int query_open(struct store *s, const char *datadir, const char *rel,
 		r = -ERR_SQL;
 		goto out;
 	}
+	if (!sqlite3_stmt_readonly(st)) {
+		err_set(d, "query writes to the database; a query file may "
+			"only read");
+		err_where(d, "%s", path);
+		r = -ERR_SQL;
+		goto out;
+	}
 	r = bind_params(st, path, params, n, d);
 out:
 	if (r < 0)

@@ -21,7 +21,8 @@ struct query_param {
 /*
  * Read DATADIR/queries/<rel> and prepare it, binding every parameter it
  * names from params (n of them). A parameter the query uses but params
- * lacks, or a second statement in the file, is an error naming the file.
+ * lacks, a second statement in the file, or a statement that would write
+ * (not sqlite3_stmt_readonly) is an error naming the file.
  */
 int query_open(struct store *s, const char *datadir, const char *rel,
 	       const struct query_param *params, size_t n, sqlite3_stmt **ret,

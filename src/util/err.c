@@ -10,6 +10,8 @@ static const char *const texts[ERR_MAX - ERR_BASE] = {
 	[ERR_JSON - ERR_BASE] = "unexpected JSON",
 	[ERR_SQL - ERR_BASE] = "database error",
 	[ERR_SCHEMA - ERR_BASE] = "database schema is newer than this program",
+	[ERR_SCHEMA_OLD - ERR_BASE] = "database schema is older than this "
+		"program (run 'amlfs-audit migrate' first)",
 	[ERR_TOO_LARGE - ERR_BASE] = "too large",
 	[ERR_NOT_FOUND - ERR_BASE] = "not found",
 	[ERR_REPLAY - ERR_BASE] = "replay directory error",

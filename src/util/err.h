@@ -13,6 +13,7 @@ enum {
 	ERR_JSON,		/* a body is not the JSON we expect */
 	ERR_SQL,		/* SQLite said no */
 	ERR_SCHEMA,		/* database is from a newer amlfs-audit */
+	ERR_SCHEMA_OLD,		/* database needs 'amlfs-audit migrate' first */
 	ERR_TOO_LARGE,		/* a response or buffer passed its cap */
 	ERR_NOT_FOUND,		/* nothing recorded / no such run */
 	ERR_REPLAY,		/* replay directory unusable */

@@ -15,6 +15,7 @@ EA = os.path.join(COSTS, "ea-actual-2026-10.csv")
 MCA = os.path.join(COSTS, "mca-actual-2026-10.csv")
 FOCUS = os.path.join(COSTS, "focus-2026-10.csv.gz")
 FOCUS_NOV = os.path.join(COSTS, "focus-2026-11-partial.csv")
+PRICES = os.path.join(COSTS, "retail-prices.json")
 
 FIRST = "(SELECT min(id) FROM cost_rows)"
 EDITS = {
@@ -41,6 +42,16 @@ EDITS = {
     "a source deleted with its rows":
         "DELETE FROM cost_rows WHERE source = 1; "
         "DELETE FROM cost_sources WHERE id = 1",
+    "a price edited": "UPDATE retail_prices SET price_tib_hour = "
+                      "price_tib_hour / 2 WHERE id = (SELECT min(id) FROM "
+                      "retail_prices)",
+    "a price deleted": "DELETE FROM retail_prices WHERE id = (SELECT max(id) "
+                       "FROM retail_prices)",
+    "a price added": "INSERT INTO retail_prices (sku, region, currency, "
+                     "price_tib_hour, unit_price, unit, effective_from, "
+                     "source, ingested_at) VALUES ('AMLFS-Durable-Premium-40',"
+                     " 'mars', 'USD', 0.01, 0.00001, '1 GiB/Hour', "
+                     "'2026-01-01', 'forged', '2026-11-01T00:00:00Z')",
     "a source added outside the chain":
         "INSERT INTO cost_sources (kind, name, format, ingested_at) "
         "VALUES ('file', 'forged.csv', 'ea', '2026-11-01T00:00:00Z')",
@@ -62,6 +73,8 @@ class VerifyCosts(Base):
         self.expect(OK, "collect", "--replay", self.copy_replay())
         self.expect(PARTIAL, "import-costs", EA)        # one malformed row
         self.expect(OK, "import-costs", MCA, FOCUS, FOCUS_NOV)
+        self.expect(OK, "import-prices", PRICES)
+        self.assertGreater(self.scalar("SELECT count(*) FROM retail_prices"), 0)
         self.assertGreater(self.scalar(
             "SELECT count(*) FROM cost_rows WHERE superseded_by IS NOT NULL"), 0)
         self.expect(OK, "verify")
@@ -75,7 +88,7 @@ class VerifyCosts(Base):
         self.history()
         runs = self.expect(OK, "runs", "--format", "json").json()
         imports = [r for r in runs if r["source"] == "import"]
-        self.assertEqual(len(imports), 4)
+        self.assertEqual(len(imports), 5)          # 4 exports, the prices
         self.assertEqual(self.scalar("SELECT count(*) FROM cost_sources WHERE "
                                      "run_id IS NULL"), 0)
         # Each import keeps its parsed lines, header included, as evidence.

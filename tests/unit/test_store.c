@@ -7,8 +7,10 @@
 
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/db.h"
 #include "store/migrate.h"
@@ -36,6 +38,129 @@ static void migrates_to_newest_and_refuses_newer(void **state)
 	assert_int_equal(store_exec(s, "PRAGMA user_version = 999", &d), 0);
 	assert_int_equal(migrate_up(store_db(s), &d), -ERR_SCHEMA);
 	store_close(s);
+}
+
+/*
+ * A history file in a fresh directory, under a name that needs URI
+ * escaping: at the newest schema (version -1), at the first one (1, as
+ * that release left it), or claiming a later one.
+ */
+struct tmp_history {
+	char dir[64];
+	char path[128];
+};
+
+static void tmp_history_init(struct tmp_history *h, int version)
+{
+	struct store *s = NULL;
+	struct err_detail d;
+	sqlite3 *db = NULL;
+	char pragma[64];
+
+	snprintf(h->dir, sizeof(h->dir), "/tmp/amlfs-store-XXXXXX");
+	assert_non_null(mkdtemp(h->dir));
+	snprintf(h->path, sizeof(h->path), "%s/a ?b#c%%41d.db", h->dir);
+	if (version == 1) {
+		assert_int_equal(sqlite3_open(h->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, migrations[0].sql, NULL,
+					      NULL, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1",
+					      NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		return;
+	}
+	assert_int_equal(store_open(h->path, 0, &s, &d), 0);
+	if (version >= 0) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			 version);
+		assert_int_equal(store_exec(s, pragma, &d), 0);
+	}
+	store_close(s);
+}
+
+static void tmp_history_release(struct tmp_history *h)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char name[160];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%s%s", h->path, sfx[i]);
+		unlink(name);
+	}
+	rmdir(h->dir);
+}
+
+static void readers_cannot_write(void **state)
+{
+	struct tmp_history h;
+	struct store *s = NULL, *scratch = NULL;
+	struct err_detail d;
+	char sql[256];
+
+	(void)state;
+	tmp_history_init(&h, -1);
+	assert_int_equal(store_open(h.path, STORE_READONLY | STORE_QUERY_ONLY,
+				    &s, &d), 0);
+	assert_int_equal(store_exec(s, "DELETE FROM runs", &d), -ERR_SQL);
+	assert_int_equal(store_exec(s, "CREATE TEMP VIEW v AS SELECT 1", &d),
+			 -ERR_SQL);
+	/* Lifted for TEMP helpers, the file itself stays read-only. */
+	assert_int_equal(store_query_only(s, 0, &d), 0);
+	assert_int_equal(store_exec(s, "CREATE TEMP VIEW v AS SELECT 1", &d),
+			 0);
+	assert_int_equal(store_exec(s, "DELETE FROM runs", &d), -ERR_SQL);
+	assert_non_null(strstr(d.msg, "readonly"));
+	assert_int_equal(store_query_only(s, 1, &d), 0);
+	/* A scratch database reads it through the URI, and cannot write. */
+	assert_int_equal(store_open(":memory:", 0, &scratch, &d), 0);
+	assert_non_null(strstr(store_attach_uri(s), "mode=ro"));
+	assert_null(strchr(store_attach_uri(s), ' '));
+	snprintf(sql, sizeof(sql), "ATTACH DATABASE '%s' AS h",
+		 store_attach_uri(s));
+	assert_int_equal(store_exec(scratch, sql, &d), 0);
+	assert_int_equal(store_exec(scratch, "SELECT count(*) FROM h.runs",
+				    &d), 0);
+	assert_int_equal(store_exec(scratch, "DELETE FROM h.runs", &d),
+			 -ERR_SQL);
+	assert_non_null(strstr(d.msg, "readonly"));
+	store_close(scratch);
+	store_close(s);
+	tmp_history_release(&h);
+}
+
+static void readers_refuse_other_versions_and_migrate_says_what(void **state)
+{
+	struct tmp_history h;
+	struct store *s = NULL;
+	struct err_detail d;
+	int from = -1, to = -1;
+
+	(void)state;
+	tmp_history_init(&h, 1);
+	assert_int_equal(store_open(h.path, STORE_READONLY, &s, &d),
+			 -ERR_SCHEMA_OLD);
+	assert_non_null(strstr(d.msg, "run 'amlfs-audit migrate' first"));
+	assert_non_null(strstr(d.where, h.path));
+	assert_int_equal(store_open(h.path, STORE_NO_MIGRATE, &s, &d), 0);
+	assert_int_equal(store_migrate(s, &from, &to, &d), 0);
+	assert_int_equal(from, 1);
+	assert_int_equal(to, migrations_count);
+	assert_int_equal(store_migrate(s, &from, &to, &d), 0);
+	assert_int_equal(from, migrations_count);
+	store_close(s);
+	assert_int_equal(store_open(h.path, STORE_READONLY, &s, &d), 0);
+	store_close(s);
+	tmp_history_release(&h);
+
+	tmp_history_init(&h, migrations_count + 1);
+	assert_int_equal(store_open(h.path, STORE_READONLY, &s, &d),
+			 -ERR_SCHEMA);
+	assert_int_equal(store_open(h.path, STORE_NO_MIGRATE, &s, &d),
+			 -ERR_SCHEMA);
+	assert_int_equal(store_open(h.path, 0, &s, &d), -ERR_SCHEMA);
+	assert_non_null(strstr(d.msg, "newer"));
+	tmp_history_release(&h);
 }
 
 static int check_one(const char *path, const struct stat *sb, int type,
@@ -112,6 +237,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrates_to_newest_and_refuses_newer),
+		cmocka_unit_test(readers_cannot_write),
+		cmocka_unit_test(readers_refuse_other_versions_and_migrate_says_what),
 		cmocka_unit_test(every_query_prepares_and_runs),
 		cmocka_unit_test(query_errors_name_the_file),
 	};
