@@ -175,6 +175,38 @@
 "Exit status: 0 ok, 2 a file that is not such an answer, 3 HTTP or\n" \
 "database error, 4 some prices had a unit this tool does not know.\n"
 
+#define CHECK_USAGE \
+"usage: amlfs-audit check [--run ID] [--policy FILE] [--format FMT]\n" \
+"                         [--fail-on SEVERITY] [--new-only]\n" \
+"\n" \
+"Judge a collection run (the newest by default) by the policy rules\n" \
+"(DATADIR/queries/rules/*.sql, one rule a file: add one without a rebuild)\n" \
+"with the policy file's severities, parameters, overrides and exemptions.\n" \
+"Every resource a rule judged gives a result: ok, alarm, exempt (an alarm\n" \
+"an unexpired exemption covers), skip (not enough data, said why) or error.\n" \
+"Expired exemptions and exemptions that matched nothing are findings too.\n" \
+"The check is stored in the history as a link of the evidence chain (the\n" \
+"policy and every rule's SQL as evidence, the findings under its hash),\n" \
+"and an open finding keeps the time it was first seen across checks.\n" \
+"\n" \
+"  --run ID         the collection run to judge\n" \
+"  --policy FILE    the policy (samples/policy.ini documents every key);\n" \
+"                   default: every rule on with its defaults\n" \
+"  --format FMT     text (default; what is open, worst first), json (one\n" \
+"                   object per line: rule, resource_id, status, severity,\n" \
+"                   reason, first_seen, exemption, ...), md, csv, or\n" \
+"                   prometheus (node_exporter textfile format)\n" \
+"  --fail-on SEV    exit 1 when an alarm is at or above SEV: info, low,\n" \
+"                   medium, high, critical (default: the policy's fail_on,\n" \
+"                   high)\n" \
+"  --new-only       print only findings that were not open at the previous\n" \
+"                   check (a daily mail without a daily flood)\n" \
+"  -h, --help       show this help\n" \
+"\n" \
+"Exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage or\n" \
+"a bad policy or rule (FILE:LINE says where), 3 a rule could not run or\n" \
+"the database failed.\n"
+
 #define CONFIG_USAGE \
 "usage: amlfs-audit config show [--format table|json|csv]\n" \
 "\n" \
@@ -229,6 +261,9 @@ const struct command commands[] = {
 	{ "whoami", cmd_whoami, WHOAMI_USAGE,
 	  "show which Azure identity the configured auth gets",
 	  CMD_NEED_CONFIG },
+	{ "check", cmd_check, CHECK_USAGE,
+	  "judge a run by the policy rules and store the findings",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
 	{ "config", cmd_config, CONFIG_USAGE,
 	  "show the effective configuration and where each value came from",
 	  CMD_NEED_CONFIG },

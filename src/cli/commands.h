@@ -37,6 +37,7 @@ int cmd_whoami(int argc, char **argv, struct app *app);
 /* In cmd_render.c, with its usage string for the table. */
 int cmd_render(int argc, char **argv, struct app *app);
 extern const char render_usage[];
+int cmd_check(int argc, char **argv, struct app *app);
 int cmd_config(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);

@@ -584,7 +584,8 @@ static int check_run(struct store *s, struct store *scratch,
 	if (r < 0)
 		return r;
 	if (stored && strcmp(hash, stored))
-		fail(res, id, "its metadata or evidence list was edited "
+		fail(res, id, "its metadata, evidence list, cost sources or "
+		     "findings were edited "
 		     "(hash %s, recorded %s)", hash, stored);
 	if (!res->bad_run || res->bad_run > id) {
 		r = reproject_run(s, proj, id, res, d);

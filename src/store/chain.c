@@ -138,6 +138,10 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		"SELECT id, kind, name, sha256, format, cost_type, ingested_at, "
 		"rows_read, rows_kept, rows_malformed, first_day, last_day "
 		"FROM cost_sources WHERE run_id = ?1 ORDER BY id",
+		/* and the findings of a check. */
+		"SELECT judged_run, rule, resource_id, status, severity, reason, "
+		"evidence, detail, exemption, first_seen FROM findings "
+		"WHERE check_run = ?1 ORDER BY id",
 	};
 	struct hash_ctx *h = NULL;
 	sqlite3_stmt *st = NULL;
@@ -160,7 +164,8 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 	/* Version 2 covers the version too: a run cannot be relabelled. */
 	snprintf(first, sizeof(first), sql[0],
 		 version == 1 ? "" : ", hash_version");
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) - (version == 1); i++) {
+	/* Version 1 covered the first four groups. */
+	for (i = 0; i < (version == 1 ? 4 : sizeof(sql) / sizeof(sql[0])); i++) {
 		r = store_prepare(s, i ? sql[i] : first, &st, d);
 		if (r < 0)
 			goto out;

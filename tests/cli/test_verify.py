@@ -73,7 +73,7 @@ class Verify(CliTest):
 
     def test_edited_run_metadata(self):
         self.sql("UPDATE runs SET status = 'partial' WHERE id = 2")
-        self.broken(2, "metadata or evidence list was edited")
+        self.broken(2, "metadata, evidence list, cost sources or findings were edited")
 
     def test_edited_evidence_body(self):
         sha = self.scalar("SELECT sha256 FROM evidence_log WHERE run_id = 1 AND "
@@ -84,7 +84,7 @@ class Verify(CliTest):
 
     def test_edited_evidence_row(self):
         self.sql("UPDATE evidence SET request_id = 'forged' WHERE run_id = 2 AND seq = 1")
-        self.broken(2, "metadata or evidence list was edited")
+        self.broken(2, "metadata, evidence list, cost sources or findings were edited")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,439 @@
+#include "policy/check.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/policy.h"
+#include "policy/sqlfuncs.h"
+#include "store/evidence.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/sbuf.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static const char *const statuses[] = {
+	"ok", "alarm", "exempt", "skip", "error"
+};
+
+int check_status_index(const char *status)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (!strcmp(statuses[i], status))
+			return i;
+	return -1;
+}
+
+/* What evaluation needs while rule_eval calls back. */
+struct judge {
+	struct policy *policy;
+	struct check_result *res;
+	time_t now;
+	size_t variant;		/* the parameter set being evaluated */
+	int failed;		/* a policy error (regex limits): stop */
+	struct err_detail *d;
+};
+
+static struct finding *add_finding(struct check_result *res, const char *rule,
+				   const char *resource_id, const char *status,
+				   enum rule_severity severity,
+				   const char *reason)
+{
+	struct finding *f;
+
+	res->v = xrealloc(res->v, (res->n + 1) * sizeof(*res->v));
+	f = &res->v[res->n++];
+	memset(f, 0, sizeof(*f));
+	f->rule = xstrdup(rule);
+	f->resource_id = xstrdup(resource_id);
+	f->status = status;
+	f->severity = severity;
+	f->reason = xstrdup(reason);
+	res->by_status[check_status_index(status)]++;
+	return f;
+}
+
+static int on_row(void *ctx, const struct rule *r, const struct rule_row *row)
+{
+	struct judge *j = ctx;
+	const struct policy_exemption *e = NULL;
+	struct policy_setting set;
+	const char *status = rule_status_name(row->status);
+	struct finding *f;
+	int hit = 0;
+
+	if (policy_setting_get(j->policy, r->id, row->resource_id, &set) < 0 ||
+	    !set.enabled || set.variant != j->variant)
+		return 0;
+	if (row->status == RULE_ALARM) {
+		hit = policy_exemption_find(j->policy, r->id, row->resource_id,
+					    j->now, &e, j->d);
+		if (hit < 0) {
+			j->failed = 1;
+			return hit;
+		}
+	}
+	f = add_finding(j->res, r->id, row->resource_id, hit ? "exempt" : status,
+			set.severity, row->reason);
+	f->evidence = xstrdup_or_null(row->evidence);
+	f->detail = xstrdup_or_null(row->detail);
+	if (hit) {
+		f->exemption = xstrdup(e->name);
+		policy_exemption_used(j->policy, e);
+	}
+	return 0;
+}
+
+/* A rule that broke while it ran is a finding, not the end of the check. */
+static void rule_broke(struct judge *j, const struct rule *r,
+		       const struct err_detail *why)
+{
+	struct policy_setting set;
+	struct sbuf msg = SBUF_INIT;
+
+	policy_setting_get(j->policy, r->id, NULL, &set);
+	sbuf_addf(&msg, "the rule could not run: %s%s%s", why->msg,
+		  why->where[0] ? " at " : "", why->where);
+	add_finding(j->res, r->id, "/", "error", set.severity, msg.buf);
+	sbuf_release(&msg);
+}
+
+static int eval_rules(sqlite3 *db, const struct rule_set *rules,
+		      struct judge *j)
+{
+	size_t i, v, nv;
+	int r;
+
+	for (i = 0; i < rules->n; i++) {
+		const struct rule *rule = &rules->v[i];
+
+		if (!policy_rule_active(j->policy, rule->id))
+			continue;
+		j->res->rules++;
+		nv = policy_variants(j->policy, rule->id);
+		for (v = 0; v < nv; v++) {
+			const struct rule_param *params = NULL;
+			struct err_detail why = { "", "" };
+			size_t n = 0;
+
+			policy_variant_params(j->policy, rule->id, v, &params,
+					      &n);
+			j->variant = v;
+			r = rule_eval(db, rule, j->res->judged_run, params, n,
+				      on_row, j, &why);
+			if (r < 0 && j->failed) {
+				*j->d = why;
+				return r;
+			}
+			if (r < 0) {
+				rule_broke(j, rule, &why);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int on_expired(void *ctx, const struct policy_exemption *e)
+{
+	struct judge *j = ctx;
+	struct sbuf msg = SBUF_INIT;
+
+	sbuf_addf(&msg, "exemption '%s' of rule '%s' expired on %s (approved "
+		  "by %s, ticket %s): its findings count again", e->name,
+		  e->rule, e->expires, e->approver, e->ticket);
+	add_finding(j->res, "exemption-expired", e->resource ? e->resource :
+		    e->resource_regex, "alarm", SEVERITY_MEDIUM, msg.buf)
+		->exemption = xstrdup(e->name);
+	sbuf_release(&msg);
+	return 0;
+}
+
+static int on_unused(void *ctx, const struct policy_exemption *e)
+{
+	struct judge *j = ctx;
+	struct sbuf msg = SBUF_INIT;
+
+	sbuf_addf(&msg, "exemption '%s' of rule '%s' matched no finding (a "
+		  "resource renamed or gone, or a rule that passes now)",
+		  e->name, e->rule);
+	add_finding(j->res, "exemption-unused", e->resource ? e->resource :
+		    e->resource_regex, "alarm", SEVERITY_LOW, msg.buf)
+		->exemption = xstrdup(e->name);
+	sbuf_release(&msg);
+	return 0;
+}
+
+/* The collection run to judge: asked for, or the newest with a snapshot. */
+static int judged_run(struct store *s, sqlite3_int64 want, sqlite3_int64 *ret,
+		      struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(s, "SELECT id FROM runs WHERE source IN ('live', "
+			  "'replay') AND status IN ('ok', 'partial') AND "
+			  "(?1 = 0 OR id = ?1) ORDER BY id DESC LIMIT 1", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, want);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(st, 0);
+	} else if (want) {
+		err_set(d, "there is no collection run %lld with a snapshot",
+			(long long)want);
+		r = -ERR_NOT_FOUND;
+	} else {
+		err_set(d, "no collection run has stored a snapshot yet");
+		r = -ERR_NOT_FOUND;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Open findings (alarm or exempt) of the newest earlier check. */
+static int carry_first_seen(struct store *s, struct check_result *res,
+			    struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT first_seen FROM findings WHERE check_run = (SELECT "
+		"max(check_run) FROM findings) AND rule = ?1 AND "
+		"resource_id = ?2 AND status IN ('alarm', 'exempt')";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r;
+
+	r = store_prepare(s, sql, &st, d);
+	for (i = 0; r == 0 && i < res->n; i++) {
+		struct finding *f = &res->v[i];
+
+		if (strcmp(f->status, "alarm") && strcmp(f->status, "exempt"))
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, f->rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->resource_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(f->first_seen, sizeof(f->first_seen), "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+		} else {
+			memcpy(f->first_seen, res->checked_at,
+			       sizeof(f->first_seen));
+			f->is_new = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < res->n; i++)
+		if (!res->v[i].first_seen[0])
+			memcpy(res->v[i].first_seen, res->checked_at,
+			       sizeof(res->v[i].first_seen));
+	return r;
+}
+
+static int add_evidence(struct evidence_writer *w, sqlite3_int64 run,
+			int *seq, const char *kind, const char *subject,
+			const char *url, const char *body, size_t len,
+			time_t now, struct err_detail *d)
+{
+	struct evidence_item e = {
+		.run_id = run, .seq = ++*seq, .kind = kind, .subject = subject,
+		.method = "READ", .url = url, .status = 0, .projected = 0,
+		.fetched_at = (long long)now, .body = body, .body_len = len,
+	};
+	sqlite3_int64 id;
+
+	return evidence_add(w, &e, &id, NULL, d);
+}
+
+/* The check's evidence: what it judged with, content-addressed. */
+static int store_inputs(struct store *s, sqlite3_int64 run,
+			const struct rule_set *rules, const char *policy_name,
+			const struct policy *p, time_t now,
+			struct err_detail *d)
+{
+	struct evidence_writer *w = evidence_writer_new(s);
+	struct sbuf url = SBUF_INIT;
+	const char *text;
+	size_t i, len;
+	int seq = 0, r;
+
+	text = policy_text(p, &len);
+	sbuf_addf(&url, "file:%s", policy_name ? policy_name : "(default)");
+	r = add_evidence(w, run, &seq, "policy", "policy", url.buf, text, len,
+			 now, d);
+	for (i = 0; r == 0 && i < rules->n; i++) {
+		sbuf_reset(&url);
+		sbuf_addf(&url, "file:%s", rules->v[i].path);
+		r = add_evidence(w, run, &seq, "rule", rules->v[i].id, url.buf,
+				 rules->v[i].sql, strlen(rules->v[i].sql), now,
+				 d);
+	}
+	evidence_writer_free(w);
+	sbuf_release(&url);
+	return r;
+}
+
+static int store_findings(struct store *s, const struct check_result *res,
+			  struct err_detail *d)
+{
+	static const char sql[] =
+		"INSERT INTO findings (check_run, judged_run, rule, resource_id, "
+		"status, severity, reason, evidence, detail, exemption, "
+		"first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11)";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r;
+
+	r = store_prepare(s, sql, &st, d);
+	for (i = 0; r == 0 && i < res->n; i++) {
+		const struct finding *f = &res->v[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, res->check_run);
+		sqlite3_bind_int64(st, 2, res->judged_run);
+		sqlite3_bind_text(st, 3, f->rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, f->resource_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, f->status, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, rule_severity_name(f->severity), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, f->reason, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, f->evidence, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, f->detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, f->exemption, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, f->first_seen, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(s, "cannot store a finding", d);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static char *check_scope(const struct check_result *res, const char *policy,
+			 const struct policy *p)
+{
+	char sha[SHA256_HEX_LEN + 1] = "";
+	const char *text;
+	size_t len;
+	json_t *j;
+	char *s;
+
+	text = policy_text(p, &len);
+	sha256_hex(text, len, sha);
+	j = json_pack("{s:I,s:s?,s:s,s:s}", "judged_run",
+		      (json_int_t)res->judged_run, "policy", policy,
+		      "policy_sha256", sha, "fail_on",
+		      rule_severity_name(res->fail_on));
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return s;
+}
+
+/* Findings in a stable order: rule, then resource. */
+static int cmp_finding(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+	int c = strcmp(x->rule, y->rule);
+
+	if (!c)
+		c = strcmp(x->resource_id, y->resource_id);
+	return c ? c : strcmp(x->reason, y->reason);
+}
+
+/* Evaluate on a read-only connection; nothing is written there. */
+static int evaluate(struct store *s, const struct rule_set *rules,
+		    struct judge *j, struct err_detail *d)
+{
+	struct store *ro = NULL;
+	int r;
+
+	r = store_open(store_path(s), STORE_READONLY, &ro, d);
+	if (r == 0)
+		r = policy_register_functions(store_db(ro), d);
+	if (r == 0)
+		r = policy_create_helpers(store_db(ro), d);
+	if (r == 0)
+		r = eval_rules(store_db(ro), rules, j);
+	if (r == 0)
+		r = policy_foreach_expired(j->policy, j->now, on_expired, j);
+	if (r == 0)
+		r = policy_foreach_unused(j->policy, j->now, on_unused, j);
+	store_close(ro);
+	return r;
+}
+
+static int save(struct store *s, const struct rule_set *rules,
+		const struct check_options *o, const struct policy *p,
+		struct check_result *res, time_t now, struct err_detail *d)
+{
+	char *scope = check_scope(res, o->policy_path, p);
+	int r;
+
+	r = store_begin(s, d);
+	if (r == 0)
+		r = carry_first_seen(s, res, d);
+	if (r == 0)
+		r = chain_begin_run(s, "check", scope, &res->check_run, d);
+	if (r == 0)
+		r = store_inputs(s, res->check_run, rules, o->policy_path, p,
+				 now, d);
+	if (r == 0)
+		r = store_findings(s, res, d);
+	if (r == 0)
+		r = chain_seal_run(s, res->check_run, "ok", NULL, d);
+	if (r == 0)
+		r = store_commit(s, d);
+	if (r < 0)
+		store_rollback(s);
+	free(scope);
+	return r;
+}
+
+int check_run(struct store *s, const struct check_options *o,
+	      struct check_result *res, struct err_detail *d)
+{
+	struct rule_set *rules = NULL;
+	struct judge j = { .res = res, .d = d };
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	time_now_iso(res->checked_at);
+	time_parse_iso(res->checked_at, &j.now);
+	r = judged_run(s, o->run, &res->judged_run, d);
+	if (r == 0)
+		r = rules_load_dir(o->rules_dir, &rules, d);
+	if (r == 0)
+		r = policy_load(o->policy_path, rules, &j.policy, d);
+	if (r < 0)
+		goto out;
+	res->fail_on = policy_fail_on(j.policy);
+	r = evaluate(s, rules, &j, d);
+	if (r < 0)
+		goto out;
+	qsort(res->v, res->n, sizeof(*res->v), cmp_finding);
+	r = save(s, rules, o, j.policy, res, j.now, d);
+out:
+	policy_free(j.policy);
+	rule_set_free(rules);
+	return r;
+}
+
+void check_result_release(struct check_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		free(res->v[i].rule);
+		free(res->v[i].resource_id);
+		free(res->v[i].reason);
+		free(res->v[i].evidence);
+		free(res->v[i].detail);
+		free(res->v[i].exemption);
+	}
+	free(res->v);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,148 @@
+"""check: rules over a run, the policy's severities, overrides and
+exemptions, findings kept in the history (and under verify), exit codes
+and every output format."""
+import json
+import os
+import shutil
+
+from harness import CliTest, main, FINDINGS, OK, RUNTIME, USAGE, SAMPLES, ROOT
+
+POLICY = os.path.join(SAMPLES, "policy.ini")
+LLM = ("/subscriptions/6f3c2b1e-8a47-4d9e-b5c2-1e7a9d4f0b63/resourceGroups/"
+       "rg-ai-training/providers/Microsoft.StorageCache/amlFilesystems/"
+       "amlfs-llm-scratch")
+
+
+class Check(CliTest):
+    def setUp(self):
+        super().setUp()
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+
+    def check(self, code, *args, **kw):
+        return self.expect(code, "check", *args, **kw)
+
+    def lines(self, r):
+        return [json.loads(l) for l in r.out.splitlines()]
+
+    def test_findings_with_exit_codes_and_json_lines(self):
+        r = self.check(FINDINGS, "--policy", POLICY, "--format", "json")
+        rows = self.lines(r)
+        self.assertEqual(list(rows[0])[:7], ["rule", "resource_id", "status",
+                                             "severity", "reason",
+                                             "first_seen", "exemption"])
+        statuses = {x["status"] for x in rows}
+        self.assertLessEqual({"ok", "alarm", "exempt", "skip"}, statuses)
+        # Passing resources are results too (pass rates need them).
+        self.assertGreater(sum(x["status"] == "ok" for x in rows), 10)
+        # The sample's live exemption turns its alarm into 'exempt'.
+        ex = [x for x in rows if x["status"] == "exempt"]
+        self.assertEqual([(x["rule"], x["resource_id"], x["exemption"])
+                          for x in ex],
+                         [("required-tags", LLM, "llm-scratch-tags")])
+        # The expired one is a finding of its own.
+        self.assertIn("exemption-expired", {x["rule"] for x in rows})
+        # Nothing critical in the sample: --fail-on critical passes.
+        self.check(OK, "--policy", POLICY, "--fail-on", "critical")
+        self.check(FINDINGS, "--fail-on", "low")
+
+    def test_first_seen_survives_and_new_only_is_quiet(self):
+        env = {"AMLFS_AUDIT_NOW": "2026-11-20T08:00:00Z"}
+        first = self.lines(self.check(FINDINGS, "--format", "json", env=env))
+        env = {"AMLFS_AUDIT_NOW": "2026-11-21T08:00:00Z"}
+        again = self.lines(self.check(FINDINGS, "--format", "json", env=env))
+        open1 = {(x["rule"], x["resource_id"]): x["first_seen"]
+                 for x in first if x["status"] == "alarm"}
+        open2 = {(x["rule"], x["resource_id"]): x["first_seen"]
+                 for x in again if x["status"] == "alarm"}
+        self.assertEqual(open1, open2)
+        self.assertEqual(set(open1.values()), {"2026-11-20T08:00:00Z"})
+        r = self.check(FINDINGS, "--new-only", "--format", "json", env=env)
+        self.assertEqual(r.out, "")
+        # A finding that opens later is new, once.
+        policy = os.path.join(self.tmp, "p.ini")
+        with open(policy, "w") as f:
+            f.write("[rule zones-required]\nparam.min_zones = 3\n")
+        r = self.check(FINDINGS, "--policy", policy, "--new-only",
+                       "--format", "json", env=env)
+        self.assertEqual({x["rule"] for x in self.lines(r)}, {"zones-required"})
+
+    def test_checks_are_links_of_the_chain(self):
+        self.check(FINDINGS, "--policy", POLICY)
+        runs = self.expect(OK, "runs", "--format", "json").json()
+        self.assertEqual(runs[0]["source"], "check")
+        kinds = {k for (k,) in self.sql("SELECT DISTINCT kind FROM evidence_log "
+                                        "WHERE run_id = ?", runs[0]["id"])}
+        self.assertEqual(kinds, {"policy", "rule"})
+        self.expect(OK, "verify")
+        for edit in ("UPDATE findings SET status = 'ok' WHERE status = 'alarm' "
+                     "AND id = (SELECT min(id) FROM findings WHERE status = 'alarm')",
+                     "DELETE FROM findings WHERE id = (SELECT max(id) FROM findings)",
+                     "UPDATE findings SET first_seen = '2020-01-01T00:00:00Z'"):
+            clean = os.path.join(self.tmp, "clean.db")
+            shutil.copyfile(self.db, clean)
+            self.sql(edit)
+            self.expect(FINDINGS, "verify")
+            shutil.copyfile(clean, self.db)
+
+    def test_a_rule_added_as_a_file_runs_without_a_rebuild(self):
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        with open(os.path.join(data, "queries", "rules", "zz-name.sql"), "w") as f:
+            f.write("-- id: name-prefix\n-- title: Names start with amlfs-\n"
+                    "-- severity: critical\n-- rationale: naming\n"
+                    "-- remediation: rename\n"
+                    "-- param: prefix = amlfs-render   the prefix\n"
+                    "-- reads: filesystems\n"
+                    "SELECT resource_id,\n"
+                    "       CASE WHEN name LIKE :prefix || '%' THEN 'ok' "
+                    "ELSE 'alarm' END AS status,\n"
+                    "       'name ' || name AS reason, NULL AS evidence\n"
+                    "FROM filesystems WHERE run_id = :run;\n")
+        r = self.expect(FINDINGS, "--datadir", data, "check", "--fail-on",
+                        "critical", "--format", "json")
+        mine = [x for x in self.lines(r) if x["rule"] == "name-prefix"]
+        self.assertEqual(len(mine), 8)
+        self.assertEqual(sum(x["status"] == "alarm" for x in mine), 6)
+
+    def test_a_rule_that_cannot_run_is_an_error_finding(self):
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        with open(os.path.join(data, "queries", "rules", "zz-bad.sql"), "w") as f:
+            f.write("-- id: bad-regex\n-- title: t\n-- severity: info\n"
+                    "-- rationale: r\n-- remediation: r\n-- reads: filesystems\n"
+                    "SELECT resource_id, 'ok' AS status, 'x' AS reason, "
+                    "NULL AS evidence FROM filesystems WHERE run_id = :run "
+                    "AND name REGEXP '(unclosed';\n")
+        r = self.expect(RUNTIME, "--datadir", data, "check", "--fail-on",
+                        "critical", "--format", "json")
+        bad = [x for x in self.lines(r) if x["rule"] == "bad-regex"]
+        self.assertEqual([x["status"] for x in bad], ["error"])
+        self.assertIn("zz-bad.sql", bad[0]["reason"])
+
+    def test_a_bad_policy_names_file_and_line(self):
+        policy = os.path.join(self.tmp, "p.ini")
+        with open(policy, "w") as f:
+            f.write("[rule idle]\nparam.days = 7\n[rule no-such-rule]\nenabled = no\n")
+        r = self.check(USAGE, "--policy", policy)
+        self.assertIn("%s:4" % policy, r.err)
+        self.assertIn("no-such-rule", r.err)
+
+    def test_text_md_csv_and_prometheus(self):
+        r = self.check(FINDINGS, "--policy", POLICY)
+        self.assertRegex(r.out, r"^check \d+ of run 1: 23 rule\(s\)")
+        self.assertIn("open since", r.out)
+        md = self.check(FINDINGS, "--policy", POLICY, "--format", "md").out
+        table = [l for l in md.splitlines() if l.startswith("| ")]
+        self.assertTrue(all(l.count(" | ") == 5 for l in table[2:]), table[:4])
+        csv_out = self.check(FINDINGS, "--format", "csv").out
+        self.assertTrue(csv_out.startswith('"rule","resource_id","status"'))
+        prom = self.check(FINDINGS, "--format", "prometheus").out
+        self.assertIn('amlfs_audit_findings{rule="idle",', prom)
+        self.assertRegex(prom, r"\namlfs_audit_last_check_timestamp_seconds \d+\n")
+        self.check(USAGE, "--format", "yaml")
+        self.check(USAGE, "--fail-on", "sometimes")
+        self.check(USAGE, "--run", "99")
+
+
+if __name__ == "__main__":
+    main()
