@@ -220,6 +220,50 @@
 "\n" \
 "Exit status: 0 ok, 2 a bad configuration (FILE:LINE says where).\n"
 
+#define DIFF_USAGE \
+"usage: amlfs-audit diff [RUN_A [RUN_B]] [--format text|json]\n" \
+"\n" \
+"Show what changed from RUN_A to RUN_B (default: the two newest collection\n" \
+"runs with a snapshot; one run: from it to the newest): file systems added\n" \
+"and removed, and for each one in both runs its property changes (every\n" \
+"value of the ARM resource's location, sku, zones, identity and properties:\n" \
+"capacity, subnet, encryption key, maintenance window, root squash, HSM\n" \
+"settings, provisioning state, health...), tag changes (keys as stored)\n" \
+"and its import, auto-export and auto-import jobs added, removed or changed\n" \
+"in state. A change has a kind (property, tag or job), a path\n" \
+"(properties.storageCapacityTiB, tags.env, importJobs/NAME/state) and the\n" \
+"values before and after (null: absent). The JSON is a stable interface:\n" \
+"{from_run, to_run, added, removed, changed: [{id, name, changes: [{kind,\n" \
+"path, before, after}]}]}.\n" \
+"\n" \
+"  --format FMT   text (default) or json\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, with differences or without; 2 usage, or a run that is\n" \
+"not a collection run; 3 a run without a snapshot (failed), fewer than two\n" \
+"runs, or a database error.\n"
+
+#define DESIRED_USAGE \
+"usage: amlfs-audit desired capture [--run ID] [--fs NAME]...\n" \
+"\n" \
+"Write the desired state of the file systems of a run (the newest with a\n" \
+"snapshot by default) to stdout, as a starting point to edit and keep:\n" \
+"{description, filesystems: [{name, location, sku, zones, identity,\n" \
+"properties, tags}]} in the shape of the ARM resource, keys sorted below\n" \
+"each entry (id too when two file systems share the name). Left out as\n" \
+"read-only or changing by themselves: provisioningState, health,\n" \
+"clientInfo (mgsAddress, mount command, Lustre version),\n" \
+"throughputProvisionedMBps, hsm.archiveStatus, rootSquashSettings.status,\n" \
+"the principal and client ids of identities, systemData (who and when),\n" \
+"etag, id and type. README \"Desired state\" has the format.\n" \
+"\n" \
+"  --run ID       the run to capture\n" \
+"  --fs NAME      only this file system (case aside); repeat for more\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 usage, or a run or file system that does not exist,\n" \
+"3 a run without a snapshot or a database error.\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -253,6 +297,12 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB },
 	{ "costs", cmd_costs, COSTS_USAGE,
 	  "print the cost of each file system over a period",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
+	{ "diff", cmd_diff, DIFF_USAGE,
+	  "show what changed between two runs",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
+	{ "desired", cmd_desired, DESIRED_USAGE,
+	  "write a run's state as a desired state to edit (capture)",
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
 	{ "demo", cmd_demo, DEMO_USAGE,
 	  "run everything on the bundled samples", 0 },

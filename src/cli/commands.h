@@ -39,6 +39,8 @@ int cmd_render(int argc, char **argv, struct app *app);
 extern const char render_usage[];
 int cmd_check(int argc, char **argv, struct app *app);
 int cmd_config(int argc, char **argv, struct app *app);
+int cmd_diff(int argc, char **argv, struct app *app);
+int cmd_desired(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 
