@@ -247,6 +247,7 @@ int cmd_check(int argc, char **argv, struct app *app)
 	static const struct option opts[] = {
 		{ "run", required_argument, NULL, 'r' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "desired", required_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "new-only", no_argument, NULL, 'n' },
@@ -260,7 +261,7 @@ int cmd_check(int argc, char **argv, struct app *app)
 	int c, fmt = FMT_TEXT, new_only = 0, fail_on_set = 0, r;
 	char *end, *rules_dir;
 
-	while ((c = getopt_long(argc, argv, "r:p:f:F:n", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:p:D:f:F:n", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o.run = strtoll(optarg, &end, 10);
@@ -272,6 +273,9 @@ int cmd_check(int argc, char **argv, struct app *app)
 			break;
 		case 'p':
 			o.policy_path = optarg;
+			break;
+		case 'D':
+			o.desired_path = optarg;
 			break;
 		case 'f':
 			fmt = parse_check_format(app, optarg);

@@ -176,8 +176,8 @@
 "database error, 4 some prices had a unit this tool does not know.\n"
 
 #define CHECK_USAGE \
-"usage: amlfs-audit check [--run ID] [--policy FILE] [--format FMT]\n" \
-"                         [--fail-on SEVERITY] [--new-only]\n" \
+"usage: amlfs-audit check [--run ID] [--policy FILE] [--desired FILE]\n" \
+"                         [--format FMT] [--fail-on SEVERITY] [--new-only]\n" \
 "\n" \
 "Judge a collection run (the newest by default) by the policy rules\n" \
 "(DATADIR/queries/rules/*.sql, one rule a file: add one without a rebuild)\n" \
@@ -192,6 +192,9 @@
 "  --run ID         the collection run to judge\n" \
 "  --policy FILE    the policy (samples/policy.ini documents every key);\n" \
 "                   default: every rule on with its defaults\n" \
+"  --desired FILE   judge drift from a desired state too (rule 'drift',\n" \
+"                   severity medium: each differing field as path, desired,\n" \
+"                   live; 'amlfs-audit desired capture' writes a start)\n" \
 "  --format FMT     text (default; what is open, worst first), json (one\n" \
 "                   object per line: rule, resource_id, status, severity,\n" \
 "                   reason, first_seen, exemption, ...), md, csv, or\n" \

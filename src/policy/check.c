@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy/drift.h"
 #include "policy/policy.h"
 #include "policy/sqlfuncs.h"
 #include "store/evidence.h"
@@ -29,9 +30,13 @@ int check_status_index(const char *status)
 	return -1;
 }
 
+/* The largest desired-state file read. */
+#define CHECK_MAX_DESIRED (16u << 20)
+
 /* What evaluation needs while rule_eval calls back. */
 struct judge {
 	struct policy *policy;
+	const struct sbuf *desired;	/* the desired state, or empty */
 	struct check_result *res;
 	time_t now;
 	size_t variant;		/* the parameter set being evaluated */
@@ -136,6 +141,20 @@ static int eval_rules(sqlite3 *db, const struct rule_set *rules,
 			}
 		}
 	}
+	return 0;
+}
+
+/* Drift from the desired state: one result per file system it names. */
+static int on_drift(void *ctx, const struct drift_row *row)
+{
+	struct judge *j = ctx;
+	struct finding *f;
+
+	f = add_finding(j->res, "drift", row->resource_id ? row->resource_id :
+			"/", rule_status_name(row->status), SEVERITY_MEDIUM,
+			row->reason);
+	f->detail = xstrdup_or_null(row->detail);
+	f->evidence = xstrdup_or_null(row->evidence);
 	return 0;
 }
 
@@ -251,8 +270,9 @@ static int add_evidence(struct evidence_writer *w, sqlite3_int64 run,
 
 /* The check's evidence: what it judged with, content-addressed. */
 static int store_inputs(struct store *s, sqlite3_int64 run,
-			const struct rule_set *rules, const char *policy_name,
-			const struct policy *p, time_t now,
+			const struct rule_set *rules,
+			const struct check_options *o, const struct policy *p,
+			const struct sbuf *desired, time_t now,
 			struct err_detail *d)
 {
 	struct evidence_writer *w = evidence_writer_new(s);
@@ -262,9 +282,16 @@ static int store_inputs(struct store *s, sqlite3_int64 run,
 	int seq = 0, r;
 
 	text = policy_text(p, &len);
-	sbuf_addf(&url, "file:%s", policy_name ? policy_name : "(default)");
+	sbuf_addf(&url, "file:%s", o->policy_path ? o->policy_path :
+		  "(default)");
 	r = add_evidence(w, run, &seq, "policy", "policy", url.buf, text, len,
 			 now, d);
+	if (r == 0 && desired->len) {
+		sbuf_reset(&url);
+		sbuf_addf(&url, "file:%s", o->desired_path);
+		r = add_evidence(w, run, &seq, "desired", "desired", url.buf,
+				 desired->buf, desired->len, now, d);
+	}
 	for (i = 0; r == 0 && i < rules->n; i++) {
 		sbuf_reset(&url);
 		sbuf_addf(&url, "file:%s", rules->v[i].path);
@@ -358,6 +385,11 @@ static int evaluate(struct store *s, const struct rule_set *rules,
 		r = policy_create_helpers(store_db(ro), d);
 	if (r == 0)
 		r = eval_rules(store_db(ro), rules, j);
+	if (r == 0 && j->desired->len) {
+		j->res->rules++;
+		r = drift_eval(store_db(ro), j->res->judged_run, j->desired->buf,
+			       j->desired->len, on_drift, j, d);
+	}
 	if (r == 0)
 		r = policy_foreach_expired(j->policy, j->now, on_expired, j);
 	if (r == 0)
@@ -368,7 +400,8 @@ static int evaluate(struct store *s, const struct rule_set *rules,
 
 static int save(struct store *s, const struct rule_set *rules,
 		const struct check_options *o, const struct policy *p,
-		struct check_result *res, time_t now, struct err_detail *d)
+		const struct sbuf *desired, struct check_result *res,
+		time_t now, struct err_detail *d)
 {
 	char *scope = check_scope(res, o->policy_path, p);
 	int r;
@@ -379,8 +412,8 @@ static int save(struct store *s, const struct rule_set *rules,
 	if (r == 0)
 		r = chain_begin_run(s, "check", scope, &res->check_run, d);
 	if (r == 0)
-		r = store_inputs(s, res->check_run, rules, o->policy_path, p,
-				 now, d);
+		r = store_inputs(s, res->check_run, rules, o, p, desired, now,
+				 d);
 	if (r == 0)
 		r = store_findings(s, res, d);
 	if (r == 0)
@@ -397,10 +430,31 @@ int check_run(struct store *s, const struct check_options *o,
 	      struct check_result *res, struct err_detail *d)
 {
 	struct rule_set *rules = NULL;
-	struct judge j = { .res = res, .d = d };
-	int r;
+	struct sbuf desired = SBUF_INIT;
+	struct judge j = { .res = res, .d = d, .desired = &desired };
+	int r = 0;
 
 	memset(res, 0, sizeof(*res));
+	if (o->desired_path) {
+		sbuf_init(&desired, CHECK_MAX_DESIRED);
+		r = fs_read_file(o->desired_path, &desired);
+		if (r < 0) {
+			err_set(d, "cannot read the desired state: %s",
+				r == -ERR_TOO_LARGE ? "larger than 16 MiB" :
+				err_str(r));
+			err_where(d, "%s", o->desired_path);
+			return r == -ERR_TOO_LARGE ? -ERR_CONFIG : r;
+		}
+		r = drift_validate(desired.buf, desired.len, d);
+		if (r < 0) {
+			char where[sizeof(d->where)];
+
+			snprintf(where, sizeof(where), "%s", d->where);
+			err_where(d, "%s: %.900s", o->desired_path, where);
+			sbuf_release(&desired);
+			return r;
+		}
+	}
 	time_now_iso(res->checked_at);
 	time_parse_iso(res->checked_at, &j.now);
 	r = judged_run(s, o->run, &res->judged_run, d);
@@ -415,8 +469,9 @@ int check_run(struct store *s, const struct check_options *o,
 	if (r < 0)
 		goto out;
 	qsort(res->v, res->n, sizeof(*res->v), cmp_finding);
-	r = save(s, rules, o, j.policy, res, j.now, d);
+	r = save(s, rules, o, j.policy, &desired, res, j.now, d);
 out:
+	sbuf_release(&desired);
 	policy_free(j.policy);
 	rule_set_free(rules);
 	return r;

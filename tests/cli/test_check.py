@@ -8,6 +8,7 @@ import shutil
 from harness import CliTest, main, FINDINGS, OK, RUNTIME, USAGE, SAMPLES, ROOT
 
 POLICY = os.path.join(SAMPLES, "policy.ini")
+DESIRED = os.path.join(SAMPLES, "desired.json")
 LLM = ("/subscriptions/6f3c2b1e-8a47-4d9e-b5c2-1e7a9d4f0b63/resourceGroups/"
        "rg-ai-training/providers/Microsoft.StorageCache/amlFilesystems/"
        "amlfs-llm-scratch")
@@ -118,6 +119,27 @@ class Check(CliTest):
         bad = [x for x in self.lines(r) if x["rule"] == "bad-regex"]
         self.assertEqual([x["status"] for x in bad], ["error"])
         self.assertIn("zz-bad.sql", bad[0]["reason"])
+
+    def test_drift_from_the_desired_state(self):
+        r = self.check(FINDINGS, "--desired", DESIRED, "--format", "json")
+        drift = {x["resource_id"].rsplit("/", 1)[1]: x for x in self.lines(r)
+                 if x["rule"] == "drift"}
+        alarms = sorted(k for k, x in drift.items() if x["status"] == "alarm")
+        self.assertEqual(alarms, ["amlfs-genomics-scratch",
+                                  "amlfs-render-feature-film"])
+        paths = [d["path"] for d in drift["amlfs-render-feature-film"]["detail"]]
+        self.assertTrue(any("rootSquash" in p for p in paths), paths)
+        one = drift["amlfs-genomics-scratch"]["detail"][0]
+        self.assertEqual((one["desired"], one["live"]), ("CC-4410", "cc-4410"))
+        check = self.expect(OK, "runs", "--format", "json").json()[0]["id"]
+        self.assertEqual(self.scalar("SELECT count(*) FROM evidence_log WHERE "
+                                     "run_id = ? AND kind = 'desired'", check), 1)
+        bad = os.path.join(self.tmp, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"filesystems": [{"name": "x",}]}')
+        r = self.check(USAGE, "--desired", bad)
+        self.assertIn(bad, r.err)
+        self.assertIn("line 1", r.err)
 
     def test_a_bad_policy_names_file_and_line(self):
         policy = os.path.join(self.tmp, "p.ini")
