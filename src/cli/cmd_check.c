@@ -230,16 +230,48 @@ static int failing(const struct check_result *res, enum rule_severity fail_on)
 	return 0;
 }
 
-static int parse_check_format(struct app *app, const char *arg)
+static int format_index(const char *name)
 {
 	int i;
 
 	for (i = 0; format_names[i]; i++)
-		if (!strcmp(arg, format_names[i]))
+		if (!strcmp(name, format_names[i]))
 			return i;
+	return -1;
+}
+
+static int parse_check_format(struct app *app, const char *arg)
+{
+	int i = format_index(arg);
+
+	if (i >= 0)
+		return i;
 	app_error(app, "--format takes text, json, md, csv or prometheus, not "
 		  "'%s'", arg);
 	return -1;
+}
+
+int check_print(FILE *f, const struct check_result *res, const char *format,
+		int new_only)
+{
+	if (!strcmp(format, "summary")) {
+		summary_line(f, res);
+		return 0;
+	}
+	switch (format_index(format)) {
+	case FMT_JSON:
+		return print_json(f, res, new_only);
+	case FMT_CSV:
+		return print_csv(f, res, new_only);
+	case FMT_MD:
+		return print_md(f, res, new_only);
+	case FMT_PROM:
+		return print_prom(f, res);
+	case FMT_TEXT:
+		return print_text(f, res, new_only);
+	default:
+		return -ERR_USAGE;
+	}
 }
 
 int cmd_check(int argc, char **argv, struct app *app)
@@ -258,7 +290,8 @@ int cmd_check(int argc, char **argv, struct app *app)
 	struct check_result res;
 	struct err_detail d = { "", "" };
 	enum rule_severity fail_on = SEVERITY_HIGH;
-	int c, fmt = FMT_TEXT, new_only = 0, fail_on_set = 0, r;
+	int c, new_only = 0, fail_on_set = 0, r;
+	const char *format = "text";
 	char *end, *rules_dir;
 
 	while ((c = getopt_long(argc, argv, "r:p:D:f:F:n", opts, NULL)) != -1) {
@@ -278,9 +311,9 @@ int cmd_check(int argc, char **argv, struct app *app)
 			o.desired_path = optarg;
 			break;
 		case 'f':
-			fmt = parse_check_format(app, optarg);
-			if (fmt < 0)
+			if (parse_check_format(app, optarg) < 0)
 				return EXIT_USAGE;
+			format = optarg;
 			break;
 		case 'F':
 			if (rule_severity_parse(optarg, &fail_on) < 0) {
@@ -309,23 +342,7 @@ int cmd_check(int argc, char **argv, struct app *app)
 	}
 	if (!fail_on_set)
 		fail_on = res.fail_on;
-	switch (fmt) {
-	case FMT_JSON:
-		r = print_json(app->out, &res, new_only);
-		break;
-	case FMT_CSV:
-		r = print_csv(app->out, &res, new_only);
-		break;
-	case FMT_MD:
-		r = print_md(app->out, &res, new_only);
-		break;
-	case FMT_PROM:
-		r = print_prom(app->out, &res);
-		break;
-	default:
-		r = print_text(app->out, &res, new_only);
-		break;
-	}
+	r = check_print(app->out, &res, format, new_only);
 	c = failing(&res, fail_on) ? EXIT_FINDINGS :
 	    res.by_status[4] ? EXIT_RUNTIME : EXIT_OK;
 	check_result_release(&res);

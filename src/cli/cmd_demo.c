@@ -11,6 +11,7 @@
 #include "cli/output.h"
 #include "collect/collect.h"
 #include "evidence/verify.h"
+#include "policy/check.h"
 #include "store/query.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -26,7 +27,7 @@
 #define DEMO_MARK ".amlfs-audit-demo"
 static const char *const demo_outputs[] = {
 	"history.db", "inventory.json", "inventory.csv", "costs-2026-10.json",
-	"costs-2026-10.csv", NULL
+	"costs-2026-10.csv", "findings.json", "findings.md", NULL
 };
 
 static int is_one_of(const char *name, const char *const *names)
@@ -174,10 +175,12 @@ out:
 	return found;
 }
 
-/* Write a query's rows to dir/name through a temporary file and rename. */
-static int write_output(struct app *app, const char *dir, const char *name,
-			const char *rel, struct query_param *p, size_t np,
-			int fmt)
+/* What an output holds, written to f; an exit code. */
+typedef int (*emit_fn)(struct app *app, FILE *f, void *ctx);
+
+/* Write dir/name through a temporary file and rename. */
+static int write_file(struct app *app, const char *dir, const char *name,
+		      emit_fn emit, void *ctx)
 {
 	char *path = fs_join(dir, name);
 	struct sbuf tmp = SBUF_INIT;
@@ -191,7 +194,7 @@ static int write_output(struct app *app, const char *dir, const char *name,
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	status = print_query(app, rel, p, np, fmt, f);
+	status = emit(app, f, ctx);
 	if (fclose(f) != 0 && status == EXIT_OK) {
 		app_error(app, "cannot write '%s': %s", tmp.buf, strerror(errno));
 		status = EXIT_RUNTIME;
@@ -208,6 +211,30 @@ out:
 	sbuf_release(&tmp);
 	free(path);
 	return status;
+}
+
+struct query_output {
+	const char *rel;
+	struct query_param *p;
+	size_t np;
+	int fmt;
+};
+
+static int emit_query(struct app *app, FILE *f, void *ctx)
+{
+	struct query_output *q = ctx;
+
+	return print_query(app, q->rel, q->p, q->np, q->fmt, f);
+}
+
+/* A query's rows to dir/name. */
+static int write_output(struct app *app, const char *dir, const char *name,
+			const char *rel, struct query_param *p, size_t np,
+			int fmt)
+{
+	struct query_output q = { rel, p, np, fmt };
+
+	return write_file(app, dir, name, emit_query, &q);
 }
 
 /*
@@ -379,6 +406,53 @@ static int demo_costs(struct app *app, const char *out)
 	return status;
 }
 
+struct findings_output {
+	const struct check_result *res;
+	const char *format;
+};
+
+static int emit_findings(struct app *app, FILE *f, void *ctx)
+{
+	struct findings_output *o = ctx;
+
+	(void)app;
+	return check_print(f, o->res, o->format, 0) < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* The sample policy and desired state over the run: findings kept. */
+static int demo_check(struct app *app, const char *out)
+{
+	char *rules = fs_join(app->datadir, "queries/rules");
+	char *policy = fs_join(app->datadir, "samples/policy.ini");
+	char *desired = fs_join(app->datadir, "samples/desired.json");
+	struct check_options o = { rules, policy, desired, 0 };
+	struct findings_output fo;
+	struct check_result res;
+	struct err_detail d = { "", "" };
+	int status = EXIT_OK;
+
+	fprintf(app->out, "\nChecking the run against samples/policy.ini and "
+		"samples/desired.json:\n");
+	if (check_run(app->store, &o, &res, &d) < 0) {
+		app_fail(app, "the demo's check failed", -ERR_CONFIG, &d);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	check_print(app->out, &res, "summary", 0);
+	fo.res = &res;
+	fo.format = "json";
+	status = write_file(app, out, "findings.json", emit_findings, &fo);
+	fo.format = "md";
+	if (status == EXIT_OK)
+		status = write_file(app, out, "findings.md", emit_findings, &fo);
+	check_result_release(&res);
+out:
+	free(rules);
+	free(policy);
+	free(desired);
+	return status;
+}
+
 static int run_demo(struct app *app, const char *out)
 {
 	struct err_detail d = { "", "" };
@@ -419,10 +493,14 @@ static int run_demo(struct app *app, const char *out)
 	if (status == EXIT_OK)
 		status = demo_costs(app, out);
 	if (status == EXIT_OK)
+		status = demo_check(app, out);
+	if (status == EXIT_OK)
 		fprintf(app->out, "\nTry: amlfs-audit --db %s inventory\n"
 			"     amlfs-audit --db %s costs --month 2026-10\n"
+			"     amlfs-audit --db %s check --policy samples/policy.ini\n"
+			"     amlfs-audit --db %s diff\n"
 			"     amlfs-audit --db %s verify\n", app->db_path,
-			app->db_path, app->db_path);
+			app->db_path, app->db_path, app->db_path, app->db_path);
 	return status;
 }
 

@@ -96,7 +96,9 @@
 "usage: amlfs-audit demo [--out DIR] [--force]\n" \
 "\n" \
 "Build a fresh history in DIR from the bundled recorded responses (no Azure\n" \
-"account needed), verify it and write the outputs there. DIR must be new,\n" \
+"account needed), import the sample cost exports and prices, check it\n" \
+"against samples/policy.ini and samples/desired.json, verify it and write\n" \
+"the outputs there. DIR must be new,\n" \
 "empty, or hold only what an earlier demo wrote there, unchanged (listed\n" \
 "with their SHA-256 in DIR/.amlfs-audit-demo); then the demo replaces it.\n" \
 "\n" \
@@ -104,7 +106,8 @@
 "  --force        write even when DIR holds other files: replace the demo's\n" \
 "                 own files (history.db with its -wal and -shm,\n" \
 "                 inventory.json, inventory.csv, costs-2026-10.json,\n" \
-"                 costs-2026-10.csv, .amlfs-audit-demo) and nothing else\n" \
+"                 costs-2026-10.csv, findings.json, findings.md,\n" \
+"                 .amlfs-audit-demo) and nothing else\n" \
 "  -h, --help     show this help\n" \
 "\n" \
 "Exit status: 0 ok, 2 DIR holds something the demo did not write (the\n" \

@@ -38,6 +38,15 @@ int cmd_whoami(int argc, char **argv, struct app *app);
 int cmd_render(int argc, char **argv, struct app *app);
 extern const char render_usage[];
 int cmd_check(int argc, char **argv, struct app *app);
+
+struct check_result;
+/*
+ * Print a check's results in format ("text", "json", "md", "csv",
+ * "prometheus", or "summary": one line), only the newly open ones with
+ * new_only. 0, or negative. In cmd_check.c.
+ */
+int check_print(FILE *f, const struct check_result *res, const char *format,
+		int new_only);
 int cmd_config(int argc, char **argv, struct app *app);
 int cmd_diff(int argc, char **argv, struct app *app);
 int cmd_desired(int argc, char **argv, struct app *app);

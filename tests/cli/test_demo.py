@@ -14,8 +14,15 @@ class Demo(CliTest):
             self.assertIn("Verified", r.out)
             self.assertIn("amlfs-render-feature-film", r.out)
         for name in ("inventory.json", "inventory.csv", "history.db",
-                     "costs-2026-10.json", "costs-2026-10.csv"):
+                     "costs-2026-10.json", "costs-2026-10.csv",
+                     "findings.json", "findings.md"):
             self.assertTrue(os.path.exists(os.path.join(out, name)), name)
+        # The check: its summary, and its findings kept with the run.
+        self.assertRegex(r.out, r"check \d+ of run 1: 24 rule\(s\)")
+        with open(os.path.join(out, "findings.json"), encoding="utf-8") as f:
+            findings = [json.loads(l) for l in f]
+        self.assertIn("drift", {x["rule"] for x in findings})
+        self.assertIn("exempt", {x["status"] for x in findings})
         self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
         with open(os.path.join(out, "inventory.json"), encoding="utf-8") as f:
             self.assertEqual(len(json.load(f)), 8)

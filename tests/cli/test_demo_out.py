@@ -10,7 +10,7 @@ from harness import CliTest, main, OK, FINDINGS, USAGE, REPLAY
 
 DEMO_NAMES = {"history.db", "inventory.json", "inventory.csv",
               "costs-2026-10.json", "costs-2026-10.csv",
-              ".amlfs-audit-demo"}
+              "findings.json", "findings.md", ".amlfs-audit-demo"}
 
 
 def sha256(path):
