@@ -2,7 +2,7 @@
 from harness import CliTest, main, OK, USAGE, RUNTIME
 
 COMMANDS = ["collect", "runs", "inventory", "verify", "demo", "config", "render",
-            "help", "version"]
+            "check", "diff", "desired", "migrate", "help", "version"]
 
 
 class Help(CliTest):
