@@ -176,6 +176,15 @@ static int check_arm_id(const char *s, char *msg, size_t n)
 	return -1;
 }
 
+/* A tag key: what ARM allows (no < > % & \\ ? /), at most 512 bytes. */
+static int check_tag_key(const char *s, char *msg, size_t n)
+{
+	if (strlen(s) <= 512 && !s[strcspn(s, "<>%&\\?/")])
+		return 0;
+	snprintf(msg, n, "'%.100s' is not a tag key", s);
+	return -1;
+}
+
 static int check_billing(const char *s, char *msg, size_t n)
 {
 	if (!strncmp(s, "providers/Microsoft.Billing/", 28) ||
@@ -230,6 +239,8 @@ static const struct key keys[] = {
 	S("costs", "billing_scope", billing_scope, check_billing, 0),
 	LIST("costs", "related_resources", related, check_arm_id, F_LOWER),
 	U("costs", "prices_url", prices_url, URL_TOKEN),
+	LIST("chargeback", "allocate_by", allocate_by, check_tag_key, 0),
+	L("chargeback", "variance_pct", variance_pct, 0, 1000),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -263,6 +274,8 @@ void config_init(struct config *c)
 	c->cost_query = 1;
 	c->cost_months = 2;
 	c->cost_parallel = 2;
+	strlist_add(&c->allocate_by, "CostCenter");
+	c->variance_pct = 10;
 }
 
 void config_release(struct config *c)

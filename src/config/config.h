@@ -60,6 +60,8 @@ struct config {
 	long cost_months;		/* [costs] months */
 	long cost_parallel;		/* [costs] max_parallel scopes */
 	char *prices_url;		/* [costs] prices_url, or NULL */
+	struct strlist allocate_by;	/* [chargeback] allocate_by: tag keys, first wins */
+	long variance_pct;		/* [chargeback] variance_pct: anomaly threshold */
 	int origin[CONFIG_MAX_KEYS];	/* line of each key (0: default) */
 };
 
