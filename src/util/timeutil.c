@@ -79,9 +79,35 @@ static int clock_part(const char *s, int *h, int *mi, int *sec,
 	return 0;
 }
 
-int time_parse_iso(const char *s, time_t *ret)
+/* "+hh:mm" or "-hh:mm" at p as seconds east of UTC; *ret_end past it. */
+static int zone_part(const char *p, int *ret_off, const char **ret_end)
+{
+	int oh, om;
+
+	if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh) || p[3] != ':' ||
+	    digits(p + 4, 2, &om) || oh > 23 || om > 59)
+		return -EINVAL;
+	*ret_off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
+	*ret_end = p + 6;
+	return 0;
+}
+
+/* A checked calendar time (UTC, less off seconds) as time_t. */
+static time_t utc(int y, int mo, int d, int h, int mi, int sec, int off)
 {
 	struct tm tm = { 0 };
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return timegm(&tm) - off;
+}
+
+int time_parse_iso(const char *s, time_t *ret)
+{
 	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
 	const char *p;
 
@@ -93,27 +119,14 @@ int time_parse_iso(const char *s, time_t *ret)
 	if (*p == 'T' || *p == ' ') {
 		if (clock_part(p + 1, &h, &mi, &sec, &p) < 0)
 			return -EINVAL;
-		if (*p == 'Z') {
+		if (*p == 'Z')
 			p++;
-		} else if (*p == '+' || *p == '-') {
-			int oh, om;
-
-			if (digits(p + 1, 2, &oh) || p[3] != ':' ||
-			    digits(p + 4, 2, &om) || oh > 23 || om > 59)
-				return -EINVAL;
-			off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
-			p += 6;
-		}
+		else if ((*p == '+' || *p == '-') && zone_part(p, &off, &p) < 0)
+			return -EINVAL;
 	}
 	if (*p)
 		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ret = timegm(&tm) - off;
+	*ret = utc(y, mo, d, h, mi, sec, off);
 	return 0;
 }
 
@@ -153,9 +166,8 @@ int time_parse_day(const char *s, char out[11])
 
 int time_parse_us(const char *s, time_t *ret)
 {
-	int mo, dd, y, h, mi, sec, oh, om, off = 0;
+	int mo, dd, y, h, mi, sec, off = 0;
 	const char *p = s;
-	struct tm tm = { 0 };
 
 	if (!s || strlen(s) < 19 || digits(p, 2, &mo) || p[2] != '/' ||
 	    digits(p + 3, 2, &dd) || p[5] != '/' || digits(p + 6, 4, &y) ||
@@ -170,22 +182,11 @@ int time_parse_us(const char *s, time_t *ret)
 	p += 2;
 	while (*p == ' ')
 		p++;
-	if (*p == '+' || *p == '-') {
-		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
-		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
-			return -EINVAL;
-		off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
-		p += 6;
-	}
+	if ((*p == '+' || *p == '-') && zone_part(p, &off, &p) < 0)
+		return -EINVAL;
 	if (*p)
 		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = dd;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ret = timegm(&tm) - off;
+	*ret = utc(y, mo, dd, h, mi, sec, off);
 	return 0;
 }
 
