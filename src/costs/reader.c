@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -177,15 +178,6 @@ int cost_resource_wanted(const char *id, const struct strlist *related)
 	return 0;
 }
 
-static int parse_number(const char *s, double *ret)
-{
-	char *end;
-
-	if (!s || !*s)
-		return -EINVAL;
-	*ret = strtod(s, &end);	/* the C locale: '.' is the separator */
-	return *end ? -EINVAL : 0;
-}
 
 int cost_parse_tags(const char *s, char **ret)
 {
@@ -227,6 +219,45 @@ static void bad(struct reader *rd, const char *why)
 		rd->o->on_bad(rd->o->ctx, rd->record_line, why);
 }
 
+/* The header name of a role's column (its first spelling). */
+static const char *col_name(const struct reader *rd, enum col c)
+{
+	return names[rd->res->format][c][0];
+}
+
+/* A number in role c's column; says which and why otherwise. */
+static int number_field(struct reader *rd, enum col c, double *ret,
+			char *why, size_t n)
+{
+	const char *v = field(rd, rd->col[c]);
+
+	if (num_parse_decimal(v, ret) == 0)
+		return 0;
+	snprintf(why, n, "malformed row: %s '%.40s' is not a finite decimal "
+		 "number", col_name(rd, c), v ? v : "");
+	return -1;
+}
+
+/* Every text kept must be UTF-8: a bad byte would split a resource. */
+static int text_fields_ok(struct reader *rd, char *why, size_t n)
+{
+	static const enum col text[] = {
+		C_RESOURCE, C_METER, C_UNIT, C_TAGS, C_CURRENCY
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		const char *v = field(rd, rd->col[text[i]]);
+
+		if (v && !utf8_valid(v, strlen(v))) {
+			snprintf(why, n, "malformed row: %s is not valid UTF-8",
+				 col_name(rd, text[i]));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void take_row(struct reader *rd)
 {
 	const char *id = field(rd, rd->col[C_RESOURCE]);
@@ -253,18 +284,31 @@ static void take_row(struct reader *rd)
 		bad(rd, why);
 		return;
 	}
-	if (parse_number(field(rd, rd->col[C_COST]), &row.cost) < 0 ||
+	if (text_fields_ok(rd, why, sizeof(why)) < 0 ||
+	    number_field(rd, C_COST, &row.cost, why, sizeof(why)) < 0 ||
 	    (rd->col[C_AMORTIZED] >= 0 &&
-	     parse_number(field(rd, rd->col[C_AMORTIZED]), &row.amortized) < 0)) {
-		bad(rd, "malformed row: a cost is not a number");
+	     number_field(rd, C_AMORTIZED, &row.amortized, why,
+			  sizeof(why)) < 0)) {
+		bad(rd, why);
 		return;
 	}
 	row.has_amortized = rd->col[C_AMORTIZED] >= 0;
-	row.has_quantity = parse_number(field(rd, rd->col[C_QTY]),
-					&row.quantity) == 0;
+	/* A quantity is optional; one that is there must be a number. */
+	if (rd->col[C_QTY] >= 0 && field(rd, rd->col[C_QTY]) &&
+	    *field(rd, rd->col[C_QTY])) {
+		if (number_field(rd, C_QTY, &row.quantity, why,
+				 sizeof(why)) < 0) {
+			bad(rd, why);
+			return;
+		}
+		row.has_quantity = 1;
+	}
 	row.currency = field(rd, rd->col[C_CURRENCY]);
-	if (!row.currency || !*row.currency) {
-		bad(rd, "malformed row: no currency");
+	if (!currency_code_ok(row.currency)) {
+		snprintf(why, sizeof(why), "malformed row: %s '%.20s' is not a "
+			 "three-letter currency code", col_name(rd, C_CURRENCY),
+			 row.currency ? row.currency : "");
+		bad(rd, why);
 		return;
 	}
 	row.meter = field(rd, rd->col[C_METER]);
@@ -444,18 +488,47 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 		}
 		z.next_in = in;
 		z.avail_in = (uInt)n;
-		while (r == 0 && z.avail_in && zr != Z_STREAM_END) {
+		for (;;) {
+			/* Another member after one that ended (gzip -n >>): read
+			 * it too; anything else after the data is refused. */
+			if (zr == Z_STREAM_END) {
+				long long at = rd->res->bytes - z.avail_in;
+
+				if (!z.avail_in)
+					break;
+				if (z.next_in[0] != 0x1f ||
+				    (z.avail_in > 1 && z.next_in[1] != 0x8b)) {
+					err_set(rd->d, "bytes after the gzip data "
+						"at byte offset %lld (not another "
+						"gzip member)", at);
+					r = -ERR_CONFIG;
+					break;
+				}
+				inflateReset(&z);
+				zr = Z_OK;
+			}
+			/* More output may wait only when the buffer was full. */
+			if (!z.avail_in && z.avail_out)
+				break;
 			z.next_out = out;
 			z.avail_out = READ_CHUNK;
 			zr = inflate(&z, Z_NO_FLUSH);
+			if (zr == Z_BUF_ERROR) {	/* no progress: more input */
+				zr = Z_OK;
+				break;
+			}
 			if (zr != Z_OK && zr != Z_STREAM_END) {
-				err_set(rd->d, "gzip data is damaged (%s)",
-					z.msg ? z.msg : "inflate failed");
+				err_set(rd->d, "gzip data is damaged (%s) near "
+					"byte offset %lld", z.msg ? z.msg :
+					"inflate failed",
+					rd->res->bytes - z.avail_in);
 				r = -ERR_CONFIG;
 				break;
 			}
 			r = take_bytes(rd, &pending, (char *)out,
 				       READ_CHUNK - z.avail_out, &open_quote);
+			if (r < 0)
+				break;
 		}
 	}
 	if (r == 0 && gz == 1 && zr != Z_STREAM_END) {
@@ -470,6 +543,25 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 	free(in);
 	free(out);
 	return r;
+}
+
+/*
+ * libcsv trims spaces and tabs around unquoted fields by default; here
+ * nothing is trimmed, so " 12" reaches the strict number reader as it is
+ * written and is refused, not read as 12.
+ */
+static int no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+static int parser_init(struct csv_parser *p)
+{
+	if (csv_init(p, CSV_APPEND_NULL) != 0)
+		return -ENOMEM;
+	csv_set_space_func(p, no_space);
+	return 0;
 }
 
 /* After the last byte: flush the parser and check what it saw. */
@@ -498,7 +590,7 @@ int cost_read_buffer(const char *name, const char *buf, size_t len,
 	int r, open_quote = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (csv_init(&rd.csv, CSV_APPEND_NULL) != 0) {
+	if (parser_init(&rd.csv) < 0) {
 		err_set(d, "out of resources");
 		return -ENOMEM;
 	}
@@ -539,7 +631,7 @@ int cost_read_file(const char *path, const struct cost_reader_options *o,
 		return r;
 	}
 	h = hash_init();
-	if (!h || csv_init(&rd.csv, CSV_APPEND_NULL) != 0) {
+	if (!h || parser_init(&rd.csv) < 0) {
 		close(fd);
 		hash_free(h);
 		err_set(d, "out of resources");

@@ -11,6 +11,7 @@
 
 #include "cli/output.h"
 #include "util/err.h"
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
 #include "util/url.h"
@@ -199,6 +200,39 @@ static void url_origins_and_regions(void **state)
 	assert_false(url_region_ok("West"));
 }
 
+static void strict_numbers_and_text(void **state)
+{
+	static const char *const good[] = {
+		"0", "12", "-3.5", "715.776000", "0.0002275391", "1.2E-05",
+		"123456789012345", "1e20",
+	};
+	static const char *const bad[] = {
+		"", " 12", "12 ", "+12", "inf", "infinity", "nan", "NaN",
+		"1e999", "1e-400", "0x1p4", "0x10", "1.2.3", "12abc", ".5",
+		"1234567890123456", "12345678901234567890123456789", "1e", "1e123",
+		"--1", "1,5",
+	};
+	double v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (num_parse_decimal(good[i], &v) < 0)
+			fail_msg("'%s' refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (num_parse_decimal(bad[i], &v) == 0)
+			fail_msg("'%s' accepted", bad[i]);
+	assert_true(utf8_valid("caf\xc3\xa9", 5));
+	assert_false(utf8_valid("\xff", 1));
+	assert_false(utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	assert_false(utf8_valid("\xe2\x82", 2));		/* cut short */
+	assert_true(currency_code_ok("USD"));
+	assert_false(currency_code_ok("=USD"));
+	assert_false(currency_code_ok("usd"));
+	assert_false(currency_code_ok("US"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +245,7 @@ int main(void)
 		cmocka_unit_test(table_hides_control_characters),
 		cmocka_unit_test(url_policy),
 		cmocka_unit_test(url_origins_and_regions),
+		cmocka_unit_test(strict_numbers_and_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,19 @@
+#pragma once
+#include <stddef.h>
+
+/*
+ * Strict readers of numbers and text from outside (exports, answers).
+ *
+ * num_parse_decimal: a finite decimal as written in a cost export:
+ * optional '-', 1 to 15 integer digits, optionally '.' and digits, at
+ * most 18 digits in all, optionally an exponent e or E, sign, one or two
+ * digits (|exponent| <= 20); nothing else: no spaces, no '+' in front, no
+ * hex, no inf or nan, at most 40 characters. 0, or -EINVAL.
+ */
+int num_parse_decimal(const char *s, double *ret);
+
+/* Is s (n bytes) well-formed UTF-8, with no NUL, surrogate or overlong form? */
+int utf8_valid(const char *s, size_t n);
+
+/* A currency code: exactly three ASCII capital letters. */
+int currency_code_ok(const char *s);
