@@ -17,6 +17,7 @@
 #include "azure/http.h"
 #include "azure/jwt.h"
 #include "config.h"
+#include "util/num.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -370,16 +371,14 @@ static int parse_digits(const char *s, long long *ret)
 /* A JSON number or numeric string as whole seconds. */
 static int json_seconds(const json_t *v, long long *ret)
 {
-	if (json_is_integer(v)) {
-		*ret = (long long)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_real(v)) {
-		*ret = (long long)json_real_value(v);
-		return 0;
-	}
-	if (json_is_string(v))
-		return parse_digits(json_string_value(v), ret);
+	long long n;
+
+	if (json_is_integer(v))
+		return num_seconds_int((long long)json_integer_value(v), ret);
+	if (json_is_real(v))
+		return num_seconds(json_real_value(v), ret);
+	if (json_is_string(v) && parse_digits(json_string_value(v), &n) == 0)
+		return num_seconds_int(n, ret);
 	return -EINVAL;
 }
 

@@ -1,5 +1,6 @@
 #include "azure/http.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,19 +100,30 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+/* A server's wait is clamped before it is multiplied: a day at most (the
+ * retry loop caps it at max_wait_ms anyway). */
+#define WAIT_MAX_S 86400L
+
 /* Seconds, or an HTTP date, as milliseconds from now; -1 when neither. */
 static long parse_wait(const char *v)
 {
 	char *end;
-	long s = strtol(v, &end, 10);
-	time_t t;
+	long s;
+	time_t t, now = time(NULL);
 
-	if (end != v && (*end == '\0' || *end == '\r' || *end == ' '))
+	errno = 0;
+	s = strtol(v, &end, 10);
+	if (end != v && (*end == '\0' || *end == '\r' || *end == ' ')) {
+		if (errno == ERANGE || s > WAIT_MAX_S)
+			s = s < 0 ? 0 : WAIT_MAX_S;
 		return s < 0 ? 0 : s * 1000;
+	}
 	t = curl_getdate(v, NULL);
 	if (t < 0)
 		return -1;
-	return t > time(NULL) ? (long)(t - time(NULL)) * 1000 : 0;
+	if (t <= now)
+		return 0;
+	return (t - now > WAIT_MAX_S ? WAIT_MAX_S : (long)(t - now)) * 1000;
 }
 
 static int header_is(const char *line, size_t n, const char *name)
@@ -136,12 +148,14 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 {
 	struct xfer *x = ctx;
 	struct http_response *r = &x->done.resp;
-	size_t len = size * n, colon = strcspn(line, ":");
+	size_t len = size * n, colon;
+	const char *c = memchr(line, ':', len);	/* not NUL-terminated */
 	char *v;
 	long w;
 
-	if (colon >= len)
+	if (!c)
 		return len;
+	colon = (size_t)(c - line);
 	if (header_is(line, len, "x-ms-request-id")) {
 		free(r->request_id);
 		r->request_id = header_value(line, len, colon);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/num.h"
 #include "util/xalloc.h"
 
 /*
@@ -122,10 +123,11 @@ int jwt_claims_parse(const char *token, struct jwt_claims *c,
 		c->appid = claim_str(claims, "azp");
 	c->aud = claim_str(claims, "aud");
 	exp = json_object_get(claims, "exp");
+	/* An exp out of range is no exp: the token is treated as unknown. */
 	if (json_is_integer(exp))
-		c->exp = (long long)json_integer_value(exp);
+		num_seconds_int((long long)json_integer_value(exp), &c->exp);
 	else if (json_is_real(exp))
-		c->exp = (long long)json_real_value(exp);
+		num_seconds(json_real_value(exp), &c->exp);
 	json_decref(claims);
 	return 0;
 }

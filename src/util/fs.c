@@ -50,9 +50,12 @@ char *fs_join(const char *dir, const char *name)
 
 int fs_mkdirs(const char *path, int mode)
 {
-	char *p = xstrdup(path), *s;
+	char *p, *s;
 	int r = 0;
 
+	if (!*path)
+		return -ENOENT;
+	p = xstrdup(path);
 	for (s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;

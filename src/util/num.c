@@ -80,3 +80,21 @@ int currency_code_ok(const char *s)
 	return s && strlen(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' &&
 	       s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z';
 }
+
+int num_seconds(double v, long long *ret)
+{
+	/* Compared as doubles first: casting an out-of-range double to an
+	 * integer is undefined. */
+	if (!isfinite(v) || v < 0 || v > (double)NUM_MAX_SECONDS)
+		return -EINVAL;
+	*ret = (long long)v;
+	return 0;
+}
+
+int num_seconds_int(long long v, long long *ret)
+{
+	if (v < 0 || v > NUM_MAX_SECONDS)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}

@@ -17,3 +17,13 @@ int utf8_valid(const char *s, size_t n);
 
 /* A currency code: exactly three ASCII capital letters. */
 int currency_code_ok(const char *s);
+
+/*
+ * Seconds from outside (a header, a token response, a JWT claim), checked
+ * before any arithmetic: a finite whole number from 0 to NUM_MAX_SECONDS
+ * (the end of year 9999). 0 with *ret set, or -EINVAL.
+ */
+#define NUM_MAX_SECONDS 253402300799LL
+
+int num_seconds(double v, long long *ret);
+int num_seconds_int(long long v, long long *ret);

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -440,6 +441,16 @@ static void expires_in_fallback(void **state)
 	expiry(json_string("never"), json_string("12x"), &r);
 	assert_int_equal(r, -ERR_JSON);
 	expiry(json_true(), json_integer(-1), &r);
+	assert_int_equal(r, -ERR_JSON);
+	/* Numbers from a server are checked before arithmetic (UBSan's
+	 * float-cast-overflow and signed overflow would fire otherwise). */
+	expiry(NULL, json_integer(INT64_MAX), &r);
+	assert_int_equal(r, -ERR_JSON);
+	expiry(json_real(1e300), json_real(1e300), &r);
+	assert_int_equal(r, -ERR_JSON);
+	expiry(NULL, json_string("999999999999999999"), &r);
+	assert_int_equal(r, -ERR_JSON);
+	expiry(json_real(-1e300), NULL, &r);
 	assert_int_equal(r, -ERR_JSON);
 }
 

@@ -231,6 +231,16 @@ static void strict_numbers_and_text(void **state)
 	assert_false(currency_code_ok("=USD"));
 	assert_false(currency_code_ok("usd"));
 	assert_false(currency_code_ok("US"));
+	{
+		long long t;
+
+		assert_int_equal(num_seconds(3600.0, &t), 0);
+		assert_true(t == 3600);
+		assert_int_equal(num_seconds(1e300, &t), -EINVAL);
+		assert_int_equal(num_seconds(-1.0, &t), -EINVAL);
+		assert_int_equal(num_seconds(0.0 / 0.0, &t), -EINVAL);
+		assert_int_equal(num_seconds_int(INT64_MAX, &t), -EINVAL);
+	}
 }
 
 int main(void)
