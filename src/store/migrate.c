@@ -20,34 +20,56 @@ out:
 	return r;
 }
 
+/*
+ * One step at a time, each in its own write transaction, and the version
+ * read inside it: a second process that waited for the first one's lock
+ * then sees the step done and does not run it again (two collects racing
+ * on a brand-new history).
+ */
 int migrate_up(sqlite3 *db, struct err_detail *d)
 {
-	int have, i;
 	char *msg = NULL;
 	char pragma[64];
+	int have, r = 0;
 
-	if (migrate_version(db, &have, d) < 0)
-		return -ERR_SQL;
-	if (have > migrations_count) {
-		err_set(d, "database schema version %d is newer than this "
-			"program's %d", have, migrations_count);
-		return -ERR_SCHEMA;
-	}
-	for (i = have; i < migrations_count; i++) {
-		const struct migration *m = &migrations[i];
-
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-			 m->version);
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ||
-		    sqlite3_exec(db, m->sql, NULL, NULL, &msg) ||
-		    sqlite3_exec(db, pragma, NULL, NULL, &msg) ||
-		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)) {
-			err_set(d, "migration '%s' failed: %s", m->name,
+	for (;;) {
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg)) {
+			err_set(d, "cannot start a migration: %s",
 				msg ? msg : sqlite3_errmsg(db));
-			sqlite3_free(msg);
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -ERR_SQL;
+			r = -ERR_SQL;
+			break;
 		}
+		if (migrate_version(db, &have, d) < 0) {
+			r = -ERR_SQL;
+		} else if (have > migrations_count) {
+			err_set(d, "database schema version %d is newer than "
+				"this program's %d", have, migrations_count);
+			r = -ERR_SCHEMA;
+		} else if (have == migrations_count) {
+			if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)) {
+				err_set(d, "cannot finish a migration: %s",
+					msg ? msg : sqlite3_errmsg(db));
+				r = -ERR_SQL;
+			}
+			break;
+		} else {
+			const struct migration *m = &migrations[have];
+
+			snprintf(pragma, sizeof(pragma), "PRAGMA user_version = "
+				 "%d", m->version);
+			if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) ||
+			    sqlite3_exec(db, pragma, NULL, NULL, &msg) ||
+			    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)) {
+				err_set(d, "migration '%s' failed: %s", m->name,
+					msg ? msg : sqlite3_errmsg(db));
+				r = -ERR_SQL;
+			}
+		}
+		if (r < 0)
+			break;
 	}
-	return 0;
+	sqlite3_free(msg);
+	if (r < 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }

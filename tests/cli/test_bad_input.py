@@ -6,8 +6,9 @@ import csv
 import gzip
 import io
 import os
+import subprocess
 
-from harness import CliTest, main, OK, PARTIAL, USAGE, SAMPLES
+from harness import BIN, CONF, CliTest, main, OK, PARTIAL, USAGE, SAMPLES
 
 EA = os.path.join(SAMPLES, "costs", "ea-actual-2026-10.csv")
 
@@ -89,6 +90,21 @@ class BadInput(CliTest):
             self.assertIn("205 kept", r.out, value)
             self.assertIsNone(self.scalar("SELECT sum(cost) FROM cost_rows "
                                           "WHERE cost <> cost"))
+
+    def test_two_collects_racing_on_a_new_history_both_land(self):
+        replay = self.copy_replay()
+        for i in range(5):
+            db = os.path.join(self.tmp, "race%d.db" % i)
+            argv = [BIN, "-q", "--db", db, "--config", CONF, "collect",
+                    "--replay", replay]
+            procs = [subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+                     for _ in range(2)]
+            outs = [p.communicate(timeout=60) for p in procs]
+            for p, (out, err) in zip(procs, outs):
+                self.assertEqual(p.returncode, OK, err)
+            self.db = db
+            self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 2)
 
 
 if __name__ == "__main__":
