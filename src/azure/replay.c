@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "util/fs.h"
+#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 struct pending {
@@ -149,9 +150,10 @@ int replay_open(const char *dir, size_t max_body, struct transport **ret,
 {
 	char *path = fs_join(dir, "manifest.json");
 	json_error_t je;
-	json_t *m = json_load_file(path, 0, &je);
+	json_t *m = json_load_file(path, 0, &je), *at;
 	const char *fmt;
 	struct replay *rp;
+	time_t t;
 	int r = -ERR_REPLAY;
 
 	if (!m) {
@@ -171,6 +173,15 @@ int replay_open(const char *dir, size_t max_body, struct transport **ret,
 	}
 	if (!json_is_array(json_object_get(m, "entries"))) {
 		err_set(d, "replay manifest has no 'entries' array");
+		err_where(d, "%s", path);
+		goto out;
+	}
+	/* The run's clock: a bad one is refused, never taken as "now". */
+	at = json_object_get(m, "recorded_at");
+	if (at && (!json_is_string(at) ||
+		   time_parse_iso(json_string_value(at), &t) < 0)) {
+		err_set(d, "replay manifest's recorded_at is not an ISO 8601 "
+			"date-time");
 		err_where(d, "%s", path);
 		goto out;
 	}

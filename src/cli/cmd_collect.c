@@ -145,6 +145,10 @@ int collect_from(struct app *app, const char *replay_dir,
 			return EXIT_USAGE;
 		}
 		o.now = replay_recorded_at(t);
+		/* A recording holds cost answers only when costs were asked
+		 * for on purpose: without [costs] query, none are replayed. */
+		if (!config_is_set(&app->cfg, "costs", "query"))
+			app->cfg.cost_query = 0;
 		if (app->verbose > 0)
 			o.log = show_try;
 	} else {

@@ -496,6 +496,15 @@ int config_load(struct config *c, const char *path, struct err_detail *d)
 	return r;
 }
 
+int config_is_set(const struct config *c, const char *section,
+		  const char *key)
+{
+	int known;
+	const struct key *k = find_key(section, key, &known);
+
+	return k && c->origin[k - keys] > 0;
+}
+
 int config_describe(const struct config *c, size_t i, const char **ret_section,
 		    const char **ret_key, char **ret_value, int *ret_line)
 {

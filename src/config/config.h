@@ -93,6 +93,10 @@ int config_load_text(struct config *c, const char *name, const char *text,
 int config_describe(const struct config *c, size_t i, const char **ret_section,
 		    const char **ret_key, char **ret_value, int *ret_line);
 
+/* Was [section] key given in the file read (not its default)? */
+int config_is_set(const struct config *c, const char *section,
+		  const char *key);
+
 /*
  * The batch metrics endpoint of a cloud (a URL with {region}) and the
  * token audience it wants, or -ERR_CONFIG.

@@ -91,6 +91,22 @@ class BadInput(CliTest):
             self.assertIsNone(self.scalar("SELECT sum(cost) FROM cost_rows "
                                           "WHERE cost <> cost"))
 
+    def test_the_bundled_recordings_alone_collect_cleanly(self):
+        # No configuration at all: cost queries are not asked of a
+        # recording unless [costs] query says so.
+        self.expect(OK, "collect", "--replay", self.copy_replay(), config=None)
+
+    def test_a_bad_recorded_at_is_refused_naming_the_manifest(self):
+        replay = self.copy_replay()
+        manifest = os.path.join(replay, "manifest.json")
+        with open(manifest) as f:
+            text = f.read()
+        with open(manifest, "w") as f:
+            f.write(text.replace('"recorded_at": "', '"recorded_at": "x', 1))
+        r = self.expect(USAGE, "collect", "--replay", replay)
+        self.assertIn("recorded_at", r.err)
+        self.assertIn(manifest, r.err)
+
     def test_two_collects_racing_on_a_new_history_both_land(self):
         replay = self.copy_replay()
         for i in range(5):
