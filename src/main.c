@@ -1,4 +1,5 @@
 /* amlfs-audit: main() only: global options, set-up, dispatch, exit code. */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
 	 */
 	umask(077);
 	app.err_is_tty = isatty(STDERR_FILENO);
+	/* Character widths for tables only: numbers stay in the C locale. */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	config_init(&app.cfg);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--version")) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -40,36 +41,76 @@ static char *cell_text(json_t *v)
 	return s ? s : xstrdup("");
 }
 
-/* Cut to the display limit and hide control characters (terminal safety). */
-static char *table_cell(json_t *v)
+/*
+ * One character of s at p (n bytes left): its length in bytes and its
+ * display width, or -1 when it must not reach a terminal (invalid UTF-8,
+ * a C0 or C1 control, DEL, or no width at all).
+ */
+static int char_at(const char *p, size_t n, size_t *ret_len)
 {
-	char *s = cell_text(v), *p;
-	size_t n = 0, cut = 0;
+	mbstate_t st;
+	wchar_t wc;
+	size_t k;
+	int w;
 
-	for (p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c == 0x7f)
-			*p = '?';
-		if ((c & 0xc0) != 0x80) {	/* count code points */
-			if (++n > TABLE_CELL_MAX - 3 && !cut)
-				cut = (size_t)(p - s);
-		}
+	memset(&st, 0, sizeof(st));
+	k = mbrtowc(&wc, p, n, &st);
+	if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+		*ret_len = 1;
+		return -1;
 	}
-	if (n > TABLE_CELL_MAX) {
-		s = xrealloc(s, cut + 4);
-		memcpy(s + cut, "...", 4);
-	}
-	return s;
+	*ret_len = k;
+	if (wc < 0x20 || (wc >= 0x7f && wc < 0xa0))
+		return -1;
+	w = wcwidth(wc);
+	return w < 0 ? -1 : w;
 }
 
+/* Display columns of s (main() sets LC_CTYPE to C.UTF-8). */
 static size_t width(const char *s)
 {
-	size_t n = 0;
+	size_t n = strlen(s), len, cols = 0;
+	int w;
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	while (n) {
+		w = char_at(s, n, &len);
+		cols += w < 0 ? 1 : (size_t)w;
+		s += len;
+		n -= len;
+	}
+	return cols;
+}
+
+/*
+ * Terminal safety: every control character (C0, C1, DEL) and every byte
+ * that is not UTF-8 shown as '?', the cell cut to TABLE_CELL_MAX columns
+ * with "...".
+ */
+static char *table_cell(json_t *v)
+{
+	char *text = cell_text(v);
+	struct sbuf sb = SBUF_INIT;
+	const char *p = text;
+	size_t n = strlen(text), len, cols = 0, total = width(text);
+	int w;
+
+	while (n) {
+		w = char_at(p, n, &len);
+		if (total > TABLE_CELL_MAX &&
+		    cols + (w < 0 ? 1 : (size_t)w) > TABLE_CELL_MAX - 3) {
+			sbuf_adds(&sb, "...");
+			break;
+		}
+		if (w < 0)
+			sbuf_addch(&sb, '?');
+		else
+			sbuf_add(&sb, p, len);
+		cols += w < 0 ? 1 : (size_t)w;
+		p += len;
+		n -= len;
+	}
+	free(text);
+	return sbuf_detach(&sb, NULL);
 }
 
 static void pad(FILE *f, const char *s, size_t w, int last)
@@ -117,7 +158,8 @@ static void print_table(FILE *f, json_t *columns, json_t *rows)
 
 static void csv_cell(FILE *f, const char *s, int is_text)
 {
-	if (is_text && strchr("=+-@", s[0]) && s[0]) {
+	/* OWASP's list: a spreadsheet must show these, not run them. */
+	if (is_text && s[0] && strchr("=+-@\t\r", s[0])) {
 		char *guarded = xmalloc(strlen(s) + 2);
 
 		guarded[0] = '\'';

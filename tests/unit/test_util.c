@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,11 @@ static void csv_quotes_and_guards_formulas(void **state)
 			       "\"'=HYPERLINK(\"\"x\"\")\",\"-5\"\r\n"
 			       "\"a, \"\"b\"\"\",\"'@x\"\r\n");
 	free(s);
+	/* OWASP: a tab or CR before '=' is a formula to some spreadsheets. */
+	s = print_to_string(OUT_CSV, "[{\"name\":\"\\t=1+1\",\"value\":"
+			    "\"\\r=2\"}]");
+	assert_string_equal(s, "\"name\",\"value\"\r\n\"'\t=1+1\",\"'\r=2\"\r\n");
+	free(s);
 }
 
 static void table_hides_control_characters(void **state)
@@ -137,6 +143,35 @@ static void table_hides_control_characters(void **state)
 	(void)state;
 	assert_null(strchr(s, '\033'));
 	assert_non_null(strstr(s, "a?[31mb?c"));
+	free(s);
+	/* C1 controls (CSI U+009B), invalid UTF-8 and DEL too. */
+	s = print_to_string(OUT_TABLE, "[{\"name\":\"x\\u009b31my\\u007f\","
+			    "\"value\":null}]");
+	assert_null(strstr(s, "\xc2\x9b"));
+	assert_non_null(strstr(s, "x?31my?"));
+	free(s);
+}
+
+/* Columns line up by display width, not bytes: wide and accented text. */
+static void table_aligns_by_display_width(void **state)
+{
+	char *s = print_to_string(OUT_TABLE,
+		"[{\"name\":\"\u65e5\u672c\",\"value\":1},"
+		" {\"name\":\"Jos\u00e9\",\"value\":2},"
+		" {\"name\":\"abcd\",\"value\":3}]");
+	char *l1, *l2, *l3;
+
+	(void)state;
+	l1 = strstr(s, "\xe6\x97\xa5");	/* 2 wide characters: 4 columns */
+	l2 = strstr(s, "Jos\xc3\xa9");		/* 4 columns, 5 bytes */
+	l3 = strstr(s, "abcd");
+	assert_non_null(l1);
+	assert_non_null(l2);
+	assert_non_null(l3);
+	/* each name is padded to the same column: 4 columns + 2 spaces */
+	assert_int_equal(strchr(l1, '1') - l1, 6 + 2);	/* 6 bytes */
+	assert_int_equal(strchr(l2, '2') - l2, 5 + 2);	/* 5 bytes */
+	assert_int_equal(strchr(l3, '3') - l3, 4 + 2);
 	free(s);
 }
 
@@ -245,6 +280,8 @@ static void strict_numbers_and_text(void **state)
 
 int main(void)
 {
+	/* As main() does: widths from UTF-8, numbers in the C locale. */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sbuf_grows_and_detaches),
 		cmocka_unit_test(sbuf_cap_leaves_buffer_unchanged),
@@ -253,6 +290,7 @@ int main(void)
 		cmocka_unit_test(months),
 		cmocka_unit_test(csv_quotes_and_guards_formulas),
 		cmocka_unit_test(table_hides_control_characters),
+		cmocka_unit_test(table_aligns_by_display_width),
 		cmocka_unit_test(url_policy),
 		cmocka_unit_test(url_origins_and_regions),
 		cmocka_unit_test(strict_numbers_and_text),
