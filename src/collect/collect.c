@@ -723,8 +723,11 @@ static int take_answer(struct collector *c, struct task *tk,
 			*d = why;
 			goto out;
 		}
-		store_exec(c->s, r < 0 ? "ROLLBACK TO page; RELEASE page" :
-			   "RELEASE page", NULL);
+		if (store_exec(c->s, r < 0 ? "ROLLBACK TO page; RELEASE page" :
+			       "RELEASE page", d) < 0) {
+			r = -ERR_SQL;
+			goto out;
+		}
 	}
 	if (r == 0) {
 		*ret = j;

@@ -162,24 +162,33 @@ long cost_supersede(struct store *s, sqlite3_int64 source,
 	return n < 0 ? -ERR_SQL : n;
 }
 
+/*
+ * Was a file with these bytes imported before? 1 with *ret its source, 0
+ * when not, negative when the history could not say (never "new").
+ */
 static int find_duplicate(struct store *s, const char *sha,
-			  sqlite3_int64 self, sqlite3_int64 *ret)
+			  sqlite3_int64 self, sqlite3_int64 *ret,
+			  struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
-	int found = 0;
+	int r, rc;
 
-	if (store_prepare(s, "SELECT id FROM cost_sources WHERE sha256 = ?1 "
+	r = store_prepare(s, "SELECT id FROM cost_sources WHERE sha256 = ?1 "
 			  "AND kind = 'file' AND id <> ?2 ORDER BY id LIMIT 1",
-			  &st, NULL) < 0)
-		return 0;
+			  &st, d);
+	if (r < 0)
+		return r;
 	sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, self);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		*ret = sqlite3_column_int64(st, 0);
-		found = 1;
+		r = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = store_sql_error(s, "cannot look for an earlier import", d);
 	}
 	sqlite3_finalize(st);
-	return found;
+	return r;
 }
 
 static int prepare_insert(struct importer *im, struct err_detail *d)
@@ -328,11 +337,15 @@ int cost_import_file(struct store *s, const char *path,
 	if (r == 0)
 		r = cost_read_file(path, &ro, &res->read, d);
 	sqlite3_finalize(im.ins);
-	if (r == 0 && find_duplicate(s, res->read.sha256, im.source,
-				     &res->source)) {
-		res->duplicate = 1;
-		store_rollback(s);
-		goto out;
+	if (r == 0) {
+		r = find_duplicate(s, res->read.sha256, im.source,
+				   &res->source, d);
+		if (r == 1) {
+			res->duplicate = 1;
+			store_rollback(s);
+			r = 0;
+			goto out;
+		}
 	}
 	if (r == 0)
 		r = finish_source(&im, d);

@@ -603,19 +603,20 @@ static int check_sequence(struct store *s, sqlite3_int64 last,
 			  struct verify_result *res, struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
-	int r;
+	int r, rc;
 
 	r = store_prepare(s, "SELECT seq FROM sqlite_sequence WHERE name = "
 			  "'runs'", &st, d);
 	if (r < 0)
 		return r;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_int64(st, 0) > last) {
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > last)
 		fail(res, last + 1, "run %lld, the newest, is missing "
 		     "(deleted)", (long long)sqlite3_column_int64(st, 0));
-	}
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot read the run sequence", d);
 	sqlite3_finalize(st);
-	return 0;
+	return r;
 }
 
 int verify_history(struct store *s, struct verify_result *res,
