@@ -172,8 +172,9 @@ int collect_from(struct app *app, const char *replay_dir,
 	r = collect_run(app->store, t, &app->cfg, &o, res, &d);
 	app_progress_done(app);
 	if (r < 0) {
-		app_fail(app, res->run_id ? "collection failed (recorded as a "
-			 "failed run)" : "collection failed", r, &d);
+		app_fail(app, res->failed_recorded ? "collection failed "
+			 "(recorded as a failed run)" : "collection failed", r,
+			 &d);
 		status = EXIT_RUNTIME;
 	} else {
 		status = strcmp(res->status, "partial") ? EXIT_OK : EXIT_PARTIAL;

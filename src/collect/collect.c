@@ -1291,7 +1291,7 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 
 	c.costs_tail = &c.costs_waiting;
 	const char *arm_host, *login_host, *metrics_host;
-	long bodies_before = count_bodies(s);
+	long bodies_before = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -1310,6 +1310,9 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	r = store_begin(s, d);
 	if (r < 0)
 		goto out;
+	/* Counted under the write lock: a collect that waited for another
+	 * one does not count the other's bodies as its own. */
+	bodies_before = count_bodies(s);
 	r = insert_run(&c, d);
 	if (r == 0)
 		r = gather(&c, d);
@@ -1332,11 +1335,24 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 		store_rollback(s);
 		res->status = "failed";
 		res->evidence = 0;
-		if (record_failed_run(&c, &why, d) == 0)
+		if (record_failed_run(&c, &why, d) == 0) {
+			res->failed_recorded = 1;
 			*d = why;
+		} else {
+			/* Both said: what broke the run, and that even the
+			 * failed run could not be written (a full disk). */
+			char also[sizeof(d->msg)];
+
+			snprintf(also, sizeof(also), "%.200s; recording the "
+				 "failed run failed too: %.200s", why.msg, d->msg);
+			*d = why;
+			snprintf(d->msg, sizeof(d->msg), "%s", also);
+			c.run_id = 0;
+		}
 	}
 	res->run_id = c.run_id;
-	res->new_bodies = count_bodies(s) - bodies_before;
+	res->new_bodies = res->failed_recorded ? 0 :
+			  count_bodies(s) - bodies_before;
 out:
 	progress(&c);
 	collector_release(&c);

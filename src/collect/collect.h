@@ -42,6 +42,7 @@ struct collect_result {
 	long evidence;		/* responses stored */
 	long new_bodies;	/* bodies not already in the history */
 	long errors;		/* what could not be read (partial) */
+	int failed_recorded;	/* a failed run was recorded for it */
 	char clock[21];		/* the time the run collected as */
 };
 
