@@ -21,13 +21,25 @@ WITH reads AS MATERIALIZED (
   WHERE run_id = :run AND kind = 'role_assignments'
     AND http_status BETWEEN 200 AND 299 AND projected = 1
 ),
-bad AS (
-  SELECT a.fs_key, a.evidence_id,
-         CASE lower(a.role)
-           WHEN '8e3af657-a8ff-443c-a75c-2fe8c4bcb635' THEN 'Owner'
-           WHEN 'b24988ac-6180-42a0-ab88-20f7382a24c7' THEN 'Contributor'
-           ELSE a.role END || ' to ' || a.principal_type || ' ' ||
-         a.principal_id AS what
+read_keys AS MATERIALIZED (
+  SELECT DISTINCT subject_key FROM reads
+),
+roles AS MATERIALIZED (
+  SELECT lower(value) AS v FROM json_each(split_list(:roles))
+),
+ptypes AS MATERIALIZED (
+  SELECT lower(value) AS v FROM json_each(split_list(:principal_types))
+),
+-- Computed once for the run, grouped by file system: not once per file
+-- system (the run may hold thousands of assignments).
+bad AS MATERIALIZED (
+  SELECT a.fs_key,
+         group_concat(
+           CASE lower(a.role)
+             WHEN '8e3af657-a8ff-443c-a75c-2fe8c4bcb635' THEN 'Owner'
+             WHEN 'b24988ac-6180-42a0-ab88-20f7382a24c7' THEN 'Contributor'
+             ELSE a.role END || ' to ' || a.principal_type || ' ' ||
+           a.principal_id, '; ') AS what
   FROM (SELECT r.*,
                -- the role definition's GUID: the id's last segment
                replace(r.role_definition_id, rtrim(r.role_definition_id,
@@ -35,18 +47,17 @@ bad AS (
           FROM role_assignments r
          WHERE r.run_id = :run) a
   WHERE lower(a.scope) = a.fs_key
-    AND lower(a.principal_type) IN
-        (SELECT lower(value) FROM json_each(split_list(:principal_types)))
-    AND lower(a.role) IN
-        (SELECT lower(value) FROM json_each(split_list(:roles)))
+    AND lower(a.principal_type) IN (SELECT v FROM ptypes)
+    AND lower(a.role) IN (SELECT v FROM roles)
+  GROUP BY a.fs_key
 ),
 judged AS (
   SELECT f.resource_id, f.resource_key, f.evidence_id,
-         EXISTS (SELECT 1 FROM reads r WHERE r.subject_key = f.resource_key)
-           AS was_read,
-         (SELECT group_concat(b.what, '; ') FROM bad b
-           WHERE b.fs_key = f.resource_key) AS bad
+         k.subject_key IS NOT NULL AS was_read,
+         b.what AS bad
   FROM filesystems f
+  LEFT JOIN read_keys k ON k.subject_key = f.resource_key
+  LEFT JOIN bad b ON b.fs_key = f.resource_key
   WHERE f.run_id = :run
 )
 SELECT j.resource_id,
