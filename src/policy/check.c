@@ -379,10 +379,9 @@ static int evaluate(struct store *s, const struct rule_set *rules,
 	int r;
 
 	r = store_open(store_path(s), STORE_READONLY, &ro, d);
-	/* The rules read much of a large history: map it, cache 64 MiB. */
+	/* The rules read much of a large history: a 64 MiB page cache. */
 	if (r == 0)
-		r = store_exec(ro, "PRAGMA mmap_size = 1073741824; "
-			       "PRAGMA cache_size = -65536", d);
+		r = store_exec(ro, "PRAGMA cache_size = -65536", d);
 	if (r == 0)
 		r = policy_register_functions(store_db(ro), d);
 	if (r == 0)
