@@ -270,6 +270,42 @@
 "Exit status: 0 ok, 2 usage, or a run or file system that does not exist,\n" \
 "3 a run without a snapshot or a database error.\n"
 
+#define REPORT_USAGE \
+"usage: amlfs-audit report NAME [--month YYYY-MM | --from DATE --to DATE |\n" \
+"                               --run ID] [--as-of T] [--out DIR]\n" \
+"                               [--format xlsx,md,csv,json] [--usage FILE]\n" \
+"       amlfs-audit report --list\n" \
+"\n" \
+"Write report NAME from the history alone: its definition\n" \
+"(DATADIR/reports/NAME.json) names SQL datasets under queries/, the sheets\n" \
+"of a workbook, a Markdown template under templates/, the dataset written\n" \
+"as CSV and those in the JSON. A report or a column is added by editing\n" \
+"those files, without a rebuild (README \"Reports\" has the format). Files\n" \
+"are DIR/NAME-PERIOD.xlsx, .md, .csv and .json (PERIOD: 2026-10,\n" \
+"2026-10-01_2026-10-15 or run42), each written whole or not at all. The\n" \
+"same history and --as-of give the same Markdown, CSV and JSON bytes and a\n" \
+"workbook with the same cells. Besides the period, every query may use\n" \
+":allocate_by and :variance_pct ([chargeback] in the configuration) and\n" \
+":usage.\n" \
+"\n" \
+"  --list         list the reports: name, title, description\n" \
+"  --month M      a calendar month, YYYY-MM (default: the newest month\n" \
+"                 with cost)\n" \
+"  --from, --to   an inclusive range of days, YYYY-MM-DD\n" \
+"  --run ID       for a report about a run (default: the newest run with a\n" \
+"                 snapshot)\n" \
+"  --as-of T      the data as it stood at T (a date: the end of that day)\n" \
+"  --out DIR      where to write (default: the current directory; made if\n" \
+"                 missing)\n" \
+"  --format LIST  some of xlsx, md, csv, json (default: every output the\n" \
+"                 definition has)\n" \
+"  --usage FILE   a JSON array of {resource_id, cost_center, bytes}: shared\n" \
+"                 file systems split by bytes (the queries' :usage)\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok, 2 usage, or a definition, template or query that is\n" \
+"wrong (the file is named), 3 a database or I/O error.\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -309,6 +345,9 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
 	{ "desired", cmd_desired, DESIRED_USAGE,
 	  "write a run's state as a desired state to edit (capture)",
+	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
+	{ "report", cmd_report, REPORT_USAGE,
+	  "write a report (workbook, Markdown, CSV, JSON) from its definition",
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_READONLY },
 	{ "demo", cmd_demo, DEMO_USAGE,
 	  "run everything on the bundled samples", 0 },

@@ -50,6 +50,7 @@ int check_print(FILE *f, const struct check_result *res, const char *format,
 int cmd_config(int argc, char **argv, struct app *app);
 int cmd_diff(int argc, char **argv, struct app *app);
 int cmd_desired(int argc, char **argv, struct app *app);
+int cmd_report(int argc, char **argv, struct app *app);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 
@@ -72,6 +73,8 @@ struct collect_options;
 int collect_from(struct app *app, const char *replay_dir,
 		 const char *record_dir, const struct collect_options *costs,
 		 struct collect_result *res);
+/* The newest month with cost, as its first and last day; an exit code. */
+int costs_latest_month(struct app *app, char from[11], char to[11]);
 /* The run whose snapshot to show (want 0: the newest); an exit code. */
 int pick_snapshot_run(struct app *app, long long want, long long *ret);
 

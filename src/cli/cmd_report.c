@@ -1,0 +1,377 @@
+#include "cli/commands.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/output.h"
+#include "config.h"
+#include "report/report.h"
+#include "store/query.h"
+#include "util/fs.h"
+#include "util/sbuf.h"
+
+/* The largest --usage file read. */
+#define USAGE_MAX_FILE ((size_t)64 << 20)
+
+/* The exit status of a report error: the definition's fault or not. */
+static int report_exit(int code)
+{
+	return code == -ERR_NOT_FOUND || code == -ERR_CONFIG ||
+	       code == -ERR_USAGE ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+static int list_reports(struct app *app)
+{
+	struct err_detail d = { "", "" };
+	json_t *list = NULL, *ok, *cols, *e;
+	size_t i;
+	int r;
+
+	r = report_list(app->datadir, &list, &d);
+	if (r < 0) {
+		app_fail(app, "cannot list reports", r, &d);
+		return EXIT_RUNTIME;
+	}
+	ok = json_array();
+	json_array_foreach(list, i, e) {
+		if (json_object_get(e, "error"))
+			app_error(app, "bad report definition '%s': %s, "
+				  "skipping", json_string_value(json_object_get(
+				  e, "name")), json_string_value(
+				  json_object_get(e, "error")));
+		else
+			json_array_append(ok, e);
+	}
+	cols = json_pack("[sss]", "name", "title", "description");
+	r = out_print(app->out, OUT_TABLE, cols, ok);
+	json_decref(cols);
+	json_decref(ok);
+	json_decref(list);
+	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* --format's list as a mask; 0 after printing an error. */
+static unsigned parse_formats(struct app *app, const char *arg)
+{
+	static const struct { const char *name; unsigned bit; } f[] = {
+		{ "xlsx", REPORT_XLSX }, { "md", REPORT_MD },
+		{ "csv", REPORT_CSV }, { "json", REPORT_JSON },
+	};
+	unsigned mask = 0;
+	const char *p = arg;
+	size_t n, i;
+
+	while (*p) {
+		n = strcspn(p, ",");
+		for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+			if (strlen(f[i].name) == n && !strncmp(f[i].name, p, n))
+				break;
+		if (i == sizeof(f) / sizeof(f[0])) {
+			app_error(app, "--format takes xlsx, md, csv and json, "
+				  "separated by commas, not '%s'", arg);
+			return 0;
+		}
+		mask |= f[i].bit;
+		p += n;
+		p += *p == ',';
+	}
+	if (!mask)
+		app_error(app, "--format needs at least one format");
+	return mask;
+}
+
+/* The options of one report command line. */
+struct report_args {
+	const char *month, *from, *to, *run, *as_of, *out, *formats, *usage;
+};
+
+/*
+ * The parameters every report query gets besides the period, from the
+ * configuration and --usage: :allocate_by ([chargeback] allocate_by as a
+ * JSON array of tag keys), :variance_pct ([chargeback] variance_pct) and
+ * :usage (the --usage file as compact JSON, or NULL).
+ */
+struct report_extra {
+	struct query_param p[3];
+	char *allocate_by;
+	char *usage;
+};
+
+static void report_extra_release(struct report_extra *e)
+{
+	free(e->allocate_by);
+	free(e->usage);
+}
+
+/* --usage FILE: a JSON array of {resource_id, cost_center, bytes}. */
+static int read_usage(struct app *app, const char *path, char **ret)
+{
+	struct sbuf text;
+	json_error_t jerr;
+	json_t *j;
+	int r;
+
+	sbuf_init(&text, USAGE_MAX_FILE);
+	r = fs_read_file(path, &text);
+	if (r < 0) {
+		app_error(app, "cannot read '%s': %s", path, err_str(r));
+		sbuf_release(&text);
+		return r == -ERR_TOO_LARGE ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	j = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES, &jerr);
+	sbuf_release(&text);
+	if (!json_is_array(j)) {
+		app_error(app, "bad usage file '%s': %s", path, j ?
+			  "not a JSON array of {resource_id, cost_center, "
+			  "bytes}" : jerr.text);
+		json_decref(j);
+		return EXIT_USAGE;
+	}
+	*ret = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return EXIT_OK;
+}
+
+static int report_extra_init(struct app *app, const char *usage,
+			     struct report_extra *e)
+{
+	json_t *keys = json_array();
+	size_t i;
+	int status = EXIT_OK;
+
+	memset(e, 0, sizeof(*e));
+	for (i = 0; i < app->cfg.allocate_by.n; i++)
+		json_array_append_new(keys,
+				      json_string(app->cfg.allocate_by.v[i]));
+	e->allocate_by = json_dumps(keys, JSON_COMPACT);
+	json_decref(keys);
+	if (usage)
+		status = read_usage(app, usage, &e->usage);
+	e->p[0] = (struct query_param){ ":allocate_by", QP_TEXT, 0,
+					e->allocate_by };
+	e->p[1] = (struct query_param){ ":variance_pct", QP_INT,
+					app->cfg.variance_pct, NULL };
+	e->p[2] = (struct query_param){ ":usage", e->usage ? QP_TEXT : QP_NULL,
+					0, e->usage };
+	return status;
+}
+
+/* Fill p from the options, or the defaults; an exit code. */
+static int pick_period(struct app *app, const struct report_def *def,
+		       const struct report_args *a, struct report_params *p)
+{
+	char from[11], to[11];
+	long long run = 0;
+	char *end;
+	int status;
+
+	if (a->as_of && report_params_as_of(p, a->as_of) < 0) {
+		app_error(app, "--as-of takes a date or an ISO time, not '%s'",
+			  a->as_of);
+		return EXIT_USAGE;
+	}
+	if (def->period == REPORT_PERIOD_RUN) {
+		if (a->month || a->from || a->to) {
+			app_error(app, "report '%s' is about a run: use --run, "
+				  "not --month, --from or --to", def->name);
+			return EXIT_USAGE;
+		}
+		if (a->run) {
+			run = strtoll(a->run, &end, 10);
+			if (*end || run <= 0) {
+				app_error(app, "--run takes a run id, not '%s'",
+					  a->run);
+				return EXIT_USAGE;
+			}
+		} else {
+			status = pick_snapshot_run(app, 0, &run);
+			if (status != EXIT_OK)
+				return status;
+		}
+		report_params_run(p, run);
+		return EXIT_OK;
+	}
+	if (a->run) {
+		app_error(app, "report '%s' is about a period: use --month or "
+			  "--from and --to, not --run", def->name);
+		return EXIT_USAGE;
+	}
+	if (a->month && report_params_month(p, a->month) < 0) {
+		app_error(app, "--month takes YYYY-MM, not '%s'", a->month);
+		return EXIT_USAGE;
+	}
+	if (a->from && report_params_days(p, a->from, a->to) < 0) {
+		app_error(app, "--from and --to take YYYY-MM-DD, the first "
+			  "not after the second, not '%s' and '%s'", a->from,
+			  a->to);
+		return EXIT_USAGE;
+	}
+	if (!a->month && !a->from) {
+		status = costs_latest_month(app, from, to);
+		if (status != EXIT_OK)
+			return status;
+		report_params_days(p, from, to);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Write each format asked for; an exit code. What a definition can get
+ * wrong shows first (the sheets' columns, then the template), so a broken
+ * one leaves no file behind.
+ */
+static int write_outputs(struct app *app, const struct report_def *def,
+			 const struct report_result *res, unsigned formats,
+			 const char *out)
+{
+	static const enum report_format order[] = {
+		REPORT_MD, REPORT_CSV, REPORT_JSON, REPORT_XLSX
+	};
+	struct err_detail d = { "", "" };
+	size_t i;
+	int r;
+
+	r = report_check(def, res, &d);
+	if (r < 0) {
+		app_fail(app, "cannot write the report", r, &d);
+		return report_exit(r);
+	}
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		char *path = NULL;
+
+		if (!(formats & order[i]))
+			continue;
+		r = report_write(app->datadir, def, res, order[i], out, &path,
+				 &d);
+		if (r < 0) {
+			app_fail(app, "cannot write the report", r, &d);
+			return report_exit(r);
+		}
+		fprintf(app->out, "%s\n", path);
+		free(path);
+	}
+	return EXIT_OK;
+}
+
+static int run_report(struct app *app, const char *name,
+		      const struct report_args *a)
+{
+	struct err_detail d = { "", "" };
+	struct report_def *def = NULL;
+	struct report_params p;
+	struct report_result res = { NULL, NULL, 0, "" };
+	struct report_extra extra;
+	unsigned formats, missing;
+	int r, status;
+
+	memset(&p, 0, sizeof(p));
+	status = report_extra_init(app, a->usage, &extra);
+	if (status != EXIT_OK)
+		goto out;
+	p.extra = extra.p;
+	p.nextra = 3;
+	r = report_load(app->datadir, name, &def, &d);
+	if (r < 0) {
+		app_fail(app, "cannot load the report", r, &d);
+		status = report_exit(r);
+		goto out;
+	}
+	formats = a->formats ? parse_formats(app, a->formats) :
+		  report_formats(def);
+	missing = formats & ~report_formats(def);
+	if (!formats || missing) {
+		if (missing)
+			app_error(app, "report '%s' has no %s output (%s)",
+				  def->name, missing & REPORT_XLSX ? "xlsx" :
+				  missing & REPORT_MD ? "md" : "csv", def->path);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	status = pick_period(app, def, a, &p);
+	if (status != EXIT_OK)
+		goto out;
+	r = report_run(app->store, app->datadir, def, &p, AMLFS_VERSION, &res,
+		       &d);
+	if (r < 0) {
+		app_fail(app, "cannot run the report", r, &d);
+		status = report_exit(r);
+		goto out;
+	}
+	status = write_outputs(app, def, &res, formats, a->out ? a->out : ".");
+	report_result_release(&res);
+out:
+	report_free(def);
+	report_extra_release(&extra);
+	return status;
+}
+
+int cmd_report(int argc, char **argv, struct app *app)
+{
+	static const struct option opts[] = {
+		{ "month", required_argument, NULL, 'm' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "run", required_argument, NULL, 'r' },
+		{ "as-of", required_argument, NULL, 'a' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "usage", required_argument, NULL, 'u' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command *self = command_find("report");
+	struct report_args a = { NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				 NULL };
+	int c, list = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			a.month = optarg;
+			break;
+		case 'f':
+			a.from = optarg;
+			break;
+		case 't':
+			a.to = optarg;
+			break;
+		case 'r':
+			a.run = optarg;
+			break;
+		case 'a':
+			a.as_of = optarg;
+			break;
+		case 'o':
+			a.out = optarg;
+			break;
+		case 'F':
+			a.formats = optarg;
+			break;
+		case 'u':
+			a.usage = optarg;
+			break;
+		case 'l':
+			list = 1;
+			break;
+		case 'h':
+			cmd_print_usage(app->out, self);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error(app, self);
+		}
+	}
+	if (list)
+		return optind == argc && !a.month && !a.from && !a.to &&
+		       !a.run && !a.as_of && !a.out && !a.formats &&
+		       !a.usage ?
+		       list_reports(app) : cmd_usage_error(app, self);
+	if (argc - optind != 1 || (!a.from) != (!a.to) ||
+	    (a.month && (a.from || a.run)) || (a.run && a.from))
+		return cmd_usage_error(app, self);
+	return run_report(app, argv[optind], &a);
+}

@@ -1,0 +1,1290 @@
+#include "report/report.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "report/csv.h"
+#include "report/mustache.h"
+#include "report/xlsx.h"
+#include "store/query.h"
+#include "util/fs.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define REPORT_MAX_DEF ((size_t)1 << 20)	/* a definition file */
+#define REPORT_MAX_TEMPLATE ((size_t)16 << 20)	/* a template or partial */
+#define REPORT_MAX_FORMAT 100			/* Excel keeps 127 bytes */
+
+/* Where a definition is being read, for errors. */
+struct loader {
+	const char *path;
+	struct err_detail *d;
+};
+
+static int bad(struct loader *l, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error at JSON path at ("$.sheets[0].name") of the file. */
+static int bad(struct loader *l, const char *at, const char *fmt, ...)
+{
+	char msg[sizeof(l->d->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(l->d, "%s", msg);
+	err_where(l->d, "%s: %s", l->path, at);
+	return -ERR_CONFIG;
+}
+
+static int bad_key(struct loader *l, const char *at, const char *key,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* An error at member key of the object at JSON path at. */
+static int bad_key(struct loader *l, const char *at, const char *key,
+		   const char *fmt, ...)
+{
+	char msg[sizeof(l->d->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(l->d, "%s", msg);
+	err_where(l->d, "%s: %s.%s", l->path, at, key);
+	return -ERR_CONFIG;
+}
+
+/* Every key of o is one of allowed (NULL-terminated), "comment" or "_...". */
+static int check_keys(struct loader *l, json_t *o, const char *at,
+		      const char *const *allowed)
+{
+	const char *key;
+	const char *const *a;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		if (key[0] == '_' || !strcmp(key, "comment"))
+			continue;
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				break;
+		if (!*a)
+			return bad_key(l, at, key, "unknown key '%s'", key);
+	}
+	return 0;
+}
+
+/* A string member: *ret a copy, or NULL when absent and not required. */
+static int get_string(struct loader *l, json_t *o, const char *key,
+		      const char *at, int required, char **ret)
+{
+	json_t *v = json_object_get(o, key);
+
+	*ret = NULL;
+	if (!v && !required)
+		return 0;
+	if (!json_is_string(v) || !json_string_length(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return bad_key(l, at, key, "'%s' must be a %sstring", key,
+			       v ? "non-empty " : "");
+	*ret = xstrdup(json_string_value(v));
+	return 0;
+}
+
+static int get_bool(struct loader *l, json_t *o, const char *key,
+		    const char *at, int dflt, int *ret)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v) {
+		*ret = dflt;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return bad_key(l, at, key, "'%s' must be true or false", key);
+	*ret = json_is_true(v);
+	return 0;
+}
+
+/* One of names (NULL-terminated) as its index into *ret; dflt if absent. */
+static int get_enum(struct loader *l, json_t *o, const char *key,
+		    const char *at, const char *const *names, int dflt, int *ret)
+{
+	json_t *v = json_object_get(o, key);
+	struct sbuf list = SBUF_INIT;
+	int i, r;
+
+	if (!v) {
+		*ret = dflt;
+		return 0;
+	}
+	for (i = 0; json_is_string(v) && names[i]; i++)
+		if (!strcmp(names[i], json_string_value(v))) {
+			*ret = i;
+			return 0;
+		}
+	for (i = 0; names[i]; i++)
+		sbuf_addf(&list, "%s'%s'", i ? ", " : "", names[i]);
+	r = bad_key(l, at, key, "'%s' must be one of %s", key, list.buf);
+	sbuf_release(&list);
+	return r;
+}
+
+/* A path under queries/ or templates/: relative, no "..". */
+static int safe_relpath(const char *s)
+{
+	const char *p = s;
+
+	if (!*s || *s == '/' || strchr(s, '\\'))
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 2 && !strncmp(p, "..", 2)) ||
+		    (n == 1 && *p == '.'))
+			return 0;
+		p += n;
+		p += *p == '/';
+	}
+	return s[strlen(s) - 1] != '/';
+}
+
+/* [A-Za-z_][A-Za-z0-9_]* */
+static int identifier(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	return !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_")];
+}
+
+/* Excel's rules for a sheet name; NULL when fine, else why not. */
+static const char *sheet_name_problem(const char *s)
+{
+	size_t n = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		n += ((unsigned char)*p & 0xc0) != 0x80;
+	if (n == 0 || n > 31)
+		return "must be 1 to 31 characters";
+	if (s[strcspn(s, "[]:*?/\\")])
+		return "may not contain any of []:*?/\\";
+	if (s[0] == '\'' || s[strlen(s) - 1] == '\'')
+		return "may not start or end with '";
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return "may not contain control characters";
+	return NULL;
+}
+
+static const struct report_dataset *find_dataset(const struct report_def *def,
+						 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < def->ndatasets; i++)
+		if (!strcmp(def->datasets[i].name, name))
+			return &def->datasets[i];
+	return NULL;
+}
+
+static const struct report_column *find_column(const struct report_sheet *sh,
+					       const char *field)
+{
+	size_t j;
+
+	for (j = 0; j < sh->ncolumns; j++)
+		if (!strcmp(sh->columns[j].field, field))
+			return &sh->columns[j];
+	return NULL;
+}
+
+static int load_datasets(struct loader *l, json_t *root, struct report_def *def)
+{
+	json_t *o = json_object_get(root, "datasets"), *v;
+	const char *key;
+	char at[320];
+	size_t i = 0;
+
+	if (!json_is_object(o) || !json_object_size(o))
+		return bad(l, "$.datasets", "'datasets' must be an object "
+			   "naming at least one query");
+	def->datasets = xcalloc(json_object_size(o), sizeof(*def->datasets));
+	json_object_foreach(o, key, v) {
+		snprintf(at, sizeof(at), "$.datasets.%.200s", key);
+		if (!identifier(key) || !strcmp(key, "report"))
+			return bad(l, at, "a dataset's name is a letter or _ "
+				   "then letters, digits or _, and not "
+				   "'report'");
+		if (!json_is_string(v) || !safe_relpath(json_string_value(v)))
+			return bad(l, at, "must be a query's path under "
+				   "queries/ (relative, without '..')");
+		def->datasets[i].name = xstrdup(key);
+		def->datasets[i].query = xstrdup(json_string_value(v));
+		def->ndatasets = ++i;
+	}
+	return 0;
+}
+
+static const char *const type_names[] = {
+	"string", "number", "integer", "money", "percent", "date",
+	"datetime", NULL
+};
+
+static int load_column(struct loader *l, json_t *o, const char *at,
+		       struct report_column *c)
+{
+	static const char *const keys[] = {
+		"field", "header", "type", "format", "currency_field",
+		"currency", "width", "total", NULL
+	};
+	static const char *const totals[] = { "sum", NULL };
+	char sub[400];
+	json_t *w;
+	int r, t, tot;
+
+	if (!json_is_object(o))
+		return bad(l, at, "a column must be an object");
+	r = check_keys(l, o, at, keys);
+	if (r == 0)
+		r = get_string(l, o, "field", at, 1, &c->field);
+	if (r == 0)
+		r = get_string(l, o, "header", at, 0, &c->header);
+	if (r == 0 && !c->header)
+		c->header = xstrdup(c->field);
+	if (r == 0)
+		r = get_enum(l, o, "type", at, type_names, 0, &t);
+	if (r == 0)
+		c->type = (enum report_type)t;
+	if (r == 0)
+		r = get_string(l, o, "format", at, 0, &c->format);
+	if (r == 0 && c->format && strlen(c->format) > REPORT_MAX_FORMAT)
+		r = bad(l, at, "'format' is longer than %d bytes",
+			REPORT_MAX_FORMAT);
+	if (r == 0)
+		r = get_string(l, o, "currency_field", at, 0, &c->currency_field);
+	if (r == 0)
+		r = get_string(l, o, "currency", at, 0, &c->currency);
+	if (r == 0 && (c->currency_field || c->currency) &&
+	    c->type != REPORT_MONEY)
+		r = bad(l, at, "'currency_field' and 'currency' are for "
+			"columns of type money");
+	w = json_object_get(o, "width");
+	if (r == 0 && w && (!json_is_number(w) || json_number_value(w) <= 0 ||
+			    json_number_value(w) > 255))
+		r = bad(l, at, "'width' must be a number from 1 to 255");
+	if (r == 0 && w)
+		c->width = json_number_value(w);
+	snprintf(sub, sizeof(sub), "%s.total", at);
+	if (r == 0)
+		r = get_enum(l, o, "total", at, totals, -1, &tot);
+	if (r == 0)
+		c->total = tot == 0;
+	if (r == 0 && c->total && c->type != REPORT_NUMBER &&
+	    c->type != REPORT_INTEGER && c->type != REPORT_MONEY)
+		r = bad(l, sub, "only number, integer and money columns "
+			"have totals");
+	return r;
+}
+
+/* A field the chart or totals_by names is a column of the sheet. */
+static int check_field(struct loader *l, const struct report_sheet *sh,
+		       const char *field, const char *at)
+{
+	if (!find_column(sh, field))
+		return bad(l, at, "'%s' is not a column of this sheet", field);
+	return 0;
+}
+
+static int load_chart(struct loader *l, json_t *o, const char *at,
+		      struct report_sheet *sh)
+{
+	static const char *const keys[] = {
+		"type", "title", "categories", "values", "series_by", NULL
+	};
+	static const char *const types[] = { "bar", "column", "line", NULL };
+	struct report_chart *ch = &sh->chart;
+	json_t *vals, *v;
+	char sub[400];
+	size_t i;
+	int r, t;
+
+	if (!json_is_object(o))
+		return bad(l, at, "'chart' must be an object");
+	r = check_keys(l, o, at, keys);
+	snprintf(sub, sizeof(sub), "%s.type", at);
+	if (r == 0 && !json_object_get(o, "type"))
+		r = bad(l, sub, "a chart needs a type: bar, column or line");
+	if (r == 0)
+		r = get_enum(l, o, "type", at, types, 0, &t);
+	if (r == 0)
+		ch->type = (enum report_chart_type)(t + 1);
+	if (r == 0)
+		r = get_string(l, o, "title", at, 0, &ch->title);
+	if (r == 0 && ch->title && ch->title[0] == '=')
+		r = bad(l, at, "a chart's title may not start with '='");
+	if (r == 0)
+		r = get_string(l, o, "categories", at, 1, &ch->categories);
+	snprintf(sub, sizeof(sub), "%s.categories", at);
+	if (r == 0)
+		r = check_field(l, sh, ch->categories, sub);
+	if (r == 0)
+		r = get_string(l, o, "series_by", at, 0, &ch->series_by);
+	snprintf(sub, sizeof(sub), "%s.series_by", at);
+	if (r == 0 && ch->series_by)
+		r = check_field(l, sh, ch->series_by, sub);
+	vals = json_object_get(o, "values");
+	snprintf(sub, sizeof(sub), "%s.values", at);
+	if (r == 0 && (!json_is_array(vals) || !json_array_size(vals)))
+		r = bad(l, sub, "'values' must be an array of fields");
+	if (r == 0 && ch->series_by && json_array_size(vals) != 1)
+		r = bad(l, sub, "with series_by a chart has exactly one value "
+			"field");
+	if (r == 0)
+		ch->values = xcalloc(json_array_size(vals), sizeof(*ch->values));
+	json_array_foreach(vals, i, v) {
+		if (r < 0)
+			break;
+		snprintf(sub, sizeof(sub), "%s.values[%zu]", at, i);
+		if (!json_is_string(v))
+			r = bad(l, sub, "must be a field");
+		else
+			r = check_field(l, sh, json_string_value(v), sub);
+		if (r == 0)
+			ch->values[ch->nvalues++] = xstrdup(json_string_value(v));
+	}
+	return r;
+}
+
+static int load_sheet(struct loader *l, json_t *o, size_t si,
+		      struct report_def *def)
+{
+	static const char *const keys[] = {
+		"name", "dataset", "freeze", "autofilter", "columns",
+		"totals_by", "chart", NULL
+	};
+	struct report_sheet *sh = &def->sheets[si];
+	json_t *cols, *c;
+	const char *why;
+	char at[64], sub[128];
+	size_t j;
+	int r;
+
+	snprintf(at, sizeof(at), "$.sheets[%zu]", si);
+	if (!json_is_object(o))
+		return bad(l, at, "a sheet must be an object");
+	r = check_keys(l, o, at, keys);
+	if (r == 0)
+		r = get_string(l, o, "name", at, 1, &sh->name);
+	snprintf(sub, sizeof(sub), "%s.name", at);
+	if (r == 0 && (why = sheet_name_problem(sh->name)))
+		r = bad(l, sub, "sheet name '%s' %s", sh->name, why);
+	for (j = 0; r == 0 && j < si; j++)
+		if (!strcasecmp(def->sheets[j].name, sh->name))
+			r = bad(l, sub, "sheet name '%s' is used twice",
+				sh->name);
+	if (r == 0)
+		r = get_string(l, o, "dataset", at, 1, &sh->dataset);
+	snprintf(sub, sizeof(sub), "%s.dataset", at);
+	if (r == 0 && !find_dataset(def, sh->dataset))
+		r = bad(l, sub, "no dataset '%s' in 'datasets'", sh->dataset);
+	if (r == 0)
+		r = get_bool(l, o, "freeze", at, 1, &sh->freeze);
+	if (r == 0)
+		r = get_bool(l, o, "autofilter", at, 1, &sh->autofilter);
+	cols = json_object_get(o, "columns");
+	snprintf(sub, sizeof(sub), "%s.columns", at);
+	if (r == 0 && (!json_is_array(cols) || !json_array_size(cols) ||
+		       json_array_size(cols) > 16384))
+		r = bad(l, sub, "'columns' must be an array of 1 to 16384 "
+			"columns");
+	if (r == 0)
+		sh->columns = xcalloc(json_array_size(cols),
+				      sizeof(*sh->columns));
+	json_array_foreach(cols, j, c) {
+		if (r < 0)
+			break;
+		snprintf(sub, sizeof(sub), "%s.columns[%zu]", at, j);
+		sh->ncolumns = j + 1;
+		r = load_column(l, c, sub, &sh->columns[j]);
+	}
+	if (r == 0)
+		r = get_string(l, o, "totals_by", at, 0, &sh->totals_by);
+	snprintf(sub, sizeof(sub), "%s.totals_by", at);
+	if (r == 0 && sh->totals_by)
+		r = check_field(l, sh, sh->totals_by, sub);
+	snprintf(sub, sizeof(sub), "%s.chart", at);
+	if (r == 0 && json_object_get(o, "chart"))
+		r = load_chart(l, json_object_get(o, "chart"), sub, sh);
+	return r;
+}
+
+static int load_outputs(struct loader *l, json_t *root, struct report_def *def)
+{
+	json_t *j = json_object_get(root, "json"), *v;
+	char at[64];
+	size_t i;
+	int r;
+
+	r = get_string(l, root, "markdown", "$", 0, &def->markdown);
+	if (r == 0 && def->markdown && !safe_relpath(def->markdown))
+		r = bad(l, "$.markdown", "must be a template's path under "
+			"templates/ (relative, without '..')");
+	if (r == 0)
+		r = get_string(l, root, "csv", "$", 0, &def->csv);
+	if (r == 0 && def->csv && !find_dataset(def, def->csv))
+		r = bad(l, "$.csv", "no dataset '%s' in 'datasets'", def->csv);
+	if (r < 0)
+		return r;
+	if (!j) {	/* every dataset, in order */
+		def->json = xcalloc(def->ndatasets, sizeof(*def->json));
+		for (i = 0; i < def->ndatasets; i++)
+			def->json[def->njson++] = xstrdup(def->datasets[i].name);
+		return 0;
+	}
+	if (!json_is_array(j))
+		return bad(l, "$.json", "'json' must be an array of datasets");
+	def->json = xcalloc(json_array_size(j) + 1, sizeof(*def->json));
+	json_array_foreach(j, i, v) {
+		snprintf(at, sizeof(at), "$.json[%zu]", i);
+		if (!json_is_string(v) || !find_dataset(def, json_string_value(v)))
+			return bad(l, at, "not a dataset of 'datasets'");
+		def->json[def->njson++] = xstrdup(json_string_value(v));
+	}
+	return 0;
+}
+
+static int load_def(struct loader *l, json_t *root, const char *name,
+		    struct report_def *def)
+{
+	static const char *const keys[] = {
+		"name", "title", "description", "period", "datasets",
+		"sheets", "markdown", "csv", "json", NULL
+	};
+	static const char *const periods[] = { "month", "run", NULL };
+	json_t *sheets, *s;
+	size_t i;
+	int r, p;
+
+	if (!json_is_object(root))
+		return bad(l, "$", "a report definition is a JSON object");
+	r = check_keys(l, root, "$", keys);
+	if (r == 0)
+		r = get_string(l, root, "name", "$", 0, &def->name);
+	if (r == 0 && def->name && strcmp(def->name, name))
+		r = bad(l, "$.name", "the name is '%s' but the file is for "
+			"'%s'", def->name, name);
+	if (r == 0 && !def->name)
+		def->name = xstrdup(name);
+	if (r == 0)
+		r = get_string(l, root, "title", "$", 1, &def->title);
+	if (r == 0)
+		r = get_string(l, root, "description", "$", 0,
+			       &def->description);
+	if (r == 0 && !def->description)
+		def->description = xstrdup("");
+	if (r == 0)
+		r = get_enum(l, root, "period", "$", periods, 0, &p);
+	if (r == 0)
+		def->period = (enum report_period)p;
+	if (r == 0)
+		r = load_datasets(l, root, def);
+	sheets = json_object_get(root, "sheets");
+	if (r == 0 && sheets && !json_is_array(sheets))
+		r = bad(l, "$.sheets", "'sheets' must be an array");
+	if (r == 0 && sheets)
+		def->sheets = xcalloc(json_array_size(sheets) + 1,
+				      sizeof(*def->sheets));
+	json_array_foreach(sheets, i, s) {
+		if (r < 0)
+			break;
+		def->nsheets = i + 1;
+		r = load_sheet(l, s, i, def);
+	}
+	if (r == 0)
+		r = load_outputs(l, root, def);
+	return r;
+}
+
+int report_load_file(const char *path, const char *name,
+		     struct report_def **ret, struct err_detail *d)
+{
+	struct loader l = { path, d };
+	struct report_def *def = xcalloc(1, sizeof(*def));
+	struct sbuf text;
+	json_error_t jerr;
+	json_t *root = NULL;
+	int r;
+
+	def->path = xstrdup(path);
+	sbuf_init(&text, REPORT_MAX_DEF);
+	r = fs_read_file(path, &text);
+	if (r < 0) {
+		err_set(d, "cannot read the report definition: %s", err_str(r));
+		err_where(d, "%s", path);
+		if (r == -ERR_TOO_LARGE)
+			r = -ERR_CONFIG;
+		goto out;
+	}
+	root = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		err_set(d, "bad JSON: %s", jerr.text);
+		err_where(d, "%s:%d:%d", path, jerr.line, jerr.column);
+		r = -ERR_CONFIG;
+		goto out;
+	}
+	r = load_def(&l, root, name, def);
+out:
+	json_decref(root);
+	sbuf_release(&text);
+	if (r < 0)
+		report_free(def);
+	else
+		*ret = def;
+	return r;
+}
+
+/* A report's name: [A-Za-z0-9_-] and dots inside. */
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= 100 && s[0] != '.' && s[n - 1] != '.' &&
+	       !strstr(s, "..") &&
+	       !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789._-")];
+}
+
+int report_load(const char *datadir, const char *name,
+		struct report_def **ret, struct err_detail *d)
+{
+	struct sbuf rel = SBUF_INIT;
+	char *path;
+	int r;
+
+	if (!valid_name(name)) {
+		err_set(d, "'%s' is not a report name (letters, digits, '_', "
+			"'-' and '.')", name);
+		return -ERR_USAGE;
+	}
+	sbuf_addf(&rel, "reports/%s.json", name);
+	path = fs_join(datadir, rel.buf);
+	if (!fs_exists(path)) {
+		err_set(d, "no report '%s' (see 'amlfs-audit report --list')",
+			name);
+		err_where(d, "%s", path);
+		r = -ERR_NOT_FOUND;
+	} else {
+		r = report_load_file(path, name, ret, d);
+	}
+	free(path);
+	sbuf_release(&rel);
+	return r;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void sheet_release(struct report_sheet *sh)
+{
+	size_t j;
+
+	free(sh->name);
+	free(sh->dataset);
+	for (j = 0; j < sh->ncolumns; j++) {
+		free(sh->columns[j].field);
+		free(sh->columns[j].header);
+		free(sh->columns[j].format);
+		free(sh->columns[j].currency_field);
+		free(sh->columns[j].currency);
+	}
+	free(sh->columns);
+	free(sh->totals_by);
+	free(sh->chart.title);
+	free(sh->chart.categories);
+	free(sh->chart.series_by);
+	free_strings(sh->chart.values, sh->chart.nvalues);
+}
+
+void report_free(struct report_def *def)
+{
+	size_t i;
+
+	if (!def)
+		return;
+	free(def->path);
+	free(def->name);
+	free(def->title);
+	free(def->description);
+	for (i = 0; i < def->ndatasets; i++) {
+		free(def->datasets[i].name);
+		free(def->datasets[i].query);
+	}
+	free(def->datasets);
+	/* A sheet that failed half-way is counted too: free what it has. */
+	for (i = 0; def->sheets && i < def->nsheets; i++)
+		sheet_release(&def->sheets[i]);
+	free(def->sheets);
+	free(def->markdown);
+	free(def->csv);
+	free_strings(def->json, def->njson);
+	free(def);
+}
+
+unsigned report_formats(const struct report_def *def)
+{
+	return (def->nsheets ? REPORT_XLSX : 0) |
+	       (def->markdown ? REPORT_MD : 0) | (def->csv ? REPORT_CSV : 0) |
+	       REPORT_JSON;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The report names in DATADIR/reports (NAME.json), sorted. */
+static int list_names(const char *dir, char ***ret, size_t *ret_n)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, alloc = 0, len;
+
+	if (!dh)
+		return -errno;
+	while ((e = readdir(dh))) {
+		len = strlen(e->d_name);
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			names = xrealloc(names, alloc * sizeof(*names));
+		}
+		names[n++] = xstrndup(e->d_name, len - 5);
+	}
+	closedir(dh);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*ret = names;
+	*ret_n = n;
+	return 0;
+}
+
+int report_list(const char *datadir, json_t **ret, struct err_detail *d)
+{
+	char *dir = fs_join(datadir, "reports");
+	char **names = NULL;
+	json_t *list;
+	size_t n = 0, i;
+	int r;
+
+	if (!fs_is_dir(dir)) {
+		free(dir);
+		*ret = json_array();
+		return 0;
+	}
+	r = list_names(dir, &names, &n);
+	if (r < 0) {
+		err_set(d, "cannot list report definitions: %s", err_str(r));
+		err_where(d, "%s", dir);
+		free(dir);
+		return r;
+	}
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		struct err_detail e = { "", "" };
+		struct report_def *def = NULL;
+		json_t *o;
+
+		if (!valid_name(names[i]))
+			continue;
+		r = report_load(datadir, names[i], &def, &e);
+		o = json_pack("{s:s}", "name", names[i]);
+		if (r < 0) {
+			json_object_set_new(o, "error", json_sprintf("%s (%s)",
+					    e.msg, e.where));
+		} else {
+			json_object_set_new(o, "title", json_string(def->title));
+			json_object_set_new(o, "description",
+					    json_string(def->description));
+		}
+		json_array_append_new(list, o);
+		report_free(def);
+	}
+	free_strings(names, n);
+	free(dir);
+	*ret = list;
+	return 0;
+}
+
+/* A day as YYYY-MM-DD exactly. */
+static int day_ok(const char *s, char out[11])
+{
+	return strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+	       time_parse_day(s, out) == 0 && !strcmp(s, out);
+}
+
+int report_params_month(struct report_params *p, const char *month)
+{
+	char from[11], to[11];
+
+	if (strlen(month) != 7 || month[4] != '-' ||
+	    time_month_range(month, from, to) < 0)
+		return -EINVAL;
+	memcpy(p->from, from, sizeof(p->from));
+	memcpy(p->to, to, sizeof(p->to));
+	memcpy(p->month, month, sizeof(p->month));
+	p->run = 0;
+	return 0;
+}
+
+int report_params_days(struct report_params *p, const char *from,
+		       const char *to)
+{
+	char f[11], t[11];
+
+	if (!day_ok(from, f) || !day_ok(to, t) || strcmp(f, t) > 0)
+		return -EINVAL;
+	memcpy(p->from, f, sizeof(p->from));
+	memcpy(p->to, t, sizeof(p->to));
+	memcpy(p->month, t, 7);
+	p->month[7] = '\0';
+	p->run = 0;
+	return 0;
+}
+
+void report_params_run(struct report_params *p, long long run)
+{
+	p->from[0] = p->to[0] = p->month[0] = '\0';
+	p->run = run;
+}
+
+int report_params_as_of(struct report_params *p, const char *as_of)
+{
+	time_t t;
+
+	if (time_parse_iso(as_of, &t) < 0)
+		return -EINVAL;
+	/* A bare date means the end of that day. */
+	time_iso(strlen(as_of) == 10 ? t + 86399 : t, p->as_of);
+	return 0;
+}
+
+/* "2026-10", "2026-10-01_2026-10-15" or "run42". */
+static void period_label(const struct report_def *def,
+			 const struct report_params *p, char out[64])
+{
+	char from[11], to[11];
+
+	if (def->period == REPORT_PERIOD_RUN)
+		snprintf(out, 64, "run%lld", p->run);
+	else if (time_month_range(p->from, from, to) == 0 &&
+		 !strcmp(from, p->from) && !strcmp(to, p->to))
+		snprintf(out, 64, "%.7s", p->from);
+	else
+		snprintf(out, 64, "%s_%s", p->from, p->to);
+}
+
+/* When the run ended (or started, if it never did). */
+static int run_time(struct store *s, long long run, time_t *ret,
+		    struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	const char *t;
+	int r;
+
+	r = store_prepare(s, "SELECT coalesce(finished_at, started_at) "
+			  "FROM runs WHERE id = ?1", &st, d);
+	if (r < 0)
+		return -ERR_SQL;
+	sqlite3_bind_int64(st, 1, run);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		r = t && time_parse_iso(t, ret) == 0 ? 0 : -ERR_SQL;
+		if (r < 0)
+			err_set(d, "run %lld has no time the report can use",
+				run);
+	} else if (r == SQLITE_DONE) {
+		err_set(d, "there is no run %lld", run);
+		r = -ERR_NOT_FOUND;
+	} else {
+		r = store_sql_error(s, "cannot read the run", d);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static json_t *text_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+/* The parameters of p as JSON, the extra ones with extra set. */
+static json_t *params_json(const struct report_def *def,
+			   const struct report_params *p, int extra)
+{
+	int month = def->period == REPORT_PERIOD_MONTH;
+	json_t *o = json_object();
+	const struct query_param *q;
+	size_t i;
+
+	json_object_set_new(o, "from", text_or_null(month ? p->from : NULL));
+	json_object_set_new(o, "to", text_or_null(month ? p->to : NULL));
+	json_object_set_new(o, "month", text_or_null(month ? p->month : NULL));
+	json_object_set_new(o, "as_of", text_or_null(p->as_of));
+	json_object_set_new(o, "run", month ? json_null() :
+			    json_integer(p->run));
+	for (i = 0; extra && i < p->nextra; i++) {
+		q = &p->extra[i];
+		json_object_set_new(o, q->name + (q->name[0] == ':'),
+				    q->type == QP_INT ? json_integer(q->i) :
+				    q->type == QP_TEXT ? json_string(q->s) :
+				    json_null());
+	}
+	return o;
+}
+
+/* The "report" object of the context. */
+static json_t *report_meta(const struct report_def *def,
+			   const struct report_params *p,
+			   const struct report_result *r,
+			   const char *tool_version)
+{
+	json_t *m = json_object(), *gen = json_object(), *flat;
+	char created[21];
+
+	json_object_set_new(m, "name", json_string(def->name));
+	json_object_set_new(m, "title", json_string(def->title));
+	json_object_set_new(m, "description", json_string(def->description));
+	json_object_set_new(m, "period", json_string(
+		def->period == REPORT_PERIOD_MONTH ? "month" : "run"));
+	json_object_set_new(m, "label", json_string(r->label));
+	flat = params_json(def, p, 0);
+	json_object_update(m, flat);
+	json_decref(flat);
+	json_object_set_new(m, "params", params_json(def, p, 1));
+	time_iso(r->created, created);
+	json_object_set_new(gen, "tool_version", json_string(tool_version));
+	json_object_set_new(gen, "as_of", text_or_null(p->as_of));
+	json_object_set_new(gen, "time", json_string(created));
+	json_object_set_new(m, "generated", gen);
+	return m;
+}
+
+static int run_dataset(struct store *s, const char *datadir,
+		       const struct report_dataset *ds,
+		       const struct query_param *qp, size_t n,
+		       struct report_result *r, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *rows = NULL;
+	int rc;
+
+	rc = query_open(s, datadir, ds->query, qp, n, &st, d);
+	if (rc < 0)
+		return -ERR_CONFIG;	/* d names the file */
+	rc = query_rows(st, &rows, d);
+	if (rc < 0) {
+		err_where(d, "%s/queries/%s", datadir, ds->query);
+	} else {
+		json_object_set_new(r->columns, ds->name, query_columns(st));
+		json_object_set_new(r->data, ds->name, rows);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int report_run(struct store *s, const char *datadir,
+	       const struct report_def *def, const struct report_params *p,
+	       const char *tool_version, struct report_result *r,
+	       struct err_detail *d)
+{
+	int month = def->period == REPORT_PERIOD_MONTH;
+	struct query_param fixed[5] = {
+		{ ":from", month ? QP_TEXT : QP_NULL, 0, p->from },
+		{ ":to", month ? QP_TEXT : QP_NULL, 0, p->to },
+		{ ":month", month ? QP_TEXT : QP_NULL, 0, p->month },
+		{ ":as_of", p->as_of[0] ? QP_TEXT : QP_NULL, 0, p->as_of },
+		{ ":run", month ? QP_NULL : QP_INT, p->run, NULL },
+	};
+	struct report_result res = { json_object(), json_object(), 0, "" };
+	struct query_param *qp = xcalloc(5 + p->nextra, sizeof(*qp));
+	size_t i;
+	int rc = 0;
+
+	memcpy(qp, fixed, sizeof(fixed));
+	for (i = 0; i < p->nextra; i++)
+		qp[5 + i] = p->extra[i];
+
+	period_label(def, p, res.label);
+	if (p->as_of[0])
+		rc = time_parse_iso(p->as_of, &res.created) < 0 ? -EINVAL : 0;
+	else if (month)
+		rc = time_parse_iso(p->to, &res.created) < 0 ? -EINVAL : 0;
+	else
+		rc = run_time(s, p->run, &res.created, d);
+	if (rc == -EINVAL)
+		err_set(d, "bad period or --as-of");
+	if (rc == 0 && !p->as_of[0] && month)
+		res.created += 86399;	/* the end of the last day */
+	json_object_set_new(res.data, "report",
+			    report_meta(def, p, &res, tool_version));
+	for (i = 0; rc == 0 && i < def->ndatasets; i++)
+		rc = run_dataset(s, datadir, &def->datasets[i], qp,
+				 5 + p->nextra, &res, d);
+	free(qp);
+	if (rc < 0)
+		report_result_release(&res);
+	else
+		*r = res;
+	return rc;
+}
+
+void report_result_release(struct report_result *r)
+{
+	json_decref(r->data);
+	json_decref(r->columns);
+	r->data = r->columns = NULL;
+}
+
+int report_check(const struct report_def *def, const struct report_result *r,
+		 struct err_detail *d)
+{
+	const struct report_sheet *sh;
+	json_t *cols, *c;
+	size_t i, j, k;
+
+	for (i = 0; i < def->nsheets; i++) {
+		sh = &def->sheets[i];
+		cols = json_object_get(r->columns, sh->dataset);
+		for (j = 0; j < sh->ncolumns; j++) {
+			json_array_foreach(cols, k, c)
+				if (!strcmp(json_string_value(c),
+					    sh->columns[j].field))
+					break;
+			if (k < json_array_size(cols))
+				continue;
+			err_set(d, "dataset '%s' has no column '%s'",
+				sh->dataset, sh->columns[j].field);
+			err_where(d, "%s: $.sheets[%zu].columns[%zu].field",
+				  def->path, i, j);
+			return -ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/* The partial callback: DATADIR/templates/NAME.mustache (ctx: the dir). */
+static int read_partial(void *ctx, const char *name, struct sbuf *ret_text,
+			struct err_detail *d)
+{
+	struct sbuf path = SBUF_INIT;
+	int r;
+
+	if (name[0] == '.' || strchr(name, '/') || strchr(name, '\\')) {
+		err_set(d, "a partial's name may not contain '/' or start "
+			"with '.'");
+		return -ERR_CONFIG;
+	}
+	sbuf_addf(&path, "%s/%s.mustache", (const char *)ctx, name);
+	r = fs_read_file(path.buf, ret_text);
+	if (r == -ENOENT) {
+		err_set(d, "no partial '%s'", path.buf);
+		r = -ERR_NOT_FOUND;
+	} else if (r < 0) {
+		err_set(d, "cannot read '%s': %s", path.buf, err_str(r));
+	}
+	sbuf_release(&path);
+	return r;
+}
+
+int report_markdown(const char *datadir, const struct report_def *def,
+		    const struct report_result *r, struct sbuf *out,
+		    struct err_detail *d)
+{
+	struct mustache_options o = MUSTACHE_OPTIONS_INIT;
+	struct sbuf rel = SBUF_INIT, tmpl;
+	char *dir = fs_join(datadir, "templates"), *path;
+	char where[sizeof(d->where)];
+	int rc;
+
+	sbuf_addf(&rel, "templates/%s", def->markdown);
+	path = fs_join(datadir, rel.buf);
+	sbuf_init(&tmpl, REPORT_MAX_TEMPLATE);
+	rc = fs_read_file(path, &tmpl);
+	if (rc < 0) {
+		err_set(d, "cannot read the template: %s", err_str(rc));
+		err_where(d, "%s", path);
+		rc = -ERR_CONFIG;
+		goto out;
+	}
+	o.escape = MUSTACHE_ESCAPE_MARKDOWN;
+	o.partial = read_partial;
+	o.ctx = dir;
+	rc = mustache_render(tmpl.buf, tmpl.len, r->data, &o, out, d);
+	if (rc < 0) {
+		snprintf(where, sizeof(where), "%s", d->where);
+		err_where(d, "%s%s%s", path, where[0] ? ":" : "", where);
+		rc = -ERR_CONFIG;
+	}
+out:
+	sbuf_release(&tmpl);
+	sbuf_release(&rel);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+static void json_string_out(struct sbuf *out, const char *s, size_t n)
+{
+	size_t i;
+
+	sbuf_addch(out, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			sbuf_addf(out, "\\%c", c);
+		else if (c == '\n')
+			sbuf_adds(out, "\\n");
+		else if (c == '\r')
+			sbuf_adds(out, "\\r");
+		else if (c == '\t')
+			sbuf_adds(out, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			sbuf_addf(out, "\\u%04x", c);
+		else
+			sbuf_addch(out, (char)c);
+	}
+	sbuf_addch(out, '"');
+}
+
+static void indent(struct sbuf *out, int n)
+{
+	sbuf_addch(out, '\n');
+	while (n-- > 0)
+		sbuf_addch(out, ' ');
+}
+
+/* v as JSON, keys in their order, reals shortest, at depth level. */
+static void json_out(struct sbuf *out, json_t *v, int level)
+{
+	const char *key;
+	json_t *e;
+	size_t i, n = 0;
+	char num[64];
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (!json_object_size(v)) {
+			sbuf_adds(out, "{}");
+			break;
+		}
+		sbuf_addch(out, '{');
+		json_object_foreach(v, key, e) {
+			if (n++)
+				sbuf_addch(out, ',');
+			indent(out, 2 * (level + 1));
+			json_string_out(out, key, strlen(key));
+			sbuf_adds(out, ": ");
+			json_out(out, e, level + 1);
+		}
+		indent(out, 2 * level);
+		sbuf_addch(out, '}');
+		break;
+	case JSON_ARRAY:
+		if (!json_array_size(v)) {
+			sbuf_adds(out, "[]");
+			break;
+		}
+		sbuf_addch(out, '[');
+		json_array_foreach(v, i, e) {
+			if (i)
+				sbuf_addch(out, ',');
+			indent(out, 2 * (level + 1));
+			json_out(out, e, level + 1);
+		}
+		indent(out, 2 * level);
+		sbuf_addch(out, ']');
+		break;
+	case JSON_STRING:
+		json_string_out(out, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		sbuf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		csv_number_text(json_real_value(v), num);
+		/* NaN and infinities are not JSON. */
+		sbuf_adds(out, num[0] == 'N' || num[strspn(num, "-")] == 'I' ?
+			  "null" : num);
+		break;
+	case JSON_TRUE:
+		sbuf_adds(out, "true");
+		break;
+	case JSON_FALSE:
+		sbuf_adds(out, "false");
+		break;
+	default:
+		sbuf_adds(out, "null");
+	}
+}
+
+void report_json(const struct report_def *def, const struct report_result *r,
+		 struct sbuf *out)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	json_object_set(o, "report", json_object_get(r->data, "report"));
+	for (i = 0; i < def->njson; i++)
+		json_object_set(o, def->json[i],
+				json_object_get(r->data, def->json[i]));
+	json_out(out, o, 0);
+	sbuf_addch(out, '\n');
+	json_decref(o);
+}
+
+char *report_file_name(const struct report_def *def,
+		       const struct report_result *r, enum report_format fmt)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t i;
+
+	sbuf_addf(&sb, "%s-%s.%s", def->name, r->label,
+		  fmt == REPORT_XLSX ? "xlsx" : fmt == REPORT_MD ? "md" :
+		  fmt == REPORT_CSV ? "csv" : "json");
+	for (i = 0; i < sb.len; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789._-", sb.buf[i]))
+			sb.buf[i] = '_';
+	if (sb.buf[0] == '.')
+		sb.buf[0] = '_';
+	return sbuf_detach(&sb, NULL);
+}
+
+/* The bytes of a text format. */
+static int render_text(const char *datadir, const struct report_def *def,
+		       const struct report_result *r, enum report_format fmt,
+		       struct sbuf *out, struct err_detail *d)
+{
+	int rc = 0;
+
+	if (fmt == REPORT_MD) {
+		rc = report_markdown(datadir, def, r, out, d);
+	} else if (fmt == REPORT_CSV) {
+		rc = csv_add_rows(out, json_object_get(r->columns, def->csv),
+				  json_object_get(r->data, def->csv));
+		if (rc < 0)
+			err_set(d, "the CSV is too large");
+	} else {
+		report_json(def, r, out);
+	}
+	return rc;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int report_write(const char *datadir, const struct report_def *def,
+		 const struct report_result *r, enum report_format fmt,
+		 const char *outdir, char **ret_path, struct err_detail *d)
+{
+	char *name = report_file_name(def, r, fmt), *path = NULL;
+	struct sbuf tmp = SBUF_INIT, text = SBUF_INIT;
+	int fd = -1, rc;
+
+	if (!(report_formats(def) & fmt)) {
+		err_set(d, "report '%s' has no %s output", def->name,
+			fmt == REPORT_XLSX ? "workbook (no 'sheets')" :
+			fmt == REPORT_MD ? "Markdown (no 'markdown')" :
+			"CSV (no 'csv')");
+		err_where(d, "%s", def->path);
+		rc = -ERR_CONFIG;
+		goto out;
+	}
+	path = fs_join(outdir, name);
+	/* Render first: a bad template leaves nothing behind. */
+	if (fmt != REPORT_XLSX) {
+		rc = render_text(datadir, def, r, fmt, &text, d);
+		if (rc < 0)
+			goto out;
+	}
+	rc = fs_is_dir(outdir) ? 0 : fs_mkdirs(outdir, 0777);
+	if (rc < 0) {
+		err_set(d, "cannot make the output directory: %s", err_str(rc));
+		err_where(d, "%s", outdir);
+		goto out;
+	}
+	sbuf_addf(&tmp, "%s/.%s.XXXXXX", outdir, name);
+	fd = mkstemp(tmp.buf);
+	if (fd < 0) {
+		rc = -errno;
+		err_set(d, "cannot create a file: %s", err_str(rc));
+		err_where(d, "%s", tmp.buf);
+		sbuf_reset(&tmp);
+		goto out;
+	}
+	if (fmt == REPORT_XLSX) {
+		close(fd);
+		fd = -1;
+		rc = xlsx_write_report(def, r, tmp.buf, outdir, d);
+		if (rc == -EIO)
+			err_where(d, "%s", path);
+	} else {
+		rc = write_all(fd, text.buf, text.len);
+		if (rc == 0 && fsync(fd) < 0)
+			rc = -errno;
+		if (close(fd) < 0 && rc == 0)
+			rc = -errno;
+		fd = -1;
+		if (rc < 0) {
+			err_set(d, "cannot write: %s", err_str(rc));
+			err_where(d, "%s", tmp.buf);
+		}
+	}
+	if (rc == 0 && rename(tmp.buf, path) < 0) {
+		rc = -errno;
+		err_set(d, "cannot rename into place: %s", err_str(rc));
+		err_where(d, "%s", path);
+	}
+out:
+	if (rc < 0 && tmp.len)
+		unlink(tmp.buf);
+	if (rc == 0)
+		*ret_path = path;
+	else
+		free(path);
+	free(name);
+	sbuf_release(&tmp);
+	sbuf_release(&text);
+	return rc;
+}

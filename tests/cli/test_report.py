@@ -1,0 +1,424 @@
+"""`report`: a report written entirely by the test (a query, a definition
+and a template in a scratch data directory) runs without a rebuild and
+writes the workbook, Markdown, CSV and JSON; openpyxl reads the workbook
+back; the same history and --as-of give the same outputs; every broken
+piece is named."""
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from decimal import Decimal
+
+import openpyxl
+
+from harness import CliTest, main, OK, USAGE, RUNTIME, ROOT, SAMPLES
+
+FOCUS = os.path.join(SAMPLES, "costs", "focus-2026-10.csv.gz")
+AS_OF = "2031-01-01T00:00:00Z"
+HOSTILE = ['=HYPERLINK("x")', "+1", "@SUM(A1)", "-cmd|' /C calc'!A0", "a|b"]
+
+COSTS_SQL = """-- Actual cost per resource and currency over the period, as of :as_of.
+-- Parameters: :from, :to (YYYY-MM-DD), :as_of (ISO time or NULL)
+-- Columns: name, currency, billed, share, first_day, ingested, days
+WITH r AS (
+  SELECT c.resource_key, c.currency, c.cost, c.day, s.ingested_at
+  FROM cost_rows c JOIN cost_sources s ON s.id = c.source
+  WHERE c.day BETWEEN :from AND :to AND c.cost_type = 'ActualCost'
+    AND (:as_of IS NULL OR s.ingested_at <= :as_of)
+    AND c.superseded_by IS NULL
+)
+SELECT replace(resource_key,
+               rtrim(resource_key, replace(resource_key, '/', '')), '') AS name,
+       currency,
+       round(sum(cost), 2) AS billed,
+       sum(cost) / (SELECT sum(cost) FROM r r2 WHERE r2.currency = r.currency)
+         AS share,
+       min(day) AS first_day,
+       max(ingested_at) AS ingested,
+       count(DISTINCT day) AS days
+FROM r
+GROUP BY resource_key, currency
+ORDER BY currency, name;
+"""
+
+HOSTILE_SQL = "-- Text a spreadsheet must not run.\n-- Parameters: none\n" \
+    "-- Columns: text, n\n" + "\nUNION ALL ".join(
+        "SELECT '%s' AS text, %d AS n" % (t.replace("'", "''"), i)
+        for i, t in enumerate(HOSTILE)) + ";\n"
+
+DEFINITION = {
+    "name": "t",
+    "title": "Test | report",
+    "description": "Written by the test",
+    "period": "month",
+    "datasets": {"costs": "t/x.sql", "hostile": "t/hostile.sql"},
+    "sheets": [
+        {"name": "Costs", "dataset": "costs", "freeze": True, "autofilter": True,
+         "columns": [
+             {"field": "name", "header": "File system", "width": 30},
+             {"field": "currency", "header": "Currency", "width": 9},
+             {"field": "billed", "header": "Billed", "type": "money",
+              "currency_field": "currency", "width": 14, "total": "sum"},
+             {"field": "share", "header": "Share", "type": "percent"},
+             {"field": "first_day", "header": "First day", "type": "date"},
+             {"field": "ingested", "header": "Ingested", "type": "datetime"},
+             {"field": "days", "header": "Days", "type": "integer", "total": "sum"},
+         ],
+         "totals_by": "currency",
+         "chart": {"type": "bar", "title": "Billed", "categories": "name",
+                   "values": ["billed"]}},
+        {"name": "All", "dataset": "costs",
+         "columns": [{"field": "name"}, {"field": "days", "type": "integer",
+                                         "total": "sum"}]},
+        {"name": "Hostile", "dataset": "hostile",
+         "columns": [{"field": "text", "header": "Text"},
+                     {"field": "n", "type": "number", "format": "0.00"}]},
+    ],
+    "markdown": "t.md.mustache",
+    "csv": "costs",
+    "json": ["costs", "hostile"],
+}
+
+TEMPLATE = """# {{report.title}}: {{report.month}}
+
+| File system | Currency | Billed |
+|---|---|---:|
+{{#costs}}
+| {{name}} | {{currency}} | {{billed}} |
+{{/costs}}
+
+{{#hostile}}
+- {{text}}
+{{/hostile}}
+
+{{> foot}}
+"""
+
+
+class Report(CliTest):
+    def setUp(self):
+        super().setUp()
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        self.expect(OK, "import-costs", FOCUS)
+        # The data directory: the project's queries and the test's report.
+        self.data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"),
+                        os.path.join(self.data, "queries"))
+        os.makedirs(os.path.join(self.data, "queries", "t"))
+        os.makedirs(os.path.join(self.data, "reports"))
+        os.makedirs(os.path.join(self.data, "templates"))
+        self.put("queries/t/x.sql", COSTS_SQL)
+        self.put("queries/t/hostile.sql", HOSTILE_SQL)
+        self.put("reports/t.json", json.dumps(DEFINITION, indent=2))
+        self.put("templates/t.md.mustache", TEMPLATE)
+        self.put("templates/foot.mustache",
+                 "amlfs-audit {{report.generated.tool_version}}, "
+                 "as of {{report.generated.time}}\n")
+
+    def put(self, rel, text):
+        with open(os.path.join(self.data, rel), "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def report(self, code, *args):
+        return self.expect(code, "report", *args,
+                           env={"AMLFS_AUDIT_DATADIR": self.data})
+
+    def write(self, out, *args):
+        out = os.path.join(self.tmp, out)
+        r = self.report(OK, "t", "--month", "2026-10", "--out", out, *args)
+        return out, r.out.split()
+
+    def read(self, path, mode="r"):
+        with open(path, mode) as f:
+            return f.read()
+
+    def test_list(self):
+        self.put("reports/broken.json", "{")
+        r = self.report(OK, "--list")
+        self.assertIn("t ", r.out)
+        self.assertIn("Test | report", r.out)
+        self.assertIn("Written by the test", r.out)
+        self.assertNotIn("broken", r.out)
+        self.assertIn("bad report definition 'broken'", r.err)
+        self.assertIn("skipping", r.err)
+
+    def test_all_four_formats_from_files_alone(self):
+        out, paths = self.write("out")
+        names = ["t-2026-10." + e for e in ("md", "csv", "json", "xlsx")]
+        self.assertEqual(paths, [os.path.join(out, n) for n in names])
+        self.assertEqual(sorted(os.listdir(out)), sorted(names))  # no temp left
+        data = json.loads(self.read(os.path.join(out, "t-2026-10.json")))
+        self.assertEqual(list(data), ["report", "costs", "hostile"])
+        self.assertEqual(data["report"]["month"], "2026-10")
+        self.assertEqual(data["report"]["from"], "2026-10-01")
+        self.assertEqual(data["report"]["params"]["to"], "2026-10-31")
+        self.assertEqual(data["report"]["generated"]["time"], "2026-10-31T23:59:59Z")
+        costs = data["costs"]
+        self.assertEqual(list(costs[0]), ["name", "currency", "billed", "share",
+                                          "first_day", "ingested", "days"])
+        self.assertEqual({r["currency"] for r in costs}, {"EUR", "USD"})
+
+        rows = list(csv.reader(io.StringIO(self.read(
+            os.path.join(out, "t-2026-10.csv")), newline="")))
+        self.assertEqual(rows[0], list(costs[0]))
+        self.assertEqual(len(rows), len(costs) + 1)
+        self.assertEqual({r[0] for r in rows[1:]}, {r["name"] for r in costs})
+        self.assertIn(b"\r\n", self.read(os.path.join(out, "t-2026-10.csv"), "rb"))
+
+        md = self.read(os.path.join(out, "t-2026-10.md"))
+        self.assertTrue(md.startswith("# Test \\| report: 2026-10\n"), md)
+        prod = [r for r in costs if r["name"] == "amlfs-genomics-prod"][0]
+        self.assertIn("| amlfs-genomics-prod | USD | %s |" % prod["billed"], md)
+        self.assertIn("- '=HYPERLINK(\"x\")", md)
+        self.assertIn("- a\\|b", md)
+        self.assertIn("as of 2026-10-31T23:59:59Z", md)
+
+    def test_workbook_read_back(self):
+        out, _ = self.write("out")
+        path = os.path.join(out, "t-2026-10.xlsx")
+        data = json.loads(self.read(os.path.join(out, "t-2026-10.json")))
+        costs = data["costs"]
+        wb = openpyxl.load_workbook(path)
+        cached = openpyxl.load_workbook(path, data_only=True)
+        self.assertEqual(wb.sheetnames, ["Costs", "All", "Hostile"])
+        self.assertEqual(wb.properties.title, "Test | report")
+        ws = wb["Costs"]
+        self.assertEqual([c.value for c in ws[1]],
+                         ["File system", "Currency", "Billed", "Share",
+                          "First day", "Ingested", "Days"])
+        self.assertEqual(ws.freeze_panes, "A2")
+        self.assertEqual(ws.auto_filter.ref, "A1:G%d" % (len(costs) + 1))
+        # libxlsxwriter stores the width with Excel's padding.
+        self.assertAlmostEqual(ws.column_dimensions["A"].width, 30, delta=1)
+
+        # Cells by type and currency.
+        for i, row in enumerate(costs, start=2):
+            self.assertEqual(ws.cell(i, 1).value, row["name"])
+            self.assertEqual(ws.cell(i, 3).value, row["billed"])
+            self.assertEqual(ws.cell(i, 3).number_format,
+                             "[$%s] #,##0.00" % row["currency"])
+            self.assertEqual(ws.cell(i, 4).number_format, "0.0%")
+            self.assertEqual(ws.cell(i, 5).value.strftime("%Y-%m-%d"),
+                             row["first_day"])
+            self.assertEqual(ws.cell(i, 7).number_format, "0")
+
+        # One totals row per currency after a blank row: SUMIFS formulas
+        # whose cached values are the sums, to the cent.
+        first = len(costs) + 3
+        totals = {}
+        for r in range(first, ws.max_row + 1):
+            cur = ws.cell(r, 2).value
+            self.assertEqual(ws.cell(r, 1).value, "Total")
+            formula = ws.cell(r, 3).value
+            self.assertTrue(formula.startswith("=SUMIFS(C2:C%d," % (first - 1)),
+                            formula)
+            self.assertEqual(ws.cell(r, 3).number_format, "[$%s] #,##0.00" % cur)
+            totals[cur] = cached["Costs"].cell(r, 3).value
+        self.assertEqual(set(totals), {"EUR", "USD"})
+        for cur, got in totals.items():
+            want = sum(Decimal(str(r["billed"])) for r in costs
+                       if r["currency"] == cur)
+            self.assertEqual(Decimal(str(got)), want, cur)
+
+        # Without totals_by: one SUBTOTAL row, its value cached.
+        ws = wb["All"]
+        r = len(costs) + 3
+        self.assertEqual(ws.cell(r, 2).value, "=SUBTOTAL(9,B2:B%d)" % (r - 1))
+        self.assertEqual(cached["All"].cell(r, 2).value,
+                         sum(x["days"] for x in costs))
+
+        # Text is text, never a formula, whatever it starts with.
+        ws = wb["Hostile"]
+        for i, text in enumerate(HOSTILE, start=2):
+            self.assertEqual(ws.cell(i, 1).value, text)
+            self.assertEqual(ws.cell(i, 1).data_type, "s")
+            self.assertEqual(ws.cell(i, 2).number_format, "0.00")
+        with zipfile.ZipFile(path) as z:
+            sheet = z.read("xl/worksheets/sheet3.xml").decode()
+            self.assertNotIn("<f>", sheet)
+            self.assertIn("xl/charts/chart1.xml", z.namelist())
+            core = z.read("docProps/core.xml").decode()
+            self.assertIn("2026-10-31T23:59:59Z", core)
+
+    def test_same_history_and_as_of_give_the_same_outputs(self):
+        a, _ = self.write("a", "--as-of", AS_OF)
+        b, _ = self.write("b", "--as-of", AS_OF)
+        for ext in ("md", "csv", "json"):
+            name = "t-2026-10." + ext
+            self.assertEqual(self.read(os.path.join(a, name), "rb"),
+                             self.read(os.path.join(b, name), "rb"), name)
+        xa, xb = (os.path.join(d, "t-2026-10.xlsx") for d in (a, b))
+        self.assertEqual(cells(xa), cells(xb))
+        self.assertEqual(cells(xa, data_only=True), cells(xb, data_only=True))
+        # libxlsxwriter dates the zip entries 1980-01-01 and we fix the
+        # document time, so the bytes are the same too.
+        self.assertEqual(digest(xa), digest(xb))
+        md = self.read(os.path.join(a, "t-2026-10.md"))
+        self.assertIn("as of 2031-01-01T00:00:00Z", md)
+
+    def test_as_of_before_the_import_gives_empty_datasets(self):
+        out, _ = self.write("out", "--as-of", "2000-01-01")
+        data = json.loads(self.read(os.path.join(out, "t-2026-10.json")))
+        self.assertEqual(data["costs"], [])
+        self.assertEqual(data["report"]["as_of"], "2000-01-01T23:59:59Z")
+        self.assertEqual(self.read(os.path.join(out, "t-2026-10.csv")),
+                         "name,currency,billed,share,first_day,ingested,days\n")
+        wb = openpyxl.load_workbook(os.path.join(out, "t-2026-10.xlsx"))
+        self.assertEqual(wb["Costs"].max_row, 1)
+        self.assertEqual(wb["All"]["B3"].value, "=SUBTOTAL(9,B2:B2)")
+
+    def test_a_new_column_needs_no_rebuild(self):
+        d = json.loads(json.dumps(DEFINITION))
+        d["sheets"][1]["columns"].append({"field": "currency", "header": "Cur"})
+        self.put("reports/t.json", json.dumps(d))
+        out, _ = self.write("out", "--format", "xlsx")
+        self.assertEqual(os.listdir(out), ["t-2026-10.xlsx"])
+        wb = openpyxl.load_workbook(os.path.join(out, "t-2026-10.xlsx"))
+        self.assertEqual([c.value for c in wb["All"][1]], ["name", "days", "Cur"])
+
+    def test_days_and_formats(self):
+        out = os.path.join(self.tmp, "out")
+        r = self.report(OK, "t", "--from", "2026-10-01", "--to", "2026-10-15",
+                        "--out", out, "--format", "json,csv")
+        self.assertEqual(r.out.split(), [
+            os.path.join(out, "t-2026-10-01_2026-10-15.csv"),
+            os.path.join(out, "t-2026-10-01_2026-10-15.json")])
+        data = json.loads(self.read(os.path.join(out, "t-2026-10-01_2026-10-15.json")))
+        self.assertEqual(data["report"]["to"], "2026-10-15")
+        self.assertTrue(all(r["days"] <= 15 for r in data["costs"]))
+
+    def test_default_month_and_directory(self):
+        out = os.path.join(self.tmp, "cwd")
+        os.makedirs(out)
+        old = os.getcwd()
+        os.chdir(out)
+        try:
+            r = self.report(OK, "t", "--format", "md")
+        finally:
+            os.chdir(old)
+        self.assertEqual(r.out.strip(), "./t-2026-10.md")
+        self.assertTrue(os.path.exists(os.path.join(out, "t-2026-10.md")))
+
+    def test_run_report(self):
+        self.put("queries/t/fs.sql", "-- Parameters: :run\n"
+                 "SELECT name, sku FROM filesystems WHERE run_id = :run "
+                 "ORDER BY name;\n")
+        self.put("reports/fs.json", json.dumps({
+            "title": "File systems", "period": "run",
+            "datasets": {"fs": "t/fs.sql"}, "csv": "fs"}))
+        out = os.path.join(self.tmp, "out")
+        r = self.report(OK, "fs", "--out", out)
+        self.assertEqual(r.out.split(), [os.path.join(out, "fs-run1.csv"),
+                                         os.path.join(out, "fs-run1.json")])
+        rows = self.read(os.path.join(out, "fs-run1.csv")).splitlines()
+        self.assertEqual(rows[0], "name,sku")
+        self.assertGreater(len(rows), 1)
+        data = json.loads(self.read(os.path.join(out, "fs-run1.json")))
+        self.assertEqual(data["report"]["run"], 1)
+        self.assertIsNone(data["report"]["month"])
+        r = self.report(USAGE, "fs", "--run", "999", "--out", out)
+        self.assertIn("no run 999", r.err)
+        self.report(USAGE, "fs", "--month", "2026-10")
+        self.report(USAGE, "t", "--run", "1")
+        r = self.report(USAGE, "fs", "--format", "xlsx")
+        self.assertIn("no xlsx output", r.err)
+
+    def test_configuration_and_usage_parameters(self):
+        self.put("queries/t/p.sql", "-- Parameters: :allocate_by, "
+                 ":variance_pct, :usage\nSELECT :allocate_by AS a, "
+                 ":variance_pct AS v, :usage AS u;\n")
+        self.put("reports/p.json", json.dumps({
+            "title": "P", "datasets": {"p": "t/p.sql"}}))
+        usage = os.path.join(self.tmp, "usage.json")
+        with open(usage, "w") as f:
+            json.dump([{"resource_id": "x", "cost_center": "=a", "bytes": 5}], f)
+        out = os.path.join(self.tmp, "out")
+        self.report(OK, "p", "--month", "2026-10", "--out", out,
+                    "--usage", usage)
+        data = json.loads(self.read(os.path.join(out, "p-2026-10.json")))
+        # The sample configuration: allocate_by = CostCenter, Program.
+        self.assertEqual(data["p"], [{"a": '["CostCenter","Program"]', "v": 10,
+                                      "u": '[{"resource_id":"x","cost_center":"=a","bytes":5}]'}])
+        self.assertEqual(data["report"]["params"]["variance_pct"], 10)
+        self.assertEqual(data["report"]["params"]["allocate_by"],
+                         '["CostCenter","Program"]')
+        self.report(OK, "p", "--month", "2026-10", "--out", out)
+        data = json.loads(self.read(os.path.join(out, "p-2026-10.json")))
+        self.assertIsNone(data["p"][0]["u"])
+        with open(usage, "w") as f:
+            f.write('{"not": "an array"}')
+        r = self.report(USAGE, "p", "--month", "2026-10", "--usage", usage)
+        self.assertIn("bad usage file", r.err)
+        self.report(RUNTIME, "p", "--month", "2026-10", "--usage",
+                    os.path.join(self.tmp, "missing.json"))
+
+    def test_broken_pieces_are_named(self):
+        out = os.path.join(self.tmp, "out")
+        r = self.report(USAGE, "nope", "--month", "2026-10")
+        self.assertIn("no report 'nope'", r.err)
+
+        d = json.loads(json.dumps(DEFINITION))
+        d["sheets"][0]["columns"][2]["type"] = "currency"
+        self.put("reports/t.json", json.dumps(d))
+        r = self.report(USAGE, "t", "--month", "2026-10", "--out", out)
+        self.assertIn("reports/t.json: $.sheets[0].columns[2].type", r.err)
+
+        d = json.loads(json.dumps(DEFINITION))
+        d["sheets"][1]["columns"][0]["field"] = "nosuch"
+        self.put("reports/t.json", json.dumps(d))
+        r = self.report(USAGE, "t", "--month", "2026-10", "--out", out)
+        self.assertIn("dataset 'costs' has no column 'nosuch'", r.err)
+        self.assertIn("$.sheets[1].columns[0].field", r.err)
+
+        self.put("reports/t.json", json.dumps(DEFINITION))
+        self.put("templates/t.md.mustache", "{{#costs}}\n")
+        r = self.report(USAGE, "t", "--month", "2026-10", "--out", out)
+        self.assertIn("templates/t.md.mustache:", r.err)
+
+        self.put("templates/t.md.mustache", TEMPLATE)
+        self.put("queries/t/x.sql", "SELECT nosuch FROM cost_rows;\n")
+        r = self.report(USAGE, "t", "--month", "2026-10", "--out", out)
+        self.assertIn("queries/t/x.sql", r.err)
+        self.put("queries/t/x.sql", "DELETE FROM cost_rows;\n")
+        r = self.report(USAGE, "t", "--month", "2026-10", "--out", out)
+        self.assertIn("may only read", r.err)
+        # Nothing half-written anywhere.
+        self.assertFalse(os.path.exists(out) and os.listdir(out))
+
+        self.put("queries/t/x.sql", COSTS_SQL)
+        self.report(USAGE, "t", "--month", "2026-13")
+        self.report(USAGE, "t", "--from", "2026-10-05", "--to", "2026-10-01")
+        self.report(USAGE, "t", "--from", "2026-10-05")
+        self.report(USAGE, "t", "--format", "pdf")
+        self.report(USAGE, "t", "--as-of", "yesterday")
+        self.report(USAGE, "--list", "t")
+        blocker = os.path.join(self.tmp, "file")
+        self.put("../file", "")
+        r = self.report(RUNTIME, "t", "--month", "2026-10", "--out",
+                        os.path.join(blocker, "sub"))
+        self.assertIn("cannot write the report", r.err)
+
+    def test_the_history_is_only_read(self):
+        before = digest(self.db)
+        self.write("out")
+        self.assertEqual(digest(self.db), before)
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def cells(path, data_only=False):
+    """Every sheet's cells: value, type and number format."""
+    wb = openpyxl.load_workbook(path, data_only=data_only)
+    return {ws.title: [[(c.value, c.data_type, c.number_format) for c in row]
+                       for row in ws.iter_rows()]
+            for ws in wb.worksheets}
+
+
+if __name__ == "__main__":
+    main()
