@@ -172,6 +172,10 @@ static int check_one(const char *path, const struct stat *sb, int type,
 		{ ":from", QP_TEXT, 0, "2026-10-01" },
 		{ ":to", QP_TEXT, 0, "2026-10-31" },
 		{ ":as_of", QP_NULL, 0, NULL },
+		{ ":month", QP_TEXT, 0, "2026-10" },
+		{ ":allocate_by", QP_TEXT, 0, "[\"CostCenter\"]" },
+		{ ":variance_pct", QP_INT, 10, NULL },
+		{ ":usage", QP_NULL, 0, NULL },
 	};
 	struct err_detail d = { "", "" };
 	sqlite3_stmt *st = NULL;
