@@ -27,7 +27,9 @@
 #define DEMO_MARK ".amlfs-audit-demo"
 static const char *const demo_outputs[] = {
 	"history.db", "inventory.json", "inventory.csv", "costs-2026-10.json",
-	"costs-2026-10.csv", "findings.json", "findings.md", NULL
+	"costs-2026-10.csv", "findings.json", "findings.md",
+	"chargeback-2026-10.xlsx", "chargeback-2026-10.md",
+	"chargeback-2026-10.csv", "chargeback-2026-10.json", NULL
 };
 
 static int is_one_of(const char *name, const char *const *names)
@@ -492,6 +494,11 @@ static int run_demo(struct app *app, const char *out)
 				      "inventory/filesystems.sql", &p, 1, OUT_CSV);
 	if (status == EXIT_OK)
 		status = demo_costs(app, out);
+	if (status == EXIT_OK) {
+		fprintf(app->out, "\nThe chargeback of October 2026 (every line "
+			"reconciled to the bill):\n");
+		status = report_month_to(app, "chargeback", "2026-10", out);
+	}
 	if (status == EXIT_OK)
 		status = demo_check(app, out);
 	if (status == EXIT_OK)

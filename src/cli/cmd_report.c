@@ -309,6 +309,15 @@ out:
 	return status;
 }
 
+int report_month_to(struct app *app, const char *name, const char *month,
+		    const char *out)
+{
+	struct report_args a = { month, NULL, NULL, NULL, NULL, out, NULL,
+				 NULL };
+
+	return run_report(app, name, &a);
+}
+
 int cmd_report(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {

@@ -96,7 +96,8 @@
 "usage: amlfs-audit demo [--out DIR] [--force]\n" \
 "\n" \
 "Build a fresh history in DIR from the bundled recorded responses (no Azure\n" \
-"account needed), import the sample cost exports and prices, check it\n" \
+"account needed), import the sample cost exports and prices, write the\n" \
+"chargeback of October 2026, check it\n" \
 "against samples/policy.ini and samples/desired.json, verify it and write\n" \
 "the outputs there. DIR must be new,\n" \
 "empty, or hold only what an earlier demo wrote there, unchanged (listed\n" \
@@ -107,6 +108,7 @@
 "                 own files (history.db with its -wal and -shm,\n" \
 "                 inventory.json, inventory.csv, costs-2026-10.json,\n" \
 "                 costs-2026-10.csv, findings.json, findings.md,\n" \
+"                 chargeback-2026-10.xlsx/.md/.csv/.json,\n" \
 "                 .amlfs-audit-demo) and nothing else\n" \
 "  -h, --help     show this help\n" \
 "\n" \

@@ -51,6 +51,10 @@ int cmd_config(int argc, char **argv, struct app *app);
 int cmd_diff(int argc, char **argv, struct app *app);
 int cmd_desired(int argc, char **argv, struct app *app);
 int cmd_report(int argc, char **argv, struct app *app);
+/* Write report name for month (YYYY-MM) in every format into out; an
+ * exit code. In cmd_report.c (the demo uses it). */
+int report_month_to(struct app *app, const char *name, const char *month,
+		    const char *out);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 

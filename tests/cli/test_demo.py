@@ -15,8 +15,17 @@ class Demo(CliTest):
             self.assertIn("amlfs-render-feature-film", r.out)
         for name in ("inventory.json", "inventory.csv", "history.db",
                      "costs-2026-10.json", "costs-2026-10.csv",
-                     "findings.json", "findings.md"):
+                     "findings.json", "findings.md",
+                     "chargeback-2026-10.xlsx", "chargeback-2026-10.md",
+                     "chargeback-2026-10.csv", "chargeback-2026-10.json"):
             self.assertTrue(os.path.exists(os.path.join(out, name)), name)
+        # The chargeback reconciles to the bill in each currency.
+        with open(os.path.join(out, "chargeback-2026-10.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("**USD**: billed 84,119.62, allocated 84,119.62, "
+                      "difference 0.00", md)
+        self.assertIn("**EUR**: billed 43,146.95, allocated 43,146.95, "
+                      "difference 0.00", md)
         # The check: its summary, and its findings kept with the run.
         self.assertRegex(r.out, r"check \d+ of run 1: 24 rule\(s\)")
         with open(os.path.join(out, "findings.json"), encoding="utf-8") as f:

@@ -10,7 +10,9 @@ from harness import CliTest, main, OK, FINDINGS, USAGE, REPLAY
 
 DEMO_NAMES = {"history.db", "inventory.json", "inventory.csv",
               "costs-2026-10.json", "costs-2026-10.csv",
-              "findings.json", "findings.md", ".amlfs-audit-demo"}
+              "findings.json", "findings.md", "chargeback-2026-10.xlsx",
+              "chargeback-2026-10.md", "chargeback-2026-10.csv",
+              "chargeback-2026-10.json", ".amlfs-audit-demo"}
 
 
 def sha256(path):
