@@ -49,6 +49,72 @@ static int line_of(const char *text, size_t off)
 	return line;
 }
 
+/*
+ * SQL has no includes, and one statement a file would otherwise copy a
+ * shared part (the chargeback allocation) into every dataset: a line that
+ * is exactly "-- include: REL" is replaced by DATADIR/queries/REL, once
+ * (an included file includes nothing). REL is a plain relative path.
+ */
+#define INCLUDE_MARK "-- include: "
+
+static int rel_ok(const char *rel, size_t n)
+{
+	size_t i;
+
+	if (!n || rel[0] == '/' || memmem(rel, n, "..", 2))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-./", rel[i]))
+			return 0;
+	return 1;
+}
+
+static int expand_includes(const char *datadir, const char *path,
+			   struct sbuf *text, struct err_detail *d)
+{
+	struct sbuf out = SBUF_INIT, name = SBUF_INIT;
+	const char *p = text->buf, *end = text->buf + text->len, *nl;
+	size_t k = strlen(INCLUDE_MARK), n;
+	int r = 0;
+
+	if (!strstr(text->buf, INCLUDE_MARK))
+		return 0;
+	for (; p < end && r == 0; p = nl ? nl + 1 : end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl ? nl : end) - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n <= k || memcmp(p, INCLUDE_MARK, k)) {
+			sbuf_add(&out, p, (size_t)((nl ? nl + 1 : end) - p));
+			continue;
+		}
+		if (!rel_ok(p + k, n - k)) {
+			err_set(d, "bad include '%.*s'", (int)(n - k), p + k);
+			err_where(d, "%s:%d", path, line_of(text->buf,
+							   (size_t)(p - text->buf)));
+			r = -ERR_SQL;
+			break;
+		}
+		sbuf_reset(&name);
+		sbuf_addf(&name, "%s/queries/%.*s", datadir, (int)(n - k), p + k);
+		r = fs_read_file(name.buf, &out);
+		if (r < 0) {
+			err_set(d, "cannot read include: %s", err_str(r));
+			err_where(d, "%s", name.buf);
+			r = -ERR_SQL;
+		}
+		sbuf_addch(&out, '\n');
+	}
+	if (r == 0) {
+		sbuf_release(text);
+		*text = out;
+	} else {
+		sbuf_release(&out);
+	}
+	sbuf_release(&name);
+	return r;
+}
+
 int query_open(struct store *s, const char *datadir, const char *rel,
 	       const struct query_param *params, size_t n, sqlite3_stmt **ret,
 	       struct err_detail *d)
@@ -67,6 +133,9 @@ int query_open(struct store *s, const char *datadir, const char *rel,
 		err_where(d, "%s", path);
 		goto out;
 	}
+	r = expand_includes(datadir, path, &text, d);
+	if (r < 0)
+		goto out;
 	if (sqlite3_prepare_v2(store_db(s), text.buf, (int)text.len, &st,
 			       &tail) != SQLITE_OK) {
 		int off = sqlite3_error_offset(store_db(s));
