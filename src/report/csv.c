@@ -1,11 +1,11 @@
 #include "report/csv.h"
 
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
+#include "util/num.h"
 #include "util/xalloc.h"
 
 /* "-12", "0.5", "-12.50": text no spreadsheet can run as a formula. */
@@ -65,7 +65,7 @@ char *csv_cell_text(json_t *v, int *ret_is_text)
 			 json_integer_value(v));
 		return xstrdup(num);
 	case JSON_REAL:
-		csv_number_text(json_real_value(v), num);
+		num_shortest(json_real_value(v), num);
 		return xstrdup(num);
 	case JSON_TRUE:
 		return xstrdup("true");
@@ -119,70 +119,3 @@ int csv_add_rows(struct sbuf *out, json_t *columns, json_t *rows)
 	return r;
 }
 
-/* digits (n of them, no point) with decimal exponent exp, in fixed form. */
-static char *fixed_text(char *out, const char *digits, int n, long exp)
-{
-	long i;
-
-	if (exp < 0) {
-		*out++ = '0';
-		*out++ = '.';
-		for (i = -1; i > exp; i--)
-			*out++ = '0';
-		memcpy(out, digits, (size_t)n);
-		return out + n;
-	}
-	for (i = 0; i <= exp || i < n; i++) {
-		if (i == exp + 1)
-			*out++ = '.';
-		*out++ = i < n ? digits[i] : '0';
-	}
-	return out;
-}
-
-void csv_number_text(double v, char buf[64])
-{
-	locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-	locale_t old = c ? uselocale(c) : (locale_t)0;
-	char digits[24], *out = buf;
-	int prec, n = 0;
-	const char *p;
-	long exp;
-
-	if (v != v || v - v != 0) {	/* NaN or infinite: no JSON number */
-		snprintf(buf, 64, "%s", v != v ? "NaN" :
-			 v < 0 ? "-Infinity" : "Infinity");
-		goto out;
-	}
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, 64, "%.*e", prec - 1, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	snprintf(buf, 64, "%.*e", prec - 1, v);
-	for (p = buf; *p && *p != 'e'; p++)
-		if (*p >= '0' && *p <= '9' && n < (int)sizeof(digits))
-			digits[n++] = *p;
-	exp = *p ? strtol(p + 1, NULL, 10) : 0;
-	while (n > 1 && digits[n - 1] == '0')
-		n--;
-	if (buf[0] == '-')
-		*out++ = '-';
-	if (exp >= -6 && exp < 21) {
-		out = fixed_text(out, digits, n, exp);
-		*out = '\0';
-	} else {
-		*out++ = digits[0];
-		if (n > 1)
-			*out++ = '.';
-		memcpy(out, digits + 1, (size_t)n - 1);
-		out += n - 1;
-		snprintf(out, 64 - (size_t)(out - buf), "e%c%02d",
-			 exp < 0 ? '-' : '+', (int)(exp < 0 ? -exp : exp));
-	}
-out:
-	if (c) {
-		uselocale(old);
-		freelocale(c);
-	}
-}

@@ -32,13 +32,6 @@ int csv_add_field(struct sbuf *out, const char *s, int is_text);
 int csv_add_rows(struct sbuf *out, json_t *columns, json_t *rows);
 
 /*
- * The shortest digits that read back as v, in fixed notation when the
- * exponent is from -6 to 20 (as JavaScript and our Mustache do: 100.0 is
- * "100", 1.21 is "1.21"), never depending on the locale.
- */
-void csv_number_text(double v, char buf[64]);
-
-/*
  * A cell's text for CSV and the like: a new string the caller frees, and
  * *ret_is_text set for strings, arrays and objects.
  */

@@ -12,13 +12,12 @@
  */
 #include "report/mustache.h"
 
-#include <float.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/num.h"
 #include "util/xalloc.h"
 
 enum node_kind {
@@ -453,81 +452,6 @@ static int falsy(const json_t *v)
 	       (json_is_string(v) && !json_string_length(v));
 }
 
-/*
- * The n digits d with the decimal exponent exp in fixed notation, into
- * out (32 bytes at least, as -6 <= exp <= 20 and n <= 17): 1234 with exp
- * 5 is "123400", with exp 1 "12.34", with exp -2 "0.01234".
- */
-static char *fixed_text(char *out, const char *d, int n, long exp)
-{
-	long i;
-
-	if (exp < 0) {
-		*out++ = '0';
-		*out++ = '.';
-		for (i = -1; i > exp; i--)
-			*out++ = '0';
-		memcpy(out, d, (size_t)n);
-		return out + n;
-	}
-	for (i = 0; i < n || i <= exp; i++) {
-		if (i == exp + 1)
-			*out++ = '.';
-		*out++ = i < n ? d[i] : '0';
-	}
-	return out;
-}
-
-/*
- * The shortest digits that read back as v, in fixed notation when the
- * exponent is from -6 to 20 as JavaScript does (100.0 is "100", 1.21 is
- * "1.21", 1e21 is "1e+21"), never depending on the locale; into buf of
- * 64 bytes. For a normal double, a form of 15 digits or fewer that reads
- * back is the 15-digit one less its trailing zeros (DBL_DIG), so three
- * tries are enough.
- */
-static void real_text(double v, char buf[64])
-{
-	locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-	locale_t old = c ? uselocale(c) : (locale_t)0;
-	char digits[24], *out = buf;
-	int prec, n = 0;
-	const char *p;
-	long exp;
-
-	prec = (v < 0 ? -v : v) < DBL_MIN ? 1 : 15; /* subnormals: fewer */
-	for (; prec < 17; prec++) {
-		snprintf(buf, 64, "%.*e", prec - 1, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	snprintf(buf, 64, "%.*e", prec - 1, v);
-	if (c) {
-		uselocale(old);
-		freelocale(c);
-	}
-	for (p = buf; *p && *p != 'e'; p++)
-		if (*p >= '0' && *p <= '9' && n < (int)sizeof(digits))
-			digits[n++] = *p;
-	exp = *p ? strtol(p + 1, NULL, 10) : 0;
-	while (n > 1 && digits[n - 1] == '0')
-		n--;
-	if (buf[0] == '-')
-		*out++ = '-';
-	if (exp >= -6 && exp < 21) {
-		out = fixed_text(out, digits, n, exp);
-		*out = '\0';
-	} else {
-		*out++ = digits[0];
-		if (n > 1)
-			*out++ = '.';
-		memcpy(out, digits + 1, (size_t)n - 1);
-		out += n - 1;
-		snprintf(out, 64 - (size_t)(out - buf), "e%c%02d",
-			 exp < 0 ? '-' : '+', (int)(exp < 0 ? -exp : exp));
-	}
-}
-
 /* Add s to out as it would be interpolated; may fail only on out->max. */
 static int add_escaped(struct sbuf *out, enum mustache_escape e,
 		       const char *s, size_t n, int number);
@@ -564,7 +488,7 @@ static int interpolate(struct render *r, const struct tmpl *t,
 			 (long long)json_integer_value(v));
 		s = num, number = 1;
 	} else if (json_is_real(v)) {
-		real_text(json_real_value(v), num);
+		num_shortest(json_real_value(v), num);
 		s = num, number = 1;
 	} else if (json_is_boolean(v)) {
 		s = json_is_true(v) ? "true" : "false";

@@ -14,6 +14,7 @@
 #include "store/query.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
+#include "util/num.h"
 #include "util/xalloc.h"
 
 #define REPORT_MAX_DEF ((size_t)1 << 20)	/* a definition file */
@@ -1130,7 +1131,7 @@ static void json_out(struct sbuf *out, json_t *v, int level)
 		sbuf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		csv_number_text(json_real_value(v), num);
+		num_shortest(json_real_value(v), num);
 		/* NaN and infinities are not JSON. */
 		sbuf_adds(out, num[0] == 'N' || num[strspn(num, "-")] == 'I' ?
 			  "null" : num);

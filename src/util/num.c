@@ -1,7 +1,10 @@
 #include "util/num.h"
 
 #include <errno.h>
+#include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,4 +100,82 @@ int num_seconds_int(long long v, long long *ret)
 		return -EINVAL;
 	*ret = v;
 	return 0;
+}
+
+/*
+ * The n digits d with the decimal exponent exp in fixed notation, into
+ * out (32 bytes at least, as -6 <= exp <= 20 and n <= 17): 1234 with exp
+ * 5 is "123400", with exp 1 "12.34", with exp -2 "0.01234".
+ */
+static char *fixed_text(char *out, const char *d, int n, long exp)
+{
+	long i;
+
+	if (exp < 0) {
+		*out++ = '0';
+		*out++ = '.';
+		for (i = -1; i > exp; i--)
+			*out++ = '0';
+		memcpy(out, d, (size_t)n);
+		return out + n;
+	}
+	for (i = 0; i < n || i <= exp; i++) {
+		if (i == exp + 1)
+			*out++ = '.';
+		*out++ = i < n ? d[i] : '0';
+	}
+	return out;
+}
+
+/*
+ * (Documented in util/num.h.) For a normal double, a form of 15 digits or fewer that reads
+ * back is the 15-digit one less its trailing zeros (DBL_DIG), so three
+ * tries are enough.
+ */
+void num_shortest(double v, char buf[64])
+{
+	locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	locale_t old = c ? uselocale(c) : (locale_t)0;
+	char digits[24], *out = buf;
+	int prec, n = 0;
+	const char *p;
+	long exp;
+
+	if (!isfinite(v)) {
+		snprintf(buf, 64, "%s", isnan(v) ? "NaN" :
+			 v < 0 ? "-Infinity" : "Infinity");
+		goto out;
+	}
+	prec = (v < 0 ? -v : v) < DBL_MIN ? 1 : 15; /* subnormals: fewer */
+	for (; prec < 17; prec++) {
+		snprintf(buf, 64, "%.*e", prec - 1, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	snprintf(buf, 64, "%.*e", prec - 1, v);
+	for (p = buf; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9' && n < (int)sizeof(digits))
+			digits[n++] = *p;
+	exp = *p ? strtol(p + 1, NULL, 10) : 0;
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	if (buf[0] == '-')
+		*out++ = '-';
+	if (exp >= -6 && exp < 21) {
+		out = fixed_text(out, digits, n, exp);
+		*out = '\0';
+	} else {
+		*out++ = digits[0];
+		if (n > 1)
+			*out++ = '.';
+		memcpy(out, digits + 1, (size_t)n - 1);
+		out += n - 1;
+		snprintf(out, 64 - (size_t)(out - buf), "e%c%02d",
+			 exp < 0 ? '-' : '+', (int)(exp < 0 ? -exp : exp));
+	}
+out:
+	if (c) {
+		uselocale(old);
+		freelocale(c);
+	}
 }

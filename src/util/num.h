@@ -27,3 +27,13 @@ int currency_code_ok(const char *s);
 
 int num_seconds(double v, long long *ret);
 int num_seconds_int(long long v, long long *ret);
+
+/*
+ * The shortest digits that read back as v, in fixed notation when the
+ * exponent is from -6 to 20 as JavaScript does (100.0 is "100", 1.21 is
+ * "1.21", 1e21 is "1e+21"), never depending on the locale; into buf of
+ * 64 bytes. NaN and the infinities are written as JSON would not:
+ * "NaN", "Infinity", "-Infinity". Used by every writer of numbers
+ * (Mustache, CSV, the report JSON).
+ */
+void num_shortest(double v, char buf[64]);

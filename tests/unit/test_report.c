@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "report/csv.h"
+#include "util/num.h"
 #include "report/report.h"
 #include "store/db.h"
 #include "util/err.h"
@@ -308,7 +309,7 @@ static void test_number_text(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		csv_number_text(t[i].v, buf);
+		num_shortest(t[i].v, buf);
 		assert_string_equal(buf, t[i].want);
 	}
 }
