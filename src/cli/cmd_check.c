@@ -187,25 +187,26 @@ static int print_prom(FILE *f, const struct check_result *res)
 
 	fputs("# HELP amlfs_audit_findings Results of the last check by rule, "
 	      "severity and status.\n# TYPE amlfs_audit_findings gauge\n", f);
-	for (i = 0; i < res->n; i++) {
-		long n = 0;
-		int seen = 0;
+	/* Findings come sorted by rule: count each rule's block at once. */
+	for (i = 0; i < res->n; i = j) {
+		long count[SEVERITY_CRITICAL + 1][5] = { { 0 } };
+		int sev, st;
 
-		for (j = 0; j < i && !seen; j++)
-			seen = !strcmp(res->v[j].rule, res->v[i].rule) &&
-			       res->v[j].severity == res->v[i].severity &&
-			       !strcmp(res->v[j].status, res->v[i].status);
-		if (seen)
-			continue;
-		for (j = i; j < res->n; j++)
-			n += !strcmp(res->v[j].rule, res->v[i].rule) &&
-			     res->v[j].severity == res->v[i].severity &&
-			     !strcmp(res->v[j].status, res->v[i].status);
-		fputs("amlfs_audit_findings{rule=\"", f);
-		prom_label(f, res->v[i].rule);
-		fprintf(f, "\",severity=\"%s\",status=\"%s\"} %ld\n",
-			rule_severity_name(res->v[i].severity),
-			res->v[i].status, n);
+		for (j = i; j < res->n && !strcmp(res->v[j].rule, res->v[i].rule);
+		     j++)
+			count[res->v[j].severity]
+			     [check_status_index(res->v[j].status)]++;
+		for (sev = SEVERITY_INFO; sev <= SEVERITY_CRITICAL; sev++) {
+			for (st = 0; st < 5; st++) {
+				if (!count[sev][st])
+					continue;
+				fputs("amlfs_audit_findings{rule=\"", f);
+				prom_label(f, res->v[i].rule);
+				fprintf(f, "\",severity=\"%s\",status=\"%s\"} "
+					"%ld\n", rule_severity_name(sev),
+					check_status_name(st), count[sev][st]);
+			}
+		}
 	}
 	time_parse_iso(res->checked_at, &t);
 	fprintf(f, "# HELP amlfs_audit_last_check_timestamp_seconds When the "

@@ -20,6 +20,11 @@ static const char *const statuses[] = {
 	"ok", "alarm", "exempt", "skip", "error"
 };
 
+const char *check_status_name(int i)
+{
+	return i >= 0 && i < 5 ? statuses[i] : "?";
+}
+
 int check_status_index(const char *status)
 {
 	int i;

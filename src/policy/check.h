@@ -50,8 +50,9 @@ struct check_result {
 	long by_status[5];		/* ok, alarm, exempt, skip, error */
 };
 
-/* Index of a status in by_status; -1 for an unknown one. */
+/* Index of a status in by_status (-1 for an unknown one), and back. */
 int check_status_index(const char *status);
+const char *check_status_name(int i);
 
 /*
  * Run a check on s (opened for writing; the rules run on a second,
