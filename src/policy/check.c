@@ -1,10 +1,12 @@
 #include "policy/check.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "policy/drift.h"
 #include "policy/policy.h"
@@ -113,9 +115,170 @@ static void rule_broke(struct judge *j, const struct rule *r,
 	sbuf_release(&msg);
 }
 
-static int eval_rules(sqlite3 *db, const struct rule_set *rules,
+/*
+ * One rule with one parameter set, evaluated by a worker: its rows are
+ * copied here and judged afterwards by the main thread in task order, so
+ * findings, exemptions and their order do not depend on which worker ran
+ * what, and the policy is only ever read from one thread.
+ */
+struct task {
+	const struct rule *rule;
+	size_t variant;
+	const struct rule_param *params;
+	size_t nparams;
+	struct rule_row *rows;
+	size_t n, alloc;
+	int ret;
+	struct err_detail why;
+};
+
+/* What the workers share: the tasks, the next to take, the first failure. */
+struct pool {
+	const char *path;
+	sqlite3_int64 run;
+	struct task *t;
+	size_t n, next;
+	pthread_mutex_t lock;
+	int ret;
+	struct err_detail d;
+};
+
+/* The most workers: rules are read-only queries on their own connections. */
+#define CHECK_MAX_WORKERS 4
+
+static int keep_row(void *ctx, const struct rule *r, const struct rule_row *row)
+{
+	struct task *t = ctx;
+	struct rule_row *c;
+
+	(void)r;
+	if (t->n == t->alloc) {
+		t->alloc = t->alloc ? 2 * t->alloc : 64;
+		t->rows = xrealloc(t->rows, t->alloc * sizeof(*t->rows));
+	}
+	c = &t->rows[t->n++];
+	c->resource_id = xstrdup(row->resource_id);
+	c->status = row->status;
+	c->reason = xstrdup(row->reason);
+	c->evidence = xstrdup_or_null(row->evidence);
+	c->detail = xstrdup_or_null(row->detail);
+	return 0;
+}
+
+static void task_release(struct task *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free((char *)t->rows[i].resource_id);
+		free((char *)t->rows[i].reason);
+		free((char *)t->rows[i].evidence);
+		free((char *)t->rows[i].detail);
+	}
+	free(t->rows);
+}
+
+/* A read-only connection with the rules' functions and helper views. */
+static int open_judge_db(const char *path, struct store **ret,
+			 struct err_detail *d)
+{
+	struct store *ro = NULL;
+	int r;
+
+	r = store_open(path, STORE_READONLY, &ro, d);
+	/*
+	 * SQLite's default page cache (2 MiB): the rules read a large
+	 * history mostly once, and a bigger cache measured slower (every
+	 * page malloc'd and faulted in) and larger.
+	 */
+	if (r == 0)
+		r = policy_register_functions(store_db(ro), d);
+	if (r == 0)
+		r = policy_create_helpers(store_db(ro), d);
+	if (r < 0) {
+		store_close(ro);
+		return r;
+	}
+	*ret = ro;
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	struct store *ro = NULL;
+	struct err_detail d = { "", "" };
+	struct task *t;
+	int r;
+
+	r = open_judge_db(p->path, &ro, &d);
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		if (r < 0 && p->ret == 0) {
+			p->ret = r;
+			p->d = d;
+		}
+		t = r == 0 && p->ret == 0 && p->next < p->n ?
+		    &p->t[p->next++] : NULL;
+		pthread_mutex_unlock(&p->lock);
+		if (!t)
+			break;
+		t->ret = rule_eval(store_db(ro), t->rule, p->run, t->params,
+				   t->nparams, keep_row, t, &t->why);
+	}
+	store_close(ro);
+	return NULL;
+}
+
+static size_t worker_count(size_t tasks)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? (size_t)cpus : 1;
+
+	if (n > CHECK_MAX_WORKERS)
+		n = CHECK_MAX_WORKERS;
+	return n < tasks ? n : tasks ? tasks : 1;
+}
+
+/* Run the tasks on up to CHECK_MAX_WORKERS threads; 0, or the error. */
+static int run_pool(struct pool *p)
+{
+	pthread_t th[CHECK_MAX_WORKERS];
+	size_t i, started = 0, n = worker_count(p->n);
+
+	pthread_mutex_init(&p->lock, NULL);
+	for (i = 1; i < n; i++) {
+		if (pthread_create(&th[started], NULL, worker, p) != 0)
+			break;		/* fewer workers: still correct */
+		started++;
+	}
+	worker(p);		/* this thread works too */
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	return p->ret;
+}
+
+/* Judge a task's rows in order; a negative return is a policy error. */
+static int judge_task(struct judge *j, const struct task *t)
+{
+	size_t i;
+	int r;
+
+	j->variant = t->variant;
+	for (i = 0; i < t->n; i++) {
+		r = on_row(j, t->rule, &t->rows[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int eval_rules(const char *path, const struct rule_set *rules,
 		      struct judge *j)
 {
+	struct pool p = { .path = path, .run = j->res->judged_run,
+			  .d = { "", "" } };
 	size_t i, v, nv;
 	int r;
 
@@ -124,29 +287,40 @@ static int eval_rules(sqlite3 *db, const struct rule_set *rules,
 
 		if (!policy_rule_active(j->policy, rule->id))
 			continue;
-		j->res->rules++;
 		nv = policy_variants(j->policy, rule->id);
 		for (v = 0; v < nv; v++) {
-			const struct rule_param *params = NULL;
-			struct err_detail why = { "", "" };
-			size_t n = 0;
+			struct task *t;
 
-			policy_variant_params(j->policy, rule->id, v, &params,
-					      &n);
-			j->variant = v;
-			r = rule_eval(db, rule, j->res->judged_run, params, n,
-				      on_row, j, &why);
-			if (r < 0 && j->failed) {
-				*j->d = why;
-				return r;
-			}
-			if (r < 0) {
-				rule_broke(j, rule, &why);
-				break;
-			}
+			p.t = xrealloc(p.t, (p.n + 1) * sizeof(*p.t));
+			t = &p.t[p.n++];
+			memset(t, 0, sizeof(*t));
+			t->rule = rule;
+			t->variant = v;
+			t->why = (struct err_detail){ "", "" };
+			policy_variant_params(j->policy, rule->id, v,
+					      &t->params, &t->nparams);
 		}
 	}
-	return 0;
+	r = run_pool(&p);
+	if (r < 0)
+		*j->d = p.d;
+	for (i = 0; r == 0 && i < p.n; i++) {
+		const struct task *t = &p.t[i];
+
+		if (t->variant == 0)
+			j->res->rules++;
+		r = judge_task(j, t);
+		if (r == 0 && t->ret < 0) {
+			rule_broke(j, t->rule, &t->why);
+			/* Its other parameter sets are not judged. */
+			while (i + 1 < p.n && p.t[i + 1].rule == t->rule)
+				i++;
+		}
+	}
+	for (i = 0; i < p.n; i++)
+		task_release(&p.t[i]);
+	free(p.t);
+	return r;
 }
 
 /* Drift from the desired state: one result per file system it names. */
@@ -376,27 +550,26 @@ static int cmp_finding(const void *a, const void *b)
 	return c ? c : strcmp(x->reason, y->reason);
 }
 
-/* Evaluate on a read-only connection; nothing is written there. */
+/*
+ * Evaluate on read-only connections; nothing is written there. The rules
+ * run in parallel (eval_rules); drift and the exemptions' own findings
+ * follow on this thread.
+ */
 static int evaluate(struct store *s, const struct rule_set *rules,
 		    struct judge *j, struct err_detail *d)
 {
 	struct store *ro = NULL;
 	int r;
 
-	r = store_open(store_path(s), STORE_READONLY, &ro, d);
-	/* The rules read much of a large history: a 64 MiB page cache. */
-	if (r == 0)
-		r = store_exec(ro, "PRAGMA cache_size = -65536", d);
-	if (r == 0)
-		r = policy_register_functions(store_db(ro), d);
-	if (r == 0)
-		r = policy_create_helpers(store_db(ro), d);
-	if (r == 0)
-		r = eval_rules(store_db(ro), rules, j);
+	r = eval_rules(store_path(s), rules, j);
 	if (r == 0 && j->desired->len) {
-		j->res->rules++;
-		r = drift_eval(store_db(ro), j->res->judged_run, j->desired->buf,
-			       j->desired->len, on_drift, j, d);
+		r = open_judge_db(store_path(s), &ro, d);
+		if (r == 0) {
+			j->res->rules++;
+			r = drift_eval(store_db(ro), j->res->judged_run,
+				       j->desired->buf, j->desired->len,
+				       on_drift, j, d);
+		}
 	}
 	if (r == 0)
 		r = policy_foreach_expired(j->policy, j->now, on_expired, j);

@@ -691,15 +691,21 @@ static const char helpers_sql[] =
 	"       e.id AS evidence_id, e.status AS http_status, e.projected\n"
 	"FROM main.evidence e\n"
 	"JOIN main.requests q ON q.id = e.request;\n"
+	/*
+	 * resource_key is CAST to TEXT: an expression has no affinity, and a
+	 * join of it with a TEXT column could then not use an automatic index
+	 * on it (measured: 0.13 s against 0.01 s for 1,000 file systems).
+	 */
 	"CREATE TEMP VIEW IF NOT EXISTS metric_evidence AS\n"
 	/* One resource's own request ... */
-	"SELECT e.run_id, lower(q.subject) AS resource_key, e.id AS evidence_id\n"
+	"SELECT e.run_id, CAST(lower(q.subject) AS TEXT) AS resource_key,\n"
+	"       e.id AS evidence_id\n"
 	"FROM main.evidence e\n"
 	"JOIN main.requests q ON q.id = e.request\n"
 	"WHERE q.kind = 'metrics' AND substr(q.subject, 1, 1) = '/'\n"
 	"UNION ALL\n"
 	/* ... or a batch, whose request body names its resources. */
-	"SELECT e.run_id, lower(j.value), e.id\n"
+	"SELECT e.run_id, CAST(lower(j.value) AS TEXT), e.id\n"
 	"FROM main.evidence e\n"
 	"JOIN main.requests q ON q.id = e.request\n"
 	"JOIN json_each(CASE WHEN json_valid(q.body) THEN q.body END,\n"
