@@ -27,17 +27,21 @@ fs AS (
   FROM filesystems
   WHERE run_id = :run
 ),
+-- The run's tags, once (the view is a three-way union).
+et AS MATERIALIZED (
+  SELECT * FROM effective_tags WHERE run_id = :run
+),
 per_key AS (
   SELECT fs.resource_key, req.key, e.value, e.source, e.evidence_id,
          (SELECT group_concat('''' || n.key || '''', ' or ')
-            FROM effective_tags n
-           WHERE n.run_id = :run AND n.resource_key = fs.resource_key
+            FROM et n
+           WHERE n.resource_key = fs.resource_key
              AND n.key_norm <> req.key_norm
              AND key_fold(n.key) = key_fold(req.key)) AS near
   FROM fs
   CROSS JOIN req
-  LEFT JOIN effective_tags e
-    ON e.run_id = :run AND e.resource_key = fs.resource_key
+  LEFT JOIN et e
+    ON e.resource_key = fs.resource_key
    AND e.key_norm = req.key_norm
    AND e.source IN (SELECT source FROM src)
 ),

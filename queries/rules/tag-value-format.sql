@@ -18,12 +18,16 @@ WITH fs AS (
   FROM filesystems
   WHERE run_id = :run
 ),
+-- The run's tags, once (the view is a three-way union).
+et AS MATERIALIZED (
+  SELECT * FROM effective_tags WHERE run_id = :run
+),
 tagged AS (
   SELECT fs.resource_key, e.key_norm, e.key, e.value, e.source,
          e.evidence_id
   FROM fs
-  JOIN effective_tags e
-    ON e.run_id = :run AND e.resource_key = fs.resource_key
+  JOIN et e
+    ON e.resource_key = fs.resource_key
    AND e.source IN (SELECT lower(value) FROM json_each(split_list(:sources)))
 ),
 checks AS (
