@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,20 @@ int app_open_db(struct app *app, unsigned flags, struct err_detail *d)
 			  STORE_READONLY | STORE_QUERY_ONLY :
 			  (flags & CMD_DB_NO_MIGRATE) ? STORE_NO_MIGRATE : 0,
 			  &app->store, d);
+}
+
+int app_run_id(struct app *app, const char *opt, const char *arg,
+	       long long *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (!*arg || *end || v <= 0 || errno) {
+		app_error(app, "%s takes a run id, not '%s'", opt, arg);
+		return -1;
+	}
+	*ret = v;
+	return 0;
 }

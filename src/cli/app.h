@@ -44,6 +44,13 @@ struct app {
 	struct store *store;
 };
 
+/*
+ * A run id given as the argument of option opt (e.g. "--run"): a whole
+ * number above 0. 0, or -1 after saying what is wrong (exit EXIT_USAGE).
+ */
+int app_run_id(struct app *app, const char *opt, const char *arg,
+	       long long *ret);
+
 /* "amlfs-audit: <msg>\n" to app->err. */
 void app_error(struct app *app, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

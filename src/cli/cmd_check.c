@@ -293,17 +293,15 @@ int cmd_check(int argc, char **argv, struct app *app)
 	enum rule_severity fail_on = SEVERITY_HIGH;
 	int c, new_only = 0, fail_on_set = 0, r;
 	const char *format = "text";
-	char *end, *rules_dir;
+	char *rules_dir;
+	long long run;
 
 	while ((c = getopt_long(argc, argv, "r:p:D:f:F:n", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			o.run = strtoll(optarg, &end, 10);
-			if (*end || o.run <= 0) {
-				app_error(app, "--run takes a run id, not '%s'",
-					  optarg);
+			if (app_run_id(app, "--run", optarg, &run) < 0)
 				return EXIT_USAGE;
-			}
+			o.run = run;
 			break;
 		case 'p':
 			o.policy_path = optarg;

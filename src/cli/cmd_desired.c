@@ -151,18 +151,13 @@ static int desired_capture(int argc, char **argv, struct app *app,
 	long long want = 0, run;
 	size_t n = 0;
 	int c, status = EXIT_USAGE;
-	char *end;
 
 	while ((c = getopt_long(argc, argv, "r:s:", opts, NULL)) != -1) {
 		if (c == 's') {
 			names[n++] = optarg;
 		} else if (c == 'r') {
-			want = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || want <= 0) {
-				app_error(app, "--run takes a run id, not '%s'",
-					  optarg);
+			if (app_run_id(app, "--run", optarg, &want) < 0)
 				goto out;
-			}
 		} else {
 			status = cmd_usage_error(app, self);
 			goto out;

@@ -6,20 +6,6 @@
 
 #include "store/query.h"
 
-/* A run id given on the command line; an exit code. */
-static int parse_run_arg(struct app *app, const char *arg, long long *ret)
-{
-	char *end;
-	long long v = strtoll(arg, &end, 10);
-
-	if (!*arg || *end || v <= 0) {
-		app_error(app, "'%s' is not a run id", arg);
-		return EXIT_USAGE;
-	}
-	*ret = v;
-	return EXIT_OK;
-}
-
 /* The two newest collection runs with a snapshot; an exit code. */
 static int newest_two(struct app *app, long long *ret_from, long long *ret_to)
 {
@@ -193,9 +179,8 @@ static int pick_runs(struct app *app, int argc, char **argv,
 	if (argc == 0)
 		return newest_two(app, ret_from, ret_to);
 	for (i = 0; i < argc; i++) {
-		status = parse_run_arg(app, argv[i], &want[i]);
-		if (status != EXIT_OK)
-			return status;
+		if (app_run_id(app, "diff", argv[i], &want[i]) < 0)
+			return EXIT_USAGE;
 	}
 	/* One run: against the newest. */
 	for (i = 0; i < 2; i++) {

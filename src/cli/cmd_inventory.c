@@ -59,7 +59,6 @@ int cmd_inventory(int argc, char **argv, struct app *app)
 	struct query_param p = { ":run_id", QP_INT, 0, NULL };
 	long long want = 0, run;
 	int c, fmt = OUT_TABLE, status;
-	char *end;
 
 	while ((c = getopt_long(argc, argv, "f:r:", opts, NULL)) != -1) {
 		if (c == 'f') {
@@ -67,12 +66,8 @@ int cmd_inventory(int argc, char **argv, struct app *app)
 			if (fmt < 0)
 				return EXIT_USAGE;
 		} else if (c == 'r') {
-			want = strtoll(optarg, &end, 10);
-			if (*end || want <= 0) {
-				app_error(app, "--run takes a run id, not '%s'",
-					  optarg);
+			if (app_run_id(app, "--run", optarg, &want) < 0)
 				return EXIT_USAGE;
-			}
 		} else {
 			return cmd_usage_error(app, self);
 		}

@@ -5,21 +5,103 @@
 #include <string.h>
 
 #include "evidence/verify.h"
+#include "policy/check.h"
+#include "util/xalloc.h"
+
+/* The finished checks to evaluate again: one, or all (want 0). */
+static int recheck_ids(struct store *s, sqlite3_int64 want,
+		       sqlite3_int64 **ret, size_t *ret_n,
+		       struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 *v = NULL;
+	size_t n = 0;
+	int r;
+
+	r = store_prepare(s, "SELECT id FROM runs WHERE source = 'check' AND "
+			  "status = 'ok' AND (?1 = 0 OR id = ?1) ORDER BY id",
+			  &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, want);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (want && !n) {
+		err_set(d, "there is no finished check run %lld",
+			(long long)want);
+		free(v);
+		return -ERR_NOT_FOUND;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Evaluate the checks again; the number that differ, or an error. */
+static int recheck(struct app *app, sqlite3_int64 want, json_t *arr,
+		   struct err_detail *d)
+{
+	sqlite3_int64 *ids = NULL;
+	size_t i, n = 0;
+	int r, bad = 0;
+
+	r = recheck_ids(app->store, want, &ids, &n, d);
+	for (i = 0; r == 0 && i < n; i++) {
+		struct check_recheck c;
+
+		r = check_recheck(app->store, ids[i], &c, d);
+		if (r < 0) {
+			err_where(d, "check run %lld", (long long)ids[i]);
+			break;
+		}
+		bad += c.differ > 0;
+		if (arr) {
+			json_array_append_new(arr, json_pack(
+				"{s:I,s:I,s:I,s:I,s:I,s:s?}", "check_run",
+				(json_int_t)ids[i], "judged_run",
+				(json_int_t)c.judged_run, "stored",
+				(json_int_t)c.stored, "found_again",
+				(json_int_t)c.found, "differ",
+				(json_int_t)c.differ, "first_difference",
+				c.differ ? c.first : NULL));
+		} else if (c.differ) {
+			fprintf(app->out, "check run %lld (judged run %lld): "
+				"DIFFERS: %zu finding(s) differ when evaluated "
+				"again; first: %s\n", (long long)ids[i],
+				(long long)c.judged_run, c.differ, c.first);
+		} else {
+			fprintf(app->out, "check run %lld (judged run %lld): "
+				"%zu finding(s) evaluated again, all equal\n",
+				(long long)ids[i], (long long)c.judged_run,
+				c.stored);
+		}
+	}
+	free(ids);
+	return r < 0 ? r : bad;
+}
 
 int cmd_verify(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "recheck", optional_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *self = command_find("verify");
 	struct err_detail d = { "", "" };
 	struct verify_result res;
-	int c, json = 0, r;
+	json_t *rechecks = NULL;
+	long long want = 0;
+	int c, json = 0, r, do_recheck = 0, differ = 0;
 
 	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (c == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
 			json = !strcmp(optarg, "json");
+		else if (c == 'R' && (!optarg || !app_run_id(app, "--recheck", optarg, &want)))
+			do_recheck = 1;
 		else
 			return cmd_usage_error(app, self);
 	}
@@ -29,6 +111,17 @@ int cmd_verify(int argc, char **argv, struct app *app)
 	if (r < 0) {
 		app_fail(app, "cannot verify", r, &d);
 		return EXIT_RUNTIME;
+	}
+	/* Even over a broken chain: it names the findings that changed. */
+	if (do_recheck) {
+		rechecks = json ? json_array() : NULL;
+		differ = recheck(app, want, rechecks, &d);
+		if (differ < 0) {
+			json_decref(rechecks);
+			app_fail(app, "cannot evaluate the checks again", differ,
+				 &d);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (json) {
 		json_t *o = json_pack("{s:b,s:i,s:s?,s:I}", "ok", !res.bad_run,
@@ -43,6 +136,8 @@ int cmd_verify(int argc, char **argv, struct app *app)
 					    json_integer(res.bad_run));
 			json_object_set_new(o, "reason", json_string(res.reason));
 		}
+		if (rechecks)
+			json_object_set_new(o, "rechecks", rechecks);
 		json_dumpf(o, app->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', app->out);
 		json_decref(o);
@@ -61,5 +156,5 @@ int cmd_verify(int argc, char **argv, struct app *app)
 			fprintf(app->out, "head: run %lld %s\n",
 				(long long)res.head_run, res.head);
 	}
-	return res.bad_run ? EXIT_FINDINGS : EXIT_OK;
+	return res.bad_run || differ ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -64,7 +64,7 @@
 "  -h, --help     show this help\n"
 
 #define VERIFY_USAGE \
-"usage: amlfs-audit verify [--format text|json]\n" \
+"usage: amlfs-audit verify [--format text|json] [--recheck[=CHECK]]\n" \
 "\n" \
 "Check the whole history offline: every evidence body against its SHA-256,\n" \
 "every run's hash and its link to the run before it, that no run is\n" \
@@ -72,11 +72,15 @@
 "yields. Prints the newest run's hash, which can be kept elsewhere as an\n" \
 "anchor.\n" \
 "\n" \
-"  --format FMT   text (default) or json\n" \
+"  --format FMT       text (default) or json\n" \
+"  --recheck[=CHECK]  also evaluate every stored check (or check run CHECK)\n" \
+"                     again from the rule SQL, policy and desired state it\n" \
+"                     stored, over the run it judged, with the cost data\n" \
+"                     as it stood then, and compare with its findings\n" \
 "  -h, --help     show this help\n" \
 "\n" \
-"Exit status: 0 intact, 1 the first broken run is named, 3 the check could\n" \
-"not run.\n"
+"Exit status: 0 intact, 1 the first broken run is named (or a check\n" \
+"evaluated again differs from its findings), 3 the check could not run.\n"
 
 #define MIGRATE_USAGE \
 "usage: amlfs-audit migrate\n" \

@@ -132,9 +132,16 @@ struct task {
 	struct err_detail why;
 };
 
+/* A stored check evaluated again: its run and the time it ran. */
+struct asof {
+	sqlite3_int64 run;
+	char at[21];
+};
+
 /* What the workers share: the tasks, the next to take, the first failure. */
 struct pool {
 	const char *path;
+	const struct asof *asof;
 	sqlite3_int64 run;
 	struct task *t;
 	size_t n, next;
@@ -178,9 +185,49 @@ static void task_release(struct task *t)
 	free(t->rows);
 }
 
-/* A read-only connection with the rules' functions and helper views. */
-static int open_judge_db(const char *path, struct store **ret,
-			 struct err_detail *d)
+/*
+ * For a check evaluated again: the cost rows and retail prices as they
+ * stood when check run N ran (imported by a run up to N, not superseded
+ * by one after it; legacy sources without a run by their ingestion time).
+ * TEMP views shadow the main ones for the rules' unqualified names.
+ */
+static const char asof_sql[] =
+	"CREATE TEMP VIEW costs_current AS\n"
+	"SELECT r.*, s.kind AS source_kind, s.name AS source_name,\n"
+	"       s.sha256 AS source_sha256, s.run_id AS source_run,\n"
+	"       s.ingested_at\n"
+	"FROM main.cost_rows r\n"
+	"JOIN main.cost_sources s ON s.id = r.source\n"
+	"WHERE coalesce(s.run_id <= %lld, s.ingested_at <= %Q)\n"
+	"  AND NOT EXISTS (SELECT 1 FROM main.cost_sources x\n"
+	"       WHERE x.id = r.superseded_by\n"
+	"         AND coalesce(x.run_id <= %lld, x.ingested_at <= %Q));\n"
+	"CREATE TEMP VIEW retail_prices AS\n"
+	"SELECT * FROM main.retail_prices\n"
+	"WHERE coalesce(run_id <= %lld, ingested_at <= %Q);\n";
+
+static int create_asof_views(sqlite3 *db, sqlite3_int64 run, const char *at,
+			     struct err_detail *d)
+{
+	char *sql = sqlite3_mprintf(asof_sql, (long long)run, at,
+				    (long long)run, at, (long long)run, at);
+	int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK) {
+		err_set(d, "cannot make the cost views as of check run %lld: %s",
+			(long long)run, sqlite3_errmsg(db));
+		return -ERR_SQL;
+	}
+	return 0;
+}
+
+/*
+ * A read-only connection with the rules' functions and helper views; with
+ * asof (a check run evaluated again), the cost data as of that check.
+ */
+static int open_judge_db(const char *path, const struct asof *asof,
+			 struct store **ret, struct err_detail *d)
 {
 	struct store *ro = NULL;
 	int r;
@@ -195,6 +242,8 @@ static int open_judge_db(const char *path, struct store **ret,
 		r = policy_register_functions(store_db(ro), d);
 	if (r == 0)
 		r = policy_create_helpers(store_db(ro), d);
+	if (r == 0 && asof)
+		r = create_asof_views(store_db(ro), asof->run, asof->at, d);
 	if (r < 0) {
 		store_close(ro);
 		return r;
@@ -211,7 +260,7 @@ static void *worker(void *arg)
 	struct task *t;
 	int r;
 
-	r = open_judge_db(p->path, &ro, &d);
+	r = open_judge_db(p->path, p->asof, &ro, &d);
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		if (r < 0 && p->ret == 0) {
@@ -274,11 +323,11 @@ static int judge_task(struct judge *j, const struct task *t)
 	return 0;
 }
 
-static int eval_rules(const char *path, const struct rule_set *rules,
-		      struct judge *j)
+static int eval_rules(const char *path, const struct asof *asof,
+		      const struct rule_set *rules, struct judge *j)
 {
-	struct pool p = { .path = path, .run = j->res->judged_run,
-			  .d = { "", "" } };
+	struct pool p = { .path = path, .asof = asof,
+			  .run = j->res->judged_run, .d = { "", "" } };
 	size_t i, v, nv;
 	int r;
 
@@ -555,15 +604,16 @@ static int cmp_finding(const void *a, const void *b)
  * run in parallel (eval_rules); drift and the exemptions' own findings
  * follow on this thread.
  */
-static int evaluate(struct store *s, const struct rule_set *rules,
-		    struct judge *j, struct err_detail *d)
+static int evaluate(struct store *s, const struct asof *asof,
+		    const struct rule_set *rules, struct judge *j,
+		    struct err_detail *d)
 {
 	struct store *ro = NULL;
 	int r;
 
-	r = eval_rules(store_path(s), rules, j);
+	r = eval_rules(store_path(s), asof, rules, j);
 	if (r == 0 && j->desired->len) {
-		r = open_judge_db(store_path(s), &ro, d);
+		r = open_judge_db(store_path(s), asof, &ro, d);
 		if (r == 0) {
 			j->res->rules++;
 			r = drift_eval(store_db(ro), j->res->judged_run,
@@ -646,7 +696,7 @@ int check_run(struct store *s, const struct check_options *o,
 	if (r < 0)
 		goto out;
 	res->fail_on = policy_fail_on(j.policy);
-	r = evaluate(s, rules, &j, d);
+	r = evaluate(s, NULL, rules, &j, d);
 	if (r < 0)
 		goto out;
 	qsort(res->v, res->n, sizeof(*res->v), cmp_finding);
@@ -672,4 +722,250 @@ void check_result_release(struct check_result *res)
 	}
 	free(res->v);
 	memset(res, 0, sizeof(*res));
+}
+
+/* What a stored check read: its inputs, taken back from its evidence. */
+struct stored_check {
+	struct asof asof;
+	struct rule_set *rules;
+	struct policy *policy;
+	struct sbuf desired;
+	char policy_name[256];
+};
+
+static int load_check_run(struct store *s, sqlite3_int64 id,
+			  struct check_result *res, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	json_error_t je;
+	json_t *scope = NULL;
+	json_int_t judged = 0;
+	int r;
+
+	r = store_prepare(s, "SELECT scope FROM runs WHERE id = ?1 AND "
+			  "source = 'check' AND status = 'ok'", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+
+		scope = text ? json_loads(text, 0, &je) : NULL;
+	} else {
+		err_set(d, "there is no finished check run %lld", (long long)id);
+		r = -ERR_NOT_FOUND;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && json_unpack(scope, "{s:I}", "judged_run", &judged)) {
+		err_set(d, "check run %lld does not name the run it judged",
+			(long long)id);
+		r = -ERR_VERIFY;
+	}
+	json_decref(scope);
+	res->check_run = id;
+	res->judged_run = judged;
+	return r;
+}
+
+static void add_rule(struct rule_set *set, const struct rule *r)
+{
+	set->v = xrealloc(set->v, (set->n + 1) * sizeof(*set->v));
+	set->v[set->n++] = *r;
+}
+
+/* The check's policy, desired state and rule SQL, as it stored them. */
+static int load_inputs(struct store *s, struct stored_check *c,
+		       struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	struct sbuf policy = SBUF_INIT;
+	int r, rc, have_policy = 0;
+
+	r = store_prepare(s, "SELECT e.kind, e.url, e.fetched_at, b.content "
+			  "FROM evidence_log e JOIN bodies b ON b.id = e.body "
+			  "WHERE e.run_id = ?1 ORDER BY e.seq", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, c->asof.run);
+	c->rules = xcalloc(1, sizeof(*c->rules));
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		const char *url = (const char *)sqlite3_column_text(st, 1);
+		const char *at = (const char *)sqlite3_column_text(st, 2);
+		const void *blob = sqlite3_column_blob(st, 3);
+		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+		/* An empty blob comes back NULL (the default policy's). */
+		const char *body = blob ? blob : "";
+		const char *name = url && !strncmp(url, "file:", 5) ? url + 5 :
+				   url ? url : "?";
+		struct rule rule;
+
+		if (!kind)
+			continue;
+		if (at)
+			snprintf(c->asof.at, sizeof(c->asof.at), "%s", at);
+		if (!strcmp(kind, "policy")) {
+			/* Parsed once the rules are known. */
+			sbuf_reset(&policy);
+			sbuf_add(&policy, body, len);
+			have_policy = 1;
+			snprintf(c->policy_name, sizeof(c->policy_name), "%s",
+				 name);
+		} else if (!strcmp(kind, "desired")) {
+			sbuf_reset(&c->desired);
+			sbuf_add(&c->desired, body, len);
+		} else if (!strcmp(kind, "rule")) {
+			r = rule_parse(name, body, len, &rule, d);
+			if (r == 0)
+				add_rule(c->rules, &rule);
+		}
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && !have_policy) {
+		err_set(d, "check run %lld stored no policy",
+			(long long)c->asof.run);
+		r = -ERR_VERIFY;
+	}
+	if (r == 0)
+		r = policy_load_text(c->policy_name, policy.buf, policy.len,
+				     c->rules, &c->policy, d);
+	sbuf_release(&policy);
+	return r;
+}
+
+/* The stored findings of a check, in cmp_finding order. */
+static int load_findings(struct store *s, sqlite3_int64 check_run,
+			 struct check_result *out, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(s, "SELECT rule, resource_id, status, severity, "
+			  "reason, evidence, detail, exemption FROM findings "
+			  "WHERE check_run = ?1", &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, check_run);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 2);
+		enum rule_severity sev = SEVERITY_INFO;
+		struct finding *f;
+		int k = check_status_index(status ? status : "");
+
+		rule_severity_parse((const char *)sqlite3_column_text(st, 3),
+				    &sev);
+		f = add_finding(out, (const char *)sqlite3_column_text(st, 0),
+				(const char *)sqlite3_column_text(st, 1),
+				k < 0 ? "?" : statuses[k], sev,
+				(const char *)sqlite3_column_text(st, 4));
+		f->evidence = xstrdup_or_null((const char *)
+					      sqlite3_column_text(st, 5));
+		f->detail = xstrdup_or_null((const char *)
+					    sqlite3_column_text(st, 6));
+		f->exemption = xstrdup_or_null((const char *)
+					       sqlite3_column_text(st, 7));
+	}
+	sqlite3_finalize(st);
+	qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
+	return 0;
+}
+
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static int same_finding(const struct finding *a, const struct finding *b)
+{
+	return !strcmp(a->rule, b->rule) &&
+	       !strcmp(a->resource_id, b->resource_id) &&
+	       !strcmp(a->status, b->status) && a->severity == b->severity &&
+	       !strcmp(a->reason, b->reason) &&
+	       same_text(a->evidence, b->evidence) &&
+	       same_text(a->detail, b->detail) &&
+	       same_text(a->exemption, b->exemption);
+}
+
+static void describe(char *buf, size_t size, const char *what,
+		     const struct finding *f)
+{
+	snprintf(buf, size, "%s %s on %s: %s (%s)", what, f->rule,
+		 f->resource_id, f->status, f->reason);
+}
+
+/* Walk both sorted lists; count what is in one and not the other. */
+static void compare(const struct check_result *stored,
+		    const struct check_result *again,
+		    struct check_recheck *out)
+{
+	size_t i = 0, k = 0;
+
+	while (i < stored->n || k < again->n) {
+		const struct finding *a = i < stored->n ? &stored->v[i] : NULL;
+		const struct finding *b = k < again->n ? &again->v[k] : NULL;
+		int c = !a ? 1 : !b ? -1 : cmp_finding(a, b);
+
+		if (c == 0 && same_finding(a, b)) {
+			i++, k++;
+			continue;
+		}
+		out->differ++;
+		if (c <= 0) {
+			if (!out->first[0])
+				describe(out->first, sizeof(out->first),
+					 "stored, not found again:", a);
+			i++;
+		}
+		if (c >= 0) {
+			if (!out->first[0] || (c == 0 && out->differ == 1))
+				describe(out->first, sizeof(out->first),
+					 c == 0 ? "stored differently:" :
+					 "found again, not stored:", b);
+			k++;
+		}
+	}
+}
+
+int check_recheck(struct store *s, sqlite3_int64 check_run,
+		  struct check_recheck *out, struct err_detail *d)
+{
+	struct stored_check c = { .desired = SBUF_INIT };
+	struct check_result again = { 0 }, stored = { 0 };
+	struct judge j = { .res = &again, .d = d, .desired = &c.desired };
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	c.asof.run = check_run;
+	sbuf_init(&c.desired, CHECK_MAX_DESIRED);
+	r = load_check_run(s, check_run, &again, d);
+	if (r == 0)
+		r = load_inputs(s, &c, d);
+	if (r == 0 && c.desired.len)
+		r = drift_validate(c.desired.buf, c.desired.len, d);
+	if (r < 0)
+		goto out;
+	out->judged_run = again.judged_run;
+	snprintf(again.checked_at, sizeof(again.checked_at), "%s", c.asof.at);
+	if (time_parse_iso(c.asof.at, &j.now) < 0) {
+		err_set(d, "check run %lld has no time", (long long)check_run);
+		r = -ERR_VERIFY;
+		goto out;
+	}
+	j.policy = c.policy;
+	r = evaluate(s, &c.asof, c.rules, &j, d);
+	if (r == 0)
+		r = load_findings(s, check_run, &stored, d);
+	if (r < 0)
+		goto out;
+	qsort(again.v, again.n, sizeof(*again.v), cmp_finding);
+	out->stored = stored.n;
+	out->found = again.n;
+	compare(&stored, &again, out);
+out:
+	check_result_release(&again);
+	check_result_release(&stored);
+	sbuf_release(&c.desired);
+	policy_free(c.policy);
+	rule_set_free(c.rules);
+	return r;
 }

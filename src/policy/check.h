@@ -67,3 +67,24 @@ int check_run(struct store *s, const struct check_options *o,
 	      struct check_result *res, struct err_detail *d);
 
 void check_result_release(struct check_result *res);
+
+/* A stored check evaluated again (check_recheck()). */
+struct check_recheck {
+	sqlite3_int64 judged_run;
+	size_t stored;		/* findings the check stored */
+	size_t found;		/* findings evaluating it again gave */
+	size_t differ;		/* in one and not the other, or changed */
+	char first[600];	/* the first difference, for a person */
+};
+
+/*
+ * Evaluate check run check_run again from what it stored: its rules' SQL,
+ * its policy and desired state (its evidence), at the time it ran, over
+ * the run it judged, with the cost rows and retail prices as they stood
+ * then; and compare with its stored findings (rule, resource, status,
+ * severity, reason, evidence, detail, exemption). out->differ is 0 when
+ * they agree. Errors: -ERR_NOT_FOUND for no such finished check; others
+ * from the database or a stored input that no longer parses.
+ */
+int check_recheck(struct store *s, sqlite3_int64 check_run,
+		  struct check_recheck *out, struct err_detail *d);

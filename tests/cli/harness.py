@@ -49,6 +49,11 @@ class CliTest(unittest.TestCase):
             argv += ["--config", config]
         argv += list(args)
         e = dict(os.environ)
+        # The default history and configuration live under the test's own
+        # directory, never the user's (a test without --db must not read
+        # or write ~/.local/state/amlfs-audit).
+        e.update({"HOME": self.tmp, "XDG_STATE_HOME": os.path.join(self.tmp, "state"),
+                  "XDG_CONFIG_HOME": os.path.join(self.tmp, "config")})
         e.update(env or {})
         proc = subprocess.run(argv, capture_output=True, text=True, env=e,
                               timeout=60, stdin=subprocess.DEVNULL)

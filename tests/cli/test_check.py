@@ -85,6 +85,64 @@ class Check(CliTest):
             self.expect(FINDINGS, "verify")
             shutil.copyfile(clean, self.db)
 
+    def test_verify_evaluates_stored_checks_again(self):
+        self.expect(OK, "import-costs", os.path.join(SAMPLES, "costs",
+                                                     "focus-2026-10.csv.gz"))
+        self.check(FINDINGS, "--policy", POLICY, "--desired", DESIRED)
+        self.check(FINDINGS)           # the default policy (stored empty)
+        # Later cost data supersedes what the first checks priced with:
+        # evaluated again, they still read the costs as they stood then.
+        before = self.lines(self.check(FINDINGS, "--format", "json"))
+        doubled = os.path.join(self.tmp, "focus-2x.csv")
+        self.write_doubled_costs(doubled)
+        self.expect(OK, "import-costs", doubled)
+        after = self.lines(self.check(FINDINGS, "--format", "json"))
+        money = [x["reason"] for x in before if "billed" in x["reason"]]
+        self.assertTrue(money)
+        self.assertNotEqual(money, [x["reason"] for x in after
+                                    if "billed" in x["reason"]])
+        r = self.expect(OK, "verify", "--recheck")
+        self.assertEqual(r.out.count("all equal"), 4, r.out)
+        j = self.expect(OK, "verify", "--recheck=3", "--format", "json").json()
+        self.assertEqual([(c["check_run"], c["differ"]) for c in j["rechecks"]],
+                         [(3, 0)])
+        self.assertEqual(j["rechecks"][0]["stored"],
+                         j["rechecks"][0]["found_again"])
+        # An edited finding: the chain breaks, and evaluating the check
+        # again names the finding that changed.
+        fid, rule, res = self.sql("SELECT id, rule, resource_id FROM findings "
+                                  "WHERE status = 'alarm' AND check_run = 3 "
+                                  "ORDER BY id LIMIT 1")[0]
+        self.sql("UPDATE findings SET status = 'ok' WHERE id = ?", fid)
+        r = self.expect(FINDINGS, "verify", "--recheck")
+        self.assertIn("BROKEN", r.out)
+        self.assertRegex(r.out, r"check run 3 \(judged run 1\): DIFFERS: 1 "
+                         r"finding\(s\) differ when evaluated again; first: "
+                         r"stored differently: ")
+        self.assertIn("stored differently: %s on %s: alarm" % (rule, res),
+                      r.out)
+        self.assertEqual(r.out.count("all equal"), 3, r.out)
+        # Usage and a check run that is not there.
+        self.expect(USAGE, "verify", "--recheck=x")
+        r = self.expect(RUNTIME, "verify", "--recheck=1")
+        self.assertIn("no finished check run 1", r.err)
+
+    def write_doubled_costs(self, path):
+        import csv
+        import gzip
+        src = os.path.join(SAMPLES, "costs", "focus-2026-10.csv.gz")
+        with gzip.open(src, "rt", newline="") as f, \
+                open(path, "w", newline="") as out:
+            rows = csv.reader(f)
+            w = csv.writer(out, lineterminator="\n")
+            head = next(rows)
+            w.writerow(head)
+            cols = [head.index("BilledCost"), head.index("EffectiveCost")]
+            for row in rows:
+                for i in cols:
+                    row[i] = "%.6f" % (2 * float(row[i]))
+                w.writerow(row)
+
     def test_a_rule_added_as_a_file_runs_without_a_rebuild(self):
         data = os.path.join(self.tmp, "data")
         shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))

@@ -162,7 +162,7 @@ class Diff(CliTest):
             self.assertIn("there is no collection run 99", r.err)
             self.assertEqual(r.out, "")
         r = self.expect(USAGE, "diff", "first")
-        self.assertIn("'first' is not a run id", r.err)
+        self.assertIn("takes a run id, not 'first'", r.err)
         self.expect(USAGE, "diff", "1", "2", "3")
         r = self.expect(USAGE, "diff", "--format", "csv")
         self.assertIn("unknown format 'csv'", r.err)
