@@ -70,28 +70,30 @@ static struct finding *add_finding(struct check_result *res, const char *rule,
 	return f;
 }
 
-static int on_row(void *ctx, const struct rule *r, const struct rule_row *row)
+/* One row of a rule (rule_id), with the policy's settings and exemptions. */
+static int judge_row(struct judge *j, const char *rule_id,
+		     const struct rule_row *row)
 {
-	struct judge *j = ctx;
 	const struct policy_exemption *e = NULL;
 	struct policy_setting set;
 	const char *status = rule_status_name(row->status);
 	struct finding *f;
 	int hit = 0;
 
-	if (policy_setting_get(j->policy, r->id, row->resource_id, &set) < 0 ||
+	if (policy_setting_get(j->policy, rule_id, row->resource_id, &set) < 0 ||
 	    !set.enabled || set.variant != j->variant)
 		return 0;
 	if (row->status == RULE_ALARM) {
-		hit = policy_exemption_find(j->policy, r->id, row->resource_id,
-					    j->now, &e, j->d);
+		hit = policy_exemption_find(j->policy, rule_id,
+					    row->resource_id, j->now, &e,
+					    j->d);
 		if (hit < 0) {
 			j->failed = 1;
 			return hit;
 		}
 	}
-	f = add_finding(j->res, r->id, row->resource_id, hit ? "exempt" : status,
-			set.severity, row->reason);
+	f = add_finding(j->res, rule_id, row->resource_id,
+			hit ? "exempt" : status, set.severity, row->reason);
 	f->evidence = xstrdup_or_null(row->evidence);
 	f->detail = xstrdup_or_null(row->detail);
 	if (hit) {
@@ -99,6 +101,11 @@ static int on_row(void *ctx, const struct rule *r, const struct rule_row *row)
 		policy_exemption_used(j->policy, e);
 	}
 	return 0;
+}
+
+static int on_row(void *ctx, const struct rule *r, const struct rule_row *row)
+{
+	return judge_row(ctx, r->id, row);
 }
 
 /* A rule that broke while it ran is a finding, not the end of the check. */
@@ -372,18 +379,20 @@ static int eval_rules(const char *path, const struct asof *asof,
 	return r;
 }
 
-/* Drift from the desired state: one result per file system it names. */
+/*
+ * Drift from the desired state: one result per file system it names,
+ * judged like a rule's rows (the policy's "drift": on or off, severity,
+ * exemptions).
+ */
 static int on_drift(void *ctx, const struct drift_row *row)
 {
-	struct judge *j = ctx;
-	struct finding *f;
+	struct rule_row r = {
+		.resource_id = row->resource_id ? row->resource_id : "/",
+		.status = row->status, .reason = row->reason,
+		.evidence = row->evidence, .detail = row->detail,
+	};
 
-	f = add_finding(j->res, "drift", row->resource_id ? row->resource_id :
-			"/", rule_status_name(row->status), SEVERITY_MEDIUM,
-			row->reason);
-	f->detail = xstrdup_or_null(row->detail);
-	f->evidence = xstrdup_or_null(row->evidence);
-	return 0;
+	return judge_row(ctx, POLICY_DRIFT_RULE, &r);
 }
 
 static int on_expired(void *ctx, const struct policy_exemption *e)
@@ -612,7 +621,9 @@ static int evaluate(struct store *s, const struct asof *asof,
 	int r;
 
 	r = eval_rules(store_path(s), asof, rules, j);
-	if (r == 0 && j->desired->len) {
+	if (r == 0 && j->desired->len &&
+	    policy_rule_active(j->policy, POLICY_DRIFT_RULE)) {
+		j->variant = 0;
 		r = open_judge_db(store_path(s), asof, &ro, d);
 		if (r == 0) {
 			j->res->rules++;

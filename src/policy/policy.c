@@ -208,9 +208,16 @@ static struct policy *policy_alloc(const struct rule_set *rules)
 
 	p->text = xstrdup("");
 	p->fail_on = SEVERITY_HIGH;
-	p->n_rules = rules ? rules->n : 0;
-	p->rules = xcalloc(p->n_rules ? p->n_rules : 1, sizeof(*p->rules));
-	for (i = 0; i < p->n_rules; i++) {
+	/* The rule files, then the built-in "drift" (no parameters). */
+	p->n_rules = (rules ? rules->n : 0) + 1;
+	p->rules = xcalloc(p->n_rules, sizeof(*p->rules));
+	p->rules[p->n_rules - 1] = (struct prule){
+		.id = xstrdup(POLICY_DRIFT_RULE), .severity = SEVERITY_MEDIUM,
+		.on = 1, .base.enabled = -1,
+		.decl = xcalloc(1, sizeof(char *)),
+		.decl_regex = xcalloc(1, sizeof(int)),
+	};
+	for (i = 0; i + 1 < p->n_rules; i++) {
 		const struct rule *r = &rules->v[i];
 		struct prule *pr = &p->rules[i];
 

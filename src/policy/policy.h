@@ -94,6 +94,13 @@ struct policy_setting {
 };
 
 /*
+ * The drift rule is built in (src/policy/drift.c), not a rule file; the
+ * policy knows it by this id like any other: on or off, severity,
+ * overrides and exemptions.
+ */
+#define POLICY_DRIFT_RULE "drift"
+
+/*
  * Read the policy at path (a regular file of at most 1 MiB) and check it
  * against rules. With path NULL, the default policy: every rule on with
  * its rule file's defaults, fail_on high, no exemptions. Regular

@@ -199,6 +199,30 @@ class Check(CliTest):
         self.assertIn(bad, r.err)
         self.assertIn("line 1", r.err)
 
+    def test_drift_is_a_rule_of_the_policy(self):
+        pol = os.path.join(self.tmp, "drift.ini")
+        with open(pol, "w") as f:
+            f.write("[rule drift]\nseverity = high\n\n"
+                    "[exemption resize]\nrule = drift\n"
+                    "resource_regex = /amlfs-genomics-scratch$\n"
+                    "reason = tag value being corrected\napprover = A. Auditor\n"
+                    "ticket = CHG-1\nexpires = 2099-01-01\n")
+        rows = self.lines(self.check(FINDINGS, "--policy", pol, "--desired",
+                                     DESIRED, "--format", "json"))
+        drift = {x["resource_id"].rsplit("/", 1)[1]: x for x in rows
+                 if x["rule"] == "drift"}
+        self.assertEqual(drift["amlfs-genomics-scratch"]["status"], "exempt")
+        self.assertEqual(drift["amlfs-genomics-scratch"]["exemption"], "resize")
+        self.assertEqual(drift["amlfs-render-feature-film"]["status"], "alarm")
+        self.assertEqual(drift["amlfs-render-feature-film"]["severity"], "high")
+        self.assertNotIn("exemption-unused", {x["rule"] for x in rows})
+        with open(pol, "w") as f:
+            f.write("[rule drift]\nenabled = no\n")
+        rows = self.lines(self.check(FINDINGS, "--policy", pol, "--desired",
+                                     DESIRED, "--format", "json"))
+        self.assertNotIn("drift", {x["rule"] for x in rows})
+        self.expect(OK, "verify", "--recheck")
+
     def test_a_bad_policy_names_file_and_line(self):
         policy = os.path.join(self.tmp, "p.ini")
         with open(policy, "w") as f:
