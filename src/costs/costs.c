@@ -26,7 +26,8 @@ struct importer {
 };
 
 static int insert_one(struct importer *im, const struct cost_row *row,
-		      const char *type, double cost, struct err_detail *d)
+		      const char *type, double cost, long long micros,
+		      struct err_detail *d)
 {
 	sqlite3_stmt *st = im->ins;
 	char *key = lower_dup(row->resource_id);
@@ -48,6 +49,7 @@ static int insert_one(struct importer *im, const struct cost_row *row,
 	sqlite3_bind_text(st, 10, row->unit && *row->unit ? row->unit : NULL,
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, row->tags, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, micros);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = store_sql_error(im->s, "cannot store cost row", d);
 	sqlite3_reset(st);
@@ -67,10 +69,12 @@ static int on_row(void *ctx, const struct cost_row *row, struct err_detail *d)
 	if (!im->last[0] || strcmp(row->day, im->last) > 0)
 		memcpy(im->last, row->day, sizeof(im->last));
 	if (!row->has_amortized)	/* EA, MCA: the file's one type */
-		return insert_one(im, row, im->cost_type, row->cost, d);
+		return insert_one(im, row, im->cost_type, row->cost,
+				  row->cost_micros, d);
 	/* FOCUS: BilledCost is actual, EffectiveCost amortized. */
-	r = insert_one(im, row, "ActualCost", row->cost, d);
-	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized, d);
+	r = insert_one(im, row, "ActualCost", row->cost, row->cost_micros, d);
+	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized,
+				      row->amortized_micros, d);
 }
 
 static void on_progress(void *ctx, long long done, long long total)
@@ -122,7 +126,7 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 		"o.day = r.day AND o.cost_type = r.cost_type AND "
 		"o.source <> ?1 AND o.superseded_by IS NULL AND "
 		"o.meter IS r.meter AND o.currency = r.currency AND "
-		"o.cost = r.cost)))";
+		"o.cost_micros = r.cost_micros)))";
 	sqlite3_stmt *st = NULL;
 	int r;
 
@@ -195,8 +199,9 @@ static int prepare_insert(struct importer *im, struct err_detail *d)
 {
 	return store_prepare(im->s, "INSERT INTO cost_rows (source, "
 			     "resource_key, resource_id, day, cost_type, meter, "
-			     "currency, cost, quantity, unit, tags) VALUES (?1, "
-			     "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			     "currency, cost, quantity, unit, tags, cost_micros) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			     "?11, ?12)",
 			     &im->ins, d);
 }
 
