@@ -21,7 +21,9 @@ struct importer {
 	sqlite3_int64 run, source;
 	sqlite3_stmt *ins;
 	struct cost_import_result *res;
-	struct sbuf kept;		/* the lines parsed: the evidence */
+	/* The lines parsed, the evidence: hashed and spooled as they pass. */
+	struct evidence_body *kept;
+	struct err_detail *d;
 	char first[11], last[11];
 };
 
@@ -89,7 +91,7 @@ static int on_line(void *ctx, const char *line, size_t len)
 {
 	struct importer *im = ctx;
 
-	return sbuf_add(&im->kept, line, len);
+	return evidence_body_add(im->kept, line, len, im->d);
 }
 
 static void on_bad(void *ctx, long line, const char *why)
@@ -283,7 +285,7 @@ static int store_kept(struct importer *im, struct err_detail *d)
 	struct evidence_item e = {
 		.run_id = im->run, .seq = 1, .kind = KIND_COST_EXPORT,
 		.subject = im->path, .method = "IMPORT", .status = 0,
-		.projected = 0, .body = im->kept.buf, .body_len = im->kept.len,
+		.projected = 0, .stream = im->kept,
 	};
 	sqlite3_int64 id;
 	int r;
@@ -321,7 +323,8 @@ int cost_import_file(struct store *s, const char *path,
 		     struct cost_import_result *res, struct err_detail *d)
 {
 	struct importer im = { .s = s, .o = o, .path = path, .res = res,
-			       .cost_type = o->cost_type, .kept = SBUF_INIT };
+			       .cost_type = o->cost_type, .d = d,
+			       .kept = evidence_body_new() };
 	struct cost_reader_options ro = {
 		.related = o->related, .on_row = on_row, .on_bad = on_bad,
 		.on_progress = on_progress, .on_line = on_line, .ctx = &im,
@@ -331,6 +334,11 @@ int cost_import_file(struct store *s, const char *path,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (!im.kept) {
+		err_set(d, "cannot hash: libcrypto failed");
+		r = -ERR_CRYPTO;
+		goto out;
+	}
 	/* The index pages of a big import stay in memory: 32 MiB at most. */
 	store_exec(s, "PRAGMA cache_size = -32768", NULL);
 	r = store_begin(s, d);
@@ -359,6 +367,10 @@ int cost_import_file(struct store *s, const char *path,
 		r = n < 0 ? (int)n : 0;
 		res->superseded = n;
 	}
+	/* The kept lines pass through the page cache a page at a time:
+	 * a small cache writes them out (to the WAL) instead of holding them. */
+	if (r == 0)
+		r = store_exec(s, "PRAGMA cache_size = -2048", d);
 	if (r == 0)
 		r = store_kept(&im, d);
 	if (r == 0)
@@ -372,7 +384,7 @@ int cost_import_file(struct store *s, const char *path,
 	res->source = im.source;
 	res->run = im.run;
 out:
-	sbuf_release(&im.kept);
+	evidence_body_free(im.kept);
 	free(scope);
 	return r;
 }
