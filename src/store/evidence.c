@@ -92,29 +92,33 @@ struct evidence_body *evidence_body_new(void)
 	return b;
 }
 
-/* Move what memory holds into a temporary file. */
-static int body_spill(struct evidence_body *b)
+/* Move what memory holds to the temporary file (made the first time). */
+static int body_flush(struct evidence_body *b)
 {
-	b->spill = tmpfile();
+	if (!b->spill)
+		b->spill = tmpfile();
 	if (!b->spill || fwrite(b->mem.buf, 1, b->mem.len, b->spill) !=
 	    b->mem.len)
 		return -1;
-	sbuf_release(&b->mem);
+	sbuf_reset(&b->mem);
 	return 0;
 }
 
+/*
+ * Memory holds up to EVIDENCE_BODY_MEM bytes: the whole body when small,
+ * else the tail not yet written out, so the file is written that much at
+ * a time.
+ */
 int evidence_body_add(struct evidence_body *b, const void *data, size_t len,
 		      struct err_detail *d)
 {
 	hash_update(b->h, data, len);
 	b->len += len;
-	if (!b->spill && b->mem.len + len <= EVIDENCE_BODY_MEM)
-		return sbuf_add(&b->mem, data, len);
-	if ((b->spill || body_spill(b) == 0) &&
-	    fwrite(data, 1, len, b->spill) == len)
-		return 0;
-	err_set(d, "cannot write a temporary file: %s", strerror(errno));
-	return errno ? -errno : -EIO;
+	if (b->mem.len + len > EVIDENCE_BODY_MEM && body_flush(b) < 0) {
+		err_set(d, "cannot write a temporary file: %s", strerror(errno));
+		return errno ? -errno : -EIO;
+	}
+	return sbuf_add(&b->mem, data, len);
 }
 
 size_t evidence_body_len(const struct evidence_body *b)
@@ -137,7 +141,6 @@ void evidence_body_free(struct evidence_body *b)
 static int body_copy(struct evidence_writer *w, struct evidence_body *b,
 		     sqlite3_int64 id, struct err_detail *d)
 {
-	enum { CHUNK = 256 * 1024 };
 	sqlite3_blob *blob = NULL;
 	char *buf = NULL;
 	size_t off = 0, n;
@@ -152,14 +155,15 @@ static int body_copy(struct evidence_writer *w, struct evidence_body *b,
 			r = store_sql_error(w->s, "cannot store evidence body", d);
 		goto out;
 	}
-	buf = xmalloc(CHUNK);
-	if (fflush(b->spill) || fseek(b->spill, 0, SEEK_SET)) {
+	buf = xmalloc(EVIDENCE_BODY_MEM);
+	if (body_flush(b) < 0 || fflush(b->spill) ||
+	    fseek(b->spill, 0, SEEK_SET)) {
 		err_set(d, "cannot read a temporary file: %s", strerror(errno));
 		r = -EIO;
 		goto out;
 	}
 	while (r == 0 && off < b->len) {
-		n = fread(buf, 1, CHUNK, b->spill);
+		n = fread(buf, 1, EVIDENCE_BODY_MEM, b->spill);
 		if (!n) {
 			err_set(d, "cannot read a temporary file back");
 			r = -EIO;

@@ -9,10 +9,11 @@
 /*
  * A body too large to hold in memory (an import's kept lines), written in
  * pieces: hashed as they pass, held in memory up to EVIDENCE_BODY_MEM
- * bytes, past that in an unlinked temporary file; evidence_add() then
+ * bytes, past that in an unlinked temporary file (written that much at a
+ * time); evidence_add() then
  * writes it into `bodies` a piece at a time (incremental blob I/O).
  */
-#define EVIDENCE_BODY_MEM (1 << 20)
+#define EVIDENCE_BODY_MEM (64 * 1024)
 
 struct evidence_body;
 

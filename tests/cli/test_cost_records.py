@@ -4,6 +4,7 @@ line where it opened; every AMLFS line it took is named by its number and
 read again after resync, so no AMLFS cost vanishes unreported; memory stays
 bounded whatever the input; a line over 16 MiB names FILE:LINE and the
 limit. Money is summed exactly (cost_micros), and verify compares it."""
+import hashlib
 import json
 import os
 import re
@@ -120,6 +121,23 @@ class Records(CliTest):
         self.assertEqual(self.kept(), 3)
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         self.assertLess(peak_mib, 128, "peak RSS of a child %.0f MiB" % peak_mib)
+
+    def test_kept_lines_past_a_mib_are_the_evidence(self):
+        # Every line is ours: the evidence is the file, streamed to the
+        # body through a temporary file, hashed as it passed.
+        lines = [HEADER] + [row(AML % (i % 50), day=i % 28 + 1, meter="m%d" % i)
+                            for i in range(30000)]
+        path = self.write("all.csv", lines)
+        self.expect(OK, "import-costs", path)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertGreater(len(data), 2 << 20)
+        size, content, sha = self.sql(
+            "SELECT b.size, b.content, b.sha256 FROM evidence_log e JOIN "
+            "bodies b ON b.id = e.body WHERE e.kind = 'cost_export'")[0]
+        self.assertEqual((size, content), (len(data), data))
+        self.assertEqual(sha, hashlib.sha256(data).hexdigest())
+        self.expect(OK, "verify")
 
     def test_money_is_summed_exactly(self):
         big = "12345678901.234567"          # 17 significant digits
