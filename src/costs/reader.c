@@ -504,7 +504,7 @@ static int break_record(struct reader *rd, const char *why, long next_line,
 	int i;
 
 	if (!rd->header_done) {
-		err_set(rd->d, "the header row %s", why);
+		err_set(rd->d, "header row: %s", why);
 		err_where(rd->d, "%s:%ld", rd->path, open);
 		return -ERR_CONFIG;
 	}

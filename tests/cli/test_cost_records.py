@@ -25,10 +25,7 @@ def row(rid, day=1, cost="1.5", meter="m"):
 
 class Records(CliTest):
     def write(self, name, lines):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.writelines(lines)
-        return path
+        return self.put_file(name, "".join(lines))
 
     def kept(self):
         return self.scalar("SELECT count(*) FROM cost_rows")
@@ -172,6 +169,22 @@ class Records(CliTest):
         r = self.expect(PARTIAL, "import-costs", path)
         self.assertIn("%s:3: malformed row: CostInBillingCurrency "
                       "'9300000000000' is out of range" % path, r.err)
+
+    def test_rows_held_before_get_the_same_exact_cost(self):
+        # A history of schema 5 (no cost_micros): migrate fills it from the
+        # REAL cost, and verify, reading the kept text again, agrees.
+        costs = ["0.1", "0.0000015", "0.0411290322580645", "-2.5e-6",
+                 "12345.678901", "7"]
+        path = self.write("old.csv", [HEADER] + [
+            row(AML % i, cost=c) for i, c in enumerate(costs)])
+        self.expect(OK, "import-costs", path)
+        want = self.sql("SELECT id, cost_micros FROM cost_rows ORDER BY id")
+        self.sql("ALTER TABLE cost_rows DROP COLUMN cost_micros")
+        self.sql("PRAGMA user_version = 5")
+        self.expect(OK, "migrate")
+        self.assertEqual(self.sql("SELECT id, cost_micros FROM cost_rows "
+                                  "ORDER BY id"), want)
+        self.expect(OK, "verify")
 
     def test_verify_compares_the_exact_cost(self):
         path = self.write("v.csv", [HEADER, row(AML % 1, cost="0.1"),
