@@ -106,7 +106,7 @@ if [ "$audit" = ok ]; then
 	# what the history holds against what the generator wrote (schema of
 	# src/store/migrations/0002_costs.sql; skipped if that changes)
 	if [ -n "$gen" ] && kept=$(sqlite3 -separator ' ' "$tmp/history.db" \
-		"SELECT count(*), printf('%.6f', coalesce(sum(cost), 0)) FROM cost_rows
+		"SELECT count(*), printf('%.6f', coalesce(sum(cost_micros), 0) / 1000000.0) FROM cost_rows
 		 WHERE cost_type = 'ActualCost'" 2>/dev/null); then
 		awk -v h="$kept" -v n="$(field amlfs_rows "$gen")" \
 		    -v c="$(field amlfs_billed_cost "$gen")" 'BEGIN {

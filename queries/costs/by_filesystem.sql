@@ -30,8 +30,11 @@ per AS (
   SELECT resource_key,
          min(resource_id) AS any_id,
          currency,
-         sum(CASE WHEN cost_type = 'ActualCost' THEN cost END) AS actual_cost,
-         sum(CASE WHEN cost_type = 'AmortizedCost' THEN cost END) AS amortized_cost,
+         -- exact: integer micro-units summed, divided once
+         sum(CASE WHEN cost_type = 'ActualCost' THEN cost_micros END)
+           / 1000000.0 AS actual_cost,
+         sum(CASE WHEN cost_type = 'AmortizedCost' THEN cost_micros END)
+           / 1000000.0 AS amortized_cost,
          count(DISTINCT day) AS days,
          json_group_array(DISTINCT source_name) AS sources
   FROM rows

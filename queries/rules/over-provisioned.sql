@@ -65,7 +65,7 @@ sources AS MATERIALIZED (
 ),
 billed AS (
   SELECT c.resource_key, c.currency,
-         sum(c.cost) / count(DISTINCT c.day) * 365.25 / 12 AS monthly,
+         sum(c.cost_micros) / 1000000.0 / count(DISTINCT c.day) * 365.25 / 12 AS monthly,
          count(DISTINCT c.day) AS days,
          row_number() OVER (PARTITION BY c.resource_key
                             ORDER BY count(DISTINCT c.day) DESC,

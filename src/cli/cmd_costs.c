@@ -23,7 +23,9 @@ static void report_bad(void *ctx, const char *path, long line, const char *why)
 	struct app *app = ctx;
 
 	app_progress_done(app);
-	app_error(app, "%s:%ld: %s, skipping", path, line, why);
+	/* A malformed row is left out; a note (a row kept) is only said. */
+	app_error(app, "%s:%ld: %s%s", path, line, why,
+		  strncmp(why, "malformed", 9) ? "" : ", skipping");
 }
 
 /* A progress line on a terminal, once per percent. */

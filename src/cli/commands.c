@@ -145,6 +145,10 @@
 "each resource, day and cost type the file imported last wins; older rows\n" \
 "stay in the history as superseded. A file imported before (same SHA-256)\n" \
 "is skipped. Malformed rows are reported with FILE:LINE and counted.\n" \
+"A quoted field that stays open past 256 lines or 1 MiB (or to the end) is\n" \
+"one malformed row where it opened; each AMLFS line it took is named and\n" \
+"read again. A line over 16 MiB stops the file. Costs are kept exactly, in\n" \
+"micro-units (cost_micros), rounded half to even past six decimals.\n" \
 "\n" \
 "  --type TYPE    the cost type of EA and MCA files (FOCUS holds both):\n" \
 "                 actual, or amortized; default: amortized when the file\n" \

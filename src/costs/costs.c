@@ -21,12 +21,15 @@ struct importer {
 	sqlite3_int64 run, source;
 	sqlite3_stmt *ins;
 	struct cost_import_result *res;
-	struct sbuf kept;		/* the lines parsed: the evidence */
+	/* The lines parsed, the evidence: hashed and spooled as they pass. */
+	struct evidence_body *kept;
+	struct err_detail *d;
 	char first[11], last[11];
 };
 
 static int insert_one(struct importer *im, const struct cost_row *row,
-		      const char *type, double cost, struct err_detail *d)
+		      const char *type, double cost, long long micros,
+		      struct err_detail *d)
 {
 	sqlite3_stmt *st = im->ins;
 	char *key = lower_dup(row->resource_id);
@@ -48,6 +51,7 @@ static int insert_one(struct importer *im, const struct cost_row *row,
 	sqlite3_bind_text(st, 10, row->unit && *row->unit ? row->unit : NULL,
 			  -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, row->tags, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, micros);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = store_sql_error(im->s, "cannot store cost row", d);
 	sqlite3_reset(st);
@@ -67,10 +71,12 @@ static int on_row(void *ctx, const struct cost_row *row, struct err_detail *d)
 	if (!im->last[0] || strcmp(row->day, im->last) > 0)
 		memcpy(im->last, row->day, sizeof(im->last));
 	if (!row->has_amortized)	/* EA, MCA: the file's one type */
-		return insert_one(im, row, im->cost_type, row->cost, d);
+		return insert_one(im, row, im->cost_type, row->cost,
+				  row->cost_micros, d);
 	/* FOCUS: BilledCost is actual, EffectiveCost amortized. */
-	r = insert_one(im, row, "ActualCost", row->cost, d);
-	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized, d);
+	r = insert_one(im, row, "ActualCost", row->cost, row->cost_micros, d);
+	return r < 0 ? r : insert_one(im, row, "AmortizedCost", row->amortized,
+				      row->amortized_micros, d);
 }
 
 static void on_progress(void *ctx, long long done, long long total)
@@ -85,7 +91,7 @@ static int on_line(void *ctx, const char *line, size_t len)
 {
 	struct importer *im = ctx;
 
-	return sbuf_add(&im->kept, line, len);
+	return evidence_body_add(im->kept, line, len, im->d);
 }
 
 static void on_bad(void *ctx, long line, const char *why)
@@ -122,7 +128,7 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 		"o.day = r.day AND o.cost_type = r.cost_type AND "
 		"o.source <> ?1 AND o.superseded_by IS NULL AND "
 		"o.meter IS r.meter AND o.currency = r.currency AND "
-		"o.cost = r.cost)))";
+		"o.cost_micros = r.cost_micros)))";
 	sqlite3_stmt *st = NULL;
 	int r;
 
@@ -195,8 +201,9 @@ static int prepare_insert(struct importer *im, struct err_detail *d)
 {
 	return store_prepare(im->s, "INSERT INTO cost_rows (source, "
 			     "resource_key, resource_id, day, cost_type, meter, "
-			     "currency, cost, quantity, unit, tags) VALUES (?1, "
-			     "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			     "currency, cost, quantity, unit, tags, cost_micros) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+			     "?11, ?12)",
 			     &im->ins, d);
 }
 
@@ -278,7 +285,7 @@ static int store_kept(struct importer *im, struct err_detail *d)
 	struct evidence_item e = {
 		.run_id = im->run, .seq = 1, .kind = KIND_COST_EXPORT,
 		.subject = im->path, .method = "IMPORT", .status = 0,
-		.projected = 0, .body = im->kept.buf, .body_len = im->kept.len,
+		.projected = 0, .stream = im->kept,
 	};
 	sqlite3_int64 id;
 	int r;
@@ -316,7 +323,8 @@ int cost_import_file(struct store *s, const char *path,
 		     struct cost_import_result *res, struct err_detail *d)
 {
 	struct importer im = { .s = s, .o = o, .path = path, .res = res,
-			       .cost_type = o->cost_type, .kept = SBUF_INIT };
+			       .cost_type = o->cost_type, .d = d,
+			       .kept = evidence_body_new() };
 	struct cost_reader_options ro = {
 		.related = o->related, .on_row = on_row, .on_bad = on_bad,
 		.on_progress = on_progress, .on_line = on_line, .ctx = &im,
@@ -326,6 +334,11 @@ int cost_import_file(struct store *s, const char *path,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (!im.kept) {
+		err_set(d, "cannot hash: libcrypto failed");
+		r = -ERR_CRYPTO;
+		goto out;
+	}
 	/* The index pages of a big import stay in memory: 32 MiB at most. */
 	store_exec(s, "PRAGMA cache_size = -32768", NULL);
 	r = store_begin(s, d);
@@ -354,6 +367,10 @@ int cost_import_file(struct store *s, const char *path,
 		r = n < 0 ? (int)n : 0;
 		res->superseded = n;
 	}
+	/* The kept lines pass through the page cache a page at a time:
+	 * a small cache writes them out (to the WAL) instead of holding them. */
+	if (r == 0)
+		r = store_exec(s, "PRAGMA cache_size = -2048", d);
 	if (r == 0)
 		r = store_kept(&im, d);
 	if (r == 0)
@@ -367,7 +384,7 @@ int cost_import_file(struct store *s, const char *path,
 	res->source = im.source;
 	res->run = im.run;
 out:
-	sbuf_release(&im.kept);
+	evidence_body_free(im.kept);
 	free(scope);
 	return r;
 }

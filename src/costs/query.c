@@ -206,8 +206,9 @@ int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
 		return -ERR_JSON;
 	}
 	r = store_prepare(s, "INSERT INTO cost_rows (source, resource_key, "
-			  "resource_id, day, cost_type, meter, currency, cost) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st, d);
+			  "resource_id, day, cost_type, meter, currency, cost, "
+			  "cost_micros) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+			  "amlfs_micros(?8))", &st, d);
 	json_array_foreach(rows, i, row) {
 		const char *id = json_string_value(json_array_get(row, (size_t)ii));
 		json_t *cost = json_array_get(row, (size_t)ci);

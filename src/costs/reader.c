@@ -19,7 +19,10 @@
 
 #define READ_CHUNK (256 * 1024)
 #define MAX_FIELDS 512
-#define MAX_LINE (16 << 20)	/* one record: far past any real export */
+#define MAX_LINE COST_MAX_LINE
+/* libcsv grows a field's buffer by this much at a time (not 128 bytes):
+ * a record of COST_MAX_RECORD_BYTES takes at most 16 steps. */
+#define CSV_BLOCK (64 * 1024)
 
 /* The columns we read, by role; -1 when the header lacks one. */
 enum col {
@@ -85,12 +88,26 @@ struct reader {
 	int ncols;		/* header width */
 	int col[NCOLS];
 	int error;		/* a failure code: stop */
+	/* The lines of a record whose quote runs over lines, held (copied)
+	 * until it closes, to be read again if it breaks. */
+	struct sbuf rec;
+	long rec_line[COST_MAX_RECORD_LINES];
+	size_t rec_off[COST_MAX_RECORD_LINES];
+	int rec_n;
+	int in_record;		/* libcsv is inside a record across lines */
+	int broken;		/* that record closed with this many fields */
+	/* Lines to read again after a broken record (struct queued each). */
+	struct sbuf queue;
+	size_t queue_pos;
+	long stream_line;	/* lines taken from the input */
 };
 
 static void on_field(void *data, size_t len, void *ctx)
 {
 	struct reader *rd = ctx;
 
+	if (rd->broken)
+		return;
 	if (rd->nfields >= MAX_FIELDS) {
 		rd->overflow = 1;
 		return;
@@ -238,6 +255,21 @@ static int number_field(struct reader *rd, enum col c, double *ret,
 	return -1;
 }
 
+/* Money in role c's column: as a double and as exact micro-units. */
+static int money_field(struct reader *rd, enum col c, double *ret,
+		       long long *ret_micros, char *why, size_t n)
+{
+	const char *v = field(rd, rd->col[c]);
+
+	if (number_field(rd, c, ret, why, n) < 0)
+		return -1;
+	if (num_parse_micros(v, ret_micros) == 0)
+		return 0;
+	snprintf(why, n, "malformed row: %s '%.40s' is out of range (at most "
+		 "about 9.2 * 10^12)", col_name(rd, c), v);
+	return -1;
+}
+
 /* Every text kept must be UTF-8: a bad byte would split a resource. */
 static int text_fields_ok(struct reader *rd, char *why, size_t n)
 {
@@ -285,10 +317,11 @@ static void take_row(struct reader *rd)
 		return;
 	}
 	if (text_fields_ok(rd, why, sizeof(why)) < 0 ||
-	    number_field(rd, C_COST, &row.cost, why, sizeof(why)) < 0 ||
+	    money_field(rd, C_COST, &row.cost, &row.cost_micros, why,
+			sizeof(why)) < 0 ||
 	    (rd->col[C_AMORTIZED] >= 0 &&
-	     number_field(rd, C_AMORTIZED, &row.amortized, why,
-			  sizeof(why)) < 0)) {
+	     money_field(rd, C_AMORTIZED, &row.amortized,
+			 &row.amortized_micros, why, sizeof(why)) < 0)) {
 		bad(rd, why);
 		return;
 	}
@@ -328,10 +361,14 @@ static void on_record(int c, void *ctx)
 	struct reader *rd = ctx;
 
 	(void)c;
-	if (rd->error)
+	if (rd->error || rd->broken)
 		goto out;
 	if (!rd->header_done) {
 		rd->error = take_header(rd);
+	} else if (rd->record_line != rd->line && rd->nfields != rd->ncols) {
+		/* A quote that ran over lines and closed on another record's
+		 * quote: the lines it took are read again (resync). */
+		rd->broken = rd->nfields;
 	} else if (rd->nfields > 1 || (rd->nfields == 1 && rd->lens[0])) {
 		take_row(rd);
 	}
@@ -341,68 +378,307 @@ out:
 	sbuf_reset(&rd->arena);
 }
 
-/* Could this line hold one of our rows? A cheap look before parsing. */
-static int maybe_ours(struct reader *rd, const char *line, size_t len)
+/*
+ * Does s (n bytes) hold "amlfilesystems" in any case? Horspool's search:
+ * the byte under the window's end says how far the window may move (0 in
+ * the table: the whole 14), so most bytes are never looked at. Faster
+ * than strcasestr() on the lines of a large export, nearly all of which
+ * are not ours.
+ */
+static int has_amlfs(const char *s, size_t n)
+{
+	static const char pat[] = "amlfilesystems";
+	enum { M = sizeof(pat) - 1 };
+#define BOTH(c, k) [c] = k, [c - 32] = k
+	static const unsigned char skip[256] = {
+		BOTH('a', 13), BOTH('m', 1), BOTH('l', 8), BOTH('f', 10),
+		BOTH('i', 9), BOTH('e', 2), BOTH('s', 4), BOTH('y', 5),
+		BOTH('t', 3),
+	};
+#undef BOTH
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = M - 1, k;
+
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if ((c | 0x20) == 's') {
+			for (k = 1; k < M && (p[i - k] | 0x20) ==
+			     (unsigned char)pat[M - 1 - k]; k++)
+				;
+			if (k == M)
+				return 1;
+		}
+		i += skip[c] ? skip[c] : M;
+	}
+	return 0;
+}
+
+/*
+ * Does this line mention a resource we keep? The byte after the line is
+ * writable: the read buffers have a spare byte at the end, `pending`, the
+ * held record and the queue keep a NUL or the next entry there.
+ */
+static int mentions_ours(struct reader *rd, const char *line, size_t len)
 {
 	const struct strlist *rel = rd->o->related;
 	char save;
 	int hit;
 	size_t i;
 
-	if (!rd->header_done || rd->o->keep_all)
+	if (has_amlfs(line, len))
 		return 1;
-	/* The byte after the line is writable: the read buffers have a
-	 * spare byte at the end and `pending` keeps its NUL (see read_stream). */
+	if (!rel || !rel->n)
+		return 0;
 	save = line[len];
 	((char *)line)[len] = '\0';
-	hit = strcasestr(line, "amlfilesystems") != NULL;
-	for (i = 0; !hit && rel && i < rel->n; i++)
+	for (hit = 0, i = 0; !hit && i < rel->n; i++)
 		hit = strcasestr(line, rel->v[i]) != NULL;
 	((char *)line)[len] = save;
 	return hit;
 }
 
-/*
- * Feed one physical line (with its terminator). A line that starts a
- * record, closes it (an even number of quotes) and cannot be ours is
- * counted and skipped without parsing: most of a FOCUS export is not AMLFS.
- */
-static int feed_line(struct reader *rd, const char *line, size_t len,
-		     int *open_quote)
+/* Could this line hold one of our rows? A cheap look before parsing. */
+static int maybe_ours(struct reader *rd, const char *line, size_t len)
 {
-	size_t quotes = 0;
-	const char *q = line;
+	if (!rd->header_done || rd->o->keep_all)
+		return 1;
+	return mentions_ours(rd, line, len);
+}
 
-	rd->line++;
+static size_t count_quotes(const char *line, size_t len)
+{
+	const char *q = line;
+	size_t n = 0;
+
 	while ((q = memchr(q, '"', len - (size_t)(q - line)))) {
-		quotes++;
+		n++;
 		q++;
 	}
-	if (!*open_quote) {
-		rd->record_line = rd->line;
-		if (!(quotes & 1) && !maybe_ours(rd, line, len)) {
+	return n;
+}
+
+/* A queued line: where it was, its length, then its bytes. */
+struct queued {
+	long line;
+	size_t len;
+};
+
+static void queue_add(struct sbuf *q, long line, const char *text, size_t len)
+{
+	struct queued e = { line, len };
+
+	sbuf_add(q, &e, sizeof(e));
+	sbuf_add(q, text, len);
+}
+
+/* Take a copy of one more line of the open record. */
+static void hold(struct reader *rd, long line, const char *text, size_t len)
+{
+	rd->rec_line[rd->rec_n] = line;
+	rd->rec_off[rd->rec_n] = rd->rec.len;
+	rd->rec_n++;
+	sbuf_add(&rd->rec, text, len);
+}
+
+static size_t held_len(const struct reader *rd, int i)
+{
+	return (i + 1 < rd->rec_n ? rd->rec_off[i + 1] : rd->rec.len) -
+	       rd->rec_off[i];
+}
+
+static int parser_init(struct csv_parser *p);
+
+/*
+ * The record opened at rd->rec_line[0] is broken: it is one malformed row
+ * at that line; every line it took that mentions a resource we keep is
+ * named; those lines, then `next` (the line that passed the bound, if
+ * any), then the lines queued before are read again from a fresh parser.
+ */
+static int break_record(struct reader *rd, const char *why, long next_line,
+			const char *next, size_t next_len)
+{
+	long open = rd->rec_line[0];
+	struct sbuf q = SBUF_INIT;
+	char msg[200];
+	int i;
+
+	if (!rd->header_done) {
+		err_set(rd->d, "header row: %s", why);
+		err_where(rd->d, "%s:%ld", rd->path, open);
+		return -ERR_CONFIG;
+	}
+	rd->res->rows_read++;
+	rd->record_line = open;
+	snprintf(msg, sizeof(msg), "malformed row: %s; reading again from "
+		 "line %ld", why, open + 1);
+	bad(rd, msg);
+	for (i = 1; i < rd->rec_n; i++) {
+		const char *text = rd->rec.buf + rd->rec_off[i];
+
+		if (rd->o->on_bad && mentions_ours(rd, text, held_len(rd, i))) {
+			snprintf(msg, sizeof(msg), "an AMLFS line inside the "
+				 "broken record of line %ld, read again", open);
+			rd->o->on_bad(rd->o->ctx, rd->rec_line[i], msg);
+		}
+		queue_add(&q, rd->rec_line[i], text, held_len(rd, i));
+	}
+	if (next)
+		queue_add(&q, next_line, next, next_len);
+	sbuf_add(&q, rd->queue.buf + rd->queue_pos,
+		 rd->queue.len - rd->queue_pos);
+	sbuf_release(&rd->queue);
+	rd->queue = q;
+	rd->queue_pos = 0;
+	csv_free(&rd->csv);
+	if (parser_init(&rd->csv) < 0)
+		return -ENOMEM;
+	rd->in_record = 0;
+	rd->broken = 0;
+	rd->rec_n = 0;
+	sbuf_reset(&rd->rec);
+	rd->nfields = 0;
+	rd->overflow = 0;
+	sbuf_reset(&rd->arena);
+	return 0;
+}
+
+/* Hand the lines of a closed record to on_line: the evidence. */
+static int emit(struct reader *rd, const char *line, size_t len)
+{
+	int i, r = 0;
+
+	if (!rd->o->on_line)
+		return 0;
+	if (!rd->rec_n)
+		return rd->o->on_line(rd->o->ctx, line, len);
+	for (i = 0; i < rd->rec_n && r == 0; i++)
+		r = rd->o->on_line(rd->o->ctx, rd->rec.buf + rd->rec_off[i],
+				   held_len(rd, i));
+	return r;
+}
+
+/*
+ * One physical line (with its terminator), number `lineno`. A line that
+ * starts a record, closes it (an even number of quotes) and cannot be
+ * ours is counted and skipped without parsing: most of a FOCUS export is
+ * not AMLFS. A record whose quote stays open is held, line by line, up to
+ * COST_MAX_RECORD_LINES lines and COST_MAX_RECORD_BYTES bytes.
+ */
+static int step(struct reader *rd, long lineno, const char *line, size_t len)
+{
+	char why[120];
+	int r;
+
+	rd->line = lineno;
+	if (!rd->in_record) {
+		rd->record_line = lineno;
+		if (!(count_quotes(line, len) & 1) &&
+		    !maybe_ours(rd, line, len)) {
 			rd->res->rows_read++;
 			return 0;
 		}
-	}
-	*open_quote ^= (int)(quotes & 1);
-	if (rd->o->on_line) {
-		int r = rd->o->on_line(rd->o->ctx, line, len);
-
-		if (r < 0)
-			return r;
+		if (len > COST_MAX_RECORD_BYTES) {
+			hold(rd, lineno, line, 0);
+			snprintf(why, sizeof(why), "longer than %d MiB, the "
+				 "most one record may hold",
+				 COST_MAX_RECORD_BYTES >> 20);
+			return break_record(rd, why, 0, NULL, 0);
+		}
+	} else if (rd->rec_n >= COST_MAX_RECORD_LINES ||
+		   rd->rec.len + len > COST_MAX_RECORD_BYTES) {
+		if (rd->rec_n >= COST_MAX_RECORD_LINES)
+			snprintf(why, sizeof(why), "a quote opened on this "
+				 "line is still open after %d lines",
+				 COST_MAX_RECORD_LINES);
+		else
+			snprintf(why, sizeof(why), "a quote opened on this "
+				 "line is still open after %d MiB",
+				 COST_MAX_RECORD_BYTES >> 20);
+		return break_record(rd, why, lineno, line, len);
+	} else {
+		hold(rd, lineno, line, len);
 	}
 	if (csv_parse(&rd->csv, line, len, on_field, on_record, rd) != len) {
 		err_set(rd->d, "CSV error: %s", csv_strerror(csv_error(&rd->csv)));
-		err_where(rd->d, "%s:%ld", rd->path, rd->line);
+		err_where(rd->d, "%s:%ld", rd->path, lineno);
 		return -ERR_CONFIG;
 	}
-	return rd->error;
+	if (rd->error)
+		return rd->error;
+	if (rd->broken) {
+		snprintf(why, sizeof(why), "a quoted field runs over %d lines "
+			 "into a record of %d fields (the header has %d)",
+			 rd->rec_n, rd->broken, rd->ncols);
+		return break_record(rd, why, 0, NULL, 0);
+	}
+	/* libcsv's state 0 (ROW_NOT_BEGUN): the record ended with the line. */
+	if (rd->csv.pstate != 0) {
+		if (!rd->in_record)
+			hold(rd, lineno, line, len);
+		rd->in_record = 1;
+		return 0;
+	}
+	r = emit(rd, line, len);
+	rd->in_record = 0;
+	rd->rec_n = 0;
+	sbuf_reset(&rd->rec);
+	return r;
+}
+
+/* Read again what a resync queued, in order, until nothing is left. */
+static int drain(struct reader *rd)
+{
+	struct queued e;
+	const char *text;
+	int r = 0;
+
+	while (r == 0 && rd->queue_pos < rd->queue.len) {
+		memcpy(&e, rd->queue.buf + rd->queue_pos, sizeof(e));
+		text = rd->queue.buf + rd->queue_pos + sizeof(e);
+		rd->queue_pos += sizeof(e) + e.len;
+		r = step(rd, e.line, text, e.len);
+	}
+	if (rd->queue_pos >= rd->queue.len) {
+		sbuf_reset(&rd->queue);
+		rd->queue_pos = 0;
+	}
+	return r;
+}
+
+/* The next physical line of the input. */
+static int feed_line(struct reader *rd, const char *line, size_t len)
+{
+	int r = step(rd, ++rd->stream_line, line, len);
+
+	return r < 0 ? r : drain(rd);
+}
+
+/* At the end of the input: a record still open is broken too. */
+static int end_lines(struct reader *rd)
+{
+	int r = 0;
+
+	while (r == 0 && rd->in_record) {
+		r = break_record(rd, "a quote opened on this line is never "
+				 "closed", 0, NULL, 0);
+		if (r == 0)
+			r = drain(rd);
+	}
+	return r;
+}
+
+static int line_too_long(struct reader *rd)
+{
+	err_set(rd->d, "line %ld is longer than %d MiB, the most one line "
+		"may hold", rd->stream_line + 1, MAX_LINE >> 20);
+	err_where(rd->d, "%s:%ld", rd->path, rd->stream_line + 1);
+	return -ERR_TOO_LARGE;
 }
 
 /* Split decompressed bytes into lines; keeps the tail in `pending`. */
 static int take_bytes(struct reader *rd, struct sbuf *pending,
-		      const char *data, size_t len, int *open_quote)
+		      const char *data, size_t len)
 {
 	const char *p = data, *end = data + len, *nl;
 	int r;
@@ -410,21 +686,17 @@ static int take_bytes(struct reader *rd, struct sbuf *pending,
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl) {
-			if (sbuf_add(pending, p, (size_t)(end - p)) < 0) {
-				err_set(rd->d, "a line longer than %d MiB",
-					MAX_LINE >> 20);
-				err_where(rd->d, "%s:%ld", rd->path, rd->line + 1);
-				return -ERR_TOO_LARGE;
-			}
+			if (sbuf_add(pending, p, (size_t)(end - p)) < 0)
+				return line_too_long(rd);
 			return 0;
 		}
 		if (pending->len) {
 			if (sbuf_add(pending, p, (size_t)(nl - p) + 1) < 0)
-				return -ERR_TOO_LARGE;
-			r = feed_line(rd, pending->buf, pending->len, open_quote);
+				return line_too_long(rd);
+			r = feed_line(rd, pending->buf, pending->len);
 			sbuf_reset(pending);
 		} else {
-			r = feed_line(rd, p, (size_t)(nl - p) + 1, open_quote);
+			r = feed_line(rd, p, (size_t)(nl - p) + 1);
 		}
 		if (r < 0)
 			return r;
@@ -433,19 +705,18 @@ static int take_bytes(struct reader *rd, struct sbuf *pending,
 	return 0;
 }
 
-/* A last line without a newline. */
-static int last_line(struct reader *rd, struct sbuf *pending, int *open_quote)
+/* A last line without a newline, then what a broken record leaves. */
+static int last_line(struct reader *rd, struct sbuf *pending)
 {
-	struct sbuf tail = SBUF_INIT;
-	int r;
+	int r = 0;
 
-	if (!pending->len)
-		return 0;
-	sbuf_add(&tail, pending->buf, pending->len);
-	sbuf_addch(&tail, '\n');
-	r = feed_line(rd, tail.buf, tail.len, open_quote);
-	sbuf_release(&tail);
-	return r;
+	if (pending->len) {
+		if (sbuf_addch(pending, '\n') < 0)
+			return line_too_long(rd);
+		r = feed_line(rd, pending->buf, pending->len);
+		sbuf_reset(pending);
+	}
+	return r < 0 ? r : end_lines(rd);
 }
 
 static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
@@ -457,7 +728,7 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 	unsigned char *out = xmalloc(READ_CHUNK + 1);
 	struct sbuf pending;
 	z_stream z;
-	int gz = -1, zr = Z_OK, r = 0, open_quote = 0;
+	int gz = -1, zr = Z_OK, r = 0;
 	ssize_t n;
 
 	memset(&z, 0, sizeof(z));
@@ -482,8 +753,7 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 			}
 		}
 		if (!gz) {
-			r = take_bytes(rd, &pending, (char *)in, (size_t)n,
-				       &open_quote);
+			r = take_bytes(rd, &pending, (char *)in, (size_t)n);
 			continue;
 		}
 		z.next_in = in;
@@ -526,7 +796,7 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 				break;
 			}
 			r = take_bytes(rd, &pending, (char *)out,
-				       READ_CHUNK - z.avail_out, &open_quote);
+				       READ_CHUNK - z.avail_out);
 			if (r < 0)
 				break;
 		}
@@ -536,7 +806,7 @@ static int read_stream(struct reader *rd, int fd, struct hash_ctx *h,
 		r = -ERR_CONFIG;
 	}
 	if (r == 0)
-		r = last_line(rd, &pending, &open_quote);
+		r = last_line(rd, &pending);
 	if (gz == 1)
 		inflateEnd(&z);
 	sbuf_release(&pending);
@@ -558,9 +828,11 @@ static int no_space(unsigned char c)
 
 static int parser_init(struct csv_parser *p)
 {
+	memset(p, 0, sizeof(*p));
 	if (csv_init(p, CSV_APPEND_NULL) != 0)
 		return -ENOMEM;
 	csv_set_space_func(p, no_space);
+	csv_set_blk_size(p, CSV_BLOCK);
 	return 0;
 }
 
@@ -580,6 +852,21 @@ static int read_finish(struct reader *rd, int r)
 	return r;
 }
 
+static void reader_init(struct reader *rd)
+{
+	sbuf_init(&rd->arena, 0);
+	sbuf_init(&rd->rec, 0);
+	sbuf_init(&rd->queue, 0);
+}
+
+static void reader_release(struct reader *rd)
+{
+	csv_free(&rd->csv);
+	sbuf_release(&rd->arena);
+	sbuf_release(&rd->rec);
+	sbuf_release(&rd->queue);
+}
+
 int cost_read_buffer(const char *name, const char *buf, size_t len,
 		     const struct cost_reader_options *o,
 		     struct cost_read_result *res, struct err_detail *d)
@@ -587,7 +874,7 @@ int cost_read_buffer(const char *name, const char *buf, size_t len,
 	struct reader rd = { .o = o, .res = res, .d = d, .path = name };
 	struct sbuf pending;
 	char *copy;
-	int r, open_quote = 0;
+	int r;
 
 	memset(res, 0, sizeof(*res));
 	if (parser_init(&rd.csv) < 0) {
@@ -598,17 +885,16 @@ int cost_read_buffer(const char *name, const char *buf, size_t len,
 	copy = xmalloc(len + 1);
 	memcpy(copy, buf, len);
 	copy[len] = '\0';
-	sbuf_init(&rd.arena, 0);
+	reader_init(&rd);
 	sbuf_init(&pending, MAX_LINE);
 	res->bytes = (long long)len;
-	r = take_bytes(&rd, &pending, copy, len, &open_quote);
+	r = take_bytes(&rd, &pending, copy, len);
 	if (r == 0)
-		r = last_line(&rd, &pending, &open_quote);
+		r = last_line(&rd, &pending);
 	r = read_finish(&rd, r);
 	if (sha256_hex(buf, len, res->sha256) < 0 && r == 0)
 		r = -ERR_CRYPTO;
-	csv_free(&rd.csv);
-	sbuf_release(&rd.arena);
+	reader_release(&rd);
 	sbuf_release(&pending);
 	free(copy);
 	return r;
@@ -637,13 +923,12 @@ int cost_read_file(const char *path, const struct cost_reader_options *o,
 		err_set(d, "out of resources");
 		return -ENOMEM;
 	}
-	sbuf_init(&rd.arena, 0);
+	reader_init(&rd);
 	r = read_stream(&rd, fd, h, fstat(fd, &sb) == 0 ? (long long)sb.st_size : 0);
 	r = read_finish(&rd, r);
 	if (hash_final(h, res->sha256) < 0 && r == 0)
 		r = -ERR_CRYPTO;
-	csv_free(&rd.csv);
-	sbuf_release(&rd.arena);
+	reader_release(&rd);
 	close(fd);
 	return r;
 }

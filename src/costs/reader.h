@@ -13,6 +13,22 @@
  * Only AMLFS rows (and the related resources asked for) are handed on;
  * the file is never held in memory whole.
  */
+/*
+ * Bounds of one logical record (a row whose quoted field runs over lines).
+ * Past either, the record is broken: one malformed row at the line where
+ * its quote opened, every line it took that mentions an AMLFS (or
+ * related) resource named by its number, and reading starts again at the
+ * line after the opening one, so those lines are parsed on their own. A
+ * real export's row is a few KB on one line (Azure tags: 50 of at most
+ * 768 bytes), so a broken quote costs at most this much memory and
+ * reading again. A single line longer than COST_MAX_RECORD_BYTES is a
+ * malformed row; one longer than COST_MAX_LINE (16 MiB) stops the read
+ * with an error naming FILE:LINE.
+ */
+#define COST_MAX_RECORD_BYTES (1 << 20)
+#define COST_MAX_RECORD_LINES 256
+#define COST_MAX_LINE (16 << 20)
+
 enum cost_format { COST_FORMAT_UNKNOWN, COST_FORMAT_EA, COST_FORMAT_MCA,
 		   COST_FORMAT_FOCUS };
 
@@ -29,6 +45,9 @@ struct cost_row {
 	const char *tags;		/* a JSON object, or NULL */
 	double cost;			/* actual (EA/MCA: of o->cost_type) */
 	double amortized;		/* FOCUS: EffectiveCost */
+	/* The same two exactly, in micro-units (num_parse_micros()). */
+	long long cost_micros;
+	long long amortized_micros;
 	int has_amortized;
 	double quantity;
 	int has_quantity;
@@ -40,14 +59,20 @@ struct cost_reader_options {
 	/* A kept row; negative stops the read with that error. */
 	int (*on_row)(void *ctx, const struct cost_row *row,
 		      struct err_detail *d);
-	/* A row that cannot be read: reported, counted, not kept. */
+	/*
+	 * A row that cannot be read: reported, counted, not kept (why starts
+	 * with "malformed row"). Also called, not counted, for a note on a
+	 * line: tags that are not JSON, an AMLFS line a broken record took.
+	 */
 	void (*on_bad)(void *ctx, long line, const char *why);
 	/* Bytes read so far of total (the file's size); may be NULL. */
 	void (*on_progress)(void *ctx, long long done, long long total);
 	/*
-	 * Each physical line handed to the CSV parser (the header, every
-	 * line that may hold a kept row, and the lines of a record it
-	 * spans), with its terminator; may be NULL. Read again with
+	 * Each physical line parsed into a record (the header, every line
+	 * that may hold a kept row, and all lines of a record it spans,
+	 * handed over when the record closes), with its terminator; may be
+	 * NULL. The lines of a broken record (see COST_MAX_RECORD_BYTES) are
+	 * not: they are read again on their own. Read again with
 	 * cost_read_buffer() and keep_all, they give the same rows: this is
 	 * the evidence an import keeps.
 	 */

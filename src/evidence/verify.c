@@ -390,7 +390,8 @@ static int compare_costs(struct store *scratch, struct verify_result *res,
 			 struct err_detail *d)
 {
 #define COST_COLS "source, resource_key, resource_id, day, cost_type, " \
-		  "meter, currency, cost, quantity, unit, tags, superseded_by"
+		  "meter, currency, cost, cost_micros, quantity, unit, tags, " \
+		  "superseded_by"
 	static const char sql[] =
 		"WITH a AS (SELECT " COST_COLS ", count(*) FROM h.cost_rows "
 		"GROUP BY " COST_COLS "), b AS (SELECT " COST_COLS ", count(*) "

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/migrate.h"
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -86,6 +87,22 @@ int store_exec(struct store *s, const char *sql, struct err_detail *d)
 	return 0;
 }
 
+/*
+ * amlfs_micros(x): a REAL cost as integer micro-units (num_micros_of_double),
+ * NULL for NULL or out of range. Migration 0006 fills cost_micros with it.
+ */
+static void micros_func(sqlite3_context *c, int n, sqlite3_value **v)
+{
+	long long m;
+
+	(void)n;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL ||
+	    num_micros_of_double(sqlite3_value_double(v[0]), &m) < 0)
+		sqlite3_result_null(c);
+	else
+		sqlite3_result_int64(c, m);
+}
+
 int store_open(const char *path, unsigned flags, struct store **ret_store,
 	       struct err_detail *d)
 {
@@ -108,6 +125,9 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_create_function_v2(s->db, "amlfs_micros", 1, SQLITE_UTF8 |
+				   SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+				   NULL, micros_func, NULL, NULL, NULL);
 	r = store_exec(s, "PRAGMA foreign_keys = ON", d);
 	if (r == 0 && (flags & STORE_READONLY) && (flags & STORE_QUERY_ONLY))
 		r = store_query_only(s, 1, d);

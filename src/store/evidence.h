@@ -6,6 +6,25 @@
 #include "util/hash.h"
 #include "util/url.h"
 
+/*
+ * A body too large to hold in memory (an import's kept lines), written in
+ * pieces: hashed as they pass, held in memory up to EVIDENCE_BODY_MEM
+ * bytes, past that in an unlinked temporary file (written that much at a
+ * time); evidence_add() then
+ * writes it into `bodies` a piece at a time (incremental blob I/O).
+ */
+#define EVIDENCE_BODY_MEM (64 * 1024)
+
+struct evidence_body;
+
+/* A new body to fill; NULL only when libcrypto fails. */
+struct evidence_body *evidence_body_new(void);
+/* 0, or -errno when the temporary file cannot be written (d says so). */
+int evidence_body_add(struct evidence_body *b, const void *data, size_t len,
+		      struct err_detail *d);
+size_t evidence_body_len(const struct evidence_body *b);
+void evidence_body_free(struct evidence_body *b);
+
 /* One stored response, as the collector hands it over. */
 struct evidence_item {
 	sqlite3_int64 run_id;
@@ -21,6 +40,9 @@ struct evidence_item {
 	long long fetched_at;	/* Unix seconds */
 	const void *body;
 	size_t body_len;
+	/* Instead of body and body_len: a body written in pieces (borrowed;
+	 * evidence_add() finishes its hash, so add it to one item only). */
+	struct evidence_body *stream;
 };
 
 /* Writes evidence with statements prepared once; free before the store. */

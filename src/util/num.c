@@ -179,3 +179,56 @@ out:
 		freelocale(c);
 	}
 }
+
+/*
+ * The digits of a text num_parse_decimal() accepted, scaled to micro-units
+ * and rounded half to even, with no double on the way: "0.1" is 100000,
+ * "1.0000005" 1000000, "1.0000015" 1000002, "-2.5e-6" -2.
+ */
+int num_parse_micros(const char *s, long long *ret)
+{
+	unsigned long long acc = 0;
+	const char *p = s;
+	char dig[20];
+	int n = 0, ints = 0, exp = 0, k, i, neg = 0, up = 0, rest = 0;
+	double v;
+
+	if (num_parse_decimal(s, &v) < 0)
+		return -EINVAL;
+	if (*p == '-')
+		neg = 1, p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		dig[n++] = *p, ints++;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			dig[n++] = *p;
+	if (*p == 'e' || *p == 'E')
+		exp = atoi(p + 1);	/* checked: at most two digits */
+	k = ints + exp + 6;		/* digits before the micro-unit point */
+	for (i = 0; i < k; i++) {
+		unsigned d = i < n ? (unsigned)(dig[i] - '0') : 0;
+
+		if (acc > (9223372036854775807ULL - d) / 10)
+			return -ERANGE;
+		acc = acc * 10 + d;
+	}
+	/* Half to even on the digits left: the first decides, the rest tie. */
+	if (k >= 0 && k < n) {
+		for (i = k + 1; i < n; i++)
+			rest |= dig[i] != '0';
+		up = dig[k] > '5' || (dig[k] == '5' && (rest || (acc & 1)));
+	}
+	if (up && acc == 9223372036854775807ULL)
+		return -ERANGE;
+	acc += (unsigned long long)up;
+	*ret = neg ? -(long long)acc : (long long)acc;
+	return 0;
+}
+
+int num_micros_of_double(double v, long long *ret)
+{
+	char buf[64];
+
+	num_shortest(v, buf);
+	return num_parse_micros(buf, ret);
+}

@@ -12,6 +12,24 @@
  */
 int num_parse_decimal(const char *s, double *ret);
 
+/*
+ * Money as exact integer micro-units (millionths of the currency unit):
+ * the text num_parse_decimal() accepts, read digit by digit (never through
+ * a double) and rounded half to even past the sixth decimal, as exports
+ * print costs with up to 16 decimals. A row's error is at most half a
+ * micro-unit, unbiased. |value| must stay within INT64_MAX micro-units
+ * (about 9.2 * 10^12 currency units; SQLite's sum() of such integers is
+ * exact and fails rather than wraps past that). 0, -EINVAL (not such a
+ * decimal) or -ERANGE.
+ */
+int num_parse_micros(const char *s, long long *ret);
+
+/*
+ * The same from a double (a JSON answer's number): its shortest decimal
+ * text, read as above. Exact for every number a 15-digit decimal gave.
+ */
+int num_micros_of_double(double v, long long *ret);
+
 /* Is s (n bytes) well-formed UTF-8, with no NUL, surrogate or overlong form? */
 int utf8_valid(const char *s, size_t n);
 

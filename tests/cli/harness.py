@@ -69,6 +69,13 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.code, code, r)
         return r
 
+    def put_file(self, name, text):
+        """Write text (UTF-8, newlines as given) to the test's directory."""
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return path
+
     def copy_replay(self):
         dst = tempfile.mkdtemp(prefix="replay-", dir=self.tmp)
         os.rmdir(dst)

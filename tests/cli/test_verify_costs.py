@@ -20,6 +20,8 @@ PRICES = os.path.join(COSTS, "retail-prices.json")
 FIRST = "(SELECT min(id) FROM cost_rows)"
 EDITS = {
     "a cost times ten": "UPDATE cost_rows SET cost = cost * 10 WHERE id = " + FIRST,
+    "an exact cost edited": "UPDATE cost_rows SET cost_micros = cost_micros"
+                            " + 1 WHERE id = " + FIRST,
     "a row deleted": "DELETE FROM cost_rows WHERE id = " + FIRST,
     "a row added": "INSERT INTO cost_rows (source, resource_key, resource_id, "
                    "day, cost_type, meter, currency, cost) SELECT source, "
