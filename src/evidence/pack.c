@@ -427,9 +427,13 @@ static void pw_free(struct pack_writer *w, int keep)
 	free(w->out);
 }
 
+/*
+ * Finish: the archive flushed and synced, then renamed into place (a
+ * directory is renamed whole: a reader never sees part of a pack).
+ */
 static int pw_commit(struct pack_writer *w, struct err_detail *d)
 {
-	int r = 0, fd;
+	int r = 0;
 
 	if (w->a) {
 		if (archive_write_close(w->a) != ARCHIVE_OK) {
@@ -439,12 +443,6 @@ static int pw_commit(struct pack_writer *w, struct err_detail *d)
 		}
 		if (fsync(w->fd) < 0)
 			r = -errno;
-	} else {
-		fd = open(w->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || syncfs(fd) < 0)
-			r = -errno;
-		if (fd >= 0)
-			close(fd);
 	}
 	if (r == 0 && rename(w->tmp, w->out) < 0)
 		r = -errno;
