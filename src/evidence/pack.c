@@ -1534,3 +1534,71 @@ out:
 	pack_read_release(&pr);
 	return r;
 }
+
+/* Remove the regular files and directories under dirfd (depth-first). */
+static int remove_tree(int dirfd, int depth)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *dp;
+	int fd = dup(dirfd), r = 0;
+
+	dp = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dp) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (r == 0 && (e = readdir(dp))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+		else if (S_ISDIR(st.st_mode) && depth < 8) {
+			fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY |
+				    O_NOFOLLOW | O_CLOEXEC);
+			r = fd < 0 ? -errno : remove_tree(fd, depth + 1);
+			if (fd >= 0)
+				close(fd);
+			if (r == 0 && unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0)
+				r = -errno;
+		} else if (S_ISREG(st.st_mode)) {
+			if (unlinkat(dirfd, e->d_name, 0) < 0)
+				r = -errno;
+		} else
+			r = -EPERM;
+	}
+	closedir(dp);
+	return r;
+}
+
+int pack_remove(const char *dir, struct err_detail *d)
+{
+	struct strlist problems = { NULL, 0 };
+	struct pack_summary sum;
+	struct stat st;
+	int r, fd;
+
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err_set(d, "'%s' is not an evidence pack directory", dir);
+		return -ENOTDIR;
+	}
+	r = pack_verify(dir, NULL, &problems, &sum, d);
+	if (r == 0 && problems.n) {
+		err_set(d, "'%s' is not an intact evidence pack (%s); it is "
+			"left as it is", dir, problems.v[0]);
+		r = -ERR_VERIFY;
+	}
+	strlist_release(&problems);
+	if (r < 0)
+		return r;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = fd < 0 ? -errno : remove_tree(fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && rmdir(dir) < 0)
+		r = -errno;
+	if (r < 0)
+		err_set(d, "cannot remove '%s': %s", dir, err_str(r));
+	return r;
+}

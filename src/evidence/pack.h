@@ -96,3 +96,10 @@ int pack_export(struct store *s, const struct pack_options *o,
 int pack_verify(const char *path, const struct sign_key *key,
 		struct strlist *problems, struct pack_summary *sum,
 		struct err_detail *d);
+
+/*
+ * Remove the directory pack dir, only when it verifies (no key) as an
+ * intact pack, so nothing but a pack's own files goes. -ERR_VERIFY (d:
+ * the first problem) when it does not; -errno for I/O.
+ */
+int pack_remove(const char *dir, struct err_detail *d);
