@@ -257,6 +257,31 @@ static int write_outputs(struct app *app, const struct report_def *def,
 	return EXIT_OK;
 }
 
+/*
+ * Load report name and give p the extra parameters (usage: the --usage
+ * file, or NULL); an exit code. The caller releases extra and *ret_def.
+ */
+static int load_report(struct app *app, const char *name, const char *usage,
+		       struct report_extra *extra, struct report_params *p,
+		       struct report_def **ret_def)
+{
+	struct err_detail d = { "", "" };
+	int r, status;
+
+	memset(p, 0, sizeof(*p));
+	status = report_extra_init(app, usage, extra);
+	if (status != EXIT_OK)
+		return status;
+	p->extra = extra->p;
+	p->nextra = 3;
+	r = report_load(app->datadir, name, ret_def, &d);
+	if (r < 0) {
+		app_fail(app, "cannot load the report", r, &d);
+		return report_exit(r);
+	}
+	return EXIT_OK;
+}
+
 static int run_report(struct app *app, const char *name,
 		      const struct report_args *a)
 {
@@ -268,18 +293,9 @@ static int run_report(struct app *app, const char *name,
 	unsigned formats, missing;
 	int r, status;
 
-	memset(&p, 0, sizeof(p));
-	status = report_extra_init(app, a->usage, &extra);
+	status = load_report(app, name, a->usage, &extra, &p, &def);
 	if (status != EXIT_OK)
 		goto out;
-	p.extra = extra.p;
-	p.nextra = 3;
-	r = report_load(app->datadir, name, &def, &d);
-	if (r < 0) {
-		app_fail(app, "cannot load the report", r, &d);
-		status = report_exit(r);
-		goto out;
-	}
 	formats = a->formats ? parse_formats(app, a->formats) :
 		  report_formats(def);
 	missing = formats & ~report_formats(def);
@@ -420,16 +436,9 @@ int report_markdown_of_run(struct app *app, const char *name, long long run,
 	char id[24], month[8];
 	int r, status;
 
-	memset(&p, 0, sizeof(p));
-	status = report_extra_init(app, NULL, &extra);
-	p.extra = extra.p;
-	p.nextra = 3;
-	r = report_load(app->datadir, name, &def, &d);
-	if (r < 0) {
-		app_fail(app, "cannot load the report", r, &d);
-		status = report_exit(r);
+	status = load_report(app, name, NULL, &extra, &p, &def);
+	if (status != EXIT_OK)
 		goto out;
-	}
 	/* A run report gets the run; a month report the run's month. */
 	snprintf(id, sizeof(id), "%lld", run);
 	if (def->period == REPORT_PERIOD_RUN)
