@@ -515,12 +515,16 @@ static int check_of(struct store *s, sqlite3_int64 check, sqlite3_int64 run,
 	return r;
 }
 
+/* List a file in the manifest; sha: its SHA-256 when known, else NULL. */
 static void add_file(json_t *files, const char *path, const void *data,
-		     size_t len)
+		     size_t len, const char *known)
 {
 	char sha[SHA256_HEX_LEN + 1];
 
-	sha256_hex(data, len, sha);
+	if (known)
+		memcpy(sha, known, sizeof(sha));
+	else
+		sha256_hex(data, len, sha);
 	json_array_append_new(files, json_pack("{s:s,s:s,s:I}", "path", path,
 					       "sha256", sha, "size",
 					       (json_int_t)len));
@@ -581,7 +585,7 @@ static int write_responses(struct store *s, struct pack_writer *w,
 			  seq, len && (*body == '{' || *body == '[') ?
 			  "json" : "txt");
 		r = pw_file(w, path.buf, body, len, d);
-		add_file(files, path.buf, body, len);
+		add_file(files, path.buf, body, len, sha);
 		strlist_add(paths, path.buf);
 		i++;
 	}
@@ -779,7 +783,7 @@ int pack_export(struct store *s, const struct pack_options *o,
 	readme(o, hash, n, &text);
 	if (r == 0)
 		r = pw_file(&w, "README.md", text.buf, text.len, d);
-	add_file(files, "README.md", text.buf, text.len);
+	add_file(files, "README.md", text.buf, text.len, NULL);
 	for (i = 0; r == 0 && i < o->nfiles; i++) {
 		if (!path_ok(o->files[i].name) || strchr(o->files[i].name, '/')) {
 			err_set(d, "'%s' is not a plain file name",
@@ -790,7 +794,7 @@ int pack_export(struct store *s, const struct pack_options *o,
 		r = pw_file(&w, o->files[i].name, o->files[i].data,
 			    o->files[i].len, d);
 		add_file(files, o->files[i].name, o->files[i].data,
-			 o->files[i].len);
+			 o->files[i].len, NULL);
 	}
 	if (r == 0 && runs[0].g[1].nrows)
 		r = pw_dir(&w, "responses", d);
