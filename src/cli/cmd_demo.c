@@ -327,6 +327,26 @@ out:
 	return status;
 }
 
+/* Is dir/evidence-pack absent or an intact pack? Says why not. */
+static int intact_pack_or_none(struct app *app, const char *dir)
+{
+	struct strlist problems = { NULL, 0 };
+	struct pack_summary sum;
+	char *pack = fs_join(dir, DEMO_PACK);
+	struct stat st;
+	int ok = lstat(pack, &st) < 0 ||
+		 (pack_verify(pack, NULL, &problems, &sum, NULL) == 0 &&
+		  !problems.n);
+
+	if (!ok)
+		app_error(app, "'%s' is not an intact evidence pack (%s); the "
+			  "demo leaves it as it is: move it away", pack,
+			  problems.n ? problems.v[0] : "cannot read it");
+	strlist_release(&problems);
+	free(pack);
+	return ok;
+}
+
 /*
  * May the demo write into dir? With force it may whatever dir holds, as it
  * replaces only its own files. Then forget what an earlier demo wrote there
@@ -351,6 +371,9 @@ static int check_out_dir(struct app *app, const char *dir, int force)
 		free(foreign);
 		return EXIT_USAGE;
 	}
+	/* Even --force replaces an evidence pack only when it is intact. */
+	if (force && !intact_pack_or_none(app, dir))
+		return EXIT_USAGE;
 	mark = fs_join(dir, DEMO_MARK);
 	unlink(mark);
 	free(mark);

@@ -1,0 +1,73 @@
+"""Evidence packs against the history, and head anchoring: verify --pack,
+an edited history refused by export, verify --expect-head and
+[evidence] head_log."""
+import os
+
+from harness import main, OK, FINDINGS, USAGE, PARTIAL, SAMPLES
+from test_evidence_pack import PackBase, POLICY
+
+
+class Head(PackBase):
+    def test_export_refuses_an_edited_history(self):
+        self.sql("UPDATE evidence SET status = 500 WHERE run_id = 1 AND seq = 3")
+        r = self.expect(FINDINGS, "evidence", "export", "--run", "1",
+                        "--out", os.path.join(self.tmp, "p"))
+        self.assertIn("no longer gives its stored hash", r.err)
+        self.assertEqual([n for n in os.listdir(self.tmp)
+                          if n.startswith("p")], [])
+
+    # -- the history and the head ---------------------------------------
+
+    def test_verify_pack_against_the_history(self):
+        pack = self.export()
+        r = self.expect(OK, "verify", "--pack", pack)
+        self.assertIn("run 1 is the history's run with that hash", r.out)
+        other = os.path.join(self.tmp, "other.db")
+        self.expect(OK, "--db", other, "collect", "--replay",
+                    self.copy_replay(), db=False)
+        r = self.expect(FINDINGS, "--db", other, "verify", "--pack", pack,
+                        db=False)
+        self.assertIn("NOT IN THE HISTORY", r.out)
+
+    def test_expect_head(self):
+        r = self.expect(OK, "verify", "--expect-head", self.head)
+        self.assertIn("head: run 2 " + self.head, r.out)
+        self.expect(OK, "verify", "--expect-head", self.head.upper())
+        wrong = "0" * 64
+        r = self.expect(FINDINGS, "verify", "--expect-head", wrong)
+        self.assertIn(self.head, r.out)
+        self.assertIn(wrong, r.out)
+        j = self.expect(FINDINGS, "verify", "--expect-head", wrong,
+                        "--format", "json").json()
+        self.assertEqual((j["ok"], j["head_as_expected"]), (False, False))
+        self.expect(USAGE, "verify", "--expect-head", "abc")
+
+    def test_head_log(self):
+        log = os.path.join(self.tmp, "heads.log")
+        conf = self.conf(head_log=log)
+        self.expect(OK, "collect", "--replay", self.copy_replay(), config=conf)
+        self.expect(FINDINGS, "check", "--policy", POLICY, config=conf)
+        self.expect(OK, "import-prices",
+                    os.path.join(SAMPLES, "costs", "retail-prices.json"),
+                    config=conf)
+        with open(log) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 3)
+        for line, run in zip(lines, (3, 4, 5)):
+            t, rid, h = line.split(" ")
+            self.assertRegex(t, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertEqual(int(rid), run)
+            self.assertEqual(h, self.scalar(
+                "SELECT run_hash FROM runs WHERE id = ?", run))
+        self.expect(OK, "verify", "--expect-head", lines[-1].split(" ")[2])
+        # A head log that cannot be written: stored, warned, exit 4.
+        bad = self.conf(head_log=os.path.join(self.tmp, "no", "heads.log"))
+        r = self.expect(PARTIAL, "collect", "--replay", self.copy_replay(),
+                        config=bad)
+        self.assertIn("warning: cannot append the new head", r.err)
+        self.assertEqual(self.scalar("SELECT status FROM runs WHERE id = 6"),
+                         "ok")
+
+
+if __name__ == "__main__":
+    main()
