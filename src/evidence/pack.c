@@ -316,6 +316,10 @@ static int pw_open(struct pack_writer *w, const char *out, const char *top,
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	w->out = xstrdup(out);
+	/* "DIR/" is DIR: the temporary name goes beside it, not in it. */
+	while (strlen(w->out) > 1 && w->out[strlen(w->out) - 1] == '/')
+		w->out[strlen(w->out) - 1] = '\0';
+	out = w->out;
 	snprintf(w->top, sizeof(w->top), "%s", top);
 	sbuf_addf(&tmp, "%s.tmp-XXXXXX", out);
 	if (!ends_with(out, ".tar.gz")) {
@@ -935,11 +939,11 @@ static int take_file(struct pack_read *pr, const char *rel,
 		if (declared > keep[k].max) {
 			problem(pr->problems, "%s: %llu bytes, more than a pack's "
 				"%zu", rel, declared, keep[k].max);
-			return 0;
+			rd = NULL;	/* listed, not read */
 		}
-		kb = bufs[k];
-		sbuf_init(kb, keep[k].max);
-		*have[k] = 1;
+		kb = rd ? bufs[k] : NULL;
+		sbuf_init(bufs[k], keep[k].max);
+		*have[k] = rd != NULL;
 	}
 	if (pr->n >= PACK_MAX_FILES) {
 		problem(pr->problems, "more than %d files", PACK_MAX_FILES);
@@ -948,7 +952,8 @@ static int take_file(struct pack_read *pr, const char *rel,
 	h = hash_init();
 	if (!h)
 		return -ERR_CRYPTO;
-	while ((got = rd(ctx, buf, sizeof(buf))) > 0) {
+	got = 0;
+	while (rd && (got = rd(ctx, buf, sizeof(buf))) > 0) {
 		hash_update(h, buf, (size_t)got);
 		size += (unsigned long long)got;
 		if (kb && sbuf_add(kb, buf, (size_t)got) < 0) {
@@ -1029,7 +1034,13 @@ static int walk(struct pack_read *pr, int dirfd, const char *rel, int depth,
 			}
 		} else if (S_ISREG(st.st_mode)) {
 			fd = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW |
-				    O_CLOEXEC);
+				    O_CLOEXEC | O_NONBLOCK);
+			if (fd >= 0 && (fstat(fd, &st) < 0 ||
+					!S_ISREG(st.st_mode))) {
+				close(fd);
+				fd = -1;
+				errno = EINVAL;
+			}
 			if (fd < 0) {
 				r = -errno;
 				err_set(d, "cannot read '%s/%s': %s", pr->name,
@@ -1172,6 +1183,8 @@ static int read_pack(struct pack_read *pr, const char *path,
 		close(fd);
 	} else
 		r = read_tar_pack(pr, path, d);
+	if (r == -ERR_TOO_LARGE)
+		r = 0;		/* a problem said so; the rest is not read */
 	if (r < 0 || !pr->n)
 		return r;
 	qsort(pr->v, pr->n, sizeof(*pr->v), cmp_items);
@@ -1327,9 +1340,8 @@ static int row_from_json(json_t *o, const struct chain_group_def *g,
 }
 
 /* One run of the manifest: rebuild what its hash covers, and hash it. */
-static void check_run(json_t *e, size_t idx, json_t *files,
-		      const struct pack_read *pr, struct pack_summary *sum,
-		      struct strlist *problems)
+static void check_run(json_t *e, size_t idx, const struct pack_read *pr,
+		      struct pack_summary *sum, struct strlist *problems)
 {
 	const struct chain_group_def *g;
 	struct chain_run run = { 0 };
@@ -1341,9 +1353,8 @@ static void check_run(json_t *e, size_t idx, json_t *files,
 	const char *why = NULL;
 	size_t n, i, j;
 	long long id = json_integer_value(idj), v;
-	long seq_col, sha_col, id_col;
+	long sha_col, id_col;
 
-	(void)files;
 	if (!json_is_object(e) || !json_is_integer(idj) || !hash ||
 	    !sha_ok(hash) || chain_run_init(&run, (int)version) < 0 ||
 	    json_object_size(e) != 3 + run.ngroups) {
@@ -1383,7 +1394,6 @@ static void check_run(json_t *e, size_t idx, json_t *files,
 		goto out;
 	}
 	/* Each response's file is the body the run hash covers. */
-	seq_col = col_index(&g[1], "seq");
 	sha_col = col_index(&g[1], "sha256");
 	rows = json_object_get(e, "evidence");
 	for (j = 0; j < run.g[1].nrows; j++) {
@@ -1392,7 +1402,6 @@ static void check_run(json_t *e, size_t idx, json_t *files,
 				json_array_get(rows, j), "file"));
 		const struct pack_item *it = file ? find_item(pr, file) : NULL;
 
-		(void)seq_col;
 		if (!file || row[sha_col].type != CHAIN_TEXT)
 			problem(problems, MANIFEST ": $.runs[%zu].evidence[%zu]: "
 				"no file or body SHA-256", idx, j);
@@ -1528,10 +1537,14 @@ int pack_verify(const char *path, const struct sign_key *key,
 	compare_sums(&pr, json_object_get(m, "files"), problems);
 	runs = json_object_get(m, "runs");
 	json_array_foreach(runs, i, e)
-		check_run(e, i, json_object_get(m, "files"), &pr, sum, problems);
+		check_run(e, i, &pr, sum, problems);
 	if (sum->nruns && sum->run[0] != json_integer_value(json_object_get(
 						m, "run")))
 		problem(problems, MANIFEST ": $.run is not its first run");
+	if (json_array_size(runs) == 2 ?
+	    json_integer_value(json_object_get(m, "check")) != sum->run[1] ||
+	    sum->nruns != 2 : !json_is_null(json_object_get(m, "check")))
+		problem(problems, MANIFEST ": $.check is not its second run");
 	check_signature(&pr, m, key, sum, problems);
 out:
 	json_decref(m);

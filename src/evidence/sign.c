@@ -24,7 +24,7 @@ struct sign_key {
 static int read_key_file(const char *path, int private, struct sbuf *out,
 			 struct err_detail *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char buf[4096];
 	struct stat st;
 	ssize_t n;
