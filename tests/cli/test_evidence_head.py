@@ -1,9 +1,10 @@
 """Evidence packs against the history, and head anchoring: verify --pack,
 an edited history refused by export, verify --expect-head and
 [evidence] head_log."""
+import hashlib
 import os
 
-from harness import main, OK, FINDINGS, USAGE, PARTIAL, SAMPLES
+from harness import CliTest, main, OK, FINDINGS, USAGE, PARTIAL, SAMPLES
 from test_evidence_pack import PackBase, POLICY
 
 
@@ -67,6 +68,48 @@ class Head(PackBase):
         self.assertIn("warning: cannot append the new head", r.err)
         self.assertEqual(self.scalar("SELECT status FROM runs WHERE id = 6"),
                          "ok")
+
+
+class HashEncoding1(CliTest):
+    """The refactored encoder still gives what hash encoding 1 gave: each
+    value as SQLite's text and a NUL (NULL as \\x01), groups and rows marked
+    \\x1d and \\x1e; computed here independently, then verify agrees."""
+
+    GROUPS = [
+        ("id, started_at, finished_at, status, tool_version, source, "
+         "tenant_id, principal_id, scope, error_summary, notes, prev_hash",
+         "runs WHERE id = ?"),
+        ("seq, kind, subject, method, url, request_body, status, request_id, "
+         "fetched_at, projected, sha256", "evidence_log WHERE run_id = ? "
+         "ORDER BY seq"),
+        ("seq, url, http_status, code, message",
+         "run_errors WHERE run_id = ? ORDER BY seq"),
+        ("scope, list, requests, pages, items, retries, throttled, "
+         "throttle_wait_ms, errors", "run_ledger WHERE run_id = ? "
+         "ORDER BY scope, list"),
+    ]
+
+    def test_version_1_runs_still_verify(self):
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        self.sql("UPDATE runs SET hash_version = 1, notes = 'x' || char(0) "
+                 "|| 'hidden' WHERE id = 1")
+        h = hashlib.sha256(b"amlfs-audit-run/1\0")
+        for cols, src in self.GROUPS:
+            h.update(b"\x1d\0")
+            for row in self.sql("SELECT %s FROM %s" % (
+                    ", ".join("CAST(%s AS TEXT)" % c for c in cols.split(", ")),
+                    src), 1):
+                h.update(b"\x1e\0")
+                for v in row:
+                    v = b"\x01" if v is None else v.encode().split(b"\0")[0]
+                    h.update(v + b"\0")
+        self.sql("UPDATE runs SET run_hash = ? WHERE id = 1", h.hexdigest())
+        r = self.expect(OK, "verify")
+        self.assertIn("head: run 1 " + h.hexdigest(), r.out)
+        pack = os.path.join(self.tmp, "v1")
+        self.expect(OK, "evidence", "export", "--run", "1", "--out", pack)
+        r = self.expect(OK, "evidence", "verify", pack, db=False)
+        self.assertIn("run 1: " + h.hexdigest(), r.out)
 
 
 if __name__ == "__main__":
