@@ -291,6 +291,7 @@ int cmd_check(int argc, char **argv, struct app *app)
 	struct check_result res;
 	struct err_detail d = { "", "" };
 	enum rule_severity fail_on = SEVERITY_HIGH;
+	long long mark;
 	int c, new_only = 0, fail_on_set = 0, r;
 	const char *format = "text";
 	char *rules_dir;
@@ -333,6 +334,7 @@ int cmd_check(int argc, char **argv, struct app *app)
 		return cmd_usage_error(app, self);
 	rules_dir = fs_join(app->datadir, "queries/rules");
 	o.rules_dir = rules_dir;
+	mark = head_log_mark(app);
 	r = check_run(app->store, &o, &res, &d);
 	free(rules_dir);
 	if (r < 0) {
@@ -345,5 +347,5 @@ int cmd_check(int argc, char **argv, struct app *app)
 	c = failing(&res, fail_on) ? EXIT_FINDINGS :
 	    res.by_status[4] ? EXIT_RUNTIME : EXIT_OK;
 	check_result_release(&res);
-	return r < 0 ? EXIT_RUNTIME : c;
+	return head_log_since(app, mark, r < 0 ? EXIT_RUNTIME : c);
 }

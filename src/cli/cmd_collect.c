@@ -209,6 +209,7 @@ int cmd_collect(int argc, char **argv, struct app *app)
 	struct collect_options cost_opts = { 0 };
 	char from[11], to[11];
 	struct collect_result res;
+	long long mark;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "r:R:", opts, NULL)) != -1) {
@@ -238,6 +239,7 @@ int cmd_collect(int argc, char **argv, struct app *app)
 		app_error(app, "--from is after --to");
 		return EXIT_USAGE;
 	}
+	mark = head_log_mark(app);
 	status = collect_from(app, replay, record, &cost_opts, &res);
 	if (res.run_id && app->verbose >= 0)
 		fprintf(app->out, "run %lld: %s, %ld file systems, %ld "
@@ -246,5 +248,5 @@ int cmd_collect(int argc, char **argv, struct app *app)
 			res.status, res.filesystems, res.evidence,
 			res.new_bodies, res.requests, res.retries,
 			res.throttled, res.errors);
-	return status;
+	return head_log_since(app, mark, status);
 }

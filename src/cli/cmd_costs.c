@@ -70,6 +70,7 @@ int cmd_import_costs(int argc, char **argv, struct app *app)
 	};
 	const struct command *self = command_find("import-costs");
 	const char *type = NULL;
+	long long mark;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
@@ -82,7 +83,9 @@ int cmd_import_costs(int argc, char **argv, struct app *app)
 	}
 	if (optind == argc)
 		return cmd_usage_error(app, self);
-	return import_cost_files(app, argv + optind, argc - optind, type);
+	mark = head_log_mark(app);
+	return head_log_since(app, mark, import_cost_files(app, argv + optind,
+							  argc - optind, type));
 }
 
 int import_cost_files(struct app *app, char *const *files, int n,
@@ -332,6 +335,7 @@ int cmd_import_prices(int argc, char **argv, struct app *app)
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *self = command_find("import-prices");
+	long long mark;
 	int c, fetch = 0;
 
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
@@ -342,7 +346,10 @@ int cmd_import_prices(int argc, char **argv, struct app *app)
 	}
 	if (!fetch && optind == argc)
 		return cmd_usage_error(app, self);
-	return import_price_files(app, argv + optind, argc - optind, fetch);
+	mark = head_log_mark(app);
+	return head_log_since(app, mark, import_price_files(app, argv + optind,
+							   argc - optind,
+							   fetch));
 }
 
 int import_price_files(struct app *app, char *const *files, int n, int fetch)

@@ -10,6 +10,7 @@
 
 #include "cli/output.h"
 #include "collect/collect.h"
+#include "evidence/pack.h"
 #include "evidence/verify.h"
 #include "policy/check.h"
 #include "store/query.h"
@@ -31,6 +32,10 @@ static const char *const demo_outputs[] = {
 	"chargeback-2026-10.xlsx", "chargeback-2026-10.md",
 	"chargeback-2026-10.csv", "chargeback-2026-10.json", NULL
 };
+
+/* The evidence pack of the newest run: a directory, listed in the mark by
+ * its SHA256SUMS. */
+#define DEMO_PACK "evidence-pack"
 
 static int is_one_of(const char *name, const char *const *names)
 {
@@ -100,6 +105,33 @@ static int own_output(const char *dir, const char *name,
 }
 
 /*
+ * The demo's evidence pack: the mark lists its SHA256SUMS as it was, and
+ * it is still an intact pack (so it holds nothing else).
+ */
+static int own_pack(const char *dir, const char *name,
+		    const struct sbuf *mark)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	char *pack = fs_join(dir, name);
+	struct sbuf line = SBUF_INIT;
+	struct strlist problems = { NULL, 0 };
+	struct pack_summary sum;
+	int own = !strcmp(name, DEMO_PACK) &&
+		  hash_file(pack, "SHA256SUMS", sha) == 0;
+
+	if (own) {
+		sbuf_addf(&line, "%s  %s/SHA256SUMS\n", sha, DEMO_PACK);
+		own = strstr(mark->buf, line.buf) &&
+		      pack_verify(pack, NULL, &problems, &sum, NULL) == 0 &&
+		      !problems.n;
+	}
+	strlist_release(&problems);
+	sbuf_release(&line);
+	free(pack);
+	return own;
+}
+
+/*
  * history.db's -wal and -shm, which a reader of the demo's history leaves
  * behind: its own while history.db is and the WAL holds nothing.
  */
@@ -164,7 +196,8 @@ static char *first_foreign(const char *dir, int *ret_err)
 	for (i = 0; i < n && !found; i++) {
 		if ((have_mark && !strcmp(names[i], DEMO_MARK)) ||
 		    own_output(dir, names[i], &mark) ||
-		    own_side_file(dir, names[i], &mark))
+		    own_side_file(dir, names[i], &mark) ||
+		    own_pack(dir, names[i], &mark))
 			continue;
 		found = xstrdup(names[i]);
 	}
@@ -246,7 +279,7 @@ static int write_output(struct app *app, const char *dir, const char *name,
 static int write_mark(struct app *app, const char *dir)
 {
 	char sha[SHA256_HEX_LEN + 1];
-	char *path = fs_join(dir, DEMO_MARK);
+	char *path = fs_join(dir, DEMO_MARK), *pack;
 	struct sbuf tmp = SBUF_INIT, text = SBUF_INIT;
 	const char *const *n;
 	FILE *f;
@@ -263,6 +296,15 @@ static int write_mark(struct app *app, const char *dir)
 		}
 		sbuf_addf(&text, "%s  %s\n", sha, *n);
 	}
+	pack = fs_join(dir, DEMO_PACK);
+	r = hash_file(pack, "SHA256SUMS", sha);
+	free(pack);
+	if (r < 0) {
+		app_error(app, "cannot hash '%s/%s/SHA256SUMS': %s", dir,
+			  DEMO_PACK, err_str(r));
+		goto out;
+	}
+	sbuf_addf(&text, "%s  %s/SHA256SUMS\n", sha, DEMO_PACK);
 	sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	f = fopen(tmp.buf, "w");
 	r = f ? 0 : -errno;
@@ -283,6 +325,26 @@ out:
 	sbuf_release(&text);
 	free(path);
 	return status;
+}
+
+/* Is dir/evidence-pack absent or an intact pack? Says why not. */
+static int intact_pack_or_none(struct app *app, const char *dir)
+{
+	struct strlist problems = { NULL, 0 };
+	struct pack_summary sum;
+	char *pack = fs_join(dir, DEMO_PACK);
+	struct stat st;
+	int ok = lstat(pack, &st) < 0 ||
+		 (pack_verify(pack, NULL, &problems, &sum, NULL) == 0 &&
+		  !problems.n);
+
+	if (!ok)
+		app_error(app, "'%s' is not an intact evidence pack (%s); the "
+			  "demo leaves it as it is: move it away", pack,
+			  problems.n ? problems.v[0] : "cannot read it");
+	strlist_release(&problems);
+	free(pack);
+	return ok;
 }
 
 /*
@@ -309,6 +371,9 @@ static int check_out_dir(struct app *app, const char *dir, int force)
 		free(foreign);
 		return EXIT_USAGE;
 	}
+	/* Even --force replaces an evidence pack only when it is intact. */
+	if (force && !intact_pack_or_none(app, dir))
+		return EXIT_USAGE;
 	mark = fs_join(dir, DEMO_MARK);
 	unlink(mark);
 	free(mark);
@@ -421,8 +486,36 @@ static int emit_findings(struct app *app, FILE *f, void *ctx)
 	return check_print(f, o->res, o->format, 0) < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
 
+/*
+ * The evidence pack of the collection run and its check, in place of an
+ * earlier demo's (removed only when it is an intact pack), verified.
+ */
+static int demo_pack(struct app *app, const char *out, long long run,
+		     long long check)
+{
+	struct err_detail d = { "", "" };
+	struct pack_summary sum;
+	char *pack = fs_join(out, DEMO_PACK);
+	struct stat st;
+	int status = EXIT_OK, r;
+
+	fprintf(app->out, "\nThe evidence pack of run %lld and its check, for "
+		"auditors (README.md inside says how to check it by hand):\n",
+		run);
+	if (lstat(pack, &st) == 0 && (r = pack_remove(pack, &d)) < 0) {
+		app_fail(app, "cannot replace the demo's evidence pack", r, &d);
+		status = EXIT_USAGE;
+	}
+	if (status == EXIT_OK)
+		status = evidence_export(app, run, check, pack);
+	if (status == EXIT_OK)
+		status = evidence_verify_pack(app, pack, NULL, 0, &sum);
+	free(pack);
+	return status;
+}
+
 /* The sample policy and desired state over the run: findings kept. */
-static int demo_check(struct app *app, const char *out)
+static int demo_check(struct app *app, const char *out, long long *ret_check)
 {
 	char *rules = fs_join(app->datadir, "queries/rules");
 	char *policy = fs_join(app->datadir, "samples/policy.ini");
@@ -441,6 +534,7 @@ static int demo_check(struct app *app, const char *out)
 		goto out;
 	}
 	check_print(app->out, &res, "summary", 0);
+	*ret_check = res.check_run;
 	fo.res = &res;
 	fo.format = "json";
 	status = write_file(app, out, "findings.json", emit_findings, &fo);
@@ -462,6 +556,7 @@ static int run_demo(struct app *app, const char *out)
 	struct verify_result vr;
 	struct query_param p = { ":run_id", QP_INT, 0, NULL };
 	char *replay = fs_join(app->datadir, "samples/replay");
+	long long check = 0;
 	int status;
 
 	status = load_sample_config(app);
@@ -500,14 +595,18 @@ static int run_demo(struct app *app, const char *out)
 		status = report_month_to(app, "chargeback", "2026-10", out);
 	}
 	if (status == EXIT_OK)
-		status = demo_check(app, out);
+		status = demo_check(app, out, &check);
+	if (status == EXIT_OK)
+		status = demo_pack(app, out, res.run_id, check);
 	if (status == EXIT_OK)
 		fprintf(app->out, "\nTry: amlfs-audit --db %s inventory\n"
 			"     amlfs-audit --db %s costs --month 2026-10\n"
 			"     amlfs-audit --db %s check --policy samples/policy.ini\n"
 			"     amlfs-audit --db %s diff\n"
-			"     amlfs-audit --db %s verify\n", app->db_path,
-			app->db_path, app->db_path, app->db_path, app->db_path);
+			"     amlfs-audit --db %s verify\n"
+			"     amlfs-audit evidence verify %s/%s\n", app->db_path,
+			app->db_path, app->db_path, app->db_path, app->db_path,
+			out, DEMO_PACK);
 	return status;
 }
 

@@ -257,6 +257,31 @@ static int write_outputs(struct app *app, const struct report_def *def,
 	return EXIT_OK;
 }
 
+/*
+ * Load report name and give p the extra parameters (usage: the --usage
+ * file, or NULL); an exit code. The caller releases extra and *ret_def.
+ */
+static int load_report(struct app *app, const char *name, const char *usage,
+		       struct report_extra *extra, struct report_params *p,
+		       struct report_def **ret_def)
+{
+	struct err_detail d = { "", "" };
+	int r, status;
+
+	memset(p, 0, sizeof(*p));
+	status = report_extra_init(app, usage, extra);
+	if (status != EXIT_OK)
+		return status;
+	p->extra = extra->p;
+	p->nextra = 3;
+	r = report_load(app->datadir, name, ret_def, &d);
+	if (r < 0) {
+		app_fail(app, "cannot load the report", r, &d);
+		return report_exit(r);
+	}
+	return EXIT_OK;
+}
+
 static int run_report(struct app *app, const char *name,
 		      const struct report_args *a)
 {
@@ -268,18 +293,9 @@ static int run_report(struct app *app, const char *name,
 	unsigned formats, missing;
 	int r, status;
 
-	memset(&p, 0, sizeof(p));
-	status = report_extra_init(app, a->usage, &extra);
+	status = load_report(app, name, a->usage, &extra, &p, &def);
 	if (status != EXIT_OK)
 		goto out;
-	p.extra = extra.p;
-	p.nextra = 3;
-	r = report_load(app->datadir, name, &def, &d);
-	if (r < 0) {
-		app_fail(app, "cannot load the report", r, &d);
-		status = report_exit(r);
-		goto out;
-	}
 	formats = a->formats ? parse_formats(app, a->formats) :
 		  report_formats(def);
 	missing = formats & ~report_formats(def);
@@ -383,4 +399,69 @@ int cmd_report(int argc, char **argv, struct app *app)
 	    (a.month && (a.from || a.run)) || (a.run && a.from))
 		return cmd_usage_error(app, self);
 	return run_report(app, argv[optind], &a);
+}
+
+/* The month (YYYY-MM) run started in; an exit code. */
+static int run_month(struct app *app, long long run, char month[8])
+{
+	sqlite3_stmt *st = NULL;
+	struct err_detail d = { "", "" };
+	int status = EXIT_USAGE;
+
+	if (store_prepare(app->store, "SELECT substr(started_at, 1, 7) FROM "
+			  "runs WHERE id = ?1", &st, &d) < 0) {
+		app_fail(app, "cannot read the run", -ERR_SQL, &d);
+		return EXIT_RUNTIME;
+	}
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 7) {
+		memcpy(month, sqlite3_column_text(st, 0), 8);
+		status = EXIT_OK;
+	} else
+		app_error(app, "no run %lld", run);
+	sqlite3_finalize(st);
+	return status;
+}
+
+int report_markdown_of_run(struct app *app, const char *name, long long run,
+			   struct sbuf *out)
+{
+	struct err_detail d = { "", "" };
+	struct report_def *def = NULL;
+	struct report_params p;
+	struct report_result res = { NULL, NULL, 0, "" };
+	struct report_extra extra;
+	struct report_args a = { NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				 NULL };
+	char id[24], month[8];
+	int r, status;
+
+	status = load_report(app, name, NULL, &extra, &p, &def);
+	if (status != EXIT_OK)
+		goto out;
+	/* A run report gets the run; a month report the run's month. */
+	snprintf(id, sizeof(id), "%lld", run);
+	if (def->period == REPORT_PERIOD_RUN)
+		a.run = id;
+	else if ((status = run_month(app, run, month)) == EXIT_OK)
+		a.month = month;
+	if (status == EXIT_OK)
+		status = pick_period(app, def, &a, &p);
+	if (status != EXIT_OK)
+		goto out;
+	r = report_run(app->store, app->datadir, def, &p, AMLFS_VERSION, &res,
+		       &d);
+	if (r == 0)
+		r = report_check(def, &res, &d);
+	if (r == 0)
+		r = report_markdown(app->datadir, def, &res, out, &d);
+	if (r < 0) {
+		app_fail(app, "cannot write the report", r, &d);
+		status = report_exit(r);
+	}
+	report_result_release(&res);
+out:
+	report_free(def);
+	report_extra_release(&extra);
+	return status;
 }

@@ -2,8 +2,10 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <strings.h>
 #include <string.h>
 
+#include "evidence/pack.h"
 #include "evidence/verify.h"
 #include "policy/check.h"
 #include "util/xalloc.h"
@@ -83,35 +85,100 @@ static int recheck(struct app *app, sqlite3_int64 want, json_t *arr,
 	return r < 0 ? r : bad;
 }
 
+/* A hash as given on the command line: 64 hex digits. */
+static int hash_arg(const char *s)
+{
+	return strlen(s) == SHA256_HEX_LEN &&
+	       strspn(s, "0123456789abcdefABCDEF") == SHA256_HEX_LEN;
+}
+
+/*
+ * Are the pack's runs this history's runs with those hashes? Prints what
+ * is not; 1 when all are.
+ */
+static int pack_in_history(struct app *app, const char *pack,
+			   const struct pack_summary *sum)
+{
+	sqlite3_stmt *st = NULL;
+	struct err_detail d = { "", "" };
+	size_t i;
+	int ok = 1;
+
+	if (store_prepare(app->store, "SELECT run_hash FROM runs WHERE id = ?1",
+			  &st, &d) < 0) {
+		app_fail(app, "cannot read runs", -ERR_SQL, &d);
+		return 0;
+	}
+	for (i = 0; i < sum->nruns; i++) {
+		const char *have = NULL;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, sum->run[i]);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			have = (const char *)sqlite3_column_text(st, 0);
+		if (!have || strcmp(have, sum->hash[i])) {
+			fprintf(app->out, "%s: NOT IN THE HISTORY: the pack's "
+				"run %lld has hash %s; the history's run %lld "
+				"%s%s\n", pack, (long long)sum->run[i],
+				sum->hash[i], (long long)sum->run[i],
+				have ? "has " : "does not exist",
+				have ? have : "");
+			ok = 0;
+		} else
+			fprintf(app->out, "%s: run %lld is the history's run "
+				"with that hash\n", pack,
+				(long long)sum->run[i]);
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
 int cmd_verify(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "recheck", optional_argument, NULL, 'R' },
+		{ "expect-head", required_argument, NULL, 'e' },
+		{ "pack", required_argument, NULL, 'p' },
+		{ "public-key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *self = command_find("verify");
 	struct err_detail d = { "", "" };
+	const char *expect = NULL, *pack = NULL, *key = NULL;
 	struct verify_result res;
+	struct pack_summary sum;
 	json_t *rechecks = NULL;
 	long long want = 0;
-	int c, json = 0, r, do_recheck = 0, differ = 0;
+	int c, json = 0, r, head_ok = 1, status, do_recheck = 0, differ = 0;
 
 	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (c == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
 			json = !strcmp(optarg, "json");
 		else if (c == 'R' && (!optarg || !app_run_id(app, "--recheck", optarg, &want)))
 			do_recheck = 1;
+		else if (c == 'e' && hash_arg(optarg))
+			expect = optarg;
+		else if (c == 'e') {
+			app_error(app, "--expect-head takes a run hash (64 hex "
+				  "digits), not '%s'", optarg);
+			return EXIT_USAGE;
+		} else if (c == 'p')
+			pack = optarg;
+		else if (c == 'k')
+			key = optarg;
 		else
 			return cmd_usage_error(app, self);
 	}
-	if (optind != argc)
+	if (optind != argc || (key && !pack) || (pack && json))
 		return cmd_usage_error(app, self);
 	r = verify_history(app->store, &res, &d);
 	if (r < 0) {
 		app_fail(app, "cannot verify", r, &d);
 		return EXIT_RUNTIME;
 	}
+	if (expect)
+		head_ok = !strcasecmp(expect, res.head);
 	/* Even over a broken chain: it names the findings that changed. */
 	if (do_recheck) {
 		rechecks = json ? json_array() : NULL;
@@ -124,10 +191,10 @@ int cmd_verify(int argc, char **argv, struct app *app)
 		}
 	}
 	if (json) {
-		json_t *o = json_pack("{s:b,s:i,s:s?,s:I}", "ok", !res.bad_run,
-				      "runs", res.runs, "head_hash",
-				      res.head[0] ? res.head : NULL, "head_run",
-				      (json_int_t)res.head_run);
+		json_t *o = json_pack("{s:b,s:i,s:s?,s:I}", "ok",
+				      !res.bad_run && head_ok, "runs", res.runs,
+				      "head_hash", res.head[0] ? res.head : NULL,
+				      "head_run", (json_int_t)res.head_run);
 
 		json_object_set_new(o, "uncovered_cost_sources",
 				    json_integer(res.uncovered_sources));
@@ -138,6 +205,12 @@ int cmd_verify(int argc, char **argv, struct app *app)
 		}
 		if (rechecks)
 			json_object_set_new(o, "rechecks", rechecks);
+		if (expect) {
+			json_object_set_new(o, "expected_head",
+					    json_string(expect));
+			json_object_set_new(o, "head_as_expected",
+					    json_boolean(head_ok));
+		}
 		json_dumpf(o, app->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', app->out);
 		json_decref(o);
@@ -156,5 +229,18 @@ int cmd_verify(int argc, char **argv, struct app *app)
 			fprintf(app->out, "head: run %lld %s\n",
 				(long long)res.head_run, res.head);
 	}
-	return res.bad_run || differ ? EXIT_FINDINGS : EXIT_OK;
+	if (!json && !head_ok)
+		fprintf(app->out, "HEAD MISMATCH: the newest run (%lld) has "
+			"hash %s, not the expected %s\n",
+			(long long)res.head_run, res.head[0] ? res.head :
+			"(no runs)", expect);
+	status = res.bad_run || !head_ok || differ ? EXIT_FINDINGS : EXIT_OK;
+	if (pack) {
+		r = evidence_verify_pack(app, pack, key, 0, &sum);
+		if (r == EXIT_OK && !pack_in_history(app, pack, &sum))
+			r = EXIT_FINDINGS;
+		if (r > status)
+			status = r;
+	}
+	return status;
 }

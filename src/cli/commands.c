@@ -65,6 +65,8 @@
 
 #define VERIFY_USAGE \
 "usage: amlfs-audit verify [--format text|json] [--recheck[=CHECK]]\n" \
+"                          [--expect-head HASH]\n" \
+"                          [--pack PACK [--public-key FILE]]\n" \
 "\n" \
 "Check the whole history offline: every evidence body against its SHA-256,\n" \
 "every run's hash and its link to the run before it, that no run is\n" \
@@ -72,15 +74,22 @@
 "yields. Prints the newest run's hash, which can be kept elsewhere as an\n" \
 "anchor.\n" \
 "\n" \
-"  --format FMT       text (default) or json\n" \
-"  --recheck[=CHECK]  also evaluate every stored check (or check run CHECK)\n" \
-"                     again from the rule SQL, policy and desired state it\n" \
-"                     stored, over the run it judged, with the cost data\n" \
-"                     as it stood then, and compare with its findings\n" \
-"  -h, --help     show this help\n" \
+"  --format FMT        text (default) or json\n" \
+"  --recheck[=CHECK]   also evaluate every stored check (or check run CHECK)\n" \
+"                      again from the rule SQL, policy and desired state it\n" \
+"                      stored, over the run it judged, with the cost data\n" \
+"                      as it stood then, and compare with its findings\n" \
+"  --expect-head HASH  fail unless the newest run's hash is HASH (a head\n" \
+"                      kept elsewhere: a rewrite of the whole chain shows)\n" \
+"  --pack PACK         also verify an evidence pack (see 'evidence verify')\n" \
+"                      and that its runs are this history's runs with those\n" \
+"                      hashes\n" \
+"  --public-key FILE   with --pack: check its signature with this key\n" \
+"  -h, --help          show this help\n" \
 "\n" \
-"Exit status: 0 intact, 1 the first broken run is named (or a check\n" \
-"evaluated again differs from its findings), 3 the check could not run.\n"
+"Exit status: 0 intact, 1 the first broken run is named (or the head is not\n" \
+"the one expected, the pack does not hold, or a check evaluated again\n" \
+"differs from its findings), 3 the check could not run.\n"
 
 #define MIGRATE_USAGE \
 "usage: amlfs-audit migrate\n" \
@@ -316,6 +325,39 @@
 "Exit status: 0 ok, 2 usage, or a definition, template or query that is\n" \
 "wrong (the file is named), 3 a database or I/O error.\n"
 
+#define EVIDENCE_USAGE \
+"usage: amlfs-audit evidence export --run ID [--check ID] --out DIR|FILE.tar.gz\n" \
+"       amlfs-audit evidence verify PACK [--public-key FILE] [--format text|json]\n" \
+"       amlfs-audit evidence keygen --out PREFIX\n" \
+"\n" \
+"Evidence packs: a run as files an auditor checks with no database, with\n" \
+"this tool or with sha256sum and openssl alone (the pack's README.md says\n" \
+"how).\n" \
+"\n" \
+"export   write the pack of run ID: every raw response as a file,\n" \
+"         manifest.json (each file's SHA-256; each response's request,\n" \
+"         status, x-ms-request-id and time; everything the run hash covers,\n" \
+"         with the run hash and the previous run's), SHA256SUMS, the\n" \
+"         compliance report's Markdown and README.md; a directory, or a\n" \
+"         .tar.gz when the name ends so. With [evidence] signing_key the\n" \
+"         manifest is signed (manifest.json.sig, Ed25519).\n" \
+"  --run ID       the run (any link of the chain)\n" \
+"  --check ID     also a check of that run: its findings and policy\n" \
+"  --out PATH     must not exist (a directory may be empty)\n" \
+"verify   check a pack: every file against the manifest and SHA256SUMS,\n" \
+"         nothing added or missing, each run hash recomputed, and with\n" \
+"         --public-key the signature (bring the signer's key from a channel\n" \
+"         you trust, not from the pack). Without --public-key a signature\n" \
+"         is said to be not checked.\n" \
+"  --format FMT   text (default) or json\n" \
+"keygen   make an Ed25519 key pair: PREFIX (private, 0600, never\n" \
+"         overwritten) and PREFIX.pub\n" \
+"  -h, --help     show this help\n" \
+"\n" \
+"Exit status: 0 ok; 1 the pack does not hold (each problem names the\n" \
+"file), or the run no longer gives its hash; 2 usage, an existing --out or\n" \
+"key, a bad key or run id; 3 I/O or database error.\n"
+
 #define HELP_USAGE \
 "usage: amlfs-audit help [COMMAND]\n" \
 "\n" \
@@ -371,6 +413,9 @@ const struct command commands[] = {
 	  CMD_NEED_CONFIG | CMD_NEED_DB | CMD_DB_EXISTING },
 	{ "config", cmd_config, CONFIG_USAGE,
 	  "show the effective configuration and where each value came from",
+	  CMD_NEED_CONFIG },
+	{ "evidence", cmd_evidence, EVIDENCE_USAGE,
+	  "export, verify and sign evidence packs for auditors",
 	  CMD_NEED_CONFIG },
 	{ "help", cmd_help, HELP_USAGE, "show help for a command", 0 },
 	{ "version", cmd_version, VERSION_USAGE, "print the version", 0 },

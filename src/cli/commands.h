@@ -55,6 +55,37 @@ int cmd_report(int argc, char **argv, struct app *app);
  * exit code. In cmd_report.c (the demo uses it). */
 int report_month_to(struct app *app, const char *name, const char *month,
 		    const char *out);
+/*
+ * Render report name's Markdown for run into out (appending), through the
+ * report engine as 'report NAME --run ID --format md' would; an exit
+ * code. In cmd_report.c (evidence packs use it).
+ */
+struct sbuf;
+int report_markdown_of_run(struct app *app, const char *name, long long run,
+			   struct sbuf *out);
+int cmd_evidence(int argc, char **argv, struct app *app);
+struct pack_summary;
+/*
+ * Export the evidence pack of run (and check, or 0) to out with the
+ * compliance Markdown, signed with [evidence] signing_key when set; an
+ * exit code. Verify the pack at path (pubkey: a public key file, or
+ * NULL), printing the result as text or JSON; an exit code (1: broken).
+ * In cmd_evidence.c.
+ */
+int evidence_export(struct app *app, long long run, long long check,
+		    const char *out);
+int evidence_verify_pack(struct app *app, const char *pack,
+			 const char *pubkey, int json,
+			 struct pack_summary *sum);
+/*
+ * [evidence] head_log: head_log_mark() before a command that appends
+ * links to the chain, head_log_since() after it has committed appends
+ * "TIME RUN HASH" for every sealed run after the mark to the file (or
+ * syslog). A failure to append is a warning and turns exit status 0 into
+ * 4 (the run is stored, not anchored); returns the status.
+ */
+long long head_log_mark(struct app *app);
+int head_log_since(struct app *app, long long mark, int status);
 int cmd_help(int argc, char **argv, struct app *app);
 int cmd_version(int argc, char **argv, struct app *app);
 

@@ -241,6 +241,8 @@ static const struct key keys[] = {
 	U("costs", "prices_url", prices_url, URL_TOKEN),
 	LIST("chargeback", "allocate_by", allocate_by, check_tag_key, 0),
 	L("chargeback", "variance_pct", variance_pct, 0, 1000),
+	S("evidence", "signing_key", signing_key, NULL, F_NONEMPTY),
+	S("evidence", "head_log", head_log, NULL, F_NONEMPTY),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

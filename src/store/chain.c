@@ -1,94 +1,200 @@
-#include "store/evidence.h"
+#include "store/chain.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "store/evidence.h"
+#include "util/sbuf.h"
 #include "util/timeutil.h"
+#include "util/xalloc.h"
 
 /*
  * What a run's hash covers, by version (runs.hash_version). Old runs keep
  * theirs. Version 1 hashed each field as NUL-terminated text: NULL and
  * "\x01" hashed alike, a type was lost and anything after an embedded NUL
- * was invisible. Version 2 writes each field as a type byte (N, I, R, T,
- * B), then for I and R the 8-byte big-endian value, for T and B the
- * 8-byte big-endian length and the bytes; no two rows hash alike.
+ * was invisible. Version 2 writes each field typed (chain.h).
  */
 #define CHAIN_V1 "amlfs-audit-run/1"
 #define CHAIN_V2 "amlfs-audit-run/2"
 
-static void put_u64(struct hash_ctx *h, char type, unsigned long long v)
-{
-	unsigned char b[9];
-	int i;
+static const char *const run_cols_v1[] = {
+	"id", "started_at", "finished_at", "status", "tool_version", "source",
+	"tenant_id", "principal_id", "scope", "error_summary", "notes",
+	"prev_hash", NULL
+};
+static const char *const run_cols_v2[] = {
+	"id", "started_at", "finished_at", "status", "tool_version", "source",
+	"tenant_id", "principal_id", "scope", "error_summary", "notes",
+	"prev_hash", "hash_version", NULL
+};
+static const char *const evidence_cols[] = {
+	"seq", "kind", "subject", "method", "url", "request_body", "status",
+	"request_id", "fetched_at", "projected", "sha256", NULL
+};
+static const char *const error_cols[] = {
+	"seq", "url", "http_status", "code", "message", NULL
+};
+static const char *const ledger_cols[] = {
+	"scope", "list", "requests", "pages", "items", "retries", "throttled",
+	"throttle_wait_ms", "errors", NULL
+};
+/* Version 2: the cost sources the run made (their rows are re-derived
+ * from its evidence by verify), and the findings of a check. */
+static const char *const source_cols[] = {
+	"id", "kind", "name", "sha256", "format", "cost_type", "ingested_at",
+	"rows_read", "rows_kept", "rows_malformed", "first_day", "last_day",
+	NULL
+};
+static const char *const finding_cols[] = {
+	"judged_run", "rule", "resource_id", "status", "severity", "reason",
+	"evidence", "detail", "exemption", "first_seen", NULL
+};
 
-	b[0] = (unsigned char)type;
-	for (i = 0; i < 8; i++)
-		b[1 + i] = (unsigned char)(v >> (56 - 8 * i));
-	hash_update(h, b, sizeof(b));
+#define NCOLS(a) (sizeof(a) / sizeof(a[0]) - 1)
+#define GROUP(name, cols) { name, cols, NCOLS(cols) }
+
+static const struct chain_group_def groups_v1[] = {
+	GROUP("run", run_cols_v1), GROUP("evidence", evidence_cols),
+	GROUP("errors", error_cols), GROUP("ledger", ledger_cols),
+};
+static const struct chain_group_def groups_v2[] = {
+	GROUP("run", run_cols_v2), GROUP("evidence", evidence_cols),
+	GROUP("errors", error_cols), GROUP("ledger", ledger_cols),
+	GROUP("cost_sources", source_cols), GROUP("findings", finding_cols),
+};
+
+/* Where each group's rows come from, in hashing order (by group). */
+static const char *const group_from[] = {
+	"FROM runs WHERE id = ?1",
+	"FROM evidence_log WHERE run_id = ?1 ORDER BY seq",
+	"FROM run_errors WHERE run_id = ?1 ORDER BY seq",
+	"FROM run_ledger WHERE run_id = ?1 ORDER BY scope, list",
+	"FROM cost_sources WHERE run_id = ?1 ORDER BY id",
+	"FROM findings WHERE check_run = ?1 ORDER BY id",
+};
+
+size_t chain_groups(int version, const struct chain_group_def **ret)
+{
+	if (version == 1) {
+		*ret = groups_v1;
+		return sizeof(groups_v1) / sizeof(groups_v1[0]);
+	}
+	if (version == 2) {
+		*ret = groups_v2;
+		return sizeof(groups_v2) / sizeof(groups_v2[0]);
+	}
+	return 0;
 }
 
-static void put_bytes(struct hash_ctx *h, char type, const void *p, size_t n)
+int chain_run_init(struct chain_run *run, int version)
 {
-	put_u64(h, type, (unsigned long long)n);
+	const struct chain_group_def *g;
+	size_t i;
+
+	memset(run, 0, sizeof(*run));
+	run->ngroups = chain_groups(version, &g);
+	if (!run->ngroups)
+		return -EINVAL;
+	run->version = version;
+	for (i = 0; i < run->ngroups; i++)
+		run->g[i].ncols = g[i].ncols;
+	return 0;
+}
+
+void chain_run_release(struct chain_run *run)
+{
+	size_t g, i;
+
+	for (g = 0; g < run->ngroups; g++) {
+		struct chain_table *t = &run->g[g];
+
+		for (i = 0; i < t->nrows * t->ncols; i++)
+			free(t->v[i].p);
+		free(t->v);
+	}
+	memset(run, 0, sizeof(*run));
+}
+
+struct chain_value *chain_run_add_row(struct chain_run *run, size_t g)
+{
+	struct chain_table *t = &run->g[g];
+	struct chain_value *row;
+
+	if (t->nrows == t->alloc) {
+		t->alloc = t->alloc ? 2 * t->alloc : 16;
+		t->v = xrealloc(t->v, t->alloc * t->ncols * sizeof(*t->v));
+	}
+	row = t->v + t->nrows++ * t->ncols;
+	memset(row, 0, t->ncols * sizeof(*row));
+	return row;
+}
+
+static void set_bytes(struct chain_value *v, enum chain_type type,
+		      const void *p, size_t n)
+{
+	v->type = type;
+	v->n = n;
+	v->p = xmalloc(n + 1);
 	if (n)
-		hash_update(h, p, n);
+		memcpy(v->p, p, n);
+	v->p[n] = '\0';
 }
 
-/* One column of the current row, typed (version 2). */
-static void put_column(struct hash_ctx *h, sqlite3_stmt *st, int i)
+/* Column i of st's current row into v: typed, or as text (version 1). */
+static void load_column(struct chain_value *v, sqlite3_stmt *st, int i,
+			int version)
 {
-	double r;
-	unsigned long long bits;
+	int type = sqlite3_column_type(st, i);
 
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL:
-		hash_update(h, "N", 1);
-		break;
-	case SQLITE_INTEGER:
-		put_u64(h, 'I', (unsigned long long)sqlite3_column_int64(st, i));
-		break;
-	case SQLITE_FLOAT:
-		r = sqlite3_column_double(st, i);
-		memcpy(&bits, &r, sizeof(bits));
-		put_u64(h, 'R', bits);
-		break;
-	case SQLITE_TEXT:
-		put_bytes(h, 'T', sqlite3_column_text(st, i),
+	if (type == SQLITE_NULL)
+		v->type = CHAIN_NULL;
+	else if (version == 1)
+		set_bytes(v, CHAIN_TEXT, sqlite3_column_text(st, i),
+			  strlen((const char *)sqlite3_column_text(st, i)));
+	else if (type == SQLITE_INTEGER) {
+		v->type = CHAIN_INT;
+		v->i = sqlite3_column_int64(st, i);
+	} else if (type == SQLITE_FLOAT) {
+		v->type = CHAIN_REAL;
+		v->r = sqlite3_column_double(st, i);
+	} else if (type == SQLITE_TEXT)
+		set_bytes(v, CHAIN_TEXT, sqlite3_column_text(st, i),
 			  (size_t)sqlite3_column_bytes(st, i));
-		break;
-	default:
-		put_bytes(h, 'B', sqlite3_column_blob(st, i),
-			  (size_t)sqlite3_column_bytes(st, i));
-		break;
-	}
-}
-
-/* A marker between records and groups, for both versions. */
-static void put_mark(struct hash_ctx *h, int version, const char *v1, char v2)
-{
-	if (version == 1)
-		hash_field(h, v1);
 	else
-		hash_update(h, &v2, 1);
+		set_bytes(v, CHAIN_BLOB, sqlite3_column_blob(st, i),
+			  (size_t)sqlite3_column_bytes(st, i));
 }
 
-/* Hash every column of each row stmt yields. */
-static int hash_rows(struct hash_ctx *h, sqlite3_stmt *st, int version)
+static int load_group(struct store *s, sqlite3_int64 run_id,
+		      const struct chain_group_def *def, size_t g,
+		      struct chain_run *run, struct err_detail *d)
 {
-	int rc, i;
+	struct sbuf sql = SBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r, rc;
 
+	sbuf_adds(&sql, "SELECT ");
+	for (i = 0; i < def->ncols; i++)
+		sbuf_addf(&sql, "%s%s", i ? ", " : "", def->columns[i]);
+	sbuf_addf(&sql, " %s", group_from[g]);
+	r = store_prepare(s, sql.buf, &st, d);
+	sbuf_release(&sql);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		put_mark(h, version, "\x1e", 'r');	/* record separator */
-		for (i = 0; i < sqlite3_column_count(st); i++) {
-			if (version == 1)
-				hash_field(h, (const char *)
-					   sqlite3_column_text(st, i));
-			else
-				put_column(h, st, i);
-		}
+		struct chain_value *row = chain_run_add_row(run, g);
+
+		for (i = 0; i < def->ncols; i++)
+			load_column(&row[i], st, (int)i, run->version);
 	}
-	return rc == SQLITE_DONE ? 0 : -ERR_SQL;
+	if (rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot read run for hashing", d);
+	sqlite3_finalize(st);
+	return r;
 }
 
 static int run_version(struct store *s, sqlite3_int64 run_id, int *ret,
@@ -118,73 +224,144 @@ static int run_version(struct store *s, sqlite3_int64 run_id, int *ret,
 	return r;
 }
 
-int chain_run_hash(struct store *s, sqlite3_int64 run_id,
-		   char out[SHA256_HEX_LEN + 1], struct err_detail *d)
+int chain_run_load(struct store *s, sqlite3_int64 run_id,
+		   struct chain_run *ret, struct err_detail *d)
 {
-	static const char *const sql[] = {
-		"SELECT id, started_at, finished_at, status, tool_version, "
-		"source, tenant_id, principal_id, scope, error_summary, notes, "
-		"prev_hash%s FROM runs WHERE id = ?1",
-		"SELECT seq, kind, subject, method, url, request_body, status, "
-		"request_id, fetched_at, projected, sha256 FROM evidence_log "
-		"WHERE run_id = ?1 ORDER BY seq",
-		"SELECT seq, url, http_status, code, message FROM run_errors "
-		"WHERE run_id = ?1 ORDER BY seq",
-		"SELECT scope, list, requests, pages, items, retries, throttled, "
-		"throttle_wait_ms, errors FROM run_ledger WHERE run_id = ?1 "
-		"ORDER BY scope, list",
-		/* Version 2: the cost sources the run made (their rows are
-		 * re-derived from its evidence by verify). */
-		"SELECT id, kind, name, sha256, format, cost_type, ingested_at, "
-		"rows_read, rows_kept, rows_malformed, first_day, last_day "
-		"FROM cost_sources WHERE run_id = ?1 ORDER BY id",
-		/* and the findings of a check. */
-		"SELECT judged_run, rule, resource_id, status, severity, reason, "
-		"evidence, detail, exemption, first_seen FROM findings "
-		"WHERE check_run = ?1 ORDER BY id",
-	};
-	struct hash_ctx *h = NULL;
-	sqlite3_stmt *st = NULL;
-	char first[256];
-	size_t i;
+	const struct chain_group_def *defs;
+	struct chain_run run;
+	size_t g;
 	int r, version = 0;
 
 	r = run_version(s, run_id, &version, d);
 	if (r < 0)
 		return r;
-	h = hash_init();
-	if (!h) {
-		err_set(d, "cannot start SHA-256");
-		return -ERR_CRYPTO;
+	chain_run_init(&run, version);
+	chain_groups(version, &defs);
+	for (g = 0; g < run.ngroups && r == 0; g++)
+		r = load_group(s, run_id, &defs[g], g, &run, d);
+	if (r < 0)
+		chain_run_release(&run);
+	else
+		*ret = run;
+	return r;
+}
+
+static void put_u64(struct hash_ctx *h, char type, unsigned long long v)
+{
+	unsigned char b[9];
+	int i;
+
+	b[0] = (unsigned char)type;
+	for (i = 0; i < 8; i++)
+		b[1 + i] = (unsigned char)(v >> (56 - 8 * i));
+	hash_update(h, b, sizeof(b));
+}
+
+static void put_bytes(struct hash_ctx *h, char type, const void *p, size_t n)
+{
+	put_u64(h, type, (unsigned long long)n);
+	if (n)
+		hash_update(h, p, n);
+}
+
+/* One value, typed (version 2). */
+static void put_value(struct hash_ctx *h, const struct chain_value *v)
+{
+	unsigned long long bits;
+
+	switch (v->type) {
+	case CHAIN_NULL:
+		hash_update(h, "N", 1);
+		break;
+	case CHAIN_INT:
+		put_u64(h, 'I', (unsigned long long)v->i);
+		break;
+	case CHAIN_REAL:
+		memcpy(&bits, &v->r, sizeof(bits));
+		put_u64(h, 'R', bits);
+		break;
+	case CHAIN_TEXT:
+		put_bytes(h, 'T', v->p, v->n);
+		break;
+	case CHAIN_BLOB:
+		put_bytes(h, 'B', v->p, v->n);
+		break;
 	}
+}
+
+/* One value as version 1 hashed it: SQLite's text of it. */
+static void put_value_v1(struct hash_ctx *h, const struct chain_value *v)
+{
+	char num[64];
+
+	switch (v->type) {
+	case CHAIN_NULL:
+		hash_field(h, NULL);
+		break;
+	case CHAIN_INT:
+		snprintf(num, sizeof(num), "%lld", v->i);
+		hash_field(h, num);
+		break;
+	case CHAIN_REAL:
+		sqlite3_snprintf(sizeof(num), num, "%!.15g", v->r);
+		hash_field(h, num);
+		break;
+	default:
+		hash_field(h, v->p);
+		break;
+	}
+}
+
+/* A marker between records and groups, for both versions. */
+static void put_mark(struct hash_ctx *h, int version, const char *v1, char v2)
+{
 	if (version == 1)
+		hash_field(h, v1);
+	else
+		hash_update(h, &v2, 1);
+}
+
+int chain_run_encode(const struct chain_run *run,
+		     char out[SHA256_HEX_LEN + 1])
+{
+	struct hash_ctx *h = hash_init();
+	size_t g, i, j;
+
+	if (!h)
+		return -ERR_CRYPTO;
+	if (run->version == 1)
 		hash_field(h, CHAIN_V1);
 	else
 		put_bytes(h, 'T', CHAIN_V2, strlen(CHAIN_V2));
-	/* Version 2 covers the version too: a run cannot be relabelled. */
-	snprintf(first, sizeof(first), sql[0],
-		 version == 1 ? "" : ", hash_version");
-	/* Version 1 covered the first four groups. */
-	for (i = 0; i < (version == 1 ? 4 : sizeof(sql) / sizeof(sql[0])); i++) {
-		r = store_prepare(s, i ? sql[i] : first, &st, d);
-		if (r < 0)
-			goto out;
-		sqlite3_bind_int64(st, 1, run_id);
-		put_mark(h, version, "\x1d", 'g');	/* group separator */
-		if (hash_rows(h, st, version) < 0) {
-			r = store_sql_error(s, "cannot read run for hashing", d);
-			goto out;
+	for (g = 0; g < run->ngroups; g++) {
+		const struct chain_table *t = &run->g[g];
+
+		put_mark(h, run->version, "\x1d", 'g');	/* group separator */
+		for (i = 0; i < t->nrows; i++) {
+			put_mark(h, run->version, "\x1e", 'r');	/* record */
+			for (j = 0; j < t->ncols; j++) {
+				if (run->version == 1)
+					put_value_v1(h, &t->v[i * t->ncols + j]);
+				else
+					put_value(h, &t->v[i * t->ncols + j]);
+			}
 		}
-		sqlite3_finalize(st);
-		st = NULL;
 	}
-	r = hash_final(h, out);
-	h = NULL;
+	return hash_final(h, out);
+}
+
+int chain_run_hash(struct store *s, sqlite3_int64 run_id,
+		   char out[SHA256_HEX_LEN + 1], struct err_detail *d)
+{
+	struct chain_run run;
+	int r = chain_run_load(s, run_id, &run, d);
+
 	if (r < 0)
-		err_set(d, "cannot finish SHA-256");
-out:
-	sqlite3_finalize(st);
-	hash_free(h);
+		return r;
+	r = chain_run_encode(&run, out);
+	if (r < 0)
+		err_set(d, "cannot compute SHA-256");
+	chain_run_release(&run);
 	return r;
 }
 

@@ -13,6 +13,7 @@ DEMO_NAMES = {"history.db", "inventory.json", "inventory.csv",
               "findings.json", "findings.md", "chargeback-2026-10.xlsx",
               "chargeback-2026-10.md", "chargeback-2026-10.csv",
               "chargeback-2026-10.json", ".amlfs-audit-demo"}
+DEMO_NAMES |= {"evidence-pack"}     # a directory: the evidence pack
 
 
 def sha256(path):

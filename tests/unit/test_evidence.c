@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "evidence/pack.h"
 #include "store/evidence.h"
+#include "util/fs.h"
 
 static void redacts_secrets_only(void **state)
 {
@@ -173,6 +177,62 @@ static void hash_v2_has_no_collisions(void **state)
 	}
 }
 
+/* Export run `run` to a pack under dir/name and verify it: no problems. */
+static void pack_round_trip(struct store *s, sqlite3_int64 run,
+			    const char *dir, const char *name)
+{
+	struct pack_options o = { run, 0, NULL, 0, NULL, "test" };
+	struct strlist problems = { NULL, 0 };
+	struct pack_summary sum;
+	struct err_detail d;
+	char *out = fs_join(dir, name), want[SHA256_HEX_LEN + 1];
+	size_t i;
+
+	assert_int_equal(chain_run_hash(s, run, want, &d), 0);
+	if (pack_export(s, &o, out, &sum, &d) < 0)
+		fail_msg("export: %s", d.msg);
+	assert_int_equal(pack_verify(out, NULL, &problems, &sum, &d), 0);
+	for (i = 0; i < problems.n; i++)
+		print_error("%s\n", problems.v[i]);
+	assert_int_equal(problems.n, 0);
+	assert_int_equal(sum.nruns, 1);
+	assert_string_equal(sum.hash[0], want);
+	strlist_release(&problems);
+	free(out);
+}
+
+/*
+ * Every kind of value the run hash covers survives the manifest exactly:
+ * a blob, text that is not UTF-8, a real, an infinite real, and a run of
+ * hash encoding 1.
+ */
+static void pack_keeps_every_value_exactly(void **state)
+{
+	char dir[] = "/tmp/amlfs-pack-XXXXXX", cmd[64];
+	struct store *s = fresh();
+	struct err_detail d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	add(s, 1, 1, "{\"value\":[]}");
+	add(s, 1, 2, "not json");
+	assert_int_equal(store_exec(s, "UPDATE runs SET notes = X'FF00FE', "
+				    "tenant_id = 0.1, principal_id = 9e999, "
+				    "scope = CAST(X'C328' AS TEXT) WHERE id = 1",
+				    &d), 0);
+	assert_int_equal(chain_seal_run(s, 1, "ok", "bad \xc3\x28", &d), 0);
+	pack_round_trip(s, 1, dir, "p1");
+	pack_round_trip(s, 1, dir, "p1.tar.gz");
+	add(s, 2, 1, "[1]");
+	assert_int_equal(store_exec(s, "UPDATE runs SET hash_version = 1, "
+				    "notes = 2.5 WHERE id = 2", &d), 0);
+	assert_int_equal(chain_seal_run(s, 2, "ok", NULL, &d), 0);
+	pack_round_trip(s, 2, dir, "p2");
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +240,7 @@ int main(void)
 		cmocka_unit_test(bodies_are_stored_once),
 		cmocka_unit_test(run_hash_covers_evidence_and_link),
 		cmocka_unit_test(hash_v2_has_no_collisions),
+		cmocka_unit_test(pack_keeps_every_value_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
