@@ -176,7 +176,6 @@ static int check_one(const char *path, const struct stat *sb, int type,
 		{ ":allocate_by", QP_TEXT, 0, "[\"CostCenter\"]" },
 		{ ":variance_pct", QP_INT, 10, NULL },
 		{ ":usage", QP_NULL, 0, NULL },
-		{ ":run", QP_INT, 1, NULL },
 	};
 	struct err_detail d = { "", "" };
 	sqlite3_stmt *st = NULL;
