@@ -173,7 +173,9 @@ static int pick_period(struct app *app, const struct report_def *def,
 			  a->as_of);
 		return EXIT_USAGE;
 	}
-	if (def->period == REPORT_PERIOD_RUN) {
+	if (def->period == REPORT_PERIOD_RUN ||
+	    (def->period == REPORT_PERIOD_MONTH_OR_RUN && !a->month &&
+	     !a->from)) {
 		if (a->month || a->from || a->to) {
 			app_error(app, "report '%s' is about a run: use --run, "
 				  "not --month, --from or --to", def->name);
