@@ -11,22 +11,21 @@
 --   resource's)
 WITH
 -- include: compliance/scope.sql.inc
--- include: compliance/fsnames.sql.inc
-,last AS (
-	SELECT x.rule, x.status, x.resource_id, x.fs_key, x.subscription
-	  FROM f x JOIN last_chk l ON l.check_run = x.check_run
+,last AS MATERIALIZED (
+	SELECT x.rule, x.status, x.resource_id
+	  FROM findings x JOIN last_chk l ON l.check_run = x.check_run
 ),
-judged AS (
-	SELECT CASE WHEN n.resource_key IS NULL THEN 1 ELSE 0 END AS other,
-	       coalesce(n.name, x.resource_id) AS file_system,
-	       n.resource_group, coalesce(n.subscription_id, x.subscription)
-	         AS subscription,
-	       x.rule,
-	       max(CASE x.status WHEN 'ok' THEN 1 WHEN 'skip' THEN 2
+fres AS (SELECT * FROM last)
+-- include: compliance/resources.sql.inc
+,judged AS (
+	SELECT CASE WHEN fs_key IS NULL THEN 1 ELSE 0 END AS other,
+	       coalesce(min(fs_name), resource_id) AS file_system,
+	       min(resource_group) AS resource_group, subscription, rule,
+	       max(CASE status WHEN 'ok' THEN 1 WHEN 'skip' THEN 2
 	                WHEN 'exempt' THEN 3 WHEN 'alarm' THEN 4 ELSE 5 END) AS w,
-	       coalesce(n.resource_key, x.resource_id) AS rkey
-	  FROM last x LEFT JOIN fsn n ON n.resource_key = x.fs_key
-	 GROUP BY rkey, x.rule
+	       coalesce(fs_key, resource_id) AS rkey
+	  FROM rk
+	 GROUP BY rkey, rule
 )
 SELECT file_system, resource_group, subscription, rule,
        CASE w WHEN 1 THEN 'ok' WHEN 2 THEN 'skip' WHEN 3 THEN 'exempt'

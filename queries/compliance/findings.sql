@@ -10,18 +10,20 @@
 --   check found it ok, 'not judged' when it did not judge it), exemption,
 --   checks (how many checks of the period saw it not ok), check_run,
 --   evidence_runs, response_sha256, request_ids, fetched_at (one entry
---   per evidence item, in the rule's order, '; ' between; '-' for none)
+--   per evidence item the history holds, in the rule's order, '; '
+--   between; a request id the response lacked is '-'; NULL: none)
 WITH
 -- include: compliance/scope.sql.inc
--- include: compliance/fsnames.sql.inc
 ,bad AS (
 	SELECT rule, resource_id, max(check_run) AS check_run,
 	       min(first_seen) AS first_seen, max(checked_at) AS last_seen,
-	       count(*) AS checks, max(fs_key) AS fs_key
+	       count(*) AS checks
 	  FROM f WHERE status <> 'ok'
 	 GROUP BY rule, resource_id
-)
-SELECT b.rule, n.name AS file_system, b.resource_id, x.severity, x.reason,
+),
+fres AS (SELECT * FROM bad)
+-- include: compliance/resources.sql.inc
+SELECT b.rule, b.fs_name AS file_system, b.resource_id, x.severity, x.reason,
        b.first_seen, b.last_seen,
        coalesce((SELECT CASE y.status WHEN 'ok' THEN 'resolved'
                         ELSE y.status END
@@ -30,29 +32,28 @@ SELECT b.rule, n.name AS file_system, b.resource_id, x.severity, x.reason,
                     AND y.resource_id = b.resource_id
                   ORDER BY y.id LIMIT 1), 'not judged') AS status,
        x.exemption, b.checks, b.check_run,
-       (SELECT group_concat(coalesce(e.run_id, '-'), '; ')
+       (SELECT group_concat(e.run_id, '; ')
           FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
                          ELSE '[]' END) j
-          LEFT JOIN evidence_log e ON e.id = j.value) AS evidence_runs,
-       (SELECT group_concat(coalesce(e.sha256, '-'), '; ')
+          JOIN evidence_log e ON e.id = j.value) AS evidence_runs,
+       (SELECT group_concat(e.sha256, '; ')
           FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
                          ELSE '[]' END) j
-          LEFT JOIN evidence_log e ON e.id = j.value) AS response_sha256,
+          JOIN evidence_log e ON e.id = j.value) AS response_sha256,
        (SELECT group_concat(coalesce(e.request_id, '-'), '; ')
           FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
                          ELSE '[]' END) j
-          LEFT JOIN evidence_log e ON e.id = j.value) AS request_ids,
-       (SELECT group_concat(coalesce(e.fetched_at, '-'), '; ')
+          JOIN evidence_log e ON e.id = j.value) AS request_ids,
+       (SELECT group_concat(e.fetched_at, '; ')
           FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
                          ELSE '[]' END) j
-          LEFT JOIN evidence_log e ON e.id = j.value) AS fetched_at
-FROM bad b
+          JOIN evidence_log e ON e.id = j.value) AS fetched_at
+FROM rk b
 JOIN findings x ON x.id = (SELECT min(z.id) FROM findings z
                             WHERE z.check_run = b.check_run
                               AND z.rule = b.rule
                               AND z.resource_id = b.resource_id
                               AND z.status <> 'ok')
-LEFT JOIN fsn n ON n.resource_key = b.fs_key
 ORDER BY CASE x.severity WHEN 'critical' THEN 1 WHEN 'high' THEN 2
          WHEN 'medium' THEN 3 WHEN 'low' THEN 4 ELSE 5 END,
          b.rule, b.resource_id;

@@ -20,28 +20,40 @@
 --   in_rates, in_age, in_coverage (1 or NULL: the row's section)
 WITH
 -- include: compliance/scope.sql.inc
--- include: compliance/fsnames.sql.inc
-,tagged AS (
-	SELECT 1 AS ord, 'rule' AS dim, f.rule AS item, f.status FROM f
-	UNION ALL
-	SELECT 2, 'file system', coalesce(n.name || ' (' || n.resource_group || ')',
-	                                  '(not a file system)'), f.status
-	  FROM f LEFT JOIN fsn n ON n.resource_key = f.fs_key
-	UNION ALL
-	SELECT 3, 'subscription', coalesce(f.subscription, '(none)'), f.status
-	  FROM f
-	UNION ALL
-	SELECT 4, 'severity', f.severity, f.status FROM f
-),
-rates AS (
-	SELECT ord, 'pass rate by ' || dim AS section, item,
-	       CASE WHEN dim = 'severity'
-	            THEN instr('critical high medium low info', item) END AS sub,
+,agg AS MATERIALIZED (
+	SELECT rule, resource_id, severity,
 	       count(CASE WHEN status = 'ok' THEN 1 END) AS ok,
 	       count(CASE WHEN status = 'alarm' THEN 1 END) AS alarm,
 	       count(CASE WHEN status = 'exempt' THEN 1 END) AS exempt,
 	       count(CASE WHEN status = 'skip' THEN 1 END) AS skip,
 	       count(CASE WHEN status = 'error' THEN 1 END) AS error
+	  FROM f GROUP BY rule, resource_id, severity
+),
+fres AS (SELECT * FROM agg)
+-- include: compliance/resources.sql.inc
+,tagged AS (
+	SELECT 1 AS ord, 'rule' AS dim, a.rule AS item, a.ok, a.alarm, a.exempt,
+	       a.skip, a.error
+	  FROM agg a
+	UNION ALL
+	SELECT 2, 'file system', coalesce(a.fs_name || ' (' || a.resource_group || ')',
+	                                  '(not a file system)'),
+	       a.ok, a.alarm, a.exempt, a.skip, a.error
+	  FROM rk a
+	UNION ALL
+	SELECT 3, 'subscription', coalesce(a.subscription, '(none)'),
+	       a.ok, a.alarm, a.exempt, a.skip, a.error
+	  FROM rk a
+	UNION ALL
+	SELECT 4, 'severity', a.severity, a.ok, a.alarm, a.exempt, a.skip, a.error
+	  FROM agg a
+),
+rates AS (
+	SELECT ord, 'pass rate by ' || dim AS section, item,
+	       CASE WHEN dim = 'severity'
+	            THEN instr('critical high medium low info', item) END AS sub,
+	       sum(ok) AS ok, sum(alarm) AS alarm, sum(exempt) AS exempt,
+	       sum(skip) AS skip, sum(error) AS error
 	  FROM tagged
 	 GROUP BY ord, dim, item
 ),
