@@ -320,6 +320,15 @@ int report_month_to(struct app *app, const char *name, const char *month,
 	return run_report(app, name, &a);
 }
 
+int report_run_to(struct app *app, const char *name, const char *run,
+		  const char *formats, const char *out)
+{
+	struct report_args a = { NULL, NULL, NULL, run, NULL, out, formats,
+				 NULL };
+
+	return run_report(app, name, &a);
+}
+
 int cmd_report(int argc, char **argv, struct app *app)
 {
 	static const struct option opts[] = {
