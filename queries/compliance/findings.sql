@@ -23,7 +23,26 @@ WITH
 ),
 fres AS (SELECT * FROM bad)
 -- include: compliance/resources.sql.inc
-SELECT b.rule, b.fs_name AS file_system, b.resource_id, x.severity, x.reason,
+,one AS (	-- the newest check's result
+	SELECT b.*, (SELECT min(z.id) FROM findings z
+	              WHERE z.check_run = b.check_run AND z.rule = b.rule
+	                AND z.resource_id = b.resource_id
+	                AND z.status <> 'ok') AS xid
+	  FROM rk b
+),
+withev AS (	-- and the evidence it names, as one JSON object
+	SELECT b.*, x.severity, x.reason, x.exemption,
+	       (SELECT json_object('runs', group_concat(e.run_id, '; '),
+	                           'sha256', group_concat(e.sha256, '; '),
+	                           'ids', group_concat(coalesce(e.request_id, '-'),
+	                                               '; '),
+	                           'at', group_concat(e.fetched_at, '; '))
+	          FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
+	                         ELSE '[]' END) j
+	          JOIN evidence_log e ON e.id = j.value) AS ev
+	  FROM one b JOIN findings x ON x.id = b.xid
+)
+SELECT b.rule, b.fs_name AS file_system, b.resource_id, b.severity, b.reason,
        b.first_seen, b.last_seen,
        coalesce((SELECT CASE y.status WHEN 'ok' THEN 'resolved'
                         ELSE y.status END
@@ -31,29 +50,12 @@ SELECT b.rule, b.fs_name AS file_system, b.resource_id, x.severity, x.reason,
                   WHERE y.check_run = l.check_run AND y.rule = b.rule
                     AND y.resource_id = b.resource_id
                   ORDER BY y.id LIMIT 1), 'not judged') AS status,
-       x.exemption, b.checks, b.check_run,
-       (SELECT group_concat(e.run_id, '; ')
-          FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
-                         ELSE '[]' END) j
-          JOIN evidence_log e ON e.id = j.value) AS evidence_runs,
-       (SELECT group_concat(e.sha256, '; ')
-          FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
-                         ELSE '[]' END) j
-          JOIN evidence_log e ON e.id = j.value) AS response_sha256,
-       (SELECT group_concat(coalesce(e.request_id, '-'), '; ')
-          FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
-                         ELSE '[]' END) j
-          JOIN evidence_log e ON e.id = j.value) AS request_ids,
-       (SELECT group_concat(e.fetched_at, '; ')
-          FROM json_each(CASE WHEN json_valid(x.evidence) THEN x.evidence
-                         ELSE '[]' END) j
-          JOIN evidence_log e ON e.id = j.value) AS fetched_at
-FROM rk b
-JOIN findings x ON x.id = (SELECT min(z.id) FROM findings z
-                            WHERE z.check_run = b.check_run
-                              AND z.rule = b.rule
-                              AND z.resource_id = b.resource_id
-                              AND z.status <> 'ok')
-ORDER BY CASE x.severity WHEN 'critical' THEN 1 WHEN 'high' THEN 2
+       b.exemption, b.checks, b.check_run,
+       json_extract(b.ev, '$.runs') AS evidence_runs,
+       json_extract(b.ev, '$.sha256') AS response_sha256,
+       json_extract(b.ev, '$.ids') AS request_ids,
+       json_extract(b.ev, '$.at') AS fetched_at
+FROM withev b
+ORDER BY CASE b.severity WHEN 'critical' THEN 1 WHEN 'high' THEN 2
          WHEN 'medium' THEN 3 WHEN 'low' THEN 4 ELSE 5 END,
          b.rule, b.resource_id;

@@ -9,7 +9,7 @@ import shutil
 
 import openpyxl
 
-from harness import CliTest, main, OK, USAGE, RUNTIME, SAMPLES, ROOT
+from harness import CliTest, edit_json, main, OK, USAGE, SAMPLES
 from readers import gfm_tables, recalc_xlsx
 
 POLICY = os.path.join(SAMPLES, "policy.ini")
@@ -45,14 +45,6 @@ def md_cell(s):
     return "'" + s if s.lstrip()[:1] in ("=", "+", "-", "@") else s
 
 
-def edit(path, fn):
-    with open(path, encoding="utf-8") as f:
-        body = json.load(f)
-    fn(body)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(body, f)
-
-
 def hostile_prod(body):
     fs = body["value"][0]
     assert fs["name"] == PROD
@@ -72,8 +64,8 @@ class Compliance(CliTest):
         self.at(NOV1, OK, "collect", "--replay", self.copy_replay())
         self.check(NOV1)
         changed = self.copy_replay()
-        edit(os.path.join(changed, HPC, "amlfilesystems.page1.json"),
-             hostile_prod)
+        edit_json(os.path.join(changed, HPC, "amlfilesystems.page1.json"),
+                  hostile_prod)
         self.at(NOV2, OK, "collect", "--replay", changed)
         self.check(NOV2)
         self.at(DEC, OK, "collect", "--replay", self.copy_replay())
