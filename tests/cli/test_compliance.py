@@ -6,6 +6,7 @@ same history and --as-of give the same bytes."""
 import json
 import os
 import shutil
+import tempfile
 
 import openpyxl
 
@@ -55,27 +56,48 @@ class Compliance(CliTest):
     """Run 1 (collection) and 2 (its check) on Nov 10; 3 (PROD's cost
     center tag made hostile) and 4 on Nov 12; 5 and 6 on Dec 1."""
 
+    template = None     # the history, built once for the class
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.template:
+            shutil.rmtree(os.path.dirname(cls.template), ignore_errors=True)
+            Compliance.template = None
+
     def setUp(self):
         super().setUp()
-        self.policy = os.path.join(self.tmp, "policy.ini")
-        shutil.copy(POLICY, self.policy)
-        with open(self.policy, "a", encoding="utf-8") as f:
+        if not Compliance.template:
+            self.build()
+            keep = tempfile.mkdtemp(prefix="amlfs-compliance-")
+            for n in os.listdir(self.tmp):
+                if n.startswith("history.db"):
+                    shutil.copy(os.path.join(self.tmp, n), keep)
+            Compliance.template = os.path.join(keep, "history.db")
+        else:
+            for n in os.listdir(os.path.dirname(Compliance.template)):
+                shutil.copy(os.path.join(os.path.dirname(
+                    Compliance.template), n), self.tmp)
+
+    def build(self):
+        policy = os.path.join(self.tmp, "policy.ini")
+        shutil.copy(POLICY, policy)
+        with open(policy, "a", encoding="utf-8") as f:
             f.write(HOSTILE_EXEMPTION)
         self.at(NOV1, OK, "collect", "--replay", self.copy_replay())
-        self.check(NOV1)
+        self.check(NOV1, policy)
         changed = self.copy_replay()
         edit_json(os.path.join(changed, HPC, "amlfilesystems.page1.json"),
                   hostile_prod)
         self.at(NOV2, OK, "collect", "--replay", changed)
-        self.check(NOV2)
+        self.check(NOV2, policy)
         self.at(DEC, OK, "collect", "--replay", self.copy_replay())
-        self.check(DEC)
+        self.check(DEC, policy)
 
     def at(self, now, code, *args):
         return self.expect(code, *args, env={"AMLFS_AUDIT_NOW": now})
 
-    def check(self, now):
-        r = self.run_cli("check", "--policy", self.policy, "--desired",
+    def check(self, now, policy):
+        r = self.run_cli("check", "--policy", policy, "--desired",
                          DESIRED, env={"AMLFS_AUDIT_NOW": now})
         self.assertIn(r.code, (0, 1), r)
 
