@@ -14,12 +14,16 @@
 --   between; a request id the response lacked is '-'; NULL: none)
 WITH
 -- include: compliance/scope.sql.inc
-,bad AS (
+,bad0 AS (
 	SELECT rule, resource_id, max(check_run) AS check_run,
-	       min(first_seen) AS first_seen, max(checked_at) AS last_seen,
-	       count(*) AS checks
-	  FROM f WHERE status <> 'ok'
+	       min(first_seen) AS first_seen, count(*) AS checks
+	  FROM findings
+	 WHERE check_run IN (SELECT check_run FROM chk) AND status <> 'ok'
 	 GROUP BY rule, resource_id
+),
+bad AS (	-- last seen: when the newest of those checks ran
+	SELECT b.*, c.checked_at AS last_seen
+	  FROM bad0 b JOIN chk c ON c.check_run = b.check_run
 ),
 fres AS (SELECT * FROM bad)
 -- include: compliance/resources.sql.inc
@@ -30,7 +34,7 @@ fres AS (SELECT * FROM bad)
 	                AND z.status <> 'ok') AS xid
 	  FROM rk b
 ),
-withev AS (	-- and the evidence it names, as one JSON object
+withev AS MATERIALIZED (	-- and the evidence it names, as one JSON object
 	SELECT b.*, x.severity, x.reason, x.exemption,
 	       (SELECT json_object('runs', group_concat(e.run_id, '; '),
 	                           'sha256', group_concat(e.sha256, '; '),
@@ -46,8 +50,9 @@ SELECT b.rule, b.fs_name AS file_system, b.resource_id, b.severity, b.reason,
        b.first_seen, b.last_seen,
        coalesce((SELECT CASE y.status WHEN 'ok' THEN 'resolved'
                         ELSE y.status END
-                   FROM findings y, last_chk l
-                  WHERE y.check_run = l.check_run AND y.rule = b.rule
+                   FROM findings y
+                  WHERE y.check_run = (SELECT check_run FROM last_chk)
+                    AND y.rule = b.rule
                     AND y.resource_id = b.resource_id
                   ORDER BY y.id LIMIT 1), 'not judged') AS status,
        b.exemption, b.checks, b.check_run,

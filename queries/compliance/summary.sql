@@ -27,7 +27,9 @@ WITH
 	       count(CASE WHEN status = 'exempt' THEN 1 END) AS exempt,
 	       count(CASE WHEN status = 'skip' THEN 1 END) AS skip,
 	       count(CASE WHEN status = 'error' THEN 1 END) AS error
-	  FROM f GROUP BY rule, resource_id, severity
+	  FROM findings
+	 WHERE check_run IN (SELECT check_run FROM chk)
+	 GROUP BY rule, resource_id, severity
 ),
 fres AS (SELECT * FROM agg)
 -- include: compliance/resources.sql.inc
