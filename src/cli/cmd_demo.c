@@ -30,7 +30,8 @@ static const char *const demo_outputs[] = {
 	"history.db", "inventory.json", "inventory.csv", "costs-2026-10.json",
 	"costs-2026-10.csv", "findings.json", "findings.md",
 	"chargeback-2026-10.xlsx", "chargeback-2026-10.md",
-	"chargeback-2026-10.csv", "chargeback-2026-10.json", NULL
+	"chargeback-2026-10.csv", "chargeback-2026-10.json",
+	"compliance-run1.xlsx", "compliance-run1.md", NULL
 };
 
 /* The evidence pack of the newest run: a directory, listed in the mark by
@@ -596,6 +597,11 @@ static int run_demo(struct app *app, const char *out)
 	}
 	if (status == EXIT_OK)
 		status = demo_check(app, out, &check);
+	if (status == EXIT_OK) {
+		fprintf(app->out, "\nThe compliance report of the run (for "
+			"auditors):\n");
+		status = report_run_to(app, "compliance", NULL, "xlsx,md", out);
+	}
 	if (status == EXIT_OK)
 		status = demo_pack(app, out, res.run_id, check);
 	if (status == EXIT_OK)

@@ -173,7 +173,9 @@ static int pick_period(struct app *app, const struct report_def *def,
 			  a->as_of);
 		return EXIT_USAGE;
 	}
-	if (def->period == REPORT_PERIOD_RUN) {
+	if (def->period == REPORT_PERIOD_RUN ||
+	    (def->period == REPORT_PERIOD_MONTH_OR_RUN && !a->month &&
+	     !a->from)) {
 		if (a->month || a->from || a->to) {
 			app_error(app, "report '%s' is about a run: use --run, "
 				  "not --month, --from or --to", def->name);
@@ -329,6 +331,15 @@ int report_month_to(struct app *app, const char *name, const char *month,
 		    const char *out)
 {
 	struct report_args a = { month, NULL, NULL, NULL, NULL, out, NULL,
+				 NULL };
+
+	return run_report(app, name, &a);
+}
+
+int report_run_to(struct app *app, const char *name, const char *run,
+		  const char *formats, const char *out)
+{
+	struct report_args a = { NULL, NULL, NULL, run, NULL, out, formats,
 				 NULL };
 
 	return run_report(app, name, &a);

@@ -307,6 +307,11 @@
 ":allocate_by and :variance_pct ([chargeback] in the configuration) and\n" \
 ":usage.\n" \
 "\n" \
+"report compliance (for auditors) takes --run ID (that collection run, or\n" \
+"the run a check judged, and its newest check) or --month M (every\n" \
+"collection run that started in the month, each with its newest check);\n" \
+"without either, the newest run.\n" \
+"\n" \
 "  --list         list the reports: name, title, description\n" \
 "  --month M      a calendar month, YYYY-MM (default: the newest month\n" \
 "                 with cost)\n" \

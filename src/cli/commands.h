@@ -53,6 +53,11 @@ int cmd_desired(int argc, char **argv, struct app *app);
 int cmd_report(int argc, char **argv, struct app *app);
 /* Write report name for month (YYYY-MM) in every format into out; an
  * exit code. In cmd_report.c (the demo uses it). */
+/* Write report name about run (a run id; NULL: the newest with a
+ * snapshot) in formats (as --format; NULL: all) into out; an exit code.
+ * In cmd_report.c (the demo's compliance report). */
+int report_run_to(struct app *app, const char *name, const char *run,
+		  const char *formats, const char *out);
 int report_month_to(struct app *app, const char *name, const char *month,
 		    const char *out);
 /*

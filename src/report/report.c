@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "report/builtin.h"
 #include "report/csv.h"
 #include "report/mustache.h"
 #include "report/xlsx.h"
@@ -208,6 +209,130 @@ static const struct report_column *find_column(const struct report_sheet *sh,
 	return NULL;
 }
 
+/* A dataset named before ds (the ones that run earlier). */
+static int earlier_dataset(const struct report_def *def,
+			   const struct report_dataset *ds, const char *name)
+{
+	const struct report_dataset *e;
+
+	for (e = def->datasets; e < ds; e++)
+		if (!strcmp(e->name, name))
+			return 1;
+	return 0;
+}
+
+/* "bind": {":param": "dataset.column", ...} of a query dataset. */
+static int load_bind(struct loader *l, json_t *o, const char *at,
+		     const struct report_def *def, struct report_dataset *ds)
+{
+	const char *key, *val, *dot;
+	char sub[820];
+	size_t n = json_object_size(o);
+	json_t *v;
+
+	if (!json_is_object(o))
+		return bad(l, at, "'bind' must be an object of \":param\": "
+			   "\"dataset.column\"");
+	ds->bind_param = xcalloc(n + 1, sizeof(char *));
+	ds->bind_dataset = xcalloc(n + 1, sizeof(char *));
+	ds->bind_column = xcalloc(n + 1, sizeof(char *));
+	json_object_foreach(o, key, v) {
+		snprintf(sub, sizeof(sub), "%s.%.200s", at, key);
+		if (key[0] != ':' || !identifier(key + 1))
+			return bad(l, sub, "a parameter is ':' and a name");
+		val = json_string_value(v);
+		dot = val ? strchr(val, '.') : NULL;
+		if (!dot || !dot[1])
+			return bad(l, sub, "must be \"dataset.column\"");
+		ds->bind_param[ds->nbind] = xstrdup(key);
+		ds->bind_dataset[ds->nbind] = xstrndup(val, (size_t)(dot - val));
+		ds->bind_column[ds->nbind] = xstrdup(dot + 1);
+		ds->nbind++;
+		if (!earlier_dataset(def, ds, ds->bind_dataset[ds->nbind - 1]))
+			return bad(l, sub, "no dataset '%s' before this one",
+				   ds->bind_dataset[ds->nbind - 1]);
+	}
+	return 0;
+}
+
+/* A dataset given as an object: a bound query, a pivot or a built-in. */
+static int load_derived(struct loader *l, json_t *o, const char *at,
+			const struct report_def *def,
+			struct report_dataset *ds)
+{
+	static const char *const keys[] = {
+		"query", "bind", "pivot", "rows", "columns", "value",
+		"builtin", NULL
+	};
+	json_t *rows, *v;
+	char sub[600];
+	size_t i;
+	int r;
+
+	r = check_keys(l, o, at, keys);
+	if (r < 0)
+		return r;
+	if (!!json_object_get(o, "query") + !!json_object_get(o, "pivot") +
+	    !!json_object_get(o, "builtin") != 1)
+		return bad(l, at, "a dataset object has one of 'query', "
+			   "'pivot' or 'builtin'");
+	if (json_object_get(o, "builtin")) {
+		ds->kind = REPORT_DS_BUILTIN;
+		r = get_string(l, o, "builtin", at, 1, &ds->builtin);
+		if (r == 0 && (json_object_size(o) != 1 ||
+			       !report_builtin_known(ds->builtin)))
+			r = bad(l, at, "a built-in dataset is {\"builtin\": "
+				"\"verify\"} alone");
+		return r;
+	}
+	if (json_object_get(o, "query")) {
+		r = get_string(l, o, "query", at, 1, &ds->query);
+		snprintf(sub, sizeof(sub), "%s.query", at);
+		if (r == 0 && !safe_relpath(ds->query))
+			r = bad(l, sub, "must be a query's path under "
+				"queries/ (relative, without '..')");
+		snprintf(sub, sizeof(sub), "%s.bind", at);
+		if (r == 0 && json_object_get(o, "bind"))
+			r = load_bind(l, json_object_get(o, "bind"), sub, def,
+				      ds);
+		if (r == 0 && (json_object_get(o, "rows") ||
+			       json_object_get(o, "columns") ||
+			       json_object_get(o, "value")))
+			r = bad(l, at, "'rows', 'columns' and 'value' are "
+				"for a pivot");
+		return r;
+	}
+	ds->kind = REPORT_DS_PIVOT;
+	r = get_string(l, o, "pivot", at, 1, &ds->pivot_source);
+	snprintf(sub, sizeof(sub), "%s.pivot", at);
+	if (r == 0 && !earlier_dataset(def, ds, ds->pivot_source))
+		r = bad(l, sub, "no dataset '%s' before this one",
+			ds->pivot_source);
+	if (r == 0)
+		r = get_string(l, o, "columns", at, 1, &ds->pivot_columns);
+	if (r == 0)
+		r = get_string(l, o, "value", at, 1, &ds->pivot_value);
+	if (r == 0 && json_object_get(o, "bind"))
+		r = bad(l, at, "'bind' is for a query");
+	rows = json_object_get(o, "rows");
+	snprintf(sub, sizeof(sub), "%s.rows", at);
+	if (r == 0 && (!json_is_array(rows) || !json_array_size(rows)))
+		r = bad(l, sub, "'rows' must be an array of fields");
+	if (r == 0)
+		ds->pivot_rows = xcalloc(json_array_size(rows) + 1,
+					 sizeof(char *));
+	json_array_foreach(rows, i, v) {
+		if (r < 0)
+			break;
+		if (!json_is_string(v) || !json_string_length(v))
+			r = bad(l, sub, "'rows' must be an array of fields");
+		else
+			ds->pivot_rows[ds->npivot_rows++] =
+				xstrdup(json_string_value(v));
+	}
+	return r;
+}
+
 static int load_datasets(struct loader *l, json_t *root, struct report_def *def)
 {
 	json_t *o = json_object_get(root, "datasets"), *v;
@@ -225,12 +350,30 @@ static int load_datasets(struct loader *l, json_t *root, struct report_def *def)
 			return bad(l, at, "a dataset's name is a letter or _ "
 				   "then letters, digits or _, and not "
 				   "'report'");
+		def->datasets[i].name = xstrdup(key);
+		def->ndatasets = ++i;
+		if (json_is_object(v)) {
+			int r = load_derived(l, v, at, def,
+					     &def->datasets[i - 1]);
+
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (!json_is_string(v) || !safe_relpath(json_string_value(v)))
 			return bad(l, at, "must be a query's path under "
 				   "queries/ (relative, without '..')");
-		def->datasets[i].name = xstrdup(key);
-		def->datasets[i].query = xstrdup(json_string_value(v));
-		def->ndatasets = ++i;
+		def->datasets[i - 1].query = xstrdup(json_string_value(v));
+	}
+	for (i = 0; i < def->ndatasets; i++) {
+		char grid[300];
+
+		snprintf(grid, sizeof(grid), "%s_grid", def->datasets[i].name);
+		if (def->datasets[i].kind == REPORT_DS_PIVOT &&
+		    find_dataset(def, grid))
+			return bad(l, "$.datasets", "'%s' is the grid of pivot "
+				   "'%s': name the dataset otherwise", grid,
+				   def->datasets[i].name);
 	}
 	return 0;
 }
@@ -365,12 +508,117 @@ static int load_chart(struct loader *l, json_t *o, const char *at,
 	return r;
 }
 
+/* "dynamic_columns": a column without field and header. */
+static int load_dynamic(struct loader *l, json_t *o, const char *at,
+			struct report_sheet *sh)
+{
+	json_t *cp;
+	int r;
+
+	if (!json_is_object(o))
+		return bad(l, at, "'dynamic_columns' must be a column object");
+	if (json_object_get(o, "field") || json_object_get(o, "header") ||
+	    json_object_get(o, "total"))
+		return bad(l, at, "dynamic columns take their field and "
+			   "header from the dataset, and have no total");
+	cp = json_deep_copy(o);
+	json_object_set_new(cp, "field", json_string("*"));
+	sh->dynamic = xcalloc(1, sizeof(*sh->dynamic));
+	r = load_column(l, cp, at, sh->dynamic);
+	json_decref(cp);
+	return r;
+}
+
+/* "#RRGGBB" */
+static int rgb_ok(const char *s)
+{
+	return strlen(s) == 7 && s[0] == '#' &&
+	       strspn(s + 1, "0123456789abcdefABCDEF") == 6;
+}
+
+static int load_cond(struct loader *l, json_t *o, const char *at,
+		     struct report_sheet *sh, struct report_cond *c)
+{
+	static const char *const keys[] = {
+		"columns", "equals", "background", "font", "bold", NULL
+	};
+	json_t *cols = json_object_get(o, "columns"), *v;
+	char sub[600];
+	size_t i;
+	int r;
+
+	if (!json_is_object(o))
+		return bad(l, at, "a conditional format must be an object");
+	r = check_keys(l, o, at, keys);
+	if (r == 0)
+		r = get_string(l, o, "equals", at, 1, &c->equals);
+	if (r == 0 && (c->equals[strcspn(c->equals, "\x01\x02\x03\x04"
+		       "\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11"
+		       "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+		       "\x1e\x1f")] || strlen(c->equals) > 255))
+		r = bad(l, at, "'equals' is one line of at most 255 bytes");
+	if (r == 0)
+		r = get_string(l, o, "background", at, 0, &c->background);
+	if (r == 0)
+		r = get_string(l, o, "font", at, 0, &c->font);
+	if (r == 0 && ((c->background && !rgb_ok(c->background)) ||
+		       (c->font && !rgb_ok(c->font))))
+		r = bad(l, at, "colours are #RRGGBB");
+	if (r == 0)
+		r = get_bool(l, o, "bold", at, 0, &c->bold);
+	snprintf(sub, sizeof(sub), "%s.columns", at);
+	if (r < 0)
+		return r;
+	if (json_is_string(cols) && !strcmp(json_string_value(cols),
+					    "dynamic")) {
+		c->dynamic = 1;
+		return sh->dynamic ? 0 : bad(l, sub, "the sheet has no "
+					     "'dynamic_columns'");
+	}
+	if (!json_is_array(cols) || !json_array_size(cols))
+		return bad(l, sub, "'columns' must be \"dynamic\" or an "
+			   "array of fields");
+	c->fields = xcalloc(json_array_size(cols), sizeof(*c->fields));
+	json_array_foreach(cols, i, v) {
+		snprintf(sub, sizeof(sub), "%s.columns[%zu]", at, i);
+		if (!json_is_string(v))
+			return bad(l, sub, "must be a field");
+		r = check_field(l, sh, json_string_value(v), sub);
+		if (r < 0)
+			return r;
+		c->fields[c->nfields++] = xstrdup(json_string_value(v));
+	}
+	return 0;
+}
+
+static int load_conds(struct loader *l, json_t *a, const char *at,
+		      struct report_sheet *sh)
+{
+	char sub[500];
+	json_t *o;
+	size_t i;
+	int r = 0;
+
+	if (!json_is_array(a))
+		return bad(l, at, "'conditional_formats' must be an array");
+	sh->conds = xcalloc(json_array_size(a) + 1, sizeof(*sh->conds));
+	json_array_foreach(a, i, o) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", at, i);
+		sh->nconds = i + 1;
+		r = load_cond(l, o, sub, sh, &sh->conds[i]);
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
 static int load_sheet(struct loader *l, json_t *o, size_t si,
 		      struct report_def *def)
 {
 	static const char *const keys[] = {
 		"name", "dataset", "freeze", "autofilter", "columns",
-		"totals_by", "chart", NULL
+		"totals_by", "chart", "dynamic_columns",
+		"conditional_formats", NULL
 	};
 	struct report_sheet *sh = &def->sheets[si];
 	json_t *cols, *c;
@@ -425,6 +673,14 @@ static int load_sheet(struct loader *l, json_t *o, size_t si,
 	snprintf(sub, sizeof(sub), "%s.chart", at);
 	if (r == 0 && json_object_get(o, "chart"))
 		r = load_chart(l, json_object_get(o, "chart"), sub, sh);
+	snprintf(sub, sizeof(sub), "%s.dynamic_columns", at);
+	if (r == 0 && json_object_get(o, "dynamic_columns"))
+		r = load_dynamic(l, json_object_get(o, "dynamic_columns"), sub,
+				 sh);
+	snprintf(sub, sizeof(sub), "%s.conditional_formats", at);
+	if (r == 0 && json_object_get(o, "conditional_formats"))
+		r = load_conds(l, json_object_get(o, "conditional_formats"),
+			       sub, sh);
 	return r;
 }
 
@@ -470,7 +726,9 @@ static int load_def(struct loader *l, json_t *root, const char *name,
 		"name", "title", "description", "period", "datasets",
 		"sheets", "markdown", "csv", "json", NULL
 	};
-	static const char *const periods[] = { "month", "run", NULL };
+	static const char *const periods[] = {
+		"month", "run", "month_or_run", NULL
+	};
 	json_t *sheets, *s;
 	size_t i;
 	int r, p;
@@ -619,6 +877,35 @@ static void sheet_release(struct report_sheet *sh)
 	free(sh->chart.categories);
 	free(sh->chart.series_by);
 	free_strings(sh->chart.values, sh->chart.nvalues);
+	if (sh->dynamic) {
+		free(sh->dynamic->field);
+		free(sh->dynamic->header);
+		free(sh->dynamic->format);
+		free(sh->dynamic->currency_field);
+		free(sh->dynamic->currency);
+		free(sh->dynamic);
+	}
+	for (j = 0; j < sh->nconds; j++) {
+		free_strings(sh->conds[j].fields, sh->conds[j].nfields);
+		free(sh->conds[j].equals);
+		free(sh->conds[j].background);
+		free(sh->conds[j].font);
+	}
+	free(sh->conds);
+}
+
+static void dataset_release(struct report_dataset *ds)
+{
+	free(ds->name);
+	free(ds->query);
+	free_strings(ds->bind_param, ds->nbind);
+	free_strings(ds->bind_dataset, ds->nbind);
+	free_strings(ds->bind_column, ds->nbind);
+	free(ds->pivot_source);
+	free_strings(ds->pivot_rows, ds->npivot_rows);
+	free(ds->pivot_columns);
+	free(ds->pivot_value);
+	free(ds->builtin);
 }
 
 void report_free(struct report_def *def)
@@ -631,10 +918,8 @@ void report_free(struct report_def *def)
 	free(def->name);
 	free(def->title);
 	free(def->description);
-	for (i = 0; i < def->ndatasets; i++) {
-		free(def->datasets[i].name);
-		free(def->datasets[i].query);
-	}
+	for (i = 0; i < def->ndatasets; i++)
+		dataset_release(&def->datasets[i]);
 	free(def->datasets);
 	/* A sheet that failed half-way is counted too: free what it has. */
 	for (i = 0; def->sheets && i < def->nsheets; i++)
@@ -786,13 +1071,21 @@ int report_params_as_of(struct report_params *p, const char *as_of)
 	return 0;
 }
 
+/* Whether p is a month (or days) report rather than a run's. */
+static int is_month(const struct report_def *def,
+		    const struct report_params *p)
+{
+	return def->period == REPORT_PERIOD_MONTH ||
+	       (def->period == REPORT_PERIOD_MONTH_OR_RUN && !p->run);
+}
+
 /* "2026-10", "2026-10-01_2026-10-15" or "run42". */
 static void period_label(const struct report_def *def,
 			 const struct report_params *p, char out[64])
 {
 	char from[11], to[11];
 
-	if (def->period == REPORT_PERIOD_RUN)
+	if (!is_month(def, p))
 		snprintf(out, 64, "run%lld", p->run);
 	else if (time_month_range(p->from, from, to) == 0 &&
 		 !strcmp(from, p->from) && !strcmp(to, p->to))
@@ -840,7 +1133,7 @@ static json_t *text_or_null(const char *s)
 static json_t *params_json(const struct report_def *def,
 			   const struct report_params *p, int extra)
 {
-	int month = def->period == REPORT_PERIOD_MONTH;
+	int month = is_month(def, p);
 	json_t *o = json_object();
 	const struct query_param *q;
 	size_t i;
@@ -874,7 +1167,7 @@ static json_t *report_meta(const struct report_def *def,
 	json_object_set_new(m, "title", json_string(def->title));
 	json_object_set_new(m, "description", json_string(def->description));
 	json_object_set_new(m, "period", json_string(
-		def->period == REPORT_PERIOD_MONTH ? "month" : "run"));
+		is_month(def, p) ? "month" : "run"));
 	json_object_set_new(m, "label", json_string(r->label));
 	flat = params_json(def, p, 0);
 	json_object_update(m, flat);
@@ -888,16 +1181,83 @@ static json_t *report_meta(const struct report_def *def,
 	return m;
 }
 
+/*
+ * The parameters of a query dataset: qp (n of them) with those of its
+ * "bind" replaced or added from the first row of earlier datasets. A new
+ * array (its texts borrowed from qp and r) of *ret_n.
+ */
+static struct query_param *bind_params(const struct report_dataset *ds,
+				       const struct query_param *qp, size_t n,
+				       const struct report_result *r,
+				       size_t *ret_n)
+{
+	struct query_param *all = xcalloc(n + ds->nbind + 1, sizeof(*all));
+	size_t i, j, m = n;
+
+	memcpy(all, qp, n * sizeof(*qp));
+	for (i = 0; i < ds->nbind; i++) {
+		json_t *row = json_array_get(json_object_get(r->data,
+			ds->bind_dataset[i]), 0);
+		json_t *v = json_object_get(row, ds->bind_column[i]);
+		struct query_param q = { ds->bind_param[i], QP_NULL, 0, NULL };
+
+		if (json_is_integer(v)) {
+			q.type = QP_INT;
+			q.i = json_integer_value(v);
+		} else if (json_is_string(v)) {
+			q.type = QP_TEXT;
+			q.s = json_string_value(v);
+		}
+		for (j = 0; j < m; j++)
+			if (!strcmp(all[j].name, q.name))
+				break;
+		all[j] = q;
+		if (j == m)
+			m++;
+	}
+	*ret_n = m;
+	return all;
+}
+
+/* A pivot or built-in dataset (report.h, "Derived datasets"). */
+static int derive_dataset(struct store *s, const struct report_dataset *ds,
+			  struct report_result *r, struct err_detail *d)
+{
+	json_t *rows = NULL, *cols = NULL, *grid = NULL;
+	char grid_name[300];
+	int rc = 0;
+
+	if (ds->kind == REPORT_DS_BUILTIN) {
+		rc = report_builtin_rows(s, ds->builtin, &rows, &cols, d);
+	} else {
+		report_pivot(ds, json_object_get(r->data, ds->pivot_source),
+			     &rows, &cols, &grid);
+		snprintf(grid_name, sizeof(grid_name), "%s_grid", ds->name);
+		json_object_set_new(r->data, grid_name, grid);
+	}
+	if (rc == 0) {
+		json_object_set_new(r->columns, ds->name, cols);
+		json_object_set_new(r->data, ds->name, rows);
+	}
+	return rc;
+}
+
 static int run_dataset(struct store *s, const char *datadir,
 		       const struct report_dataset *ds,
-		       const struct query_param *qp, size_t n,
+		       const struct query_param *qp0, size_t n0,
 		       struct report_result *r, struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *rows = NULL;
+	struct query_param *qp;
+	size_t n;
 	int rc;
 
+	if (ds->kind != REPORT_DS_QUERY)
+		return derive_dataset(s, ds, r, d);
+	qp = bind_params(ds, qp0, n0, r, &n);
 	rc = query_open(s, datadir, ds->query, qp, n, &st, d);
+	free(qp);
 	if (rc < 0)
 		return -ERR_CONFIG;	/* d names the file */
 	rc = query_rows(st, &rows, d);
@@ -916,7 +1276,7 @@ int report_run(struct store *s, const char *datadir,
 	       const char *tool_version, struct report_result *r,
 	       struct err_detail *d)
 {
-	int month = def->period == REPORT_PERIOD_MONTH;
+	int month = is_month(def, p);
 	struct query_param fixed[5] = {
 		{ ":from", month ? QP_TEXT : QP_NULL, 0, p->from },
 		{ ":to", month ? QP_TEXT : QP_NULL, 0, p->to },
@@ -946,6 +1306,8 @@ int report_run(struct store *s, const char *datadir,
 		res.created += 86399;	/* the end of the last day */
 	json_object_set_new(res.data, "report",
 			    report_meta(def, p, &res, tool_version));
+	if (rc == 0)
+		rc = report_register_sql(store_db(s), d);
 	for (i = 0; rc == 0 && i < def->ndatasets; i++)
 		rc = run_dataset(s, datadir, &def->datasets[i], qp,
 				 5 + p->nextra, &res, d);

@@ -21,11 +21,15 @@
  *     "title": "Monthly chargeback", required
  *     "description": "...",         optional
  *     "period": "month",             "month" (--month, or --from/--to;
- *                                    the default) or "run" (--run)
+ *                                    the default), "run" (--run) or
+ *                                    "month_or_run" (either; without
+ *                                    one, the newest run)
  *     "datasets": {                  required, at least one; each a query
  *       "summary": "chargeback/summary.sql",   under queries/ (names:
  *       "lines": "chargeback/lines.sql"        [A-Za-z_][A-Za-z0-9_]*,
- *     },                                       not "report")
+ *     },                                       not "report"; a value
+ *                                              may also be an object,
+ *                                              see "Derived datasets")
  *     "sheets": [ {                  optional (no sheets, no workbook)
  *       "name": "Summary",           Excel's rules: 1 to 31 characters,
  *                                    none of []:*?/\, no ' at either
@@ -47,6 +51,19 @@
  *       } ],
  *       "totals_by": "currency",     one totals row per value of this
  *                                    column's field (first-seen order)
+ *       "dynamic_columns": {...},    optional: a column (no "field"
+ *                                    nor "header") repeated for every
+ *                                    column of the dataset that
+ *                                    "columns" does not name, in the
+ *                                    dataset's order, headed by its name
+ *       "conditional_formats": [ {   optional, over the data rows
+ *         "columns": ["status"],     fields, or "dynamic" (all the
+ *                                    dynamic columns)
+ *         "equals": "alarm",         a cell whose value is this text
+ *         "background": "#F4CCCC",   #RRGGBB, optional
+ *         "font": "#9C0006",         #RRGGBB, optional
+ *         "bold": true               optional
+ *       } ],
  *       "chart": {                   optional
  *         "type": "bar",             "bar" (horizontal), "column" or
  *                                    "line"
@@ -82,6 +99,38 @@
  * currencies: a money total over rows of more than one currency is the
  * text "mixed currencies" instead.
  *
+ * Derived datasets: instead of a query's path, a dataset may be
+ *
+ *   {"query": "diff/changes.sql",           a query whose parameters
+ *    "bind": {":from": "scope.first_run",   are also taken from the
+ *             ":to": "scope.last_run"}}     first row of a dataset
+ *                                           named before it (NULL when
+ *                                           it has no rows), so the
+ *                                           same SQL serves two reports
+ *   {"pivot": "cells", "rows": ["name"],    the rows of an earlier
+ *    "columns": "rule", "value": "status"}  dataset turned wide: one
+ *                                           row per distinct "rows"
+ *                                           tuple (first seen first),
+ *                                           then one column per
+ *                                           distinct text of "columns"
+ *                                           (sorted), holding "value"
+ *                                           (the last row's; null when
+ *                                           none). The template also
+ *                                           gets NAME_grid: {"columns":
+ *                                           [...], "rows": [{rows'
+ *                                           fields..., "cells": [...]}]}
+ *   {"builtin": "verify"}                   one row from the engine:
+ *                                           verify_history() of the
+ *                                           whole history: status ("ok"
+ *                                           or "broken"), runs,
+ *                                           bad_run, reason, head_run,
+ *                                           head_hash
+ *
+ * Datasets run in the definition's order. Queries may also call
+ * ini_entries(text): the INI text (the project's reader: comments,
+ * continuation lines) as a JSON array of {section, key, value, line},
+ * or NULL when it does not parse.
+ *
  * Queries run with these named parameters (a query uses any of them):
  * :from and :to (YYYY-MM-DD, inclusive; NULL for a run report), :month
  * (YYYY-MM, the month of :to; NULL for a run report), :as_of (ISO time:
@@ -94,6 +143,7 @@
 enum report_period {
 	REPORT_PERIOD_MONTH = 0,
 	REPORT_PERIOD_RUN,
+	REPORT_PERIOD_MONTH_OR_RUN,	/* a run when p->run, else a month */
 };
 
 enum report_type {
@@ -132,6 +182,17 @@ struct report_column {
 	int total;		/* "total": "sum" */
 };
 
+/* A conditional format: cells equal to a text get colours. */
+struct report_cond {
+	char **fields;		/* NULL with dynamic */
+	size_t nfields;
+	int dynamic;		/* "columns": "dynamic" */
+	char *equals;
+	char *background;	/* "#RRGGBB" or NULL */
+	char *font;		/* "#RRGGBB" or NULL */
+	int bold;
+};
+
 struct report_chart {
 	enum report_chart_type type;
 	char *title;		/* NULL: none */
@@ -150,11 +211,31 @@ struct report_sheet {
 	size_t ncolumns;
 	char *totals_by;	/* NULL: one totals row */
 	struct report_chart chart;
+	struct report_column *dynamic;	/* NULL: none */
+	struct report_cond *conds;
+	size_t nconds;
+};
+
+enum report_dataset_kind {
+	REPORT_DS_QUERY = 0,
+	REPORT_DS_PIVOT,
+	REPORT_DS_BUILTIN,
 };
 
 struct report_dataset {
 	char *name;
-	char *query;		/* relative to DATADIR/queries */
+	char *query;		/* relative to DATADIR/queries; NULL if none */
+	enum report_dataset_kind kind;
+	char **bind_param;	/* query: ":from", ... */
+	char **bind_dataset;	/* ... taken from this dataset's */
+	char **bind_column;	/* ... column of its first row */
+	size_t nbind;
+	char *pivot_source;	/* pivot: the dataset turned wide */
+	char **pivot_rows;
+	size_t npivot_rows;
+	char *pivot_columns;
+	char *pivot_value;
+	char *builtin;		/* builtin: "verify" */
 };
 
 /* A loaded, checked definition; a plain record, freed by report_free(). */

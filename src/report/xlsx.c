@@ -301,6 +301,7 @@ struct sheet_ctx {
 	json_t *rows;
 	size_t nrows;
 	struct sbuf fmtbuf;
+	size_t si;		/* the sheet's index in the definition */
 };
 
 static lxw_col_t column_of(const struct report_sheet *sh, const char *field)
@@ -558,25 +559,117 @@ static int write_chart(struct sheet_ctx *s)
 	return r;
 }
 
+/*
+ * sh with its dynamic columns: every column of the dataset (cols) that
+ * sh->columns does not name, as sh->dynamic with that field and header.
+ * A shallow copy of sh with a new columns array (the caller frees just
+ * that); the strings are borrowed from sh and cols.
+ */
+static struct report_sheet expand_sheet(const struct report_sheet *sh,
+					json_t *cols)
+{
+	struct report_sheet e = *sh;
+	const char *f;
+	size_t i, j;
+	json_t *c;
+
+	e.columns = xcalloc(sh->ncolumns + json_array_size(cols) + 1,
+			    sizeof(*e.columns));
+	memcpy(e.columns, sh->columns, sh->ncolumns * sizeof(*e.columns));
+	if (!sh->dynamic)
+		return e;
+	json_array_foreach(cols, i, c) {
+		f = json_string_value(c);
+		for (j = 0; j < sh->ncolumns; j++)
+			if (!strcmp(sh->columns[j].field, f))
+				break;
+		if (j < sh->ncolumns)
+			continue;
+		e.columns[e.ncolumns] = *sh->dynamic;
+		e.columns[e.ncolumns].field = (char *)f;
+		e.columns[e.ncolumns].header = (char *)f;
+		e.ncolumns++;
+	}
+	return e;
+}
+
+/* "#RRGGBB" as libxlsxwriter's colour. */
+static lxw_color_t rgb(const char *s)
+{
+	return (lxw_color_t)strtoul(s + 1, NULL, 16);
+}
+
+/* One conditional format of the sheet over its data rows. */
+static int write_cond(struct sheet_ctx *s, const struct report_cond *c)
+{
+	const struct report_sheet *sh = s->sh, *base;
+	lxw_conditional_format cf;
+	struct sbuf v = SBUF_INIT;
+	lxw_col_t first;
+	const char *p;
+	size_t j;
+	int r = 0;
+
+	if (!s->nrows)
+		return 0;
+	memset(&cf, 0, sizeof(cf));
+	cf.type = LXW_CONDITIONAL_TYPE_CELL;
+	cf.criteria = LXW_CONDITIONAL_CRITERIA_EQUAL_TO;
+	sbuf_addch(&v, '"');
+	for (p = c->equals; *p; p++) {
+		if (*p == '"')
+			sbuf_addch(&v, '"');
+		sbuf_addch(&v, *p);
+	}
+	sbuf_addch(&v, '"');
+	cf.value_string = v.buf;
+	cf.format = workbook_add_format(s->x->wb);
+	if (c->background)
+		format_set_bg_color(cf.format, rgb(c->background));
+	if (c->font)
+		format_set_font_color(cf.format, rgb(c->font));
+	if (c->bold)
+		format_set_bold(cf.format);
+	base = &s->x->def->sheets[s->si];
+	if (c->dynamic) {
+		first = (lxw_col_t)base->ncolumns;
+		if (sh->ncolumns > base->ncolumns)
+			r = lxw_fail(s->x, worksheet_conditional_format_range(
+				s->ws, 1, first, (lxw_row_t)s->nrows,
+				(lxw_col_t)sh->ncolumns - 1, &cf));
+	}
+	for (j = 0; r == 0 && j < c->nfields; j++) {
+		first = column_of(sh, c->fields[j]);
+		r = lxw_fail(s->x, worksheet_conditional_format_range(s->ws, 1,
+			first, (lxw_row_t)s->nrows, first, &cf));
+	}
+	sbuf_release(&v);
+	return r;
+}
+
 static int write_sheet(struct xlsx *x, const struct report_result *res,
 		       size_t si)
 {
-	const struct report_sheet *sh = &x->def->sheets[si];
-	struct sheet_ctx s = { x, sh, NULL, NULL, 0, SBUF_INIT };
+	struct report_sheet exp = expand_sheet(&x->def->sheets[si],
+		json_object_get(res->columns, x->def->sheets[si].dataset));
+	const struct report_sheet *sh = &exp;
+	struct sheet_ctx s = { x, sh, NULL, NULL, 0, SBUF_INIT, si };
 	lxw_format *hf = fmt_get(x, NULL, 1);
 	size_t i, j;
 	int r = 0;
 
 	s.rows = json_object_get(res->data, sh->dataset);
 	s.nrows = json_array_size(s.rows);
-	if (s.nrows + 3 > XLSX_ROWS) {
-		err_set(x->d, "sheet '%s' has %zu rows, more than Excel takes",
-			sh->name, s.nrows);
+	if (s.nrows + 3 > XLSX_ROWS || sh->ncolumns > 16384) {
+		err_set(x->d, "sheet '%s' has %zu rows and %zu columns, more "
+			"than Excel takes", sh->name, s.nrows, sh->ncolumns);
+		free(exp.columns);
 		return -ERR_TOO_LARGE;
 	}
 	s.ws = workbook_add_worksheet(x->wb, sh->name);
 	if (!s.ws) {
 		err_set(x->d, "cannot add sheet '%s'", sh->name);
+		free(exp.columns);
 		return -EIO;
 	}
 	for (j = 0; r == 0 && j < sh->ncolumns; j++) {
@@ -601,7 +694,10 @@ static int write_sheet(struct xlsx *x, const struct report_result *res,
 		r = write_totals(&s);
 	if (r == 0)
 		r = write_chart(&s);
+	for (i = 0; r == 0 && i < sh->nconds; i++)
+		r = write_cond(&s, &sh->conds[i]);
 	sbuf_release(&s.fmtbuf);
+	free(exp.columns);
 	return r;
 }
 

@@ -110,5 +110,14 @@ class CliTest(unittest.TestCase):
         return os.path.join(replay, hits[0]["body"])
 
 
+def edit_json(path, fn):
+    """Read the JSON file at path, let fn change it in place, write it back."""
+    with open(path, encoding="utf-8") as f:
+        body = json.load(f)
+    fn(body)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(body, f)
+
+
 def main():
     unittest.main(verbosity=2)

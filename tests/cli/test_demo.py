@@ -17,7 +17,8 @@ class Demo(CliTest):
                      "costs-2026-10.json", "costs-2026-10.csv",
                      "findings.json", "findings.md",
                      "chargeback-2026-10.xlsx", "chargeback-2026-10.md",
-                     "chargeback-2026-10.csv", "chargeback-2026-10.json"):
+                     "chargeback-2026-10.csv", "chargeback-2026-10.json",
+                     "compliance-run1.xlsx", "compliance-run1.md"):
             self.assertTrue(os.path.exists(os.path.join(out, name)), name)
         # The chargeback reconciles to the bill in each currency.
         with open(os.path.join(out, "chargeback-2026-10.md"), encoding="utf-8") as f:
@@ -32,6 +33,11 @@ class Demo(CliTest):
             findings = [json.loads(l) for l in f]
         self.assertIn("drift", {x["rule"] for x in findings})
         self.assertIn("exempt", {x["status"] for x in findings})
+        # The compliance report of the run: the check's findings.
+        with open(os.path.join(out, "compliance-run1.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("# Compliance report: run1", md)
+        self.assertIn("| llm-scratch-tags | required-tags |", md)
         self.assertFalse([n for n in os.listdir(out) if ".tmp." in n])
         with open(os.path.join(out, "inventory.json"), encoding="utf-8") as f:
             self.assertEqual(len(json.load(f)), 8)

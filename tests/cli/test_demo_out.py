@@ -12,7 +12,8 @@ DEMO_NAMES = {"history.db", "inventory.json", "inventory.csv",
               "costs-2026-10.json", "costs-2026-10.csv",
               "findings.json", "findings.md", "chargeback-2026-10.xlsx",
               "chargeback-2026-10.md", "chargeback-2026-10.csv",
-              "chargeback-2026-10.json", ".amlfs-audit-demo"}
+              "chargeback-2026-10.json", "compliance-run1.xlsx",
+              "compliance-run1.md", ".amlfs-audit-demo"}
 DEMO_NAMES |= {"evidence-pack"}     # a directory: the evidence pack
 
 

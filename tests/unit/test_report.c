@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/builtin.h"
 #include "report/csv.h"
 #include "util/num.h"
 #include "report/report.h"
@@ -371,6 +372,158 @@ static json_t *first_row(struct report_result *r, const char *ds)
 	return json_array_get(json_object_get(r->data, ds), 0);
 }
 
+static void test_derived_dataset_errors(void **state)
+{
+	(void)state;
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"query\": "
+		"\"t/a.sql\", \"bind\": {\":x\": \"b.c\"}}, \"b\": \"t/b.sql\"}}",
+		"$.datasets.a.bind.:x", "no dataset 'b' before");
+	refused("{\"title\": \"T\", \"datasets\": {\"b\": \"t/b.sql\", "
+		"\"a\": {\"query\": \"t/a.sql\", \"bind\": {\"x\": \"b.c\"}}}}",
+		"$.datasets.a.bind.x", "':' and a name");
+	refused("{\"title\": \"T\", \"datasets\": {\"b\": \"t/b.sql\", "
+		"\"a\": {\"query\": \"t/a.sql\", \"bind\": {\":x\": \"b\"}}}}",
+		"$.datasets.a.bind.:x", "dataset.column");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"pivot\": \"a\", "
+		"\"rows\": [\"r\"], \"columns\": \"c\", \"value\": \"v\"}}}",
+		"$.datasets.a.pivot", "no dataset 'a' before");
+	refused("{\"title\": \"T\", \"datasets\": {\"b\": \"t/b.sql\", "
+		"\"a\": {\"pivot\": \"b\", \"rows\": [], \"columns\": \"c\", "
+		"\"value\": \"v\"}}}", "$.datasets.a.rows", "array of fields");
+	refused("{\"title\": \"T\", \"datasets\": {\"b\": \"t/b.sql\", "
+		"\"a\": {\"pivot\": \"b\", \"rows\": [\"r\"], \"columns\": "
+		"\"c\", \"value\": \"v\"}, \"a_grid\": \"t/c.sql\"}}",
+		"$.datasets", "grid of pivot 'a'");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"builtin\": "
+		"\"rm -rf\"}}}", "$.datasets.a", "\"verify\"} alone");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"query\": "
+		"\"t/a.sql\", \"builtin\": \"verify\"}}}", "$.datasets.a",
+		"one of 'query'");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"query\": "
+		"\"t/a.sql\", \"sql\": 1}}}", "$.datasets.a.sql", "unknown key");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": \"t/a.sql\"}, "
+		"\"sheets\": [{\"name\": \"S\", \"dataset\": \"a\", \"columns\": "
+		"[{\"field\": \"x\"}], \"dynamic_columns\": {\"field\": \"y\"}}]}",
+		"$.sheets[0].dynamic_columns", "from the dataset");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": \"t/a.sql\"}, "
+		"\"sheets\": [{\"name\": \"S\", \"dataset\": \"a\", \"columns\": "
+		"[{\"field\": \"x\"}], \"conditional_formats\": [{\"columns\": "
+		"\"dynamic\", \"equals\": \"ok\"}]}]}",
+		"$.sheets[0].conditional_formats[0].columns",
+		"no 'dynamic_columns'");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": \"t/a.sql\"}, "
+		"\"sheets\": [{\"name\": \"S\", \"dataset\": \"a\", \"columns\": "
+		"[{\"field\": \"x\"}], \"conditional_formats\": [{\"columns\": "
+		"[\"x\"], \"equals\": \"ok\", \"background\": \"red\"}]}]}",
+		"$.sheets[0].conditional_formats[0]", "#RRGGBB");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": \"t/a.sql\"}, "
+		"\"sheets\": [{\"name\": \"S\", \"dataset\": \"a\", \"columns\": "
+		"[{\"field\": \"x\"}], \"conditional_formats\": [{\"columns\": "
+		"[\"y\"], \"equals\": \"ok\"}]}]}",
+		"$.sheets[0].conditional_formats[0].columns[0]",
+		"not a column");
+	refused("{\"title\": \"T\", \"datasets\": {\"a\": \"t/a.sql\"}, "
+		"\"sheets\": [{\"name\": \"S\", \"dataset\": \"a\", \"columns\": "
+		"[{\"field\": \"x\"}], \"conditional_formats\": [{\"columns\": "
+		"[\"x\"], \"equals\": \"a\\nb\"}]}]}",
+		"$.sheets[0].conditional_formats[0]", "one line");
+}
+
+static void test_pivot_bind_and_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct report_def *def = NULL;
+	struct report_params p;
+	struct report_result r;
+	struct err_detail d;
+	struct store *st = NULL;
+	json_t *rows, *grid;
+	char *text, *db = fs_join(f->dir, "h.db");
+
+	/* verify reads the history's file (not :memory:). */
+	if (store_open(db, 0, &st, &d) < 0)
+		fail_msg("store_open: %s", d.msg);
+	put(f->dir, "queries/t/long.sql",
+	    "SELECT 'fs1' AS fs, 'zeta' AS rule, 'ok' AS st UNION ALL "
+	    "SELECT 'fs1', 'alpha', 'alarm' UNION ALL "
+	    "SELECT 'fs2', 'zeta', '=cmd|x' UNION ALL "
+	    "SELECT 'fs1', NULL, 'skip';\n");
+	put(f->dir, "queries/t/first.sql", "SELECT 7 AS n, 'x|y' AS s;\n");
+	put(f->dir, "queries/t/bound.sql",
+	    "SELECT :from AS f, :n AS n, :to AS t, :h AS h;\n");
+	put(f->dir, "queries/t/ini.sql",
+	    "SELECT ini_entries('[a]\nk = v ; note\n  more\n[b c]\nx=1\n') "
+	    "AS e, ini_entries('[x\n') AS bad;\n");
+	put(f->dir, "reports/p.json",
+	    "{\"title\": \"P\", \"period\": \"month_or_run\", \"datasets\": {"
+	    "\"long\": \"t/long.sql\", \"first\": \"t/first.sql\", "
+	    "\"wide\": {\"pivot\": \"long\", \"rows\": [\"fs\"], "
+	    "\"columns\": \"rule\", \"value\": \"st\"}, "
+	    "\"v\": {\"builtin\": \"verify\"}, "
+	    "\"bound\": {\"query\": \"t/bound.sql\", \"bind\": {\":from\": "
+	    "\"first.s\", \":n\": \"first.n\", \":h\": \"v.head_hash\"}}, "
+	    "\"ini\": \"t/ini.sql\"}, "
+	    "\"sheets\": [{\"name\": \"W\", \"dataset\": \"wide\", "
+	    "\"columns\": [{\"field\": \"fs\"}], \"dynamic_columns\": "
+	    "{\"width\": 9}, \"conditional_formats\": [{\"columns\": "
+	    "\"dynamic\", \"equals\": \"a\\\"b\", \"background\": "
+	    "\"#FF0000\"}]}]}");
+	assert_int_equal(report_load(f->dir, "p", &def, &d), 0);
+	assert_int_equal(def->period, REPORT_PERIOD_MONTH_OR_RUN);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(report_params_month(&p, "2026-02"), 0);
+	if (report_run(st, f->dir, def, &p, "9.9", &r, &d) < 0)
+		fail_msg("report_run: %s (%s)", d.msg, d.where);
+	assert_string_equal(r.label, "2026-02");
+	/* Columns: the row fields, then the distinct texts sorted ("" for
+	 * null); one row per fs, first seen first; null where none. */
+	text = json_dumps(json_object_get(r.columns, "wide"), JSON_COMPACT);
+	assert_string_equal(text, "[\"fs\",\"\",\"alpha\",\"zeta\"]");
+	free(text);
+	rows = json_object_get(r.data, "wide");
+	text = json_dumps(rows, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(text,
+		"[{\"fs\":\"fs1\",\"\":\"skip\",\"alpha\":\"alarm\","
+		"\"zeta\":\"ok\"},{\"fs\":\"fs2\",\"\":null,\"alpha\":null,"
+		"\"zeta\":\"=cmd|x\"}]");
+	free(text);
+	grid = json_object_get(r.data, "wide_grid");
+	text = json_dumps(grid, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(text,
+		"{\"columns\":[\"\",\"alpha\",\"zeta\"],\"rows\":["
+		"{\"fs\":\"fs1\",\"cells\":[\"skip\",\"alarm\",\"ok\"]},"
+		"{\"fs\":\"fs2\",\"cells\":[null,null,\"=cmd|x\"]}]}");
+	free(text);
+	/* Bound: from the first row of earlier datasets, others kept. */
+	rows = first_row(&r, "bound");
+	assert_string_equal(json_string_value(json_object_get(rows, "f")),
+			    "x|y");
+	assert_int_equal(json_integer_value(json_object_get(rows, "n")), 7);
+	assert_string_equal(json_string_value(json_object_get(rows, "t")),
+			    "2026-02-28");
+	assert_true(json_is_null(json_object_get(rows, "h")));	/* no runs */
+	rows = first_row(&r, "v");
+	assert_string_equal(json_string_value(json_object_get(rows, "status")),
+			    "ok");
+	rows = first_row(&r, "ini");
+	text = json_dumps(json_object_get(rows, "e"), JSON_COMPACT);
+	assert_string_equal(json_string_value(json_object_get(rows, "e")),
+		"[{\"section\":\"a\",\"key\":\"k\",\"value\":\"v\\nmore\","
+		"\"line\":2},{\"section\":\"b c\",\"key\":\"x\",\"value\":\"1\","
+		"\"line\":5}]");
+	free(text);
+	assert_true(json_is_null(json_object_get(rows, "bad")));
+	assert_int_equal(report_check(def, &r, &d), 0);
+	report_result_release(&r);
+	/* A run: the run's period (there is no run 1 here). */
+	report_params_run(&p, 1);
+	assert_int_equal(report_run(st, f->dir, def, &p, "9.9", &r, &d),
+			 -ERR_NOT_FOUND);
+	report_free(def);
+	store_close(st);
+	free(db);
+}
+
 static void test_period_parameters(void **state)
 {
 	struct fixture *f = *state;
@@ -530,11 +683,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_definition_loads),
 		cmocka_unit_test(test_definition_errors),
+		cmocka_unit_test(test_derived_dataset_errors),
 		cmocka_unit_test(test_bad_JSON_names_line_and_column),
 		cmocka_unit_test(test_unknown_and_bad_names),
 		cmocka_unit_test(test_csv_quoting_and_formula_guard),
 		cmocka_unit_test(test_csv_cap),
 		cmocka_unit_test(test_number_text),
+		cmocka_unit_test_setup_teardown(test_pivot_bind_and_verify,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_period_parameters, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_query_errors_name_the_file,

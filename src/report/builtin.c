@@ -1,0 +1,189 @@
+#include "report/builtin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/ini.h"
+#include "evidence/verify.h"
+#include "report/csv.h"
+#include "util/xalloc.h"
+
+/* The largest text ini_entries() reads (the policy's own cap is lower). */
+#define INI_ENTRIES_MAX ((size_t)16 << 20)
+
+static void ini_entries_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct ini_file f = INI_FILE_INIT;
+	struct err_detail d = { "", "" };
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	int len = sqlite3_value_bytes(argv[0]);
+	json_t *a;
+	char *out;
+	size_t i;
+
+	(void)argc;
+	if (!text || (size_t)len > INI_ENTRIES_MAX ||
+	    ini_read_text("(text)", text, (size_t)len, &f, &d) < 0) {
+		ini_file_release(&f);
+		sqlite3_result_null(ctx);
+		return;
+	}
+	a = json_array();
+	for (i = 0; i < f.n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:i}",
+			"section", f.v[i].section ? f.v[i].section : "",
+			"key", f.v[i].key, "value", f.v[i].value,
+			"line", f.v[i].line));
+	ini_file_release(&f);
+	out = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(a);
+	if (!out) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, out, -1, free);
+}
+
+int report_register_sql(sqlite3 *db, struct err_detail *d)
+{
+	if (sqlite3_create_function(db, "ini_entries", 1, SQLITE_UTF8 |
+				    SQLITE_DETERMINISTIC, NULL, ini_entries_fn,
+				    NULL, NULL) != SQLITE_OK) {
+		err_set(d, "cannot register ini_entries(): %s",
+			sqlite3_errmsg(db));
+		return -ERR_SQL;
+	}
+	return 0;
+}
+
+int report_builtin_known(const char *name)
+{
+	return !strcmp(name, "verify");
+}
+
+int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
+			json_t **ret_cols, struct err_detail *d)
+{
+	struct verify_result v;
+	json_t *row;
+	int r;
+
+	if (!report_builtin_known(name)) {
+		err_set(d, "no built-in dataset '%s'", name);
+		return -ERR_CONFIG;
+	}
+	memset(&v, 0, sizeof(v));
+	r = verify_history(s, &v, d);
+	if (r < 0)
+		return r;
+	row = json_object();
+	json_object_set_new(row, "status", json_string(v.bad_run ? "broken" :
+						       "ok"));
+	json_object_set_new(row, "runs", json_integer(v.runs));
+	json_object_set_new(row, "bad_run", v.bad_run ?
+			    json_integer(v.bad_run) : json_null());
+	json_object_set_new(row, "reason", v.bad_run ?
+			    json_string(v.reason) : json_null());
+	json_object_set_new(row, "head_run", v.head_run ?
+			    json_integer(v.head_run) : json_null());
+	json_object_set_new(row, "head_hash", v.head[0] ?
+			    json_string(v.head) : json_null());
+	*ret_rows = json_pack("[o]", row);
+	*ret_cols = json_pack("[ssssss]", "status", "runs", "bad_run",
+			      "reason", "head_run", "head_hash");
+	return 0;
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The text of a value as a key: "" for null or missing. */
+static char *key_text(json_t *v)
+{
+	int is_text;
+
+	return v && !json_is_null(v) ? csv_cell_text(v, &is_text) : xstrdup("");
+}
+
+void report_pivot(const struct report_dataset *ds, json_t *rows,
+		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid)
+{
+	json_t *seen = json_object(), *index = json_object(), *out = json_array();
+	json_t *cols = json_array(), *grid_rows = json_array(), *row, *wide;
+	struct sbuf key = SBUF_INIT;
+	char **names;
+	size_t i, j, n = 0;
+	const char *k;
+	json_t *v;
+
+	/* The column values, sorted. */
+	json_array_foreach(rows, i, row) {
+		char *t = key_text(json_object_get(row, ds->pivot_columns));
+
+		json_object_set_new(seen, t, json_true());
+		free(t);
+	}
+	names = xcalloc(json_object_size(seen) + 1, sizeof(*names));
+	json_object_foreach(seen, k, v)
+		names[n++] = (char *)k;
+	qsort(names, n, sizeof(*names), cmp_text);
+	for (j = 0; j < ds->npivot_rows; j++)
+		json_array_append_new(cols, json_string(ds->pivot_rows[j]));
+	for (j = 0; j < n; j++)
+		json_array_append_new(cols, json_string(names[j]));
+
+	/* One wide row per distinct tuple of the row fields. */
+	json_array_foreach(rows, i, row) {
+		char *t;
+
+		sbuf_reset(&key);
+		for (j = 0; j < ds->npivot_rows; j++) {
+			t = key_text(json_object_get(row, ds->pivot_rows[j]));
+			sbuf_addf(&key, "%zu:%s\x1f", strlen(t), t);
+			free(t);
+		}
+		wide = json_object_get(index, key.buf);
+		if (!wide) {
+			wide = json_object();
+			for (j = 0; j < ds->npivot_rows; j++) {
+				v = json_object_get(row, ds->pivot_rows[j]);
+				json_object_set(wide, ds->pivot_rows[j],
+						v ? v : json_null());
+			}
+			for (j = 0; j < n; j++)
+				json_object_set_new(wide, names[j], json_null());
+			json_object_set_new(index, key.buf, wide);
+			json_array_append(out, wide);
+		}
+		t = key_text(json_object_get(row, ds->pivot_columns));
+		v = json_object_get(row, ds->pivot_value);
+		json_object_set(wide, t, v ? v : json_null());
+		free(t);
+	}
+	/* The template's view: the row fields, then the cells in order. */
+	json_array_foreach(out, i, wide) {
+		json_t *g = json_object(), *cells = json_array();
+
+		for (j = 0; j < ds->npivot_rows; j++)
+			json_object_set(g, ds->pivot_rows[j],
+					json_object_get(wide, ds->pivot_rows[j]));
+		for (j = 0; j < n; j++)
+			json_array_append(cells, json_object_get(wide, names[j]));
+		json_object_set_new(g, "cells", cells);
+		json_array_append_new(grid_rows, g);
+	}
+	*ret_grid = json_object();
+	json_object_set_new(*ret_grid, "columns", json_array());
+	for (j = 0; j < n; j++)
+		json_array_append_new(json_object_get(*ret_grid, "columns"),
+				      json_string(names[j]));
+	json_object_set_new(*ret_grid, "rows", grid_rows);
+	*ret_rows = out;
+	*ret_cols = cols;
+	free(names);
+	json_decref(index);
+	json_decref(seen);
+	sbuf_release(&key);
+}

@@ -1,0 +1,36 @@
+#pragma once
+#include <sqlite3.h>
+
+#include <jansson.h>
+
+#include "report/report.h"
+#include "store/db.h"
+#include "util/err.h"
+
+/*
+ * What the report engine provides besides the queries' SQL (report.h,
+ * "Derived datasets"): the ini_entries() SQL function, the built-in
+ * datasets and pivots.
+ */
+
+/* Register ini_entries(text) on db. 0, or -ERR_SQL (d says why). */
+int report_register_sql(sqlite3 *db, struct err_detail *d);
+
+/* Whether name is a built-in dataset ("verify"). */
+int report_builtin_known(const char *name);
+
+/*
+ * Run built-in dataset name on s: *ret_rows a new array of row objects,
+ * *ret_cols a new array of its column names. -ERR_SQL and the like when
+ * it cannot run (d says why).
+ */
+int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
+			json_t **ret_cols, struct err_detail *d);
+
+/*
+ * Pivot ds (a REPORT_DS_PIVOT) over rows (borrowed; objects): *ret_rows
+ * the new wide rows, *ret_cols their column names, *ret_grid the
+ * template's {"columns", "rows": [{..., "cells"}]}. All new.
+ */
+void report_pivot(const struct report_dataset *ds, json_t *rows,
+		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid);

@@ -1,0 +1,408 @@
+"""report compliance: the auditors' workbook, Markdown and JSON over a
+history built with the samples (two collections and their checks in
+November, one in December), read back by openpyxl, LibreOffice and
+cmark-gfm; hostile text in tags and exemptions comes out as text; the
+same history and --as-of give the same bytes."""
+import json
+import os
+import shutil
+import tempfile
+
+import openpyxl
+
+from harness import CliTest, edit_json, main, OK, USAGE, SAMPLES
+from readers import gfm_tables, recalc_xlsx
+
+POLICY = os.path.join(SAMPLES, "policy.ini")
+DESIRED = os.path.join(SAMPLES, "desired.json")
+HPC = os.path.join("bodies", "research-hpc")
+PROD = "amlfs-genomics-prod"
+LLM = ("/subscriptions/6f3c2b1e-8a47-4d9e-b5c2-1e7a9d4f0b63/resourceGroups/"
+       "rg-ai-training/providers/Microsoft.StorageCache/amlFilesystems/"
+       "amlfs-llm-scratch")
+# A tag value that looks like a formula, with a pipe and a newline; the
+# tag-value-format rule quotes it in its reason and diff shows it.
+HOSTILE_TAG = "=cmd|' /C calc'!A0\n| x |"
+# An exemption whose every field is hostile (INI: one line each).
+HOSTILE_EXEMPTION = """
+[exemption hostile-one]
+rule = root-squash-none
+resource = %s
+reason = =HYPERLINK("http://x")|pipe <b>bold</b> `code`
+approver = @SUM(A1)
+ticket = +1|2
+expires = 2026-11-20
+""" % LLM
+NOV1, NOV2, DEC = ("2026-11-10T08:00:00Z", "2026-11-12T08:00:00Z",
+                   "2026-12-01T08:00:00Z")
+AS_OF = "2026-11-30"
+STATUSES = {"ok", "alarm", "exempt", "skip", "error"}
+
+
+def md_cell(s):
+    """What a cell of the Markdown reads as (mustache.h: line breaks are
+    spaces; a cell that could start a formula gets a ' first)."""
+    s = s.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    return "'" + s if s.lstrip()[:1] in ("=", "+", "-", "@") else s
+
+
+def hostile_prod(body):
+    fs = body["value"][0]
+    assert fs["name"] == PROD
+    fs["tags"]["CostCenter"] = HOSTILE_TAG
+
+
+class Compliance(CliTest):
+    """Run 1 (collection) and 2 (its check) on Nov 10; 3 (PROD's cost
+    center tag made hostile) and 4 on Nov 12; 5 and 6 on Dec 1."""
+
+    template = None     # the history, built once for the class
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.template:
+            shutil.rmtree(os.path.dirname(cls.template), ignore_errors=True)
+            Compliance.template = None
+
+    def setUp(self):
+        super().setUp()
+        if not Compliance.template:
+            self.build()
+            keep = tempfile.mkdtemp(prefix="amlfs-compliance-")
+            for n in os.listdir(self.tmp):
+                if n.startswith("history.db"):
+                    shutil.copy(os.path.join(self.tmp, n), keep)
+            Compliance.template = os.path.join(keep, "history.db")
+        else:
+            for n in os.listdir(os.path.dirname(Compliance.template)):
+                shutil.copy(os.path.join(os.path.dirname(
+                    Compliance.template), n), self.tmp)
+
+    def build(self):
+        policy = os.path.join(self.tmp, "policy.ini")
+        shutil.copy(POLICY, policy)
+        with open(policy, "a", encoding="utf-8") as f:
+            f.write(HOSTILE_EXEMPTION)
+        self.at(NOV1, OK, "collect", "--replay", self.copy_replay())
+        self.check(NOV1, policy)
+        changed = self.copy_replay()
+        edit_json(os.path.join(changed, HPC, "amlfilesystems.page1.json"),
+                  hostile_prod)
+        self.at(NOV2, OK, "collect", "--replay", changed)
+        self.check(NOV2, policy)
+        self.at(DEC, OK, "collect", "--replay", self.copy_replay())
+        self.check(DEC, policy)
+
+    def at(self, now, code, *args):
+        return self.expect(code, *args, env={"AMLFS_AUDIT_NOW": now})
+
+    def check(self, now, policy):
+        r = self.run_cli("check", "--policy", policy, "--desired",
+                         DESIRED, env={"AMLFS_AUDIT_NOW": now})
+        self.assertIn(r.code, (0, 1), r)
+
+    def report(self, code, *args):
+        return self.expect(code, "report", "compliance", *args)
+
+    def write(self, out, *args):
+        out = os.path.join(self.tmp, out)
+        r = self.report(OK, "--out", out, *args)
+        return out, r.out.split()
+
+    def read(self, path):
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+
+    def month(self, out="out"):
+        out, files = self.write(out, "--month", "2026-11", "--as-of", AS_OF)
+        self.assertEqual(sorted(os.path.basename(p) for p in files),
+                         ["compliance-2026-11.json", "compliance-2026-11.md",
+                          "compliance-2026-11.xlsx"])
+        return out, json.loads(self.read(os.path.join(
+            out, "compliance-2026-11.json")))
+
+    def test_month_covers_the_months_runs_and_their_checks(self):
+        _, j = self.month()
+        s = j["scope"][0]
+        self.assertEqual((s["period_from"], s["period_to"]),
+                         ("2026-11-01", "2026-11-30"))
+        self.assertEqual((s["runs"], s["checks"], s["first_run"],
+                          s["last_run"], s["last_check"]), (2, 2, 1, 3, 4))
+        self.assertEqual(s["unchecked_runs"], 0)
+        self.assertEqual(j["report"]["period"], "month")
+        # Pass rates are ok / (ok + alarm + exempt + error), per rule.
+        rows = self.sql("SELECT rule, status, count(*) FROM findings "
+                        "WHERE check_run IN (2, 4) GROUP BY 1, 2")
+        counts = {}
+        for rule, status, n in rows:
+            counts.setdefault(rule, {})[status] = n
+        by_rule = {r["item"]: r for r in j["summary"]
+                   if r["section"] == "pass rate by rule"}
+        self.assertEqual(set(by_rule), set(counts))
+        for rule, c in counts.items():
+            judged = sum(c.get(k, 0) for k in ("ok", "alarm", "exempt",
+                                               "error"))
+            want = round(c.get("ok", 0) / judged, 4) if judged else None
+            self.assertEqual(by_rule[rule]["pass_rate"], want, rule)
+            self.assertEqual(by_rule[rule]["skip"], c.get("skip", 0))
+        sections = {r["section"] for r in j["summary"]}
+        self.assertLessEqual({"pass rate by file system",
+                              "pass rate by subscription",
+                              "pass rate by severity", "open by age",
+                              "coverage"}, sections)
+        cov = {r["item"]: r for r in j["summary"] if r["section"] == "coverage"}
+        self.assertEqual(cov["collection runs"]["count"], 2)
+        self.assertEqual(cov["longest gap (hours)"]["count"], 48.0)
+        self.assertEqual(cov["checks used"]["detail"],
+                         "check 2 of run 1, check 4 of run 3")
+        # Only November's runs: run 5 (December) is out.
+        self.assertEqual([r["id"] for r in j["runs"]], [1, 3])
+
+    def test_matrix_is_rules_by_file_systems_at_the_last_check(self):
+        out, j = self.month()
+        last = self.sql("SELECT rule, resource_id, status FROM findings "
+                        "WHERE check_run = 4")
+        rules = sorted({r for r, _, _ in last})
+        m = j["matrix"]
+        self.assertEqual(list(m[0])[:3], ["file_system", "resource_group",
+                                          "subscription"])
+        self.assertEqual(list(m[0])[3:], rules)
+        fs_rows = [r for r in m if r["resource_group"]]
+        self.assertEqual(len(fs_rows), 8)
+        llm = next(r for r in m if r["file_system"] == "amlfs-llm-scratch")
+        self.assertEqual(llm["required-tags"], "exempt")
+        self.assertEqual(llm["root-squash-none"], "exempt")
+        for r in m:
+            self.assertLessEqual({v for k, v in r.items() if k in rules} -
+                                 {None}, STATUSES)
+        # The workbook: same cells, colour per status.
+        wb = openpyxl.load_workbook(os.path.join(out,
+                                                 "compliance-2026-11.xlsx"))
+        self.assertEqual(wb.sheetnames, ["Summary", "Matrix", "Findings",
+                                         "Exemptions", "Changes",
+                                         "Added and removed", "Runs",
+                                         "Integrity"])
+        ws = wb["Matrix"]
+        head = [c.value for c in ws[1]]
+        self.assertEqual(head[3:], rules)
+        cells = {(row[0].value, head[i]): row[i].value
+                 for row in ws.iter_rows(min_row=2) for i in range(3, len(head))}
+        for r in m:
+            for rule in rules:
+                self.assertEqual(cells[(r["file_system"], rule)], r[rule])
+        cf = list(ws.conditional_formatting)
+        self.assertEqual(len(cf), 1)
+        self.assertEqual(str(cf[0].sqref), "D2:%s%d" % (
+            openpyxl.utils.get_column_letter(len(head)), len(m) + 1))
+        got = {}
+        for rule in cf[0].rules:
+            self.assertEqual((rule.type, rule.operator), ("cellIs", "equal"))
+            got[rule.formula[0]] = rule.dxf.fill.bgColor.rgb
+        self.assertEqual(set(got), {'"%s"' % s for s in STATUSES})
+        self.assertEqual(len(set(got.values())), 5, got)
+        self.assertEqual(got['"alarm"'], "FFFFC7CE")
+        self.assertTrue(wb["Findings"].conditional_formatting)
+
+    def test_findings_carry_their_evidence(self):
+        _, j = self.month()
+        f = j["findings"]
+        self.assertTrue(f)
+        self.assertNotIn("ok", {x["status"] for x in f} - {"resolved"})
+        for x in f:
+            if x["evidence_runs"] in (None, "-"):
+                continue
+            runs = x["evidence_runs"].split("; ")
+            shas = x["response_sha256"].split("; ")
+            ids = x["request_ids"].split("; ")
+            self.assertEqual(len(runs), len(shas))
+            self.assertEqual(len(runs), len(ids))
+            for run, sha, rid in zip(runs, shas, ids):
+                self.assertIn(int(run), (1, 3))
+                self.assertGreater(self.scalar(
+                    "SELECT count(*) FROM evidence_log WHERE run_id = ? "
+                    "AND sha256 = ? AND coalesce(request_id, '-') = ?",
+                    int(run), sha, rid), 0, (run, sha, rid))
+        # The hostile tag is quoted in a reason, as text.
+        bad = [x for x in f if x["rule"] == "tag-value-format"
+               and x["file_system"] == PROD]
+        self.assertEqual(len(bad), 1)
+        self.assertIn(HOSTILE_TAG, bad[0]["reason"])
+        self.assertEqual((bad[0]["first_seen"], bad[0]["last_seen"],
+                          bad[0]["status"], bad[0]["checks"]),
+                         (NOV2, NOV2, "alarm", 1))
+        # Exempt at both checks; first seen at the first.
+        ex = next(x for x in f if x["rule"] == "root-squash-none"
+                  and x["resource_id"] == LLM)
+        self.assertEqual((ex["status"], ex["exemption"], ex["first_seen"],
+                          ex["checks"]), ("exempt", "hostile-one", NOV1, 2))
+
+    def test_exemptions_from_the_policy_the_checks_used(self):
+        _, j = self.month()
+        ex = {x["exemption"]: x for x in j["exemptions"]}
+        self.assertEqual(set(ex), {"llm-scratch-tags", "cfd-transient-idle",
+                                   "hostile-one"})
+        h = ex["hostile-one"]
+        self.assertEqual((h["rule"], h["resource"], h["reason"], h["approver"],
+                          h["ticket"], h["expires"], h["expired_in_period"],
+                          h["expired"], h["exempted"]),
+                         ("root-squash-none", LLM,
+                          '=HYPERLINK("http://x")|pipe <b>bold</b> `code`',
+                          "@SUM(A1)", "+1|2", "2026-11-20", "yes", "yes", 2))
+        c = ex["cfd-transient-idle"]
+        self.assertEqual((c["expired_in_period"], c["expired"],
+                          c["approver"]), ("no", "yes",
+                                           "Tomas Lindqvist (CFD group)"))
+        self.assertTrue(c["resource"].startswith("regex: ^/subscriptions/"))
+        self.assertEqual(ex["llm-scratch-tags"]["expired"], "no")
+
+    def test_changes_are_what_diff_sees(self):
+        _, j = self.month()
+        d = self.expect(OK, "diff", "1", "3", "--format", "json").json()
+        self.assertEqual([(c["id"], c["name"], c["changes"])
+                          for c in d["changed"]],
+                         [(c["id"], c["name"], c["changes"])
+                          for c in j["changes"]])
+        self.assertIn({"kind": "tag", "path": "tags.CostCenter",
+                       "before": "CC-4410", "after": HOSTILE_TAG},
+                      j["changes"][0]["changes"])
+        self.assertEqual(j["filesystem_changes"], [])
+
+    def test_integrity_is_verify_and_the_head_as_of(self):
+        _, j = self.month()
+        v = self.expect(OK, "verify", "--format", "json").json()
+        items = {r["item"]: r for r in j["integrity"]}
+        self.assertTrue(items["verify"]["detail"].startswith("ok: 6 runs"))
+        self.assertEqual(items["history head (verified)"]["hash"],
+                         v["head_hash"])
+        # As of Nov 30 the head is run 4 (the check of Nov 12), not run 6.
+        head = items["head as of the report"]
+        self.assertEqual((head["run"], head["hash"]),
+                         (4, self.scalar("SELECT run_hash FROM runs "
+                                         "WHERE id = 4")))
+        # A broken history says so (the report still comes out).
+        self.sql("UPDATE findings SET reason = 'edited' WHERE id = "
+                 "(SELECT min(id) FROM findings)")
+        _, j = self.month("out2")
+        items = {r["item"]: r for r in j["integrity"]}
+        self.assertTrue(items["verify"]["detail"].startswith(
+            "BROKEN at run 2"), items["verify"])
+        self.assertEqual(items["verify"]["run"], 2)
+
+    def test_run_report_and_a_check_as_the_run(self):
+        out, files = self.write("r", "--run", "3", "--format", "json")
+        self.assertEqual([os.path.basename(p) for p in files],
+                         ["compliance-run3.json"])
+        j = json.loads(self.read(files[0]))
+        s = j["scope"][0]
+        self.assertEqual((s["runs"], s["checks"], s["last_check"],
+                          s["first_run"], s["last_run"]), (1, 1, 4, 1, 3))
+        self.assertEqual(j["report"]["period"], "run")
+        # Changes: from the run before it.
+        self.assertEqual([c["name"] for c in j["changes"]], [PROD])
+        # A check's id reports that check of the run it judged.
+        _, files = self.write("c", "--run", "4", "--format", "json")
+        k = json.loads(self.read(files[0]))
+        self.assertEqual(k["scope"][0]["last_check"], 4)
+        self.assertEqual(k["findings"], j["findings"])
+        # No option: the newest run.
+        _, files = self.write("n", "--format", "json")
+        self.assertEqual(os.path.basename(files[0]), "compliance-run5.json")
+        self.report(USAGE, "--run", "99")
+        self.report(USAGE, "--run", "3", "--month", "2026-11")
+        self.report(USAGE, "--month", "2026-13")
+
+    def test_markdown_is_the_same_story_every_cell_escaped(self):
+        out, j = self.month()
+        md = self.read(os.path.join(out, "compliance-2026-11.md"))
+        tables = gfm_tables(md)
+        heads = [t[0] for t in tables]
+        matrix = tables[heads.index(["File system", "Resource group",
+                                     "Subscription"] + list(j["matrix"][0])[3:])]
+        # Every row has the header's width: nothing split a cell.
+        for t in tables:
+            for row in t:
+                self.assertEqual(len(row), len(t[0]), row)
+        self.assertEqual(len(matrix) - 1, len(j["matrix"]))
+        for row, m in zip(matrix[1:], j["matrix"]):
+            self.assertEqual(row, [md_cell(m[k] or "") for k in m])
+        findings = tables[heads.index(["Rule", "File system", "Severity",
+                                       "Status", "Reason", "First seen",
+                                       "Last seen", "Exemption",
+                                       "Evidence run", "Response SHA-256",
+                                       "x-ms-request-id", "Fetched at",
+                                       "Resource id"])]
+        reasons = [r[4] for r in findings[1:]]
+        self.assertEqual(reasons, [md_cell(x["reason"])
+                                   for x in j["findings"]])
+        self.assertTrue(any(md_cell(HOSTILE_TAG) in r for r in reasons))
+        ex = tables[heads.index(["Exemption", "Rule", "Resource", "Reason",
+                                 "Approver", "Ticket", "Expires",
+                                 "Expired in period", "Expired",
+                                 "Results exempted"])]
+        h = next(r for r in ex if r[0] == "hostile-one")
+        self.assertEqual(h[3:6], ['\'=HYPERLINK("http://x")|pipe <b>bold</b> '
+                                  '`code`', "'@SUM(A1)", "'+1|2"])
+        changes = tables[heads.index(["File system", "Kind", "Path", "Before",
+                                      "After"])]
+        self.assertIn([PROD, "tag", "tags.CostCenter", "CC-4410",
+                       md_cell(HOSTILE_TAG)], changes)
+        self.assertNotIn("<b>", md.replace("&lt;b&gt;", ""))
+
+    def test_workbook_text_is_text_in_libreoffice_too(self):
+        out, j = self.month()
+        path = os.path.join(out, "compliance-2026-11.xlsx")
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    self.assertNotEqual(c.data_type, "f", (ws.title, c.coordinate))
+        ex = wb["Exemptions"]
+        vals = [[c.value for c in r] for r in ex.iter_rows()]
+        h = next(r for r in vals if r[0] == "hostile-one")
+        self.assertEqual(h[3:6], ['=HYPERLINK("http://x")|pipe <b>bold</b> '
+                                  '`code`', "@SUM(A1)", "+1|2"])
+        f = wb["Findings"]
+        reasons = [r[4].value for r in f.iter_rows(min_row=2)]
+        self.assertEqual(reasons, [x["reason"] for x in j["findings"]])
+        # LibreOffice recalculates everything and still reads text.
+        lo = recalc_xlsx(path, self.tmp)
+        self.assertEqual(list(lo), wb.sheetnames)
+        h = next(r for r in lo["Exemptions"] if r[0] == "hostile-one")
+        self.assertEqual(h[3:6], ['=HYPERLINK("http://x")|pipe <b>bold</b> '
+                                  '`code`', "@SUM(A1)", "+1|2"])
+        self.assertEqual([r[4] for r in lo["Findings"][1:]], reasons)
+        self.assertEqual(lo["Matrix"][0], [c.value for c in wb["Matrix"][1]])
+
+    def test_same_history_and_as_of_same_outputs(self):
+        a, _ = self.month("a")
+        b, _ = self.month("b")
+        for ext in ("md", "json"):
+            self.assertEqual(self.read(os.path.join(a, "compliance-2026-11." + ext)),
+                             self.read(os.path.join(b, "compliance-2026-11." + ext)))
+        wa = openpyxl.load_workbook(os.path.join(a, "compliance-2026-11.xlsx"))
+        wb = openpyxl.load_workbook(os.path.join(b, "compliance-2026-11.xlsx"))
+        for sa, sb in zip(wa.worksheets, wb.worksheets):
+            self.assertEqual([[c.value for c in r] for r in sa.iter_rows()],
+                             [[c.value for c in r] for r in sb.iter_rows()])
+        # A later run changes only what verify says of the whole history.
+        self.at("2026-12-02T08:00:00Z", OK, "collect", "--replay",
+                self.copy_replay())
+        c, _ = self.month("c")
+        ja = json.loads(self.read(os.path.join(a, "compliance-2026-11.json")))
+        jc = json.loads(self.read(os.path.join(c, "compliance-2026-11.json")))
+        self.assertNotEqual(ja["integrity"][:2], jc["integrity"][:2])
+        self.assertEqual(ja["integrity"][2:], jc["integrity"][2:])
+        del ja["integrity"], jc["integrity"]
+        self.assertEqual(ja, jc)
+
+    def test_the_history_is_only_read(self):
+        import hashlib
+        with open(self.db, "rb") as f:
+            before = hashlib.sha256(f.read()).hexdigest()
+        self.month()
+        with open(self.db, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), before)
+
+
+if __name__ == "__main__":
+    main()
