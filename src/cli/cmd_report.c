@@ -450,9 +450,11 @@ int report_markdown_of_run(struct app *app, const char *name, long long run,
 	status = load_report(app, name, NULL, &extra, &p, &def);
 	if (status != EXIT_OK)
 		goto out;
-	/* A run report gets the run; a month report the run's month. */
+	/* A run report (or one of a month or a run) gets the run; a month
+	 * report the run's month. */
 	snprintf(id, sizeof(id), "%lld", run);
-	if (def->period == REPORT_PERIOD_RUN)
+	if (def->period == REPORT_PERIOD_RUN ||
+	    def->period == REPORT_PERIOD_MONTH_OR_RUN)
 		a.run = id;
 	else if ((status = run_month(app, run, month)) == EXIT_OK)
 		a.month = month;
