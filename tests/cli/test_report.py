@@ -401,6 +401,64 @@ class Report(CliTest):
                         os.path.join(blocker, "sub"))
         self.assertIn("cannot write the report", r.err)
 
+    def test_setup_computes_once_for_every_dataset(self):
+        """A "setup" query makes a TEMP table the datasets read; it may
+        create nothing else and write nothing; its tables are gone after."""
+        self.put("queries/t/setup.sql",
+                 "CREATE TEMP TABLE t_days AS SELECT day, count(*) AS n,\n"
+                 "  round(sum(cost), 6) AS cost FROM cost_rows\n"
+                 "WHERE day BETWEEN :from AND :to GROUP BY day;\n")
+        self.put("queries/t/index.sql", "CREATE INDEX temp.t_days_n ON t_days(n);\n")
+        self.put("queries/t/view.sql",
+                 "CREATE TEMP VIEW t_total AS SELECT sum(n) AS n FROM t_days;\n")
+        self.put("queries/t/days.sql", "-- Columns: day, n, cost\n"
+                 "SELECT day, n, cost FROM t_days ORDER BY day;\n")
+        self.put("queries/t/total.sql", "-- Columns: n\nSELECT n FROM t_total;\n")
+        d = json.loads(json.dumps(DEFINITION))
+        d["setup"] = ["t/setup.sql", "t/index.sql", "t/view.sql"]
+        d["datasets"] = {"days": "t/days.sql", "total": "t/total.sql"}
+        d["sheets"] = [{"name": "Days", "dataset": "days",
+                        "columns": [{"field": "day"}, {"field": "n", "type": "integer"}]}]
+        d.pop("csv", None)
+        d.pop("json", None)
+        d["markdown"] = None
+        d.pop("markdown")
+        self.put("reports/t.json", json.dumps(d))
+        before = digest(self.db)
+        out, _ = self.write("out", "--format", "json")
+        data = json.loads(self.read(os.path.join(out, "t-2026-10.json")))
+        want = self.sql("SELECT day, count(*) FROM cost_rows WHERE day "
+                        "BETWEEN '2026-10-01' AND '2026-10-31' GROUP BY day ORDER BY day")
+        self.assertEqual([(r["day"], r["n"]) for r in data["days"]],
+                         [tuple(w) for w in want])
+        self.assertEqual(data["total"], [{"n": sum(w[1] for w in want)}])
+        self.assertEqual(digest(self.db), before)
+
+        for bad in ("CREATE TABLE main.x AS SELECT 1;",
+                    "CREATE TABLE x AS SELECT 1;",
+                    "INSERT INTO cost_sources SELECT * FROM cost_sources;",
+                    "DELETE FROM cost_rows;",
+                    "PRAGMA query_only = 0;",
+                    "ATTACH 'other.db' AS o;",
+                    "CREATE TEMP TRIGGER tr AFTER INSERT ON cost_rows "
+                    "BEGIN SELECT 1; END;",
+                    "CREATE TEMP TABLE t_days AS SELECT 1 AS day; SELECT 2;"):
+            self.put("queries/t/setup.sql", bad + "\n")
+            r = self.report(USAGE, "t", "--month", "2026-10", "--out",
+                            os.path.join(self.tmp, "bad"), "--format", "json")
+            self.assertIn("queries/t/setup.sql", r.err, bad)
+            self.assertEqual(digest(self.db), before, bad)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
+
+        d["setup"] = "t/setup.sql"
+        self.put("reports/t.json", json.dumps(d))
+        r = self.report(USAGE, "t", "--month", "2026-10")
+        self.assertIn("$.setup", r.err)
+        d["setup"] = ["../setup.sql"]
+        self.put("reports/t.json", json.dumps(d))
+        r = self.report(USAGE, "t", "--month", "2026-10")
+        self.assertIn("$.setup[0]", r.err)
+
     def test_the_history_is_only_read(self):
         before = digest(self.db)
         self.write("out")
