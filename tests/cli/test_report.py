@@ -243,6 +243,34 @@ class Report(CliTest):
             core = z.read("docProps/core.xml").decode()
             self.assertIn("2026-10-31T23:59:59Z", core)
 
+    def test_a_total_over_empty_cells_keeps_the_currency_format(self):
+        # EUR has no amortized amount: its total is 0.00 in EUR's format,
+        # as every other money total, not a bare number.
+        self.put("queries/t/x.sql", "-- Parameters: none\n-- Columns: "
+                 "name, currency, billed, amortized\n"
+                 "SELECT 'a' AS name, 'USD' AS currency, 1.5 AS billed, "
+                 "1.25 AS amortized UNION ALL SELECT 'b', 'EUR', 2.5, NULL "
+                 "UNION ALL SELECT 'c', 'EUR', 1, NULL;\n")
+        d = dict(DEFINITION, datasets={"costs": "t/x.sql"}, json=["costs"],
+                 csv="costs", markdown="t.md.mustache")
+        money = {"type": "money", "currency_field": "currency", "total": "sum"}
+        d["sheets"] = [{"name": "Costs", "dataset": "costs",
+                        "columns": [{"field": "name"}, {"field": "currency"},
+                                    dict(money, field="billed"),
+                                    dict(money, field="amortized")],
+                        "totals_by": "currency"}]
+        self.put("reports/t.json", json.dumps(d))
+        self.put("templates/t.md.mustache", "{{#costs}}{{name}}\n{{/costs}}")
+        out, _ = self.write("out", "--format", "xlsx")
+        ws = openpyxl.load_workbook(os.path.join(out, "t-2026-10.xlsx"))["Costs"]
+        totals = {ws.cell(r, 2).value: r for r in range(6, ws.max_row + 1)}
+        self.assertEqual(set(totals), {"EUR", "USD"})
+        for cur, r in totals.items():
+            for col in (3, 4):
+                self.assertEqual(ws.cell(r, col).number_format,
+                                 "[$%s] #,##0.00" % cur, (cur, col))
+        self.assertIsNone(ws.cell(3, 4).value)
+
     def test_same_history_and_as_of_give_the_same_outputs(self):
         a, _ = self.write("a", "--as-of", AS_OF)
         b, _ = self.write("b", "--as-of", AS_OF)
