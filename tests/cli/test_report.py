@@ -383,6 +383,65 @@ class Report(CliTest):
         self.report(RUNTIME, "p", "--month", "2026-10", "--usage",
                     os.path.join(self.tmp, "missing.json"))
 
+    def test_usage_text_file(self):
+        # The text form of --usage: FILESYSTEM_ID PROJECT BYTES COST_CENTER
+        # a line, as the queries get it (the JSON form, with "project").
+        self.put("queries/t/p.sql", "-- Parameters: :usage\n"
+                 "SELECT :usage AS u;\n")
+        self.put("reports/p.json", json.dumps({
+            "title": "P", "datasets": {"p": "t/p.sql"}}))
+        fs = ("/subscriptions/%s/resourceGroups/rg/providers/"
+              "Microsoft.StorageCache/amlFilesystems/fs1" % ("0" * 8))
+        usage = os.path.join(self.tmp, "usage.txt")
+        out = os.path.join(self.tmp, "out")
+
+        def run(text, code=OK):
+            with open(usage, "wb") as f:
+                f.write(text if isinstance(text, bytes) else text.encode())
+            return self.report(code, "p", "--month", "2026-10", "--out", out,
+                               "--usage", usage)
+
+        run("# lfs quota -p, 2026-10-31\n\n  %s  1001  600  genomics\r\n"
+            "\t# a comment\n%s\t/lustre/img\t400\t=imaging|x\n"
+            "%s 1002 0 genomics" % (fs, fs.upper().replace(
+                "/SUBSCRIPTIONS/", "/subscriptions/"), fs))
+        data = json.loads(self.read(os.path.join(out, "p-2026-10.json")))
+        self.assertEqual(json.loads(data["p"][0]["u"]), [
+            {"resource_id": fs, "project": "1001", "cost_center": "genomics",
+             "bytes": 600},
+            {"resource_id": fs.upper().replace("/SUBSCRIPTIONS/",
+                                               "/subscriptions/"),
+             "project": "/lustre/img", "cost_center": "=imaging|x",
+             "bytes": 400},
+            {"resource_id": fs, "project": "1002", "cost_center": "genomics",
+             "bytes": 0}])
+        run("# nothing\n")
+        data = json.loads(self.read(os.path.join(out, "p-2026-10.json")))
+        self.assertEqual(data["p"][0]["u"], "[]")
+        # Each kind of bad line: exit 2, FILE:LINE and the field named.
+        good = "%s 1 5 a\n" % fs
+        for text, want in [
+                (good + "%s 1 5\n" % fs, ":2: bad usage line: fewer than 4"),
+                (good + "%s 1 5 a b\n" % fs, ":2: bad usage line: more than 4"),
+                ("/subscriptions/x/resourceGroups/rg/fs1 1 5 a\n",
+                 ":1: field 1 (FILESYSTEM_ID): not a file system"),
+                (fs + "/x 1 5 a\n", ":1: field 1 (FILESYSTEM_ID)"),
+                ("%s 1 -5 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 +5 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 5.0 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 1e3 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 012 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 %s a\n" % (fs, "1" * 18), ":1: field 3 (BYTES)"),
+                (("%s 1 %s a\n" % (fs, "9" * 17)) * 47,
+                 ":47: field 3 (BYTES): the file's bytes add up"),
+        ]:
+            r = run(text, USAGE)
+            self.assertIn(usage + want, r.err, text[:80])
+        r = run(b"%s 1 5 caf\xe9\n" % fs.encode(), USAGE)
+        self.assertIn("not UTF-8 text", r.err)
+        r = run("[1,", USAGE)
+        self.assertIn("bad usage file", r.err)
+
     def test_broken_pieces_are_named(self):
         out = os.path.join(self.tmp, "out")
         r = self.report(USAGE, "nope", "--month", "2026-10")
