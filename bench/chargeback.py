@@ -206,12 +206,7 @@ def main():
     ap.add_argument("--bin", default=os.environ.get(
         "AMLFS_BIN", os.path.join(ROOT, "build", "amlfs-audit")))
     a = ap.parse_args()
-    binary = os.path.abspath(a.bin)
-    if not os.access(binary, os.X_OK):
-        sys.exit("no %s: build first (meson setup build && ninja -C build)"
-                 % binary)
-    if not os.access("/usr/bin/time", os.X_OK):
-        sys.exit("needs /usr/bin/time (GNU time) for the peak RSS")
+    binary = cr.binary_or_exit(a.bin)
     keep = os.environ.get("KEEP") == "1"
     tmp = tempfile.mkdtemp(prefix="amlfs-bench-chargeback-")
     env = dict(os.environ)

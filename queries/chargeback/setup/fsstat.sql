@@ -6,10 +6,7 @@
 -- Parameters: :from, :to, :month, :as_of
 CREATE TEMP TABLE cb_fsstat AS
 WITH
-period AS (
-  SELECT coalesce(:from, :month || '-01') AS p_from,
-         coalesce(:to, date(:month || '-01', '+1 month', '-1 day')) AS p_to
-),
+-- include: chargeback/month.sql.inc
 -- Per resource and currency: days billed, exact cost, provisioned
 -- TiB-days and the retail estimate: capacity x 24 h x the list price per
 -- TiB-hour of the SKU, region and currency, with the snapshot and the price
