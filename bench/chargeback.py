@@ -25,8 +25,8 @@ Then it times `report chargeback --month MONTH --format xlsx,md,csv,json`
 --runs times under /usr/bin/time -v: CPU time (user + system) and peak
 RSS, wall time beside (other work on the machine inflates it, not CPU).
 It checks the reconciliation (difference 0.00 per currency) and prints
-the query plans' full scans of cost_rows (EXPLAIN QUERY PLAN of every
-dataset with --plans).
+prints the full scans in the query plan (EXPLAIN QUERY PLAN) of every
+setup statement (run in turn) and dataset.
 
     python3 bench/chargeback.py [--subs 50] [--fs 20] [--runs 3]
         [--month 2026-10] [--plans] [--history DB] [--bin build/amlfs-audit]
@@ -174,20 +174,26 @@ def read_query(rel):
 
 
 def plans(db, month):
-    """Full scans of the big tables in every dataset's query plan."""
+    """Full scans of the big tables in the query plan of every setup
+    statement (run in turn, as the engine does) and every dataset."""
     with open(os.path.join(ROOT, "reports", "chargeback.json")) as f:
-        datasets = json.load(f)["datasets"]
+        d = json.load(f)
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    for ds, rel in datasets.items():
+    steps = [(rel.rsplit("/", 1)[1], rel, True) for rel in d.get("setup", [])]
+    steps += [(ds, rel, False) for ds, rel in d["datasets"].items()]
+    for name, rel, run in steps:
         sql = read_query(rel)
         p = {k: None for k in re.findall(r":(\w+)", sql)}
-        p.update({"month": month, "allocate_by": '["CostCenter","Program"]',
-                  "variance_pct": 10})
+        p.update({k: v for k, v in (("month", month), ("variance_pct", 10),
+                 ("allocate_by", '["CostCenter","Program"]')) if k in p})
         plan = con.execute("EXPLAIN QUERY PLAN " + sql, p).fetchall()
         scans = [r[3] for r in plan if re.match(r"SCAN (cost_rows|filesystems|"
-                                                r"resource_tags|tags)\b", r[3])]
-        print("  %-15s %d plan steps; full scans: %s"
-              % (ds, len(plan), ", ".join(scans) or "none"))
+                                                r"resource_tags|tags|cb_\w+)\b",
+                                                r[3])]
+        print("  %-18s %d plan steps; full scans: %s"
+              % (name, len(plan), ", ".join(scans) or "none"))
+        if run:
+            con.execute(sql, p)
     con.close()
 
 
@@ -199,7 +205,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="timed reports")
     ap.add_argument("--month", default="2026-10", help="the month reported")
     ap.add_argument("--plans", action="store_true",
-                    help="print every dataset's full scans (EXPLAIN QUERY PLAN)")
+                    help="print the full scans of every setup statement and "
+                    "dataset (EXPLAIN QUERY PLAN)")
     ap.add_argument("--history", metavar="DB",
                     help="time the report on this history (one an earlier "
                     "KEEP=1 run left) instead of building one")
