@@ -24,8 +24,8 @@ default 50 x 20 = 1,000 file systems):
 Then it times `report chargeback --month MONTH --format xlsx,md,csv,json`
 --runs times under /usr/bin/time -v: CPU time (user + system) and peak
 RSS, wall time beside (other work on the machine inflates it, not CPU).
-It checks the reconciliation (difference 0.00 per currency) and prints
-prints the full scans in the query plan (EXPLAIN QUERY PLAN) of every
+It checks the reconciliation (difference 0.00 per currency) and, with
+--plans, prints the full scans in the query plan (EXPLAIN QUERY PLAN) of every
 setup statement (run in turn) and dataset.
 
     python3 bench/chargeback.py [--subs 50] [--fs 20] [--runs 3]
