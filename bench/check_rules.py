@@ -452,6 +452,18 @@ class Result:
         self.wall, self.rss_kib, self.cpu, self.out = wall, rss_kib, cpu, out
 
 
+def binary_or_exit(path):
+    """The absolute path of the amlfs-audit binary to time (and GNU time
+    there for the peak RSS), or exits saying what is missing."""
+    binary = os.path.abspath(path)
+    if not os.access(binary, os.X_OK):
+        sys.exit("no %s: build first (meson setup build && ninja -C build)"
+                 % binary)
+    if not os.access("/usr/bin/time", os.X_OK):
+        sys.exit("needs /usr/bin/time (GNU time) for the peak RSS")
+    return binary
+
+
 def run(binary, db, env, args, stdout=subprocess.DEVNULL, ok=(0,)):
     """One command under /usr/bin/time -v."""
     cmd = ["/usr/bin/time", "-v", binary, "--db", db] + args

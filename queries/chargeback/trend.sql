@@ -19,12 +19,10 @@ period AS (
          coalesce(:to, date(:month || '-01', '+1 month', '-1 day')) AS p_to
 ),
 -- include: chargeback/core.sql.inc
-,cells AS (
-  SELECT substr(day, 1, 7) AS month, currency, cost_center,
-         reason IS NOT NULL AS unallocated,
-         coalesce(sum(actual), 0) AS a, sum(amortized) AS m
-  FROM alloc
-  GROUP BY substr(day, 1, 7), currency, cost_center, reason IS NOT NULL
+,-- The allocation of the 12 months summed per month (the report's setup,
+-- queries/chargeback/setup/trend.sql).
+cells AS (
+  SELECT month, currency, cost_center, unallocated, a, m FROM cb_trend
 ),
 -- Rounded to the cent once, largest remainder per month and currency
 -- (as the lines of the core are).

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -11,6 +12,7 @@
 #include "report/report.h"
 #include "store/query.h"
 #include "util/fs.h"
+#include "util/num.h"
 #include "util/sbuf.h"
 
 /* The largest --usage file read. */
@@ -106,13 +108,117 @@ static void report_extra_release(struct report_extra *e)
 	free(e->usage);
 }
 
-/* --usage FILE: a JSON array of {resource_id, cost_center, bytes}. */
+/* The bytes a text usage file may add up to (summed in SQLite's int64). */
+#define USAGE_MAX_TOTAL (1ULL << 62)
+
+/* The Azure resource id of a file system, compared case-blind. */
+#define USAGE_FS_TYPE "/providers/microsoft.storagecache/amlfilesystems/"
+
+/* The next blank-separated field of *p (NUL-terminated in place), or NULL. */
+static char *usage_field(char **p)
+{
+	char *s = *p + strspn(*p, " \t"), *e;
+
+	if (!*s)
+		return NULL;
+	e = s + strcspn(s, " \t");
+	*p = *e ? e + 1 : e;
+	*e = '\0';
+	return s;
+}
+
+/* Is id a file system's resource id: /subscriptions/.../TYPE/NAME? */
+static int is_fs_id(const char *id)
+{
+	size_t n = strlen(USAGE_FS_TYPE), i;
+
+	if (strncmp(id, "/subscriptions/", 15))
+		return 0;
+	for (i = 0; id[i]; i++)
+		if (!strncasecmp(id + i, USAGE_FS_TYPE, n))
+			return id[i + n] != '\0' && !strchr(id + i + n, '/');
+	return 0;
+}
+
+/*
+ * A text usage file (README "Chargeback"): a line per file system, project
+ * and cost center, `FILESYSTEM_ID PROJECT BYTES COST_CENTER` separated by
+ * blanks; '#' comments and blank lines skipped. Into a JSON array as the
+ * JSON form has it (with "project"); errors name FILE:LINE and the field.
+ */
+static int parse_usage_text(struct app *app, const char *path, char *text,
+			    json_t **ret)
+{
+	static const char *const names[] = {
+		"FILESYSTEM_ID", "PROJECT", "BYTES", "COST_CENTER"
+	};
+	json_t *a = json_array();
+	unsigned long long total = 0;
+	char *line = text, *next, *f[5];
+	unsigned long line_no = 0;
+	size_t n, k, bad;
+
+	for (; line; line = next) {
+		unsigned long long bytes = 0;
+		const char *why = NULL;
+
+		line_no++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
+			continue;
+		for (k = 0; k < 5; k++)
+			f[k] = usage_field(&line);
+		if (!f[3] || f[4]) {
+			app_error(app, "%s:%lu: bad usage line: %s fields, want "
+				  "FILESYSTEM_ID PROJECT BYTES COST_CENTER", path,
+				  line_no, f[4] ? "more than 4" : "fewer than 4");
+			json_decref(a);
+			return EXIT_USAGE;
+		}
+		bad = 0;
+		if (!is_fs_id(f[0]))
+			why = "not a file system's resource id (/subscriptions/"
+			      "..." USAGE_FS_TYPE "NAME)";
+		else if (strspn(f[2], "0123456789") != strlen(f[2]) ||
+			 strlen(f[2]) > 17 || (f[2][0] == '0' && f[2][1]))
+			why = "not a whole number of bytes (digits only, no sign "
+			      "or leading zero, below 10^17)";
+		else if ((total += (bytes = strtoull(f[2], NULL, 10))) >
+			 USAGE_MAX_TOTAL)
+			why = "the file's bytes add up to more than 2^62";
+		if (why && is_fs_id(f[0]))
+			bad = 2;
+		if (why) {
+			app_error(app, "%s:%lu: field %zu (%s): %s", path,
+				  line_no, bad + 1, names[bad], why);
+			json_decref(a);
+			return EXIT_USAGE;
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}",
+			"resource_id", f[0], "project", f[1],
+			"cost_center", f[3], "bytes", (json_int_t)bytes));
+	}
+	*ret = a;
+	return EXIT_OK;
+}
+
+/*
+ * --usage FILE: a JSON array of {resource_id, cost_center, bytes}, or the
+ * text form (parse_usage_text) when its first non-blank byte is neither
+ * '[' nor '{'.
+ */
 static int read_usage(struct app *app, const char *path, char **ret)
 {
 	struct sbuf text;
 	json_error_t jerr;
-	json_t *j;
+	json_t *j = NULL;
 	int r;
+	char c;
 
 	sbuf_init(&text, USAGE_MAX_FILE);
 	r = fs_read_file(path, &text);
@@ -121,8 +227,22 @@ static int read_usage(struct app *app, const char *path, char **ret)
 		sbuf_release(&text);
 		return r == -ERR_TOO_LARGE ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	j = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES, &jerr);
-	sbuf_release(&text);
+	if (!utf8_valid(text.buf, text.len)) {
+		app_error(app, "bad usage file '%s': not UTF-8 text", path);
+		sbuf_release(&text);
+		return EXIT_USAGE;
+	}
+	c = text.buf[strspn(text.buf, " \t\r\n")];
+	if (c != '[' && c != '{') {
+		r = parse_usage_text(app, path, text.buf, &j);
+		sbuf_release(&text);
+		if (r != EXIT_OK)
+			return r;
+	} else {
+		j = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES,
+			       &jerr);
+		sbuf_release(&text);
+	}
 	if (!json_is_array(j)) {
 		app_error(app, "bad usage file '%s': %s", path, j ?
 			  "not a JSON array of {resource_id, cost_center, "

@@ -324,7 +324,10 @@
 "  --format LIST  some of xlsx, md, csv, json (default: every output the\n" \
 "                 definition has)\n" \
 "  --usage FILE   a JSON array of {resource_id, cost_center, bytes}: shared\n" \
-"                 file systems split by bytes (the queries' :usage)\n" \
+"                 file systems split by bytes (the queries' :usage); or text,\n" \
+"                 a line FILESYSTEM_ID PROJECT BYTES COST_CENTER (blank-\n" \
+"                 separated; whole bytes; '#' comments), e.g. summed from\n" \
+"                 lfs quota -p or lfs find\n" \
 "  -h, --help     show this help\n" \
 "\n" \
 "Exit status: 0 ok, 2 usage, or a definition, template or query that is\n" \

@@ -378,6 +378,34 @@ static int load_datasets(struct loader *l, json_t *root, struct report_def *def)
 	return 0;
 }
 
+/*
+ * "setup": query files run in order before the datasets, on the same
+ * connection, to compute once what several datasets read (a report's
+ * allocation). They may only create TEMP tables, views and indexes from
+ * SELECTs (setup_auth); the history stays read-only.
+ */
+static int load_setup(struct loader *l, json_t *root, struct report_def *def)
+{
+	json_t *o = json_object_get(root, "setup"), *v;
+	char at[64];
+	size_t i;
+
+	if (!o)
+		return 0;
+	if (!json_is_array(o))
+		return bad(l, "$.setup", "'setup' must be an array of query "
+			   "paths");
+	def->setup = xcalloc(json_array_size(o) + 1, sizeof(*def->setup));
+	json_array_foreach(o, i, v) {
+		snprintf(at, sizeof(at), "$.setup[%zu]", i);
+		if (!json_is_string(v) || !safe_relpath(json_string_value(v)))
+			return bad(l, at, "must be a query's path under "
+				   "queries/ (relative, without '..')");
+		def->setup[def->nsetup++] = xstrdup(json_string_value(v));
+	}
+	return 0;
+}
+
 static const char *const type_names[] = {
 	"string", "number", "integer", "money", "percent", "date",
 	"datetime", NULL
@@ -723,7 +751,7 @@ static int load_def(struct loader *l, json_t *root, const char *name,
 		    struct report_def *def)
 {
 	static const char *const keys[] = {
-		"name", "title", "description", "period", "datasets",
+		"name", "title", "description", "period", "setup", "datasets",
 		"sheets", "markdown", "csv", "json", NULL
 	};
 	static const char *const periods[] = {
@@ -754,6 +782,8 @@ static int load_def(struct loader *l, json_t *root, const char *name,
 		r = get_enum(l, root, "period", "$", periods, 0, &p);
 	if (r == 0)
 		def->period = (enum report_period)p;
+	if (r == 0)
+		r = load_setup(l, root, def);
 	if (r == 0)
 		r = load_datasets(l, root, def);
 	sheets = json_object_get(root, "sheets");
@@ -921,6 +951,7 @@ void report_free(struct report_def *def)
 	for (i = 0; i < def->ndatasets; i++)
 		dataset_release(&def->datasets[i]);
 	free(def->datasets);
+	free_strings(def->setup, def->nsetup);
 	/* A sheet that failed half-way is counted too: free what it has. */
 	for (i = 0; def->sheets && i < def->nsheets; i++)
 		sheet_release(&def->sheets[i]);
@@ -1271,6 +1302,184 @@ static int run_dataset(struct store *s, const char *datadir,
 	return rc;
 }
 
+/*
+ * What a setup statement may do: read, call functions, and create TEMP
+ * tables, views and indexes (their rows in sqlite_temp_master, and
+ * building a new TEMP index). Anything
+ * else (writing the history, PRAGMA, ATTACH, DROP, DELETE) is refused at
+ * prepare time, naming the file.
+ */
+static int setup_auth(void *ctx, int action, const char *a, const char *b,
+		      const char *db, const char *trigger)
+{
+	(void)ctx, (void)b, (void)trigger;
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_FUNCTION:
+	case SQLITE_RECURSIVE:
+	case SQLITE_CREATE_TEMP_TABLE:
+	case SQLITE_CREATE_TEMP_VIEW:
+	case SQLITE_CREATE_TEMP_INDEX:
+		return SQLITE_OK;
+	case SQLITE_UPDATE:
+		/*
+		 * CREATE TEMP TABLE ... AS SELECT from a table-valued function
+		 * (json_each) reports its schema row's update as "sqlite_master"
+		 * in "main"; SQLite itself refuses any other update of it.
+		 */
+		if (a && !strcmp(a, "sqlite_master"))
+			return SQLITE_OK;
+		/* fall through */
+	case SQLITE_INSERT:
+		return db && !strcmp(db, "temp") && a &&
+		       !strcmp(a, "sqlite_temp_master") ? SQLITE_OK
+							: SQLITE_DENY;
+	case SQLITE_REINDEX:	/* a new TEMP index is built */
+		return db && !strcmp(db, "temp") ? SQLITE_OK : SQLITE_DENY;
+	}
+	return SQLITE_DENY;
+}
+
+static int exec_quiet(sqlite3 *db, const char *sql, struct err_detail *d)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	err_set(d, "report setup: %s", sqlite3_errmsg(db));
+	return -ERR_SQL;
+}
+
+/* The connection's PRAGMA query_only (0 or 1), or -ERR_SQL. */
+static int query_only_state(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -ERR_SQL;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * Drops the TEMP tables and views the setup made (rowid above mark in
+ * sqlite_temp_master), views first.
+ */
+static int setup_drop(sqlite3 *db, sqlite3_int64 mark, struct err_detail *d)
+{
+	struct sbuf sql = SBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int r = 0, rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT type, name FROM sqlite_temp_master"
+				" WHERE rowid > ?1 AND type IN ('view', 'table')"
+				" ORDER BY type = 'table', rowid DESC", -1,
+				&st, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_bind_int64(st, 1, mark);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		char *q = sqlite3_mprintf("DROP %s temp.\"%w\";",
+					  !strcmp(type, "view") ? "VIEW"
+								: "TABLE",
+					  name);
+
+		sbuf_adds(&sql, q ? q : "");
+		sqlite3_free(q);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+		err_set(d, "report setup: %s", sqlite3_errmsg(db));
+		r = -ERR_SQL;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && sql.len)
+		r = exec_quiet(db, sql.buf, d);
+	sbuf_release(&sql);
+	return r;
+}
+
+/*
+ * Runs the definition's setup queries (each to completion) under
+ * setup_auth, with the history's query_only lifted for TEMP objects only.
+ * *ret_mark: where the setup's objects start in sqlite_temp_master.
+ */
+static int run_setup(struct store *s, const char *datadir,
+		     const struct report_def *def,
+		     const struct query_param *qp, size_t n,
+		     sqlite3_int64 *ret_mark, struct err_detail *d)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *st = NULL;
+	int was_query_only, r = 0, rc;
+	size_t i;
+
+	*ret_mark = 0;
+	if (!def->nsetup)
+		return 0;
+	rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(rowid), 0) FROM "
+				"sqlite_temp_master", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		*ret_mark = sqlite3_column_int64(st, 0);
+	else
+		r = -ERR_SQL;
+	sqlite3_finalize(st);
+	was_query_only = r == 0 ? query_only_state(db) : -ERR_SQL;
+	if (was_query_only < 0) {
+		err_set(d, "report setup: %s", sqlite3_errmsg(db));
+		return -ERR_SQL;
+	}
+	if (was_query_only)
+		r = exec_quiet(db, "PRAGMA query_only = 0", d);
+	if (r < 0)
+		return r;
+	sqlite3_set_authorizer(db, setup_auth, NULL);
+	for (i = 0; r == 0 && i < def->nsetup; i++) {
+		st = NULL;
+		r = query_open_writer(s, datadir, def->setup[i], qp, n, &st, d);
+		if (r < 0) {
+			r = -ERR_CONFIG;	/* d names the file */
+			break;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			err_set(d, "report setup: %s", sqlite3_errmsg(db));
+			err_where(d, "%s/queries/%s", datadir, def->setup[i]);
+			r = -ERR_SQL;
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_set_authorizer(db, NULL, NULL);
+	if (r < 0)
+		setup_drop(db, *ret_mark, NULL);
+	if (was_query_only && exec_quiet(db, "PRAGMA query_only = 1",
+					 r < 0 ? NULL : d) < 0 && r == 0)
+		r = -ERR_SQL;
+	return r;
+}
+
+/* Drops what run_setup() made; query_only lifted for it. */
+static int end_setup(struct store *s, const struct report_def *def,
+		     sqlite3_int64 mark, struct err_detail *d)
+{
+	sqlite3 *db = store_db(s);
+	int was_query_only, r;
+
+	if (!def->nsetup)
+		return 0;
+	was_query_only = query_only_state(db);
+	r = was_query_only > 0 ? exec_quiet(db, "PRAGMA query_only = 0", d) : 0;
+	if (r == 0)
+		r = setup_drop(db, mark, d);
+	if (was_query_only > 0 && exec_quiet(db, "PRAGMA query_only = 1",
+					     r < 0 ? NULL : d) < 0 && r == 0)
+		r = -ERR_SQL;
+	return r;
+}
+
 int report_run(struct store *s, const char *datadir,
 	       const struct report_def *def, const struct report_params *p,
 	       const char *tool_version, struct report_result *r,
@@ -1286,8 +1495,9 @@ int report_run(struct store *s, const char *datadir,
 	};
 	struct report_result res = { json_object(), json_object(), 0, "" };
 	struct query_param *qp = xcalloc(5 + p->nextra, sizeof(*qp));
+	sqlite3_int64 mark = 0;
+	int rc = 0, setup_done;
 	size_t i;
-	int rc = 0;
 
 	memcpy(qp, fixed, sizeof(fixed));
 	for (i = 0; i < p->nextra; i++)
@@ -1308,9 +1518,15 @@ int report_run(struct store *s, const char *datadir,
 			    report_meta(def, p, &res, tool_version));
 	if (rc == 0)
 		rc = report_register_sql(store_db(s), d);
+	if (rc == 0)
+		rc = run_setup(s, datadir, def, qp, 5 + p->nextra, &mark, d);
+	setup_done = rc == 0;
 	for (i = 0; rc == 0 && i < def->ndatasets; i++)
 		rc = run_dataset(s, datadir, &def->datasets[i], qp,
 				 5 + p->nextra, &res, d);
+	if (setup_done && end_setup(s, def, mark, rc < 0 ? NULL : d) < 0 &&
+	    rc == 0)
+		rc = -ERR_SQL;
 	free(qp);
 	if (rc < 0)
 		report_result_release(&res);

@@ -245,6 +245,8 @@ struct report_def {
 	char *title;
 	char *description;	/* "" when not given */
 	enum report_period period;
+	char **setup;		/* queries run first: TEMP tables and views */
+	size_t nsetup;
 	struct report_dataset *datasets;
 	size_t ndatasets;
 	struct report_sheet *sheets;

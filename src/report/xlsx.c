@@ -315,6 +315,28 @@ static lxw_col_t column_of(const struct report_sheet *sh, const char *field)
 }
 
 /*
+ * The currency of a money column's group of rows that holds no amount (a
+ * new string, or NULL when they name none or several), so its total of
+ * 0.00 carries the currency format as the others do.
+ */
+static char *group_currency(struct sheet_ctx *s, const struct report_column *c,
+			    long g, const long *group_of)
+{
+	const char *one = NULL, *cur;
+	size_t i;
+
+	for (i = 0; i < s->nrows; i++) {
+		if (g >= 0 && group_of[i] != g)
+			continue;
+		cur = row_currency(c, json_array_get(s->rows, i));
+		if (!cur || (one && strcmp(one, cur)))
+			return NULL;
+		one = cur;
+	}
+	return one ? xstrdup(one) : NULL;
+}
+
+/*
  * One totals row at row tr over the rows whose group is g (or all rows
  * when g < 0): a formula per total column with its sum cached.
  */
@@ -360,6 +382,8 @@ static int write_total_row(struct sheet_ctx *s, lxw_row_t tr, long g,
 			sbuf_addf(&f, "=SUMIFS(%s2:%s%lu,%s2:%s%lu,\"=\"&%s%lu)",
 				  cn, cn, (unsigned long)last, gn, gn,
 				  (unsigned long)last, gn, (unsigned long)tr + 1);
+		if (!t.currency && c->type == REPORT_MONEY)
+			t.currency = group_currency(s, c, g, group_of);
 		nf = numfmt(c, t.currency && t.currency[0] ? t.currency : NULL,
 			    &s->fmtbuf);
 		r = lxw_fail(s->x, worksheet_write_formula_num(s->ws, tr,

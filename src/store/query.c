@@ -115,9 +115,9 @@ static int expand_includes(const char *datadir, const char *path,
 	return r;
 }
 
-int query_open(struct store *s, const char *datadir, const char *rel,
-	       const struct query_param *params, size_t n, sqlite3_stmt **ret,
-	       struct err_detail *d)
+static int open_stmt(struct store *s, const char *datadir, const char *rel,
+		     const struct query_param *params, size_t n, int may_write,
+		     sqlite3_stmt **ret, struct err_detail *d)
 {
 	struct sbuf text = SBUF_INIT, sub = SBUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -152,7 +152,7 @@ int query_open(struct store *s, const char *datadir, const char *rel,
 		r = -ERR_SQL;
 		goto out;
 	}
-	if (!sqlite3_stmt_readonly(st)) {
+	if (!may_write && !sqlite3_stmt_readonly(st)) {
 		err_set(d, "query writes to the database; a query file may "
 			"only read");
 		err_where(d, "%s", path);
@@ -169,6 +169,20 @@ out:
 	sbuf_release(&sub);
 	free(path);
 	return r;
+}
+
+int query_open(struct store *s, const char *datadir, const char *rel,
+	       const struct query_param *params, size_t n, sqlite3_stmt **ret,
+	       struct err_detail *d)
+{
+	return open_stmt(s, datadir, rel, params, n, 0, ret, d);
+}
+
+int query_open_writer(struct store *s, const char *datadir, const char *rel,
+		      const struct query_param *params, size_t n,
+		      sqlite3_stmt **ret, struct err_detail *d)
+{
+	return open_stmt(s, datadir, rel, params, n, 1, ret, d);
 }
 
 static char *column_key(sqlite3_stmt *st, int i, int *ret_is_json)

@@ -29,6 +29,15 @@ int query_open(struct store *s, const char *datadir, const char *rel,
 	       struct err_detail *d);
 
 /*
+ * As query_open(), for a statement that may write (a report's setup,
+ * which creates TEMP tables): not checked for sqlite3_stmt_readonly().
+ * The caller confines what it may do (an authorizer).
+ */
+int query_open_writer(struct store *s, const char *datadir, const char *rel,
+		      const struct query_param *params, size_t n,
+		      sqlite3_stmt **ret, struct err_detail *d);
+
+/*
  * Step st to the end, returning a new JSON array of objects, one per row,
  * keyed by column name (integers, reals, strings, nulls; "__json" columns
  * parsed). st is reset, not finalized.

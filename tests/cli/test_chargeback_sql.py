@@ -33,6 +33,19 @@ def read_query(name):
         else:
             out.append(line)
     return "".join(out)
+
+
+def setup_queries():
+    """The report definition's "setup" queries (reports/chargeback.json),
+    which the engine runs first on the report's connection: they create the
+    TEMP tables the datasets read."""
+    with open(os.path.join(ROOT, "reports", "chargeback.json"),
+              encoding="utf-8") as f:
+        setup = json.load(f).get("setup", [])
+    return [read_query(os.path.relpath(rel, "chargeback")[:-len(".sql")])
+            for rel in setup]
+
+
 DATASETS = ["summary", "lines", "by_filesystem", "daily", "unallocated",
             "anomalies", "trend", "sources", "reconciliation"]
 PARAMS = ("from", "to", "month", "as_of", "allocate_by", "variance_pct", "usage")
@@ -190,6 +203,8 @@ class ChargebackSql(CliTest):
         sql = read_query(name)
         con = sqlite3.connect(self.db)
         try:
+            for setup in setup_queries():
+                con.execute(setup, p)
             cur = con.execute(sql, p)
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, r)) for r in cur.fetchall()]

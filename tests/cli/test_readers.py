@@ -1,13 +1,21 @@
 """The suite's real readers (readers.py) read what they claim: LibreOffice
 recalculates a workbook whose cached values lie, and cmark-gfm's tables
-come back cell by cell; their failures are named."""
+come back cell by cell; their failures are named. Then the chargeback of a
+month with hostile tag values, read by them: every formula cell of every
+sheet as LibreOffice recalculates it equals the value the workbook caches,
+and every Markdown table keeps its columns."""
+import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
 import zipfile
+import openpyxl
 
 import readers
+import test_chargeback_sql as cb
+from harness import CliTest, OK
 
 CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
@@ -139,6 +147,102 @@ class GfmTest(unittest.TestCase):
         finally:
             readers.CMARK_GFM = saved
 
+
+# Tag values a Markdown table or a spreadsheet must survive.
+HOSTILE = ["CC|`7`", "line\nbreak", "``tick`` | =SUM(A1)", "<b>x</b> \\|"]
+
+
+class ChargebackRead(CliTest):
+    """The October history of test_chargeback_sql, plus a file system
+    whose cost center changes every few days to a hostile value."""
+    write_csv = cb.ChargebackSql.write_csv
+    config = cb.ChargebackSql.config
+    collect = cb.ChargebackSql.collect
+    imp = cb.ChargebackSql.imp
+
+    def setUp(self):
+        super().setUp()
+        split = ("amlfilesystems.page1.json",
+                 cb.set_tag("amlfs-genomics-scratch", "chargeback-split", cb.SPLIT))
+        self.collect(cb.RUN1, split)
+        rows = cb.october_rows()
+        for d in cb.OCTOBER:
+            tag = {"CostCenter": HOSTILE[(d.day - 1) // 8]}
+            rows.append(cb.row(cb.AERO, d, "0.333333", tag=tag))
+        self.imp(cb.IMPORT1, self.write_csv("october.csv", rows))
+        self.out = os.path.join(self.tmp, "out")
+        self.expect(OK, "report", "chargeback", "--month", "2026-10",
+                    "--out", self.out, "--format", "xlsx,md,csv,json",
+                    config=self.config())
+
+    def test_libreoffice_recalculates_every_formula_to_the_cached_value(self):
+        path = os.path.join(self.out, "chargeback-2026-10.xlsx")
+        formulas = openpyxl.load_workbook(path)
+        cached = openpyxl.load_workbook(path, data_only=True)
+        lo = readers.recalc_xlsx(path, self.tmp)
+        self.assertEqual(list(lo), formulas.sheetnames)
+        seen = 0
+        for ws in formulas.worksheets:
+            got = lo[ws.title]
+            for row in ws.iter_rows():
+                for c in row:
+                    want = cached[ws.title][c.coordinate].value
+                    if isinstance(c.value, str) and c.value.startswith("="):
+                        seen += 1
+                        self.assertIsInstance(want, (int, float), c.coordinate)
+                        mine = got[c.row - 1][c.column - 1]
+                        self.assertAlmostEqual(
+                            mine, want, places=6,
+                            msg="%s!%s %s" % (ws.title, c.coordinate, c.value))
+                    elif isinstance(want, str):
+                        # Text stays text: no tag value became a formula.
+                        self.assertEqual(got[c.row - 1][c.column - 1], want)
+        self.assertGreater(seen, 10)
+        # The hostile values arrived as cells, not formulas.
+        summary = [r[0] for r in lo["Summary"]]
+        for v in HOSTILE:
+            self.assertIn(v, summary)
+
+    def test_every_markdown_table_keeps_its_columns(self):
+        with open(os.path.join(self.out, "chargeback-2026-10.md"),
+                  encoding="utf-8") as f:
+            md = f.read()
+        tables = readers.gfm_tables(md)
+        self.assertEqual([t[0][0] for t in tables],
+                         ["Cost center", "File system", "Resource", "Kind",
+                          "Month", "Role"])
+        # cmark-gfm pads short rows and drops extra cells, and a newline
+        # ends a table: so each source row must split on its unescaped
+        # pipes into as many cells as its header, and every source row
+        # must be a row of cmark-gfm's table.
+        blocks, block = [], None
+        for line in md.splitlines():
+            if line.startswith("|"):
+                if block is None:
+                    block = []
+                    blocks.append(block)
+                block.append(line)
+            else:
+                block = None
+        self.assertEqual(len(blocks), len(tables))
+        for src, t in zip(blocks, tables):
+            self.assertEqual(len(src) - 1, len(t), src)     # less the |---| row
+            width = len(t[0])
+            for line, r in zip([src[0]] + src[2:], t):
+                cells = re.split(r"(?<!\\)\|", line)[1:-1]
+                self.assertEqual(len(cells), width, line)
+                self.assertEqual(len(r), width, r)
+        # The Summary table is the summary dataset, cell for cell, hostile
+        # cost centers included (a newline shows as a space).
+        with open(os.path.join(self.out, "chargeback-2026-10.json"),
+                  encoding="utf-8") as f:
+            summary = json.load(f)["summary"]
+        want = [[r["cost_center"].replace("\n", " "), r["currency"],
+                 r["billed_text"], r["amortized_text"], r["share_text"],
+                 str(r["lines"])] for r in summary]
+        self.assertEqual(tables[0][1:], want)
+        for v in HOSTILE:
+            self.assertIn(v.replace("\n", " "), [r[0] for r in want])
 
 if __name__ == "__main__":
     unittest.main()

@@ -243,6 +243,34 @@ class Report(CliTest):
             core = z.read("docProps/core.xml").decode()
             self.assertIn("2026-10-31T23:59:59Z", core)
 
+    def test_a_total_over_empty_cells_keeps_the_currency_format(self):
+        # EUR has no amortized amount: its total is 0.00 in EUR's format,
+        # as every other money total, not a bare number.
+        self.put("queries/t/x.sql", "-- Parameters: none\n-- Columns: "
+                 "name, currency, billed, amortized\n"
+                 "SELECT 'a' AS name, 'USD' AS currency, 1.5 AS billed, "
+                 "1.25 AS amortized UNION ALL SELECT 'b', 'EUR', 2.5, NULL "
+                 "UNION ALL SELECT 'c', 'EUR', 1, NULL;\n")
+        d = dict(DEFINITION, datasets={"costs": "t/x.sql"}, json=["costs"],
+                 csv="costs", markdown="t.md.mustache")
+        money = {"type": "money", "currency_field": "currency", "total": "sum"}
+        d["sheets"] = [{"name": "Costs", "dataset": "costs",
+                        "columns": [{"field": "name"}, {"field": "currency"},
+                                    dict(money, field="billed"),
+                                    dict(money, field="amortized")],
+                        "totals_by": "currency"}]
+        self.put("reports/t.json", json.dumps(d))
+        self.put("templates/t.md.mustache", "{{#costs}}{{name}}\n{{/costs}}")
+        out, _ = self.write("out", "--format", "xlsx")
+        ws = openpyxl.load_workbook(os.path.join(out, "t-2026-10.xlsx"))["Costs"]
+        totals = {ws.cell(r, 2).value: r for r in range(6, ws.max_row + 1)}
+        self.assertEqual(set(totals), {"EUR", "USD"})
+        for cur, r in totals.items():
+            for col in (3, 4):
+                self.assertEqual(ws.cell(r, col).number_format,
+                                 "[$%s] #,##0.00" % cur, (cur, col))
+        self.assertIsNone(ws.cell(3, 4).value)
+
     def test_same_history_and_as_of_give_the_same_outputs(self):
         a, _ = self.write("a", "--as-of", AS_OF)
         b, _ = self.write("b", "--as-of", AS_OF)
@@ -355,6 +383,65 @@ class Report(CliTest):
         self.report(RUNTIME, "p", "--month", "2026-10", "--usage",
                     os.path.join(self.tmp, "missing.json"))
 
+    def test_usage_text_file(self):
+        # The text form of --usage: FILESYSTEM_ID PROJECT BYTES COST_CENTER
+        # a line, as the queries get it (the JSON form, with "project").
+        self.put("queries/t/p.sql", "-- Parameters: :usage\n"
+                 "SELECT :usage AS u;\n")
+        self.put("reports/p.json", json.dumps({
+            "title": "P", "datasets": {"p": "t/p.sql"}}))
+        fs = ("/subscriptions/%s/resourceGroups/rg/providers/"
+              "Microsoft.StorageCache/amlFilesystems/fs1" % ("0" * 8))
+        usage = os.path.join(self.tmp, "usage.txt")
+        out = os.path.join(self.tmp, "out")
+
+        def run(text, code=OK):
+            with open(usage, "wb") as f:
+                f.write(text if isinstance(text, bytes) else text.encode())
+            return self.report(code, "p", "--month", "2026-10", "--out", out,
+                               "--usage", usage)
+
+        run("# lfs quota -p, 2026-10-31\n\n  %s  1001  600  genomics\r\n"
+            "\t# a comment\n%s\t/lustre/img\t400\t=imaging|x\n"
+            "%s 1002 0 genomics" % (fs, fs.upper().replace(
+                "/SUBSCRIPTIONS/", "/subscriptions/"), fs))
+        data = json.loads(self.read(os.path.join(out, "p-2026-10.json")))
+        self.assertEqual(json.loads(data["p"][0]["u"]), [
+            {"resource_id": fs, "project": "1001", "cost_center": "genomics",
+             "bytes": 600},
+            {"resource_id": fs.upper().replace("/SUBSCRIPTIONS/",
+                                               "/subscriptions/"),
+             "project": "/lustre/img", "cost_center": "=imaging|x",
+             "bytes": 400},
+            {"resource_id": fs, "project": "1002", "cost_center": "genomics",
+             "bytes": 0}])
+        run("# nothing\n")
+        data = json.loads(self.read(os.path.join(out, "p-2026-10.json")))
+        self.assertEqual(data["p"][0]["u"], "[]")
+        # Each kind of bad line: exit 2, FILE:LINE and the field named.
+        good = "%s 1 5 a\n" % fs
+        for text, want in [
+                (good + "%s 1 5\n" % fs, ":2: bad usage line: fewer than 4"),
+                (good + "%s 1 5 a b\n" % fs, ":2: bad usage line: more than 4"),
+                ("/subscriptions/x/resourceGroups/rg/fs1 1 5 a\n",
+                 ":1: field 1 (FILESYSTEM_ID): not a file system"),
+                (fs + "/x 1 5 a\n", ":1: field 1 (FILESYSTEM_ID)"),
+                ("%s 1 -5 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 +5 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 5.0 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 1e3 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 012 a\n" % fs, ":1: field 3 (BYTES): not a whole"),
+                ("%s 1 %s a\n" % (fs, "1" * 18), ":1: field 3 (BYTES)"),
+                (("%s 1 %s a\n" % (fs, "9" * 17)) * 47,
+                 ":47: field 3 (BYTES): the file's bytes add up"),
+        ]:
+            r = run(text, USAGE)
+            self.assertIn(usage + want, r.err, text[:80])
+        r = run(b"%s 1 5 caf\xe9\n" % fs.encode(), USAGE)
+        self.assertIn("not UTF-8 text", r.err)
+        r = run("[1,", USAGE)
+        self.assertIn("bad usage file", r.err)
+
     def test_broken_pieces_are_named(self):
         out = os.path.join(self.tmp, "out")
         r = self.report(USAGE, "nope", "--month", "2026-10")
@@ -400,6 +487,64 @@ class Report(CliTest):
         r = self.report(RUNTIME, "t", "--month", "2026-10", "--out",
                         os.path.join(blocker, "sub"))
         self.assertIn("cannot write the report", r.err)
+
+    def test_setup_computes_once_for_every_dataset(self):
+        """A "setup" query makes a TEMP table the datasets read; it may
+        create nothing else and write nothing; its tables are gone after."""
+        self.put("queries/t/setup.sql",
+                 "CREATE TEMP TABLE t_days AS SELECT day, count(*) AS n,\n"
+                 "  round(sum(cost), 6) AS cost FROM cost_rows\n"
+                 "WHERE day BETWEEN :from AND :to GROUP BY day;\n")
+        self.put("queries/t/index.sql", "CREATE INDEX temp.t_days_n ON t_days(n);\n")
+        self.put("queries/t/view.sql",
+                 "CREATE TEMP VIEW t_total AS SELECT sum(n) AS n FROM t_days;\n")
+        self.put("queries/t/days.sql", "-- Columns: day, n, cost\n"
+                 "SELECT day, n, cost FROM t_days ORDER BY day;\n")
+        self.put("queries/t/total.sql", "-- Columns: n\nSELECT n FROM t_total;\n")
+        d = json.loads(json.dumps(DEFINITION))
+        d["setup"] = ["t/setup.sql", "t/index.sql", "t/view.sql"]
+        d["datasets"] = {"days": "t/days.sql", "total": "t/total.sql"}
+        d["sheets"] = [{"name": "Days", "dataset": "days",
+                        "columns": [{"field": "day"}, {"field": "n", "type": "integer"}]}]
+        d.pop("csv", None)
+        d.pop("json", None)
+        d["markdown"] = None
+        d.pop("markdown")
+        self.put("reports/t.json", json.dumps(d))
+        before = digest(self.db)
+        out, _ = self.write("out", "--format", "json")
+        data = json.loads(self.read(os.path.join(out, "t-2026-10.json")))
+        want = self.sql("SELECT day, count(*) FROM cost_rows WHERE day "
+                        "BETWEEN '2026-10-01' AND '2026-10-31' GROUP BY day ORDER BY day")
+        self.assertEqual([(r["day"], r["n"]) for r in data["days"]],
+                         [tuple(w) for w in want])
+        self.assertEqual(data["total"], [{"n": sum(w[1] for w in want)}])
+        self.assertEqual(digest(self.db), before)
+
+        for bad in ("CREATE TABLE main.x AS SELECT 1;",
+                    "CREATE TABLE x AS SELECT 1;",
+                    "INSERT INTO cost_sources SELECT * FROM cost_sources;",
+                    "DELETE FROM cost_rows;",
+                    "PRAGMA query_only = 0;",
+                    "ATTACH 'other.db' AS o;",
+                    "CREATE TEMP TRIGGER tr AFTER INSERT ON cost_rows "
+                    "BEGIN SELECT 1; END;",
+                    "CREATE TEMP TABLE t_days AS SELECT 1 AS day; SELECT 2;"):
+            self.put("queries/t/setup.sql", bad + "\n")
+            r = self.report(USAGE, "t", "--month", "2026-10", "--out",
+                            os.path.join(self.tmp, "bad"), "--format", "json")
+            self.assertIn("queries/t/setup.sql", r.err, bad)
+            self.assertEqual(digest(self.db), before, bad)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
+
+        d["setup"] = "t/setup.sql"
+        self.put("reports/t.json", json.dumps(d))
+        r = self.report(USAGE, "t", "--month", "2026-10")
+        self.assertIn("$.setup", r.err)
+        d["setup"] = ["../setup.sql"]
+        self.put("reports/t.json", json.dumps(d))
+        r = self.report(USAGE, "t", "--month", "2026-10")
+        self.assertIn("$.setup[0]", r.err)
 
     def test_the_history_is_only_read(self):
         before = digest(self.db)

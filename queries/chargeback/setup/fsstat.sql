@@ -1,0 +1,42 @@
+-- A setup statement of report chargeback (reports/chargeback.json): run
+-- once per report before the datasets, it creates a TEMP table they read
+-- (queries/chargeback/core.sql.inc).
+-- cb_fsstat: per resource and currency over the report's period: days
+-- billed, exact cost, provisioned TiB-days and the retail estimate.
+-- Parameters: :from, :to, :month, :as_of
+CREATE TEMP TABLE cb_fsstat AS
+WITH
+-- include: chargeback/month.sql.inc
+-- Per resource and currency: days billed, exact cost, provisioned
+-- TiB-days and the retail estimate: capacity x 24 h x the list price per
+-- TiB-hour of the SKU, region and currency, with the snapshot and the price
+-- in force each billed day (NULL unless every billed day has a price).
+fsday AS (
+  SELECT g.resource_key, g.currency, g.day, sum(g.actual) AS actual,
+         sum(g.amortized) AS amortized, f.capacity_tib,
+         (SELECT p.price_tib_hour FROM retail_prices p
+          WHERE p.sku = f.sku AND p.region = lower(f.location)
+            AND p.currency = g.currency
+            AND substr(p.effective_from, 1, 10) <= g.day
+            AND (:as_of IS NULL OR p.ingested_at <= :as_of)
+          ORDER BY p.effective_from DESC, p.id DESC LIMIT 1) AS price
+  FROM cb_grp g
+  LEFT JOIN cb_iv iv ON iv.resource_key = g.resource_key
+   AND g.day >= iv.d_from AND g.day < iv.d_to
+  LEFT JOIN filesystems f ON f.run_id = iv.run_id
+   AND f.resource_key = g.resource_key
+  WHERE g.day BETWEEN (SELECT p_from FROM period) AND (SELECT p_to FROM period)
+  GROUP BY g.resource_key, g.currency, g.day
+),
+fsstat AS (
+  SELECT resource_key, currency, count(actual) AS days_billed,
+         sum(actual) AS actual, sum(amortized) AS amortized,
+         sum(CASE WHEN actual IS NOT NULL THEN capacity_tib END) AS tib_days,
+         CASE WHEN count(actual) > 0 AND count(actual) =
+                   count(CASE WHEN actual IS NOT NULL THEN capacity_tib * price END)
+              THEN sum(CASE WHEN actual IS NOT NULL THEN capacity_tib * 24 * price END)
+         END AS estimate
+  FROM fsday
+  GROUP BY resource_key, currency
+)
+SELECT * FROM fsstat ORDER BY resource_key, currency;

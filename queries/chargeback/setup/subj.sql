@@ -1,0 +1,55 @@
+-- A setup statement of report chargeback (reports/chargeback.json): run
+-- once per report before the datasets, it creates a TEMP table they read
+-- (queries/chargeback/core.sql.inc).
+-- cb_subj: for each group of cb_grp (gid, its rowid), whose tags decide
+-- it: its own resource's, or those of the file system it follows (with that
+-- file system's billing tags of the day, if any), and the collection run in
+-- force that day for it (cb_iv).
+-- Parameters: none
+CREATE TEMP TABLE cb_subj AS
+WITH
+-- A related resource (not a file system) named that day by a file system
+-- as its HSM container's or logging container's storage account follows
+-- that file system (the first by id when several name it).
+hsm0 AS (
+  SELECT iv.resource_key AS fs_key, iv.d_from, iv.d_to, f.hsm_container AS id
+  FROM cb_iv iv
+  JOIN filesystems f ON f.run_id = iv.run_id AND f.resource_key = iv.resource_key
+  UNION ALL
+  SELECT iv.resource_key, iv.d_from, iv.d_to, f.hsm_logging_container
+  FROM cb_iv iv
+  JOIN filesystems f ON f.run_id = iv.run_id AND f.resource_key = iv.resource_key
+),
+hsm AS (
+  SELECT fs_key, d_from, d_to,
+         CAST(lower(substr(id, 1, instr(lower(id), '/blobservices/') - 1))
+              AS TEXT) AS sa_key
+  FROM hsm0
+  WHERE instr(lower(id), '/blobservices/') > 1
+),
+-- The storage account's groups looked up by index (hsm is small).
+link AS (
+  SELECT g.rowid AS gid, min(h.fs_key) AS fs_key
+  FROM hsm h
+  JOIN cb_grp g ON g.resource_key = h.sa_key AND g.day >= h.d_from
+   AND g.day < h.d_to
+  WHERE NOT g.is_fs
+  GROUP BY g.rowid
+),
+subj0 AS (
+  SELECT g.rowid AS gid, g.resource_key, g.resource_id, g.day, g.currency,
+         g.actual, g.amortized, g.is_fs AS own_fs, l.fs_key,
+         CAST(coalesce(l.fs_key, g.resource_key) AS TEXT) AS skey,
+         CASE WHEN l.fs_key IS NULL THEN g.tags
+              ELSE (SELECT min(x.tags) FROM cb_grp x
+                    WHERE x.resource_key = l.fs_key AND x.day = g.day)
+         END AS stags,
+         (g.is_fs OR l.fs_key IS NOT NULL) AS is_fs
+  FROM cb_grp g
+  LEFT JOIN link l ON l.gid = g.rowid
+)
+SELECT s.*, iv.run_id
+FROM subj0 s
+LEFT JOIN cb_iv iv ON iv.resource_key = s.skey
+ AND iv.d_from <= s.day AND s.day < iv.d_to
+ORDER BY s.gid;
