@@ -6,14 +6,17 @@
 
 /*
  * The libcurl transport: one multi handle (connections reused, HTTP/2
- * where the server offers it, gzip accepted), at most max_in_flight
- * requests at once, the rest queued.
+ * where the server offers it, gzip accepted). Each lane (transport.h) has
+ * its own queue and bound: at most max_in_flight ARM requests and
+ * cost_in_flight cost queries at once, the rest queued in order.
  *
  * Retries: 429 waits for Retry-After (seconds or an HTTP date) or the
  * largest x-ms-ratelimit-*-retry-after header; 408, 500, 502, 503, 504 and
  * broken connections (reset, timeout, truncated body) back off
  * exponentially with jitter, from backoff_base_ms, each wait capped at
- * max_wait_ms. A request makes at most max_attempts tries within
+ * max_wait_ms. A 429 on the cost lane holds the whole lane for its wait:
+ * the QPU budget is the tenant's, so the other queries would be refused
+ * too. A request makes at most max_attempts tries within
  * retry_budget_ms. A 401 on a request with an audience refreshes the token
  * once and tries again. What is still failing after that is handed back:
  * the last HTTP answer, or err -ERR_TRANSPORT.
@@ -30,7 +33,8 @@ typedef void (*http_log_fn)(void *ctx, const char *method, const char *url,
 struct http_options {
 	long connect_timeout_ms;	/* default 10000 */
 	long timeout_ms;		/* one try, default 60000 */
-	int max_in_flight;		/* default 8 */
+	int max_in_flight;		/* ARM lane, default 8 */
+	int cost_in_flight;		/* cost lane, default 2 */
 	int max_attempts;		/* default 5 */
 	long backoff_base_ms;		/* default 1000 */
 	long max_wait_ms;		/* default 60000 */

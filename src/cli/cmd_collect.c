@@ -95,6 +95,7 @@ static int open_live(struct app *app, struct auth *a, struct transport **ret)
 	ho.connect_timeout_ms = app->cfg.connect_timeout_s * 1000;
 	ho.timeout_ms = app->cfg.timeout_s * 1000;
 	ho.max_in_flight = (int)app->cfg.max_in_flight;
+	ho.cost_in_flight = (int)app->cfg.cost_parallel;
 	ho.max_attempts = (int)app->cfg.max_attempts;
 	ho.backoff_base_ms = app->cfg.backoff_base_ms;
 	ho.max_wait_ms = app->cfg.max_wait_s * 1000;
@@ -246,5 +247,9 @@ int cmd_collect(int argc, char **argv, struct app *app)
 			res.status, res.filesystems, res.evidence,
 			res.new_bodies, res.requests, res.retries,
 			res.throttled, res.errors);
+	if (res.run_id && app->verbose > 0)
+		fprintf(app->err, "amlfs-audit: ARM reads took %ld ms, cost "
+			"queries %ld ms (the run ledger has each list's)\n",
+			res.arm_ms, res.cost_ms);
 	return status;
 }
