@@ -209,13 +209,12 @@ static int curl_http(void *ctx, const struct auth_http_request *req,
 	CURLcode cr;
 	int r = 0;
 
-	(void)ctx;
 	if (!c) {
 		err_set(d, "cannot start a libcurl handle");
 		return -ENOMEM;
 	}
 	r = http_easy_prepare(c, req->url, req->no_proxy ? URL_IMDS : URL_TOKEN,
-			      req->connect_timeout_ms, req->timeout_ms, d);
+			      req->connect_timeout_ms, req->timeout_ms, ctx, d);
 	if (r < 0) {
 		curl_easy_cleanup(c);
 		return r;
@@ -237,6 +236,9 @@ static int curl_http(void *ctx, const struct auth_http_request *req,
 	if (cr == CURLE_WRITE_ERROR) {
 		err_set(d, "the response is larger than %d KiB", BODY_MAX / 1024);
 		r = -ERR_TOO_LARGE;
+	} else if (cr == CURLE_SSL_CACERT_BADFILE && netshare_error(ctx)[0]) {
+		err_set(d, "%s", netshare_error(ctx));
+		r = -ERR_TRANSPORT;
 	} else if (cr != CURLE_OK) {
 		err_set(d, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cr));
 		r = -ERR_TRANSPORT;
@@ -977,6 +979,7 @@ int auth_new(const struct auth_options *o, struct auth **ret,
 	a->hooks.now = real_now;
 	a->hooks.http = curl_http;
 	a->hooks.run = spawn_run;
+	a->hooks.ctx = o->net;	/* curl_http()'s */
 	sbuf_release(&url);
 	*ret = a;
 	return 0;

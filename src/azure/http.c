@@ -228,7 +228,7 @@ static int set_headers(struct xfer *x)
 
 int http_easy_prepare(CURL *e, const char *url, enum url_use use,
 		      long connect_timeout_ms, long timeout_ms,
-		      struct err_detail *d)
+		      struct netshare *net, struct err_detail *d)
 {
 	int r = url_check(url, use, d);
 
@@ -249,6 +249,7 @@ int http_easy_prepare(CURL *e, const char *url, enum url_use use,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "amlfs-audit/" AMLFS_VERSION);
+	netshare_apply(net, e);
 	return 0;
 }
 
@@ -260,7 +261,7 @@ static void setup_easy(struct xfer *x)
 	curl_easy_reset(e);
 	/* The URL passed the policy in http_start(). */
 	http_easy_prepare(e, x->url, URL_TOKEN, h->o.connect_timeout_ms,
-			  h->o.timeout_ms, NULL);
+			  h->o.timeout_ms, h->o.net, NULL);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -432,6 +433,10 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 	}
 	if (res != CURLE_OK) {
 		const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
+
+		if (res == CURLE_SSL_CACERT_BADFILE &&
+		    netshare_error(h->o.net)[0])
+			why = netshare_error(h->o.net);
 
 		wait = backoff(h, r->attempts);
 		log_try(x, 0, wait, why);

@@ -1,6 +1,7 @@
 #pragma once
 #include <curl/curl.h>
 
+#include "azure/netshare.h"
 #include "azure/transport.h"
 #include "util/url.h"
 
@@ -43,6 +44,7 @@ struct http_options {
 	const char *user_agent;
 	http_token_fn token;		/* may be NULL: no Authorization */
 	void *token_ctx;
+	struct netshare *net;		/* borrowed; NULL: libcurl's own */
 	http_log_fn log;		/* may be NULL */
 	void *log_ctx;
 };
@@ -58,9 +60,10 @@ int http_transport_new(const struct http_options *o, struct transport **ret,
  * azure/auth.c included, so there is one place to harden: the URL must
  * pass url_check(use) (util/url.h) or nothing is set and -ERR_CONFIG comes
  * back; then the URL, http and https only, no redirects followed, no
- * signals, the timeouts (connect_timeout_ms 0: libcurl's), gzip accepted
- * and the user agent. The caller sets the rest (headers, body, callbacks).
+ * signals, the timeouts (connect_timeout_ms 0: libcurl's), gzip accepted,
+ * the user agent and the run's shared TLS set-up (net, may be NULL:
+ * azure/netshare.h). The caller sets the rest (headers, body, callbacks).
  */
 int http_easy_prepare(CURL *e, const char *url, enum url_use use,
 		      long connect_timeout_ms, long timeout_ms,
-		      struct err_detail *d);
+		      struct netshare *net, struct err_detail *d);
