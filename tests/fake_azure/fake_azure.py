@@ -16,6 +16,7 @@ only.  See README.md next to this file for the full reference.
         [--client-secret S] [--federated-token T] [--identity-header H]
         [--token-lifetime SECONDS] [--cost-today YYYY-MM-DD|now]
         [--cost-page-size N] [--cost-qpu-per-minute N] [--cost-qpu-window SECONDS]
+        [--tls-cert PEM --tls-key PEM]
 """
 import argparse
 import base64
