@@ -49,6 +49,7 @@ struct auth {
 	char *az;
 	long timeout_ms;
 	struct auth_hooks hooks;
+	void *http_ctx;			/* hooks.http's: the netshare of curl_http() */
 	struct token *tokens;
 	struct token *cur;		/* the token auth_token() returned last */
 };
@@ -577,7 +578,7 @@ static int post_token(struct auth *a, const char *tid, struct sbuf *form,
 	req.headers = headers;
 	req.body = form->buf;
 	req.timeout_ms = a->timeout_ms;
-	r = a->hooks.http(a->hooks.ctx, &req, &status, &body, d);
+	r = a->hooks.http(a->http_ctx, &req, &status, &body, d);
 	if (r == 0)
 		r = parse_token_body(a, status, &body, "access_token", res, d);
 	sbuf_wipe(&body);
@@ -720,7 +721,7 @@ static int cred_managed_identity(struct auth *a, const char *audience,
 	req.headers = headers;
 	req.timeout_ms = a->timeout_ms;
 	req.no_proxy = 1;
-	r = a->hooks.http(a->hooks.ctx, &req, &status, &body, d);
+	r = a->hooks.http(a->http_ctx, &req, &status, &body, d);
 	if (r == -ERR_TRANSPORT && d) {
 		char why[sizeof(d->msg)];
 
@@ -979,7 +980,7 @@ int auth_new(const struct auth_options *o, struct auth **ret,
 	a->hooks.now = real_now;
 	a->hooks.http = curl_http;
 	a->hooks.run = spawn_run;
-	a->hooks.ctx = o->net;	/* curl_http()'s */
+	a->http_ctx = o->net;
 	sbuf_release(&url);
 	*ret = a;
 	return 0;
@@ -989,8 +990,10 @@ void auth_set_hooks(struct auth *a, const struct auth_hooks *h)
 {
 	if (h->now)
 		a->hooks.now = h->now;
-	if (h->http)
+	if (h->http) {
 		a->hooks.http = h->http;
+		a->http_ctx = h->ctx;
+	}
 	if (h->run)
 		a->hooks.run = h->run;
 	a->hooks.ctx = h->ctx;
