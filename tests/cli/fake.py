@@ -9,7 +9,7 @@ import tempfile
 import time
 import urllib.request
 
-from harness import ROOT
+from harness import ROOT, CliTest
 
 FAKE = os.path.join(ROOT, "tests", "fake_azure", "fake_azure.py")
 TENANT = "3e9a6c41-7d2b-4f58-9c0e-b1a4d6f82c75"
@@ -144,3 +144,23 @@ def credentials():
     return {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": CLIENT_ID,
             "AZURE_CLIENT_SECRET": SECRET, "no_proxy": "127.0.0.1",
             "NO_PROXY": "127.0.0.1"}
+
+
+class FakeTest(CliTest):
+    """Tests against one fake per class (ARGS its options, TLS for HTTPS),
+    its faults cleared and its log emptied before each test."""
+    ARGS = ()
+    TLS = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = Fake(*cls.ARGS, tls=cls.TLS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.fake.faults([])
+        self.fake.reset_log()

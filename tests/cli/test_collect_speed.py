@@ -6,8 +6,8 @@ before, old histories included."""
 import os
 import re
 
-from harness import CliTest, main, OK, RUNTIME
-from fake import Fake, credentials
+from harness import main, OK, RUNTIME
+from fake import FakeTest, credentials
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CA_READS = re.compile(r"TLS: CA bundle '([^']*)' read (\d+) time\(s\); "
@@ -18,23 +18,7 @@ def is_cost_query(r):
     return r["path"].split("?")[0].lower().endswith("/microsoft.costmanagement/query")
 
 
-class FakeTest(CliTest):
-    ARGS = ()
-    TLS = False
-
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = Fake(*cls.ARGS, tls=cls.TLS)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.fake.faults([])
-        self.fake.reset_log()
-
+class SpeedTest(FakeTest):
     def collect(self, code, conf, verbose=False):
         pre = ("-v",) if verbose else ()
         return self.expect(code, *pre, "collect", config=conf, env=credentials())
@@ -43,7 +27,7 @@ class FakeTest(CliTest):
         return [r for r in self.fake.requests() if not r["path"].startswith("/_fake")]
 
 
-class CostLane(FakeTest):
+class CostLane(SpeedTest):
     ARGS = ("--page-size", "2")
 
     def test_cost_queries_run_beside_the_arm_reads(self):
@@ -79,7 +63,7 @@ class CostLane(FakeTest):
         self.assertEqual(CA_READS.search(r.err).group(2, 3), ("0", "0"))
 
 
-class Https(FakeTest):
+class Https(SpeedTest):
     TLS = True
 
     def conf(self, extra=""):
@@ -131,7 +115,7 @@ class Https(FakeTest):
         self.assertIn("cannot read CA bundle '%s'" % bad, r.err)
 
 
-class CompactEvidence(FakeTest):
+class CompactEvidence(SpeedTest):
     def conf(self):
         return self.fake.config(os.path.join(self.tmp, "c.conf"))
 
