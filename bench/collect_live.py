@@ -127,8 +127,12 @@ def estate(a, tmp, subs, fs, tls, env, costs_too):
         cconf = config(fake, os.path.join(d, "costs.conf"), a.in_flight, True)
         out["costs"] = counted(fake, lambda: collect(
             a.bin, cconf, os.path.join(d, "costs.db"), env, "--costs-only"))
-        out["both"] = counted(fake, lambda: collect(
-            a.bin, cconf, os.path.join(d, "both.db"), env))
+        both = os.path.join(d, "both.db")
+        out["both"] = counted(fake, lambda: collect(a.bin, cconf, both, env))
+        # Each kind's span in that run, from its ledger (ms from the start).
+        out["spans"] = sqlite3.connect(both).execute(
+            "SELECT list = 'cost_query', min(started_ms), max(finished_ms) "
+            "FROM run_ledger GROUP BY 1 ORDER BY 1").fetchall()
         return out
     finally:
         fake.stop()
@@ -181,6 +185,9 @@ def main():
               "response (goal: under 64)" % (added / 1024, n, added / n))
         print("cost queries alone: %s (%d queries)" % (b["costs"], b["costs"].cost_queries))
         print("ARM reads and cost queries: %s (%d queries)" % (b["both"], b["both"].cost_queries))
+        for cost, start, end in b["spans"]:
+            print("  its %s: from %.2f s to %.2f s of the run" % (
+                "cost queries" if cost else "ARM reads", start / 1000, end / 1000))
         larger = max(b["run1"].wall, b["costs"].wall)
         print("with cost queries: %.2fx the larger of ARM alone (%.2f s) and cost "
               "queries alone (%.2f s) (goal: at most 1.15x)"

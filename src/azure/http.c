@@ -36,6 +36,7 @@ struct xfer {
 /* A finished request on its way from the network thread to next(). */
 struct ready {
 	struct http_done done;
+	enum http_lane lane;
 	struct ready *next;
 };
 
@@ -487,7 +488,13 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 	finish(x);
 }
 
-static void start_due(struct http *h)
+/*
+ * Start what may start. With `backlog` (answers waiting for next() past
+ * ready_cap()) only the cost lane: its queries follow one another, each
+ * sent when the one before is answered, so they must not wait for the
+ * ARM answers to be stored.
+ */
+static void start_due(struct http *h, int backlog)
 {
 	struct xfer **pp = &h->waiting, *x;
 	long long now = now_ms();
@@ -495,14 +502,15 @@ static void start_due(struct http *h)
 
 	while (*pp) {
 		x = *pp;
-		if (x->due_ms > now || !lane_open(h, x->lane, now)) {
+		if (x->due_ms > now || !lane_open(h, x->lane, now) ||
+		    (backlog && x->lane == HTTP_LANE_ARM)) {
 			pp = &x->next;
 			continue;
 		}
 		*pp = x->next;
 		begin_try(x);
 	}
-	for (lane = 0; lane < HTTP_LANES; lane++) {
+	for (lane = backlog ? HTTP_LANE_COSTS : 0; lane < HTTP_LANES; lane++) {
 		while (h->queue[lane] && lane_open(h, lane, now)) {
 			x = h->queue[lane];
 			h->queue[lane] = x->next;
@@ -569,6 +577,7 @@ static void publish(struct http *h)
 			h->done_tail = &h->done_head;
 		rd = xcalloc(1, sizeof(*rd));
 		rd->done = x->done;
+		rd->lane = x->lane;
 		if (x->easy && h->pooled < h->pool_max)
 			h->pool[h->pooled++] = x->easy;
 		else if (x->easy)
@@ -608,8 +617,7 @@ static void *network_thread(void *arg)
 		take_incoming(h, in);
 		if (stop)
 			break;
-		if (backlog < ready_cap(h))
-			start_due(h);
+		start_due(h, backlog >= ready_cap(h));
 		curl_multi_perform(h->multi, &running);
 		while ((m = curl_multi_info_read(h->multi, &left)))
 			if (m->msg == CURLMSG_DONE)
@@ -625,17 +633,24 @@ static void *network_thread(void *arg)
 static int http_next(struct transport *t, struct http_done *done)
 {
 	struct http *h = (struct http *)t;
-	struct ready *rd;
+	struct ready *rd, **pp;
 	int wake;
 
 	pthread_mutex_lock(&h->mu);
 	while (!h->ready && h->pending > 0)
 		pthread_cond_wait(&h->cv, &h->mu);
-	rd = h->ready;
+	/* A cost answer first (its scope's next query waits for it), else
+	 * the oldest; at most ready_cap() + a few to look through. */
+	for (pp = &h->ready; *pp && (*pp)->lane != HTTP_LANE_COSTS;
+	     pp = &(*pp)->next)
+		;
+	if (!*pp)
+		pp = &h->ready;
+	rd = *pp;
 	if (rd) {
-		h->ready = rd->next;
-		if (!h->ready)
-			h->ready_tail = &h->ready;
+		*pp = rd->next;
+		if (!rd->next)
+			h->ready_tail = pp;
 		h->pending--;
 		wake = h->ready_n-- == ready_cap(h);
 	}
