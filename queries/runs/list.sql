@@ -6,7 +6,9 @@
 --          retries, throttled, throttle_wait_ms, errors, error_summary,
 --          notes, run_hash, errors_detail (array of {url, http_status,
 --          code, message}), ledger (array of {scope, list, requests, pages,
---          items, retries, throttled, throttle_wait_ms, errors})
+--          items, retries, throttled, throttle_wait_ms, errors,
+--          started_ms, finished_ms: ms from the run's start to the list's
+--          first request and last answer})
 SELECT r.id,
        r.started_at,
        r.finished_at,
@@ -41,7 +43,8 @@ SELECT r.id,
                  'scope', l.scope, 'list', l.list, 'requests', l.requests,
                  'pages', l.pages, 'items', l.items, 'retries', l.retries,
                  'throttled', l.throttled,
-                 'throttle_wait_ms', l.throttle_wait_ms, 'errors', l.errors))
+                 'throttle_wait_ms', l.throttle_wait_ms, 'errors', l.errors,
+                 'started_ms', l.started_ms, 'finished_ms', l.finished_ms))
           FROM (SELECT * FROM run_ledger WHERE run_id = r.id
                  ORDER BY scope, list) l) AS ledger__json
 FROM runs r

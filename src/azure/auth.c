@@ -49,6 +49,7 @@ struct auth {
 	char *az;
 	long timeout_ms;
 	struct auth_hooks hooks;
+	void *http_ctx;			/* hooks.http's: the netshare of curl_http() */
 	struct token *tokens;
 	struct token *cur;		/* the token auth_token() returned last */
 };
@@ -209,13 +210,12 @@ static int curl_http(void *ctx, const struct auth_http_request *req,
 	CURLcode cr;
 	int r = 0;
 
-	(void)ctx;
 	if (!c) {
 		err_set(d, "cannot start a libcurl handle");
 		return -ENOMEM;
 	}
 	r = http_easy_prepare(c, req->url, req->no_proxy ? URL_IMDS : URL_TOKEN,
-			      req->connect_timeout_ms, req->timeout_ms, d);
+			      req->connect_timeout_ms, req->timeout_ms, ctx, d);
 	if (r < 0) {
 		curl_easy_cleanup(c);
 		return r;
@@ -237,6 +237,9 @@ static int curl_http(void *ctx, const struct auth_http_request *req,
 	if (cr == CURLE_WRITE_ERROR) {
 		err_set(d, "the response is larger than %d KiB", BODY_MAX / 1024);
 		r = -ERR_TOO_LARGE;
+	} else if (cr == CURLE_SSL_CACERT_BADFILE && netshare_error(ctx)[0]) {
+		err_set(d, "%s", netshare_error(ctx));
+		r = -ERR_TRANSPORT;
 	} else if (cr != CURLE_OK) {
 		err_set(d, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cr));
 		r = -ERR_TRANSPORT;
@@ -575,7 +578,7 @@ static int post_token(struct auth *a, const char *tid, struct sbuf *form,
 	req.headers = headers;
 	req.body = form->buf;
 	req.timeout_ms = a->timeout_ms;
-	r = a->hooks.http(a->hooks.ctx, &req, &status, &body, d);
+	r = a->hooks.http(a->http_ctx, &req, &status, &body, d);
 	if (r == 0)
 		r = parse_token_body(a, status, &body, "access_token", res, d);
 	sbuf_wipe(&body);
@@ -718,7 +721,7 @@ static int cred_managed_identity(struct auth *a, const char *audience,
 	req.headers = headers;
 	req.timeout_ms = a->timeout_ms;
 	req.no_proxy = 1;
-	r = a->hooks.http(a->hooks.ctx, &req, &status, &body, d);
+	r = a->hooks.http(a->http_ctx, &req, &status, &body, d);
 	if (r == -ERR_TRANSPORT && d) {
 		char why[sizeof(d->msg)];
 
@@ -977,6 +980,7 @@ int auth_new(const struct auth_options *o, struct auth **ret,
 	a->hooks.now = real_now;
 	a->hooks.http = curl_http;
 	a->hooks.run = spawn_run;
+	a->http_ctx = o->net;
 	sbuf_release(&url);
 	*ret = a;
 	return 0;
@@ -986,8 +990,10 @@ void auth_set_hooks(struct auth *a, const struct auth_hooks *h)
 {
 	if (h->now)
 		a->hooks.now = h->now;
-	if (h->http)
+	if (h->http) {
 		a->hooks.http = h->http;
+		a->http_ctx = h->ctx;
+	}
 	if (h->run)
 		a->hooks.run = h->run;
 	a->hooks.ctx = h->ctx;

@@ -35,6 +35,7 @@
  * cleared before they are freed.
  */
 struct auth;
+struct netshare;
 
 struct auth_options {
 	const char *mode;		/* auto | client-secret | workload-identity | managed-identity | azure-cli | access-token */
@@ -44,6 +45,7 @@ struct auth_options {
 	const char *access_token_file;	/* config [azure] access_token_file, or NULL */
 	const char *az_command;		/* default "az"; config [azure] az_command */
 	long timeout_ms;		/* per token request */
+	struct netshare *net;		/* borrowed: the run's TLS set-up, or NULL */
 };
 
 /*

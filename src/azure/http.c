@@ -27,6 +27,7 @@ struct xfer {
 	int refreshed;		/* the 401 refresh was spent */
 	unsigned token_gen;	/* h->token_gen when its token was set */
 	int too_large;
+	enum http_lane lane;
 	char errbuf[CURL_ERROR_SIZE];
 	struct xfer *next;	/* in waiting or done */
 	struct xfer *next_running;
@@ -35,6 +36,7 @@ struct xfer {
 /* A finished request on its way from the network thread to next(). */
 struct ready {
 	struct http_done done;
+	enum http_lane lane;
 	struct ready *next;
 };
 
@@ -59,11 +61,15 @@ struct http {
 	struct http_options o;
 	char *user_agent;
 	CURLM *multi;
-	struct xfer *queue, **queue_tail; /* not started yet, in order */
+	/* Per lane: not started yet, in order; tries running; the lane
+	 * holds new tries until hold_ms (a shared budget throttled). */
+	struct xfer *queue[HTTP_LANES], **queue_tail[HTTP_LANES];
+	int lane_active[HTTP_LANES], lane_max[HTTP_LANES];
+	long long hold_ms[HTTP_LANES];
 	struct xfer *waiting;		/* waiting to retry (few) */
 	struct xfer *done_head, **done_tail;
 	CURL **pool;			/* idle easy handles, reused */
-	int pooled;
+	int pooled, pool_max;
 	struct xfer *running;		/* tries in the multi handle */
 	int active;
 	unsigned token_gen;		/* forced token refreshes so far */
@@ -75,6 +81,7 @@ void http_options_init(struct http_options *o)
 	o->connect_timeout_ms = 10000;
 	o->timeout_ms = 60000;
 	o->max_in_flight = 8;
+	o->cost_in_flight = 2;
 	o->max_attempts = 5;
 	o->backoff_base_ms = 1000;
 	o->max_wait_ms = 60000;
@@ -222,7 +229,7 @@ static int set_headers(struct xfer *x)
 
 int http_easy_prepare(CURL *e, const char *url, enum url_use use,
 		      long connect_timeout_ms, long timeout_ms,
-		      struct err_detail *d)
+		      struct netshare *net, struct err_detail *d)
 {
 	int r = url_check(url, use, d);
 
@@ -243,6 +250,7 @@ int http_easy_prepare(CURL *e, const char *url, enum url_use use,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "amlfs-audit/" AMLFS_VERSION);
+	netshare_apply(net, e);
 	return 0;
 }
 
@@ -254,7 +262,7 @@ static void setup_easy(struct xfer *x)
 	curl_easy_reset(e);
 	/* The URL passed the policy in http_start(). */
 	http_easy_prepare(e, x->url, URL_TOKEN, h->o.connect_timeout_ms,
-			  h->o.timeout_ms, NULL);
+			  h->o.timeout_ms, h->o.net, NULL);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -306,6 +314,7 @@ static void begin_try(struct xfer *x)
 	x->next_running = x->h->running;
 	x->h->running = x;
 	x->h->active++;
+	x->h->lane_active[x->lane]++;
 }
 
 static long backoff(const struct http *h, int attempt)
@@ -381,6 +390,26 @@ static void stop_try(struct http *h, struct xfer *x)
 		*pp = x->next_running;
 	curl_multi_remove_handle(h->multi, x->easy);
 	h->active--;
+	h->lane_active[x->lane]--;
+}
+
+/* A throttled shared budget: no new try on lane before wait_ms. */
+static void hold_lane(struct http *h, enum http_lane lane, long wait_ms)
+{
+	long long until;
+
+	if (wait_ms > h->o.max_wait_ms)
+		wait_ms = h->o.max_wait_ms;
+	until = now_ms() + wait_ms;
+	if (until > h->hold_ms[lane])
+		h->hold_ms[lane] = until;
+}
+
+static int lane_open(const struct http *h, enum http_lane lane,
+		     long long now)
+{
+	return h->lane_active[lane] < h->lane_max[lane] &&
+	       h->hold_ms[lane] <= now;
 }
 
 static void on_done(struct http *h, CURL *e, CURLcode res)
@@ -405,6 +434,10 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 	}
 	if (res != CURLE_OK) {
 		const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
+
+		if (res == CURLE_SSL_CACERT_BADFILE &&
+		    netshare_error(h->o.net)[0])
+			why = netshare_error(h->o.net);
 
 		wait = backoff(h, r->attempts);
 		log_try(x, 0, wait, why);
@@ -438,6 +471,8 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 		wait = x->header_wait_ms >= 0 ? x->header_wait_ms :
 		       backoff(h, r->attempts);
 		log_try(x, status, wait, status == 429 ? "throttled" : "retrying");
+		if (status == 429 && x->lane == HTTP_LANE_COSTS)
+			hold_lane(h, x->lane, wait);
 		if (retry_after(x, wait)) {
 			if (status == 429) {
 				r->throttles++;
@@ -453,49 +488,81 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 	finish(x);
 }
 
-static void start_due(struct http *h)
+/*
+ * Start what may start. With `backlog` (answers waiting for next() past
+ * ready_cap()) only the cost lane: its queries follow one another, each
+ * sent when the one before is answered, so they must not wait for the
+ * ARM answers to be stored.
+ */
+static void start_due(struct http *h, int backlog)
 {
 	struct xfer **pp = &h->waiting, *x;
 	long long now = now_ms();
+	int lane;
 
-	while (*pp && h->active < h->o.max_in_flight) {
+	while (*pp) {
 		x = *pp;
-		if (x->due_ms > now) {
+		if (x->due_ms > now || !lane_open(h, x->lane, now) ||
+		    (backlog && x->lane == HTTP_LANE_ARM)) {
 			pp = &x->next;
 			continue;
 		}
 		*pp = x->next;
 		begin_try(x);
 	}
-	while (h->queue && h->active < h->o.max_in_flight) {
-		x = h->queue;
-		h->queue = x->next;
-		if (!h->queue)
-			h->queue_tail = &h->queue;
-		begin_try(x);
+	for (lane = backlog ? HTTP_LANE_COSTS : 0; lane < HTTP_LANES; lane++) {
+		while (h->queue[lane] && lane_open(h, lane, now)) {
+			x = h->queue[lane];
+			h->queue[lane] = x->next;
+			if (!h->queue[lane])
+				h->queue_tail[lane] = &h->queue[lane];
+			begin_try(x);
+		}
 	}
 }
 
-/* How long poll may sleep: until the next retry is due, at most 1 s. */
+/* How long poll may sleep: until the next try may start, at most 1 s. */
 static int poll_timeout(struct http *h)
 {
-	long long now = now_ms(), best = 1000;
+	long long now = now_ms(), best = 1000, at;
+	struct xfer *x;
+	int lane;
+
+	for (lane = 0; lane < HTTP_LANES; lane++) {
+		if (!h->queue[lane] ||
+		    h->lane_active[lane] >= h->lane_max[lane])
+			continue;
+		if (h->hold_ms[lane] - now < best)
+			best = h->hold_ms[lane] - now;
+	}
+	for (x = h->waiting; x; x = x->next) {
+		if (h->lane_active[x->lane] >= h->lane_max[x->lane])
+			continue;
+		at = x->due_ms > h->hold_ms[x->lane] ? x->due_ms :
+		     h->hold_ms[x->lane];
+		if (at - now < best)
+			best = at - now;
+	}
+	return best < 0 ? 0 : (int)best;
+}
+
+/* Move what start() queued to the end of its lane's queue. */
+static void take_incoming(struct http *h, struct xfer *in)
+{
 	struct xfer *x;
 
-	if (h->active >= h->o.max_in_flight)
-		return 1000;
-	if (h->queue)
-		return 0;
-	for (x = h->waiting; x; x = x->next)
-		if (x->due_ms - now < best)
-			best = x->due_ms - now;
-	return best < 0 ? 0 : (int)best;
+	while ((x = in)) {
+		in = x->next;
+		x->next = NULL;
+		*h->queue_tail[x->lane] = x;
+		h->queue_tail[x->lane] = &x->next;
+	}
 }
 
 /* Answers waiting for next(): past this, no new request starts. */
 static int ready_cap(const struct http *h)
 {
-	return 2 * h->o.max_in_flight;
+	return 2 * h->pool_max;
 }
 
 /* Hand the finished requests to next(); recycle their handles. */
@@ -510,7 +577,8 @@ static void publish(struct http *h)
 			h->done_tail = &h->done_head;
 		rd = xcalloc(1, sizeof(*rd));
 		rd->done = x->done;
-		if (x->easy && h->pooled < h->o.max_in_flight)
+		rd->lane = x->lane;
+		if (x->easy && h->pooled < h->pool_max)
 			h->pool[h->pooled++] = x->easy;
 		else if (x->easy)
 			curl_easy_cleanup(x->easy);
@@ -535,23 +603,21 @@ static void *network_thread(void *arg)
 {
 	struct http *h = arg;
 	CURLMsg *m;
+	struct xfer *in;
 	int running, left, backlog, stop;
 
 	for (;;) {
 		pthread_mutex_lock(&h->mu);
 		stop = h->stop;
-		if (h->incoming) {
-			*h->queue_tail = h->incoming;
-			h->queue_tail = h->incoming_tail;
-			h->incoming = NULL;
-			h->incoming_tail = &h->incoming;
-		}
+		in = h->incoming;
+		h->incoming = NULL;
+		h->incoming_tail = &h->incoming;
 		backlog = h->ready_n;
 		pthread_mutex_unlock(&h->mu);
+		take_incoming(h, in);
 		if (stop)
 			break;
-		if (backlog < ready_cap(h))
-			start_due(h);
+		start_due(h, backlog >= ready_cap(h));
 		curl_multi_perform(h->multi, &running);
 		while ((m = curl_multi_info_read(h->multi, &left)))
 			if (m->msg == CURLMSG_DONE)
@@ -567,17 +633,24 @@ static void *network_thread(void *arg)
 static int http_next(struct transport *t, struct http_done *done)
 {
 	struct http *h = (struct http *)t;
-	struct ready *rd;
+	struct ready *rd, **pp;
 	int wake;
 
 	pthread_mutex_lock(&h->mu);
 	while (!h->ready && h->pending > 0)
 		pthread_cond_wait(&h->cv, &h->mu);
-	rd = h->ready;
+	/* A cost answer first (its scope's next query waits for it), else
+	 * the oldest; at most ready_cap() + a few to look through. */
+	for (pp = &h->ready; *pp && (*pp)->lane != HTTP_LANE_COSTS;
+	     pp = &(*pp)->next)
+		;
+	if (!*pp)
+		pp = &h->ready;
+	rd = *pp;
 	if (rd) {
-		h->ready = rd->next;
-		if (!h->ready)
-			h->ready_tail = &h->ready;
+		*pp = rd->next;
+		if (!rd->next)
+			h->ready_tail = pp;
 		h->pending--;
 		wake = h->ready_n-- == ready_cap(h);
 	}
@@ -616,6 +689,7 @@ static int http_start(struct transport *t, const struct http_request *req,
 		x->body_len = req->body_len;
 	}
 	x->audience = xstrdup_or_null(req->audience);
+	x->lane = req->lane == HTTP_LANE_COSTS ? HTTP_LANE_COSTS : HTTP_LANE_ARM;
 	x->done.tag = tag;
 	http_response_init(&x->done.resp, h->o.max_body);
 	/* Keep the order requests came in. */
@@ -633,6 +707,7 @@ static void http_free(struct transport *t)
 	struct http *h = (struct http *)t;
 	struct xfer *x;
 	struct ready *rd;
+	int lane;
 
 	pthread_mutex_lock(&h->mu);
 	h->stop = 1;
@@ -650,10 +725,12 @@ static void http_free(struct transport *t)
 		h->waiting = x->next;
 		finish(x);
 	}
-	while (h->queue) {
-		x = h->queue;
-		h->queue = x->next;
-		finish(x);
+	for (lane = 0; lane < HTTP_LANES; lane++) {
+		while (h->queue[lane]) {
+			x = h->queue[lane];
+			h->queue[lane] = x->next;
+			finish(x);
+		}
 	}
 	while (h->incoming) {
 		x = h->incoming;
@@ -684,6 +761,11 @@ int http_transport_new(const struct http_options *o, struct transport **ret,
 	h->o = *o;
 	if (h->o.max_in_flight < 1)
 		h->o.max_in_flight = 1;
+	if (h->o.cost_in_flight < 1)
+		h->o.cost_in_flight = 1;
+	h->lane_max[HTTP_LANE_ARM] = h->o.max_in_flight;
+	h->lane_max[HTTP_LANE_COSTS] = h->o.cost_in_flight;
+	h->pool_max = h->o.max_in_flight + h->o.cost_in_flight;
 	if (h->o.max_attempts < 1)
 		h->o.max_attempts = 1;
 	h->user_agent = xstrdup_or_null(o->user_agent);
@@ -695,15 +777,16 @@ int http_transport_new(const struct http_options *o, struct transport **ret,
 		return -ERR_TRANSPORT;
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
-			  (long)h->o.max_in_flight * 2);
+			  (long)h->pool_max * 2);
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	h->done_tail = &h->done_head;
-	h->queue_tail = &h->queue;
+	for (int lane = 0; lane < HTTP_LANES; lane++)
+		h->queue_tail[lane] = &h->queue[lane];
 	h->incoming_tail = &h->incoming;
 	h->ready_tail = &h->ready;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
-	h->pool = xcalloc((size_t)h->o.max_in_flight, sizeof(*h->pool));
+	h->pool = xcalloc((size_t)h->pool_max, sizeof(*h->pool));
 	h->t.start = http_start;
 	h->t.next = http_next;
 	h->t.free = http_free;

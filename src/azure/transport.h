@@ -13,12 +13,21 @@
  * Implementations: replay.c (recorded responses, answered in order) and
  * http.c (libcurl).
  */
+/*
+ * Lanes: kinds of request with their own throttling budgets, each with its
+ * own in-flight bound and queue, so one kind never waits behind the
+ * other's backlog. ARM and metrics reads are throttled per subscription;
+ * Cost Management queries per tenant, by query processing units (QPU).
+ */
+enum http_lane { HTTP_LANE_ARM, HTTP_LANE_COSTS, HTTP_LANES };
+
 struct http_request {
 	const char *method;	/* "GET" or "POST" */
 	const char *url;	/* absolute */
 	const char *body;	/* NULL when none */
 	size_t body_len;
 	const char *audience;	/* bearer token audience, or NULL for none */
+	enum http_lane lane;	/* HTTP_LANE_ARM unless said */
 };
 
 struct http_response {

@@ -41,6 +41,17 @@ static void show_try(void *ctx, const char *method, const char *url,
 	fputc('\n', app->err);
 }
 
+/* -v: the run's TLS set-up (tests count the CA bundle reads). */
+static void show_tls(struct app *app, struct netshare *net)
+{
+	struct netshare_stats st;
+
+	netshare_stats(net, &st);
+	fprintf(app->err, "amlfs-audit: TLS: CA bundle '%s' read %ld time(s); "
+		"%ld handshake(s), %ld resumed a session\n", st.ca_file,
+		st.ca_loads, st.handshakes, st.resumed);
+}
+
 static int token_cb(void *ctx, const char *audience, int force,
 		    const char **ret, struct err_detail *d)
 {
@@ -51,7 +62,7 @@ static int token_cb(void *ctx, const char *audience, int force,
  * Get the first token before anything is collected: it proves the
  * credentials and names the tenant, which must be the configured one.
  */
-static int sign_in(struct app *app, struct auth **ret)
+static int sign_in(struct app *app, struct netshare *net, struct auth **ret)
 {
 	struct auth_options ao;
 	struct err_detail d = { "", "" };
@@ -61,6 +72,7 @@ static int sign_in(struct app *app, struct auth **ret)
 
 	auth_options_from_config(&app->cfg, &ao);
 	ao.timeout_ms = app->cfg.timeout_s * 1000;
+	ao.net = net;
 	r = auth_new(&ao, &a, &d);
 	if (r < 0) {
 		app_fail(app, "bad configuration", r, &d);
@@ -85,7 +97,8 @@ static int sign_in(struct app *app, struct auth **ret)
 	return EXIT_OK;
 }
 
-static int open_live(struct app *app, struct auth *a, struct transport **ret)
+static int open_live(struct app *app, struct auth *a, struct netshare *net,
+		     struct transport **ret)
 {
 	struct http_options ho;
 	struct err_detail d = { "", "" };
@@ -95,6 +108,7 @@ static int open_live(struct app *app, struct auth *a, struct transport **ret)
 	ho.connect_timeout_ms = app->cfg.connect_timeout_s * 1000;
 	ho.timeout_ms = app->cfg.timeout_s * 1000;
 	ho.max_in_flight = (int)app->cfg.max_in_flight;
+	ho.cost_in_flight = (int)app->cfg.cost_parallel;
 	ho.max_attempts = (int)app->cfg.max_attempts;
 	ho.backoff_base_ms = app->cfg.backoff_base_ms;
 	ho.max_wait_ms = app->cfg.max_wait_s * 1000;
@@ -103,6 +117,7 @@ static int open_live(struct app *app, struct auth *a, struct transport **ret)
 	ho.user_agent = "amlfs-audit/" AMLFS_VERSION;
 	ho.token = token_cb;
 	ho.token_ctx = a;
+	ho.net = net;
 	if (app->verbose > 0) {
 		ho.log = show_try;
 		ho.log_ctx = app;
@@ -126,6 +141,7 @@ int collect_from(struct app *app, const char *replay_dir,
 	struct err_detail d = { "", "" };
 	struct transport *t = NULL;
 	struct auth *a = NULL;
+	struct netshare *net = NULL;
 	char *tenant = NULL, *principal = NULL;
 	int r, status;
 
@@ -152,9 +168,15 @@ int collect_from(struct app *app, const char *replay_dir,
 		if (app->verbose > 0)
 			o.log = show_try;
 	} else {
-		status = sign_in(app, &a);
+		r = netshare_new(app->cfg.ca_file, &net, &d);
+		if (r < 0) {
+			app_fail(app, "cannot set up TLS", r, &d);
+			status = r == -ERR_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+		status = sign_in(app, net, &a);
 		if (status == EXIT_OK)
-			status = open_live(app, a, &t);
+			status = open_live(app, a, net, &t);
 		if (status != EXIT_OK)
 			goto out;
 		/* Copies: the network thread may refresh tokens (and claims). */
@@ -188,6 +210,9 @@ out:
 	record_free(o.record);
 	transport_free(t);
 	auth_free(a);
+	if (net && app->verbose > 0)
+		show_tls(app, net);
+	netshare_free(net);	/* after every handle that used it */
 	free(tenant);
 	free(principal);
 	return status;
@@ -248,5 +273,9 @@ int cmd_collect(int argc, char **argv, struct app *app)
 			res.status, res.filesystems, res.evidence,
 			res.new_bodies, res.requests, res.retries,
 			res.throttled, res.errors);
+	if (res.run_id && app->verbose > 0)
+		fprintf(app->err, "amlfs-audit: ARM reads took %ld ms, cost "
+			"queries %ld ms (the run ledger has each list's)\n",
+			res.arm_ms, res.cost_ms);
 	return head_log_since(app, mark, status);
 }

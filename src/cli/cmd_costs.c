@@ -277,7 +277,8 @@ static int prices_fetch(struct app *app, struct prices_run *pr,
 	curl_free(filter);
 	r = http_transport_new(&ho, &t, &d);
 	while (r == 0 && url.len) {
-		struct http_request req = { "GET", url.buf, NULL, 0, NULL };
+		struct http_request req = { "GET", url.buf, NULL, 0, NULL,
+					       HTTP_LANE_ARM };
 		struct http_response resp = { 0 };	/* status 0: not sent */
 		char *next = NULL;
 

@@ -64,6 +64,7 @@ struct task {
 	int paged;
 	struct cost_scope *costs;	/* T_COSTS: the scope's queries */
 	int sent;		/* queued on the transport, answer pending */
+	long sent_ms;		/* first sent, run_ms() */
 	struct task *next_all, **prev_all;	/* the collector's live tasks */
 	struct task *next_cost;		/* T_COSTS waiting for their turn */
 };
@@ -72,6 +73,7 @@ struct ledger_row {
 	char *scope;
 	const char *list;
 	long requests, pages, items, retries, throttled, wait_ms, errors;
+	long started_ms, finished_ms;	/* first sent, last answer: run_ms() */
 };
 
 /* A file system found, for its child lists and metrics. */
@@ -98,6 +100,7 @@ struct collector {
 	const char *arm_audience, *metrics_audience, *metrics_endpoint;
 	char *base;		/* Resource Manager URL */
 	sqlite3_int64 run_id;
+	long long t0_ms;	/* monotonic, when the run started */
 	int seq;
 	struct task *costs_waiting, **costs_tail;	/* scopes not started */
 	long costs_running;		/* scopes being queried now */
@@ -172,6 +175,22 @@ static void progress(struct collector *c)
 
 /* ---- queueing ---------------------------------------------------------- */
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds since the run started (at least 1: 0 means "not yet"). */
+static long run_ms(const struct collector *c)
+{
+	long long ms = mono_ms() - c->t0_ms;
+
+	return ms < 1 ? 1 : (long)ms;
+}
+
 static int send_task(struct collector *c, struct task *tk, struct err_detail *d)
 {
 	tk->sent = 1;
@@ -179,8 +198,12 @@ static int send_task(struct collector *c, struct task *tk, struct err_detail *d)
 		.method = tk->method, .url = tk->url, .body = tk->body,
 		.body_len = tk->body ? strlen(tk->body) : 0,
 		.audience = tk->audience,
+		/* Their own budget: never behind the ARM reads' backlog. */
+		.lane = tk->type == T_COSTS ? HTTP_LANE_COSTS : HTTP_LANE_ARM,
 	};
 
+	if (!tk->sent_ms)
+		tk->sent_ms = run_ms(c);
 	return c->t->start(c->t, &req, tk, d);
 }
 
@@ -824,7 +847,12 @@ static void count(struct collector *c, struct task *tk,
 	const char *key = tk->type == T_GRAPH ? "data" :
 			  tk->type == T_METRICS ? "values" : "value";
 	json_t *list = page ? json_object_get(page, key) : NULL;
+	long now = run_ms(c);
 
+	if (!l->started_ms || (tk->sent_ms && tk->sent_ms < l->started_ms))
+		l->started_ms = tk->sent_ms;
+	if (now > l->finished_ms)
+		l->finished_ms = now;
 	l->requests += resp->attempts;
 	l->retries += resp->attempts > 1 ? resp->attempts - 1 : 0;
 	l->throttled += resp->throttles;
@@ -1110,8 +1138,9 @@ static int write_ledger(struct collector *c, struct err_detail *d)
 {
 	static const char sql[] =
 		"INSERT INTO run_ledger (run_id, scope, list, requests, pages, "
-		"items, retries, throttled, throttle_wait_ms, errors) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+		"items, retries, throttled, throttle_wait_ms, errors, "
+		"started_ms, finished_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 	sqlite3_stmt *st = NULL;
 	size_t i;
 	int r;
@@ -1131,11 +1160,35 @@ static int write_ledger(struct collector *c, struct err_detail *d)
 		sqlite3_bind_int64(st, 8, l->throttled);
 		sqlite3_bind_int64(st, 9, l->wait_ms);
 		sqlite3_bind_int64(st, 10, l->errors);
+		sqlite3_bind_int64(st, 11, l->started_ms);
+		sqlite3_bind_int64(st, 12, l->finished_ms);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = store_sql_error(c->s, "cannot write the ledger", d);
 	}
 	sqlite3_finalize(st);
 	return r;
+}
+
+/* Each kind's span, first request to last answer, from the ledger. */
+static void kind_times(struct collector *c)
+{
+	long from[2] = { 0, 0 }, to[2] = { 0, 0 };
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->n_ledger; i++) {
+		const struct ledger_row *l = &c->ledger[i];
+
+		k = !strcmp(l->list, KIND_COST_QUERY);
+		if (!l->started_ms)
+			continue;
+		if (!from[k] || l->started_ms < from[k])
+			from[k] = l->started_ms;
+		if (l->finished_ms > to[k])
+			to[k] = l->finished_ms;
+	}
+	c->res->arm_ms = to[0] - from[0];
+	c->res->cost_ms = to[1] - from[1];
 }
 
 static long count_bodies(struct store *s)
@@ -1295,6 +1348,7 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	c.t0_ms = mono_ms();
 	config_cloud_hosts(cfg->cloud, &arm_host, &login_host);
 	config_cloud_metrics(cfg->cloud, &metrics_host, &c.metrics_audience);
 	c.arm_audience = arm_host;
@@ -1317,6 +1371,7 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	if (r == 0)
 		r = gather(&c, d);
 	res->status = res->errors ? "partial" : "ok";
+	kind_times(&c);
 	if (r == 0)
 		r = write_ledger(&c, d);
 	if (r == 0) {

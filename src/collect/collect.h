@@ -42,6 +42,8 @@ struct collect_result {
 	long evidence;		/* responses stored */
 	long new_bodies;	/* bodies not already in the history */
 	long errors;		/* what could not be read (partial) */
+	long arm_ms;		/* ARM and metrics reads, first sent to last */
+	long cost_ms;		/* cost queries, likewise (the run ledger) */
 	int failed_recorded;	/* a failed run was recorded for it */
 	char clock[21];		/* the time the run collected as */
 };

@@ -17,27 +17,82 @@ struct point {
 	int series;
 };
 
-static void add_point(struct point **pts, size_t *n, size_t *alloc,
-		      const char *ts, double v)
-{
-	size_t i;
+/*
+ * The points of one metric, in the order first seen, with an index by
+ * timestamp (open addressing, at most half full): series share their
+ * timestamps, and a long lookback has thousands of them, so a linear
+ * search per point would be quadratic.
+ */
+struct points {
+	struct point *v;
+	size_t n, alloc;
+	size_t *slot;		/* index + 1 into v; 0: empty */
+	size_t slots;		/* a power of two */
+};
 
-	/* Series share their timestamps: look from the newest down. */
-	for (i = *n; i-- > 0;) {
-		if (!strcmp((*pts)[i].ts, ts)) {
-			(*pts)[i].sum += v;
-			(*pts)[i].series++;
-			return;
+static size_t ts_hash(const char *ts)
+{
+	unsigned long long h = 14695981039346656037ULL;	/* FNV-1a */
+
+	while (*ts)
+		h = (h ^ (unsigned char)*ts++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void points_index(struct points *p, size_t i)
+{
+	size_t k = ts_hash(p->v[i].ts) & (p->slots - 1);
+
+	while (p->slot[k])
+		k = (k + 1) & (p->slots - 1);
+	p->slot[k] = i + 1;
+}
+
+static void points_reset(struct points *p)
+{
+	p->n = 0;
+	if (p->slot)
+		memset(p->slot, 0, p->slots * sizeof(*p->slot));
+}
+
+static void points_release(struct points *p)
+{
+	free(p->v);
+	free(p->slot);
+}
+
+static void add_point(struct points *p, const char *ts, double v)
+{
+	size_t i, k;
+
+	if (p->slots) {
+		for (k = ts_hash(ts) & (p->slots - 1); p->slot[k];
+		     k = (k + 1) & (p->slots - 1)) {
+			i = p->slot[k] - 1;
+			if (!strcmp(p->v[i].ts, ts)) {
+				p->v[i].sum += v;
+				p->v[i].series++;
+				return;
+			}
 		}
 	}
-	if (*n == *alloc) {
-		*alloc = *alloc ? 2 * *alloc : 32;
-		*pts = xrealloc(*pts, *alloc * sizeof(**pts));
+	if (p->n == p->alloc) {
+		p->alloc = p->alloc ? 2 * p->alloc : 32;
+		p->v = xrealloc(p->v, p->alloc * sizeof(*p->v));
 	}
-	(*pts)[*n].ts = ts;
-	(*pts)[*n].sum = v;
-	(*pts)[*n].series = 1;
-	(*n)++;
+	p->v[p->n].ts = ts;
+	p->v[p->n].sum = v;
+	p->v[p->n].series = 1;
+	p->n++;
+	if (2 * p->n > p->slots) {
+		free(p->slot);
+		p->slots = p->slots ? 2 * p->slots : 64;
+		p->slot = xcalloc(p->slots, sizeof(*p->slot));
+		for (i = 0; i < p->n; i++)
+			points_index(p, i);
+	} else {
+		points_index(p, p->n - 1);
+	}
 }
 
 static int prepare(struct projector *p, struct err_detail *d)
@@ -121,8 +176,8 @@ static int project_resource(struct projector *p, sqlite3_int64 run_id,
 			    struct err_detail *d)
 {
 	json_t *m, *series, *point;
-	struct point *pts = NULL;
-	size_t i, j, k, alloc = 0;
+	struct points pts = { 0 };
+	size_t i, j, k;
 	int r = 0;
 
 	if (!json_is_array(metrics)) {
@@ -133,7 +188,6 @@ static int project_resource(struct projector *p, sqlite3_int64 run_id,
 		const char *name = json_string_value(
 			json_object_get(json_object_get(m, "name"), "value"));
 		const char *code = json_string_value(json_object_get(m, "errorCode"));
-		size_t n = 0;
 
 		if (!name) {
 			err_set(d, "expected a string at %s.value[%zu].name.value",
@@ -143,6 +197,7 @@ static int project_resource(struct projector *p, sqlite3_int64 run_id,
 		}
 		if (code && strcmp(code, "Success"))
 			continue;	/* no data for this metric: unknown, not 0 */
+		points_reset(&pts);
 		json_array_foreach(json_object_get(m, "timeseries"), j, series) {
 			json_array_foreach(json_object_get(series, "data"), k, point) {
 				const char *ts = json_string_value(
@@ -153,20 +208,19 @@ static int project_resource(struct projector *p, sqlite3_int64 run_id,
 					err_set(d, "expected a string at %s.value[%zu]."
 						"timeseries[%zu].data[%zu].timeStamp",
 						at, i, j, k);
-					free(pts);
+					points_release(&pts);
 					return -ERR_JSON;
 				}
 				/* A missing aggregation means "no data". */
 				if (json_is_number(v))
-					add_point(&pts, &n, &alloc, ts,
-						  json_number_value(v));
+					add_point(&pts, ts, json_number_value(v));
 			}
 		}
-		r = store_points(p, run_id, res, name, pts, n, d);
+		r = store_points(p, run_id, res, name, pts.v, pts.n, d);
 		if (r < 0)
 			break;
 	}
-	free(pts);
+	points_release(&pts);
 	return r;
 }
 

@@ -213,6 +213,7 @@ static const struct key keys[] = {
 	U("azure", "imds_endpoint", imds_endpoint, URL_IMDS),
 	S("azure", "access_token_file", access_token_file, NULL, F_NONEMPTY),
 	S("azure", "az_command", az_command, NULL, F_NONEMPTY),
+	S("azure", "ca_file", ca_file, NULL, F_NONEMPTY),
 	S("azure", "storagecache_api_version", api_version, NULL, F_NONEMPTY),
 	U("azure", "metrics_endpoint", metrics_endpoint, URL_TEMPLATE),
 	LIST("scope", "subscriptions", subscriptions, check_guid, 0),

@@ -34,6 +34,7 @@ struct config {
 	char *imds_endpoint;		/* [azure] imds_endpoint */
 	char *access_token_file;	/* [azure] access_token_file */
 	char *az_command;		/* [azure] az_command */
+	char *ca_file;			/* [azure] ca_file: PEM CA bundle */
 	char *api_version;		/* [azure] storagecache_api_version */
 	char *metrics_endpoint;		/* [azure] metrics_endpoint, with {region} */
 	char *discovery;		/* [scope] discovery: list | resource-graph */

@@ -225,6 +225,38 @@ static int body_stream_add(struct evidence_writer *w, struct evidence_body *b,
 	return r < 0 ? r : body_copy(w, b, *ret, d);
 }
 
+/*
+ * A request id that is a GUID in canonical lower-case form, as 16 bytes
+ * (evidence_log turns them back into the same text); 0 when it is not one.
+ */
+static int guid_bytes(const char *s, unsigned char out[16])
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *p;
+	size_t i, k = 0;
+	int hi = -1;
+
+	if (!s || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+			continue;
+		}
+		p = s[i] ? strchr(digits, s[i]) : NULL;
+		if (!p)
+			return 0;
+		if (hi < 0) {
+			hi = (int)(p - digits);
+		} else {
+			out[k++] = (unsigned char)(hi << 4 | (int)(p - digits));
+			hi = -1;
+		}
+	}
+	return 1;
+}
+
 /* Step an INSERT OR IGNORE, then the SELECT that finds the row's id. */
 static int upsert_id(struct store *s, sqlite3_stmt *ins, sqlite3_stmt *find,
 		     const char *what, sqlite3_int64 *ret, struct err_detail *d)
@@ -265,6 +297,7 @@ int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 {
 	sqlite3_int64 body = 0, req = 0;
 	char sha[SHA256_HEX_LEN + 1];
+	unsigned char guid[16];
 	char *url = url_redact(e->url);
 	const char *rb = e->request_body ? e->request_body : "";
 	sqlite3_stmt *st;
@@ -294,7 +327,10 @@ int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 	sqlite3_bind_int(st, 2, e->seq);
 	sqlite3_bind_int64(st, 3, req);
 	sqlite3_bind_int64(st, 4, e->status);
-	sqlite3_bind_text(st, 5, e->request_id, -1, SQLITE_STATIC);
+	if (guid_bytes(e->request_id, guid))
+		sqlite3_bind_blob(st, 5, guid, sizeof(guid), SQLITE_STATIC);
+	else
+		sqlite3_bind_text(st, 5, e->request_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, e->fetched_at);
 	sqlite3_bind_int64(st, 7, body);
 	sqlite3_bind_int(st, 8, e->projected);

@@ -36,7 +36,7 @@ struct evidence_item {
 	const char *request_body; /* POST body, or NULL */
 	long status;
 	int projected;		/* 1 when the body's rows go into the typed tables */
-	const char *request_id;
+	const char *request_id;	/* a lower-case GUID is stored as 16 bytes */
 	long long fetched_at;	/* Unix seconds */
 	const void *body;
 	size_t body_len;

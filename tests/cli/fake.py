@@ -2,13 +2,14 @@
 end-to-end tests of live collection. Everything stays on 127.0.0.1."""
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-from harness import ROOT
+from harness import ROOT, CliTest
 
 FAKE = os.path.join(ROOT, "tests", "fake_azure", "fake_azure.py")
 TENANT = "3e9a6c41-7d2b-4f58-9c0e-b1a4d6f82c75"
@@ -18,11 +19,46 @@ CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "fake-secret"
 
 
-class Fake:
-    """One fake server process; stop() it (or use it as a context manager)."""
+def make_test_pki(d):
+    """A throw-away CA and a server certificate for 127.0.0.1, made with the
+    openssl command into d (never committed: no private key lives in the
+    repository, and nothing can expire there). Valid for two days.
+    Returns (ca.pem, server.pem, server.key)."""
+    ca, ca_key = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    cert, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+    csr, ext = os.path.join(d, "server.csr"), os.path.join(d, "server.ext")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    with open(ext, "w") as f:
+        f.write("basicConstraints = critical, CA:FALSE\n"
+                "keyUsage = critical, digitalSignature\n"
+                "extendedKeyUsage = serverAuth\n"
+                "subjectAltName = IP:127.0.0.1\n")
+    for cmd in (["req", "-x509"] + ec + ["-keyout", ca_key, "-out", ca, "-days", "2",
+                                         "-subj", "/CN=amlfs-audit test CA",
+                                         "-addext", "basicConstraints=critical,CA:TRUE",
+                                         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                ["req"] + ec + ["-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+                ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                 "-out", cert, "-days", "2", "-extfile", ext]):
+        subprocess.run(["openssl"] + cmd, check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return ca, cert, key
 
-    def __init__(self, *args):
+
+class Fake:
+    """One fake server process; stop() it (or use it as a context manager).
+    tls=True serves HTTPS with a certificate of a test CA made for it
+    (self.ca_file); the configuration from config() trusts that CA through
+    [azure] ca_file, and verification stays on."""
+
+    def __init__(self, *args, tls=False):
         self.dir = tempfile.mkdtemp(prefix="fake-azure-")
+        self.ca_file = None
+        self.ssl = None
+        if tls:
+            self.ca_file, cert, key = make_test_pki(self.dir)
+            args = list(args) + ["--tls-cert", cert, "--tls-key", key]
+            self.ssl = ssl.create_default_context(cafile=self.ca_file)
         port_file = os.path.join(self.dir, "port")
         self.log = open(os.path.join(self.dir, "stderr"), "w")
         self.proc = subprocess.Popen(
@@ -35,13 +71,13 @@ class Fake:
             time.sleep(0.02)  # waiting for a child process to start, not timing
         with open(port_file) as f:
             self.port = int(f.read().strip())
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
 
     def _call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl) as r:
             text = r.read().decode()
         return json.loads(text) if text.strip().startswith(("[", "{")) else text
 
@@ -90,7 +126,7 @@ resource_manager = %(url)s
 authority_host = %(url)s
 metrics_endpoint = %(url)s/regions/{region}
 imds_endpoint = %(url)s
-
+%(ca)s
 [scope]
 subscriptions = %(sub1)s, %(sub2)s
 %(scope)s
@@ -98,7 +134,8 @@ subscriptions = %(sub1)s, %(sub2)s
 [collect]
 %(collect)s%(extra)s
 """ % {"tenant": TENANT, "url": self.url, "sub1": SUB1, "sub2": SUB2,
-       "extra": extra, "scope": scope, "collect": collect})
+       "extra": extra, "scope": scope, "collect": collect,
+       "ca": "ca_file = %s\n" % self.ca_file if self.ca_file else ""})
         return path
 
 
@@ -107,3 +144,23 @@ def credentials():
     return {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": CLIENT_ID,
             "AZURE_CLIENT_SECRET": SECRET, "no_proxy": "127.0.0.1",
             "NO_PROXY": "127.0.0.1"}
+
+
+class FakeTest(CliTest):
+    """Tests against one fake per class (ARGS its options, TLS for HTTPS),
+    its faults cleared and its log emptied before each test."""
+    ARGS = ()
+    TLS = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = Fake(*cls.ARGS, tls=cls.TLS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.fake.faults([])
+        self.fake.reset_log()

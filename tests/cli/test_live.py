@@ -6,25 +6,17 @@ import json
 import os
 import re
 
-from harness import CliTest, main, OK, USAGE, RUNTIME, PARTIAL
-from fake import Fake, credentials, SUB1, TENANT
+from harness import main, OK, USAGE, RUNTIME, PARTIAL
+from fake import FakeTest, credentials, SUB1, TENANT
 
 FS_LIST = "/providers/Microsoft.StorageCache/amlFilesystems"
 
 
-class Live(CliTest):
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = Fake("--page-size", "2")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
+class Live(FakeTest):
+    ARGS = ("--page-size", "2")
 
     def setUp(self):
         super().setUp()
-        self.fake.faults([])
-        self.fake.reset_log()
         self.conf = self.fake.config(os.path.join(self.tmp, "live.conf"))
 
     def collect(self, code, *args, conf=None, env=None):

@@ -16,6 +16,7 @@ only.  See README.md next to this file for the full reference.
         [--client-secret S] [--federated-token T] [--identity-header H]
         [--token-lifetime SECONDS] [--cost-today YYYY-MM-DD|now]
         [--cost-page-size N] [--cost-qpu-per-minute N] [--cost-qpu-window SECONDS]
+        [--tls-cert PEM --tls-key PEM]
 """
 import argparse
 import base64
@@ -30,6 +31,7 @@ import random
 import re
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -768,7 +770,7 @@ class App:
         self.est = est
         self.opts = opts
         self.port = port
-        self.base = "http://127.0.0.1:%d" % port
+        self.base = "%s://127.0.0.1:%d" % ("https" if opts.tls_cert else "http", port)
         self.ps = opts.page_size
         self.latency = opts.latency_ms / 1000.0
         self.tokens = Tokens(opts.token_lifetime)
@@ -2017,6 +2019,32 @@ class Server(ThreadingHTTPServer):
     app = None
 
 
+class TlsServer(Server):
+    """HTTPS: each connection's handshake runs in its own thread, not in
+    the accept loop (a slow or broken client holds up no one else)."""
+    ssl_context = None
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def finish_request(self, request, client_address):
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(request, client_address)
+
+
+def tls_context(cert, key):
+    """A server context for --tls-cert/--tls-key (TLS 1.2 and later; the
+    default ciphers; session tickets on, so clients can resume)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -2264,7 +2292,11 @@ def parse_args(argv):
                     help="QPU the query endpoint answers per window before it throttles (0 = unlimited)")
     ap.add_argument("--cost-qpu-window", type=float, default=60.0,
                     help="length of the QPU window in seconds (default 60)")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) instead of HTTP")
+    ap.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     a = ap.parse_args(argv)
+    if bool(a.tls_cert) != bool(a.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     if a.page_size < 1:
         ap.error("--page-size must be >= 1")
     if a.latency_ms < 0:
@@ -2312,7 +2344,16 @@ def main(argv=None):
         except (ValueError, OSError) as e:
             print("fake_azure: bad --faults file %s: %s" % (opts.faults, e), file=sys.stderr)
             return 2
-    server = Server(("127.0.0.1", opts.port), Handler)
+    if opts.tls_cert:
+        try:
+            ctx = tls_context(opts.tls_cert, opts.tls_key)
+        except (ssl.SSLError, OSError) as e:
+            print("fake_azure: cannot load --tls-cert/--tls-key: %s" % e, file=sys.stderr)
+            return 2
+        server = TlsServer(("127.0.0.1", opts.port), Handler)
+        server.ssl_context = ctx
+    else:
+        server = Server(("127.0.0.1", opts.port), Handler)
     port = server.server_address[1]
     app = App(est, opts, port)
     app.faults.replace(rules)

@@ -25,7 +25,8 @@ static char *sample_dir(void)
 static void answers_recorded_and_refuses_unknown(void **state)
 {
 	struct transport *t = NULL;
-	struct http_request req = { "GET", SUBS_URL, NULL, 0, NULL };
+	struct http_request req = { "GET", SUBS_URL, NULL, 0, NULL,
+				    HTTP_LANE_ARM };
 	struct http_response resp;
 	struct http_done done;
 	struct err_detail d;
@@ -69,7 +70,8 @@ static void answers_recorded_and_refuses_unknown(void **state)
 static void response_cap_is_enforced(void **state)
 {
 	struct transport *t = NULL;
-	struct http_request req = { "GET", SUBS_URL, NULL, 0, NULL };
+	struct http_request req = { "GET", SUBS_URL, NULL, 0, NULL,
+				    HTTP_LANE_ARM };
 	struct http_response resp;
 	struct err_detail d;
 	char *dir = sample_dir();
