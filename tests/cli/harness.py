@@ -92,6 +92,28 @@ class CliTest(unittest.TestCase):
         finally:
             con.close()
 
+    def to_schema_5(self):
+        """Take the history back to the layout of schema 5, as a history
+        written before migrations 6 (exact cost) and 7 (compact evidence)
+        was: no cost_micros, request ids as text, the old evidence_log, a
+        ledger without timings."""
+        self.sql("UPDATE evidence SET request_id = (SELECT l.request_id FROM "
+                 "evidence_log l WHERE l.id = evidence.id)")
+        for s in [
+            "DROP VIEW evidence_log",
+            "CREATE VIEW evidence_log AS SELECT e.id, e.run_id, e.seq, q.kind, "
+            "q.subject, q.method, q.url, nullif(q.body, '') AS request_body, "
+            "e.status, e.request_id, strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, "
+            "'unixepoch') AS fetched_at, e.projected, b.sha256, b.size, e.body "
+            "FROM evidence e JOIN requests q ON q.id = e.request "
+            "JOIN bodies b ON b.id = e.body",
+            "ALTER TABLE run_ledger DROP COLUMN started_ms",
+            "ALTER TABLE run_ledger DROP COLUMN finished_ms",
+            "ALTER TABLE cost_rows DROP COLUMN cost_micros",
+            "PRAGMA user_version = 5",
+        ]:
+            self.sql(s)
+
     def scalar(self, query, *params):
         return self.sql(query, *params)[0][0]
 

@@ -159,24 +159,9 @@ class CompactEvidence(SpeedTest):
         self.collect(OK, conf)
         self.collect(OK, conf)
         before = self.sql("SELECT id, run_hash FROM runs ORDER BY id")
-        # The layout before migration 7: ids as text, the old view, the
-        # ledger without timings, schema version 5.
-        self.sql("UPDATE evidence SET request_id = (SELECT l.request_id FROM "
-                 "evidence_log l WHERE l.id = evidence.id)")
-        con_sql = [
-            "DROP VIEW evidence_log",
-            "CREATE VIEW evidence_log AS SELECT e.id, e.run_id, e.seq, q.kind, "
-            "q.subject, q.method, q.url, nullif(q.body, '') AS request_body, "
-            "e.status, e.request_id, strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, "
-            "'unixepoch') AS fetched_at, e.projected, b.sha256, b.size, e.body "
-            "FROM evidence e JOIN requests q ON q.id = e.request "
-            "JOIN bodies b ON b.id = e.body",
-            "ALTER TABLE run_ledger DROP COLUMN started_ms",
-            "ALTER TABLE run_ledger DROP COLUMN finished_ms",
-            "PRAGMA user_version = 5",
-        ]
-        for s in con_sql:
-            self.sql(s)
+        # The layout before migrations 6 and 7: ids as text, the old view,
+        # the ledger without timings, schema version 5.
+        self.to_schema_5()
         self.assertEqual(self.scalar("SELECT count(*) FROM evidence "
                                      "WHERE typeof(request_id) = 'blob'"), 0)
         # Opened by this version: migrated, then a third run.

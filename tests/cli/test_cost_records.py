@@ -179,8 +179,7 @@ class Records(CliTest):
             row(AML % i, cost=c) for i, c in enumerate(costs)])
         self.expect(OK, "import-costs", path)
         want = self.sql("SELECT id, cost_micros FROM cost_rows ORDER BY id")
-        self.sql("ALTER TABLE cost_rows DROP COLUMN cost_micros")
-        self.sql("PRAGMA user_version = 5")
+        self.to_schema_5()
         self.expect(OK, "migrate")
         self.assertEqual(self.sql("SELECT id, cost_micros FROM cost_rows "
                                   "ORDER BY id"), want)
