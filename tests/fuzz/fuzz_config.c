@@ -104,8 +104,16 @@ static void check_round_trip(const struct config *c)
 
 			/* No space after '=': a value may start with ';'. */
 			sbuf_addf(&text, "[%s]\n%s =", section, key);
-			/* Continuation lines stay continuation lines. */
+			/* Continuation lines stay continuation lines; a list
+			 * too long for one line goes one item a line. */
+			int split = strlen(key) + 2 + strlen(value) >
+				    ini_longest_line();
+
 			for (s = value; *s; s++) {
+				if (split && s[0] == ',' && s[1] == ' ') {
+					sbuf_adds(&text, ",\n ");
+					continue;
+				}
 				sbuf_addch(&text, *s);
 				if (*s == '\n')
 					sbuf_adds(&text, "  ");
