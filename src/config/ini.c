@@ -1,5 +1,6 @@
 #include "config/ini.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdlib.h>
@@ -68,8 +69,9 @@ static char *serve(char *str, int num, void *stream)
 	str[n] = '\0';
 	rd->p += n;
 	rd->line++;
-	rd->indented = str[0] == ' ' || str[0] == '\t';
-	for (s = str; *s == ' ' || *s == '\t'; s++)
+	/* White space as libinih's lskip() sees it (isspace: \v, \f too). */
+	rd->indented = str[0] && isspace((unsigned char)str[0]);
+	for (s = str; *s && isspace((unsigned char)*s); s++)
 		;
 	if (*s == '[') {
 		rd->after_section = 1;
