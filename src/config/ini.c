@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -154,7 +155,7 @@ static int check_lines(const char *name, const char *text, size_t len,
 		       struct err_detail *d)
 {
 	const char *p = text, *end = text + len, *nl;
-	size_t n;
+	size_t n, i;
 	int line = 0;
 
 	while (p < end) {
@@ -168,6 +169,21 @@ static int check_lines(const char *name, const char *text, size_t len,
 		}
 		if (n && p[n - 1] == '\r')
 			n--;
+		/* Text only: a control character or a bad byte would reach a
+		 * value unseen (libinih strips some of them, not others). */
+		for (i = 0; i < n; i++)
+			if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
+			    p[i] == 0x7f)
+				break;
+		if (i < n || !utf8_valid(p, n)) {
+			if (i < n)
+				err_set(d, "a control character (0x%02x) in the "
+					"line", (unsigned char)p[i]);
+			else
+				err_set(d, "the line is not valid UTF-8");
+			err_where(d, "%s:%d", name, line);
+			return -ERR_CONFIG;
+		}
 		if (n > ini_longest_line()) {
 			err_set(d, "line is %zu characters long, more than the "
 				"%zu this reader takes: split it, continuing a "

@@ -138,6 +138,19 @@ static void no_value_lost_to_libinih(void **state)
 	assert_string_equal(c.allocate_by.v[0], "CostCenter");
 	assert_string_equal(c.allocate_by.v[1], "Program");
 	config_release(&c);
+	/* Text only: a control character or a bad byte is refused. */
+	assert_int_equal(load("[chargeback]\nallocate_by = a,\n  \r\002b\n",
+			      &c, &d), -ERR_CONFIG);
+	assert_non_null(strstr(d.msg, "control character (0x0d)"));
+	assert_non_null(strstr(d.where, ":3"));
+	config_release(&c);
+	assert_int_equal(load("[chargeback]\nallocate_by = caf\xe9\n", &c, &d),
+			 -ERR_CONFIG);
+	assert_non_null(strstr(d.msg, "not valid UTF-8"));
+	config_release(&c);
+	assert_int_equal(load("[chargeback]\r\nallocate_by = caf\xc3\xa9\r\n",
+			      &c, &d), 0);
+	config_release(&c);
 }
 
 static void missing_file_is_an_errno(void **state)
