@@ -100,13 +100,13 @@ static void check_round_trip(const struct config *c)
 
 	for (i = 0; config_describe(c, i, &section, &key, &value, &line); i++) {
 		/*
-		 * A list item may start with ';' or '#' (",;x" is no
+		 * A list item may start with ';', '#' or '[' (",;x" is no
 		 * comment), but joined with ", " or alone on a continuation
-		 * line it would read as one: such a value has no INI spelling
-		 * that reads back, so the check stops here.
+		 * line it would read as a comment or a section: such a value
+		 * has no INI spelling that reads back, so the check stops.
 		 */
 		if (strstr(value, " ;") || strstr(value, "\t;") ||
-		    strstr(value, ", #")) {
+		    strstr(value, ", #") || strstr(value, ", [")) {
 			free(value);
 			sbuf_release(&text);
 			return;
