@@ -77,6 +77,8 @@ test)
 		-Dc_args="-fno-sanitize-recover=all -fsanitize=float-cast-overflow" \
 		-Dc_link_args=-fsanitize=float-cast-overflow
 	run_suite build-asan
+	# Every libFuzzer harness, bounded (clang-14; scripts/fuzz-smoke.sh).
+	sh scripts/fuzz-smoke.sh || failed=$((failed + 1))
 	if [ "$suite_failed" -ne 0 ] && [ "$failed" -eq 0 ]; then
 		failed=1	# meson failed without a test result: say so
 	fi

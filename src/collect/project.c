@@ -1,6 +1,7 @@
 #include "collect/project.h"
 #include "collect/projector.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "azure/arm.h"
 #include "util/hash.h"
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -283,6 +285,7 @@ static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
 {
 	const char *s;
 	char *end;
+	double x;
 
 	if (!v)
 		return sqlite3_bind_null(st, col) ? -ERR_SQL : 0;
@@ -296,15 +299,21 @@ static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
 		if (json_is_integer(v))
 			return sqlite3_bind_int64(st, col, json_integer_value(v))
 				       ? -ERR_SQL : 0;
-		if (json_is_real(v) && json_real_value(v) ==
-		    (double)(sqlite3_int64)json_real_value(v))
-			return sqlite3_bind_int64(st, col,
-				(sqlite3_int64)json_real_value(v)) ? -ERR_SQL : 0;
+		/* A whole real in range (1e300 would overflow the cast). */
+		x = json_real_value(v);
+		if (json_is_real(v) && x >= -9223372036854775808.0 &&
+		    x < 9223372036854775808.0 && x == (double)(sqlite3_int64)x)
+			return sqlite3_bind_int64(st, col, (sqlite3_int64)x)
+				       ? -ERR_SQL : 0;
 		s = json_string_value(v);
-		if (s && *s) {
-			long long n = strtoll(s, &end, 10);
+		/* Digits only: strtoll alone takes " 12" and "+12", and
+		 * clamps 99999999999999999999 to LLONG_MAX without a word. */
+		if (s && s[s[0] == '-'] >= '0' && s[s[0] == '-'] <= '9') {
+			long long n;
 
-			if (!*end)
+			errno = 0;
+			n = strtoll(s, &end, 10);
+			if (!*end && errno == 0)
 				return sqlite3_bind_int64(st, col, n) ? -ERR_SQL : 0;
 		}
 		return type_error(d, "an integer", idx, f->path);
@@ -312,13 +321,10 @@ static int bind_field(sqlite3_stmt *st, int col, const struct field *f,
 		if (json_is_number(v))
 			return sqlite3_bind_double(st, col, json_number_value(v))
 				       ? -ERR_SQL : 0;
+		/* A finite decimal: strtod would take "nan", "inf", hex. */
 		s = json_string_value(v);
-		if (s && *s) {
-			double x = strtod(s, &end);
-
-			if (!*end)
-				return sqlite3_bind_double(st, col, x) ? -ERR_SQL : 0;
-		}
+		if (s && num_parse_decimal(s, &x) == 0)
+			return sqlite3_bind_double(st, col, x) ? -ERR_SQL : 0;
 		return type_error(d, "a number", idx, f->path);
 	case F_BOOL:
 		if (json_is_boolean(v))

@@ -1,5 +1,6 @@
 #include "config/ini.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -27,6 +29,30 @@ struct reader {
 	int failed;
 };
 
+/*
+ * Does the section line at s ('[' ...) carry text after its ']' other
+ * than white space or a comment? libinih ignores such text, so
+ * "[azure] tenant_id = x" would set nothing. Without a ']' libinih
+ * reports the line itself.
+ */
+static int section_tail(const char *s)
+{
+	const char *end = s + 1;
+	int was_space = 0;
+
+	/* libinih's find_chars_or_comment(): ';' after white space ends it. */
+	while (*end && *end != ']' && !(was_space && *end == ';')) {
+		was_space = *end == ' ' || *end == '\t';
+		end++;
+	}
+	if (*end != ']')
+		return 0;
+	for (end++; *end == ' ' || *end == '\t' || *end == '\r' ||
+		    *end == '\n'; end++)
+		;
+	return *end && *end != ';' && *end != '#';
+}
+
 static char *serve(char *str, int num, void *stream)
 {
 	struct reader *rd = stream;
@@ -44,12 +70,42 @@ static char *serve(char *str, int num, void *stream)
 	str[n] = '\0';
 	rd->p += n;
 	rd->line++;
-	rd->indented = str[0] == ' ' || str[0] == '\t';
-	for (s = str; *s == ' ' || *s == '\t'; s++)
+	/* White space as libinih's lskip() sees it (isspace: \v, \f too). */
+	rd->indented = str[0] && isspace((unsigned char)str[0]);
+	for (s = str; *s && isspace((unsigned char)*s); s++)
 		;
-	if (*s == '[')
+	if (*s == '[') {
 		rd->after_section = 1;
+		if (section_tail(s)) {
+			/* libinih would drop it without a word. */
+			err_set(rd->d, "text after ']' on a section line (a key "
+				"goes on a line of its own)");
+			err_where(rd->d, "%s:%d", rd->name, rd->line);
+			rd->failed = 1;
+			return NULL;
+		}
+	}
 	return str;
+}
+
+/*
+ * The length of a continuation line's value without its comment: libinih
+ * cuts "key = a ; note" at the ';' (after white space) but hands a
+ * continuation line on whole, so "  b ; note" would become the item
+ * "b ; note". Trailing white space goes too, as on the key line.
+ */
+static size_t comment_cut(const char *v)
+{
+	size_t n = 0;
+	int was_space = 0;
+
+	while (v[n] && !(was_space && v[n] == ';')) {
+		was_space = v[n] == ' ' || v[n] == '\t';
+		n++;
+	}
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+		n--;
+	return n;
 }
 
 static int on_key(void *user, const char *section, const char *name,
@@ -64,11 +120,12 @@ static int on_key(void *user, const char *section, const char *name,
 		return 1;
 	if (rd->indented && !rd->after_section && f->n) {
 		e = &f->v[f->n - 1];
-		size_t old = strlen(e->value), add = strlen(value);
+		size_t old = strlen(e->value), add = comment_cut(value);
 
 		e->value = xrealloc(e->value, old + add + 2);
 		e->value[old] = '\n';
-		memcpy(e->value + old + 1, value, add + 1);
+		memcpy(e->value + old + 1, value, add);
+		e->value[old + 1 + add] = '\0';
 		e->last_line = rd->line;
 		return 1;
 	}
@@ -98,7 +155,7 @@ static int check_lines(const char *name, const char *text, size_t len,
 		       struct err_detail *d)
 {
 	const char *p = text, *end = text + len, *nl;
-	size_t n;
+	size_t n, i;
 	int line = 0;
 
 	while (p < end) {
@@ -112,6 +169,21 @@ static int check_lines(const char *name, const char *text, size_t len,
 		}
 		if (n && p[n - 1] == '\r')
 			n--;
+		/* Text only: a control character or a bad byte would reach a
+		 * value unseen (libinih strips some of them, not others). */
+		for (i = 0; i < n; i++)
+			if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
+			    p[i] == 0x7f)
+				break;
+		if (i < n || !utf8_valid(p, n)) {
+			if (i < n)
+				err_set(d, "a control character (0x%02x) in the "
+					"line", (unsigned char)p[i]);
+			else
+				err_set(d, "the line is not valid UTF-8");
+			err_where(d, "%s:%d", name, line);
+			return -ERR_CONFIG;
+		}
 		if (n > ini_longest_line()) {
 			err_set(d, "line is %zu characters long, more than the "
 				"%zu this reader takes: split it, continuing a "

@@ -1,6 +1,7 @@
 #include "util/url.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <string.h>
@@ -23,14 +24,29 @@ static int is_secret(const char *name, size_t n)
 	return 0;
 }
 
+/*
+ * Where the authority starts: after "SCHEME://" when the URL starts with
+ * one (a "://" further on, say in the query, is no scheme), else at the
+ * start.
+ */
+static const char *authority(const char *url)
+{
+	size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	if (n && isalpha((unsigned char)url[0]) && !strncmp(url + n, "://", 3))
+		return url + n + 3;
+	return url;
+}
+
 char *url_redact(const char *url)
 {
 	struct sbuf sb = SBUF_INIT;
-	const char *scheme = strstr(url, "://"), *host, *at, *slash, *q;
+	const char *host = authority(url), *at, *slash, *q;
 
-	host = scheme ? scheme + 3 : url;
 	slash = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(slash - host));
+	/* The last '@': a password may hold a raw one (user:p@ss@host). */
+	at = memrchr(host, '@', (size_t)(slash - host));
 	if (at) {
 		sbuf_add(&sb, url, (size_t)(host - url));
 		sbuf_adds(&sb, "REDACTED@");

@@ -112,6 +112,47 @@ static void bad_values_are_refused(void **state)
 	}
 }
 
+/* Found by tests/fuzz/fuzz_config.c (regressions/config). */
+static void no_value_lost_to_libinih(void **state)
+{
+	struct config c;
+	struct err_detail d;
+
+	(void)state;
+	/* libinih ignores text after ']': the key would vanish. */
+	assert_int_equal(load("\n[chargeback] variance_pct = 5\n", &c, &d),
+			 -ERR_CONFIG);
+	assert_non_null(strstr(d.msg, "text after ']'"));
+	assert_non_null(strstr(d.where, ":2"));
+	config_release(&c);
+	/* Also after white space libinih skips (a vertical tab). */
+	assert_int_equal(load("\v[scope] x\n", &c, &d), -ERR_CONFIG);
+	config_release(&c);
+	/* A comment after ']' is fine. */
+	assert_int_equal(load("[scope] ; the scope\n", &c, &d), 0);
+	config_release(&c);
+	/* A comment on a continuation line is cut as on the key line. */
+	assert_int_equal(load("[chargeback]\nallocate_by = CostCenter ; a\n"
+			      "  Program ; b\n", &c, &d), 0);
+	assert_int_equal(c.allocate_by.n, 2);
+	assert_string_equal(c.allocate_by.v[0], "CostCenter");
+	assert_string_equal(c.allocate_by.v[1], "Program");
+	config_release(&c);
+	/* Text only: a control character or a bad byte is refused. */
+	assert_int_equal(load("[chargeback]\nallocate_by = a,\n  \r\002b\n",
+			      &c, &d), -ERR_CONFIG);
+	assert_non_null(strstr(d.msg, "control character (0x0d)"));
+	assert_non_null(strstr(d.where, ":3"));
+	config_release(&c);
+	assert_int_equal(load("[chargeback]\nallocate_by = caf\xe9\n", &c, &d),
+			 -ERR_CONFIG);
+	assert_non_null(strstr(d.msg, "not valid UTF-8"));
+	config_release(&c);
+	assert_int_equal(load("[chargeback]\r\nallocate_by = caf\xc3\xa9\r\n",
+			      &c, &d), 0);
+	config_release(&c);
+}
+
 static void missing_file_is_an_errno(void **state)
 {
 	struct config c;
@@ -131,6 +172,7 @@ int main(void)
 		cmocka_unit_test(lists_are_split_and_trimmed),
 		cmocka_unit_test(unknown_key_names_file_and_line),
 		cmocka_unit_test(bad_values_are_refused),
+		cmocka_unit_test(no_value_lost_to_libinih),
 		cmocka_unit_test(missing_file_is_an_errno),
 	};
 

@@ -27,6 +27,8 @@ static void redacts_secrets_only(void **state)
 		{ "https://h/t?client_secret=s3&Code=x#frag",
 		  "https://h/t?client_secret=REDACTED&Code=REDACTED" },
 		{ "http://user:pw@proxy:8080/x", "http://REDACTED@proxy:8080/x" },
+		{ "https://user:p@ss@h/x", "https://REDACTED@h/x" },
+		{ "u:pw@h/?r=https://x", "REDACTED@h/?r=https://x" },
 		{ "https://h/no-query", "https://h/no-query" },
 	};
 	size_t i;

@@ -7,6 +7,7 @@
 
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,49 @@ static void jobs_skip_references_and_accept_string_counts(void **state)
 				"fs_key = lower('" FS_ID "')"), 1);
 }
 
+/* Found by tests/fuzz/fuzz_project.c (regressions/project). */
+static void numbers_out_of_range_are_refused(void **state)
+{
+	static const char *const bad[][2] = {
+		/* 1e300 overflowed the cast to a 64-bit integer (UB). */
+		{ "\"maximumErrors\":1e300", "maximumErrors" },
+		{ "\"maximumErrors\":-9.3e18", "maximumErrors" },
+		/* strtoll clamped these to LLONG_MAX without a word. */
+		{ "\"maximumErrors\":\"99999999999999999999\"", "maximumErrors" },
+		{ "\"maximumErrors\":\" 12\"", "maximumErrors" },
+		{ "\"maximumErrors\":\"+12\"", "maximumErrors" },
+		{ "\"maximumErrors\":\"-\"", "maximumErrors" },
+	};
+	struct store *s = *state;
+	struct err_detail d;
+	char json[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"value\":[{\"id\":\"" FS_ID
+			 "/importJobs/j\",\"name\":\"j\",\"properties\":"
+			 "{%s}}]}", bad[i][0]);
+		assert_int_equal(project(s, KIND_IMPORT_JOBS, json, &d),
+				 -ERR_JSON);
+		assert_non_null(strstr(d.msg, bad[i][1]));
+	}
+	/* A real field takes a finite decimal string only. */
+	assert_int_equal(project(s, KIND_FILESYSTEMS,
+		"{\"value\":[{\"id\":\"" FS_ID "\",\"name\":\"fs1\","
+		"\"properties\":{\"storageCapacityTiB\":\"nan\"}}]}", &d),
+		-ERR_JSON);
+	assert_int_equal(project(s, KIND_FILESYSTEMS,
+		"{\"value\":[{\"id\":\"" FS_ID "\",\"name\":\"fs1\","
+		"\"properties\":{\"storageCapacityTiB\":\"0x10\"}}]}", &d),
+		-ERR_JSON);
+	/* In range they still pass, whole reals and digit strings alike. */
+	assert_int_equal(project(s, KIND_IMPORT_JOBS,
+		"{\"value\":[{\"id\":\"" FS_ID "/importJobs/j\",\"name\":\"j\","
+		"\"properties\":{\"maximumErrors\":-1.0,\"status\":"
+		"{\"totalErrors\":\"-9223372036854775808\"}}}]}", &d), 0);
+	assert_int_equal(scalar(s, "SELECT maximum_errors FROM import_jobs"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +213,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			jobs_skip_references_and_accept_string_counts, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(numbers_out_of_range_are_refused,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
