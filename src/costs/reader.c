@@ -152,11 +152,7 @@ static int take_header(struct reader *rd)
 {
 	enum cost_format f;
 	size_t i, k;
-	char *first = rd->nfields ? rd->arena.buf + rd->offs[0] : NULL;
 
-	/* A UTF-8 BOM before the first name (seen in MCA exports). */
-	if (first && !memcmp(first, "\xEF\xBB\xBF", 3))
-		memmove(first, first + 3, strlen(first + 3) + 1);
 	f = detect(rd);
 	rd->res->format = f;
 	if (f == COST_FORMAT_UNKNOWN) {
@@ -649,7 +645,19 @@ static int drain(struct reader *rd)
 /* The next physical line of the input. */
 static int feed_line(struct reader *rd, const char *line, size_t len)
 {
-	int r = step(rd, ++rd->stream_line, line, len);
+	int r;
+
+	/*
+	 * A UTF-8 BOM before the header (seen in MCA exports) is dropped
+	 * before libcsv sees it: after it, a quoted first name would be read
+	 * as an unquoted one with literal quotes.
+	 */
+	if (rd->stream_line == 0 && len >= 3 &&
+	    !memcmp(line, "\xEF\xBB\xBF", 3)) {
+		line += 3;
+		len -= 3;
+	}
+	r = step(rd, ++rd->stream_line, line, len);
 
 	return r < 0 ? r : drain(rd);
 }

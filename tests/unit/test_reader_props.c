@@ -24,7 +24,6 @@
 
 #define ROWS 400
 #define NCUR 3
-#define BOM_BEFORE_QUOTE_READ 0	/* see variants_read_the_same() */
 
 static const char *const currencies[NCUR] = { "USD", "EUR", "JPY" };
 
@@ -253,15 +252,6 @@ static void variants_read_the_same(void **state)
 		 * rounds 16.. add gzip to every mix. */
 		if (round >= 16)
 			how |= 8;
-		/*
-		 * KNOWN (reader.c, branch `reader`): the BOM is taken off the
-		 * first parsed field, so before a quoted one ("\xEF\xBB\xBF"
-		 * "\"BilledCost\"") libcsv keeps the quotes in the name and
-		 * the header is not recognised. Set to 1 once the reader drops
-		 * the BOM from the bytes before parsing.
-		 */
-		if (!BOM_BEFORE_QUOTE_READ && (how & 5) == 5)
-			how &= ~4;
 		sbuf_add(&a, clean.buf, clean.len);
 		if (how & 1) {
 			requote(&a, &b);
