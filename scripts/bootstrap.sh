@@ -14,7 +14,12 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="gcc pkg-config meson ninja-build python3 python3-openpyxl sqlite3
 libcurl4-openssl-dev libjansson-dev libsqlite3-dev libxlsxwriter-dev
-libpcre2-dev libcmocka-dev libssl-dev libinih-dev zlib1g-dev libcsv-dev"
+libpcre2-dev libcmocka-dev libssl-dev libinih-dev zlib1g-dev libcsv-dev
+libarchive-dev openssl"
+# What only the suite needs: real readers of the outputs (LibreOffice
+# headless, cmark-gfm) and the libFuzzer toolchain for the fuzz smoke runs.
+TEST_PACKAGES="libreoffice-calc-nogui cmark-gfm clang-14 libfuzzer-14-dev
+libclang-rt-14-dev"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
@@ -65,6 +70,7 @@ demo)
 	exec ./build/amlfs-audit demo --out amlfs-audit-demo
 	;;
 test)
+	PACKAGES="$PACKAGES $TEST_PACKAGES"
 	install_missing
 	passed=0; failed=0; skips=0; suite_failed=0
 	build build
