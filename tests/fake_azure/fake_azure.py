@@ -1900,6 +1900,11 @@ class App:
         a = rule.action
         spec = rule.spec
         ra = spec.get("retry_after")
+        if spec.get("retry_after_date_in") is not None:
+            # An HTTP date that many seconds after this answer, made now,
+            # so a slow client still gets the whole wait.
+            ra = email.utils.formatdate(time.time() + float(spec["retry_after_date_in"]),
+                                        usegmt=True)
         hdrs = list(rule.headers)
         if a == "reset":
             return None, False, 0
