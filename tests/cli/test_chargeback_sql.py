@@ -14,7 +14,7 @@ import sqlite3
 from datetime import date, timedelta
 from decimal import Decimal, ROUND_HALF_UP
 
-from harness import CliTest, main, OK, ROOT, CONF
+from harness import CliTest, main, OK, ROOT, CONF, edit_json
 
 QUERIES = os.path.join(ROOT, "queries", "chargeback")
 
@@ -127,14 +127,6 @@ def october_rows():
         out.append(row(VFX, d, "4.000000", "EUR", {"CostCenter": " "}))
         out.append(row(GHOST2, d, "0.010000", "EUR", {"CostCenter": ""}))
     return out
-
-
-def edit_json(path, fn):
-    with open(path, encoding="utf-8") as f:
-        body = json.load(f)
-    fn(body)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(body, f)
 
 
 def set_tag(name, key, value):
