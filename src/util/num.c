@@ -11,20 +11,25 @@
 int num_parse_decimal(const char *s, double *ret)
 {
 	const char *p = s;
-	int ints = 0, fracs = 0, exps = 0;
+	int digits = 0, ints = 0, fracs = 0, exps = 0;
 	char *end;
 	double v;
 
-	if (!s || strlen(s) > 40)
+	if (!s || strlen(s) > NUM_MAX_TEXT)
 		return -EINVAL;
 	if (*p == '-')
 		p++;
-	while (*p >= '0' && *p <= '9')
-		p++, ints++;
+	/* Whole digits count from the first that is not a leading zero. */
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		ints += ints || *p != '0';
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			fracs++;
-	if (!ints || ints > 15 || ints + fracs > 18)
+	/*
+	 * Exports print up to 16 decimals (0.0411290322580645) and costs of
+	 * thousands with them: 15 significant whole digits, 24 decimals.
+	 */
+	if (!digits || ints > 15 || fracs > 24)
 		return -EINVAL;
 	if (*p == 'e' || *p == 'E') {
 		p++;
@@ -189,7 +194,7 @@ int num_parse_micros(const char *s, long long *ret)
 {
 	unsigned long long acc = 0;
 	const char *p = s;
-	char dig[20];
+	char dig[NUM_MAX_TEXT];
 	int n = 0, ints = 0, exp = 0, k, i, neg = 0, up = 0, rest = 0;
 	double v;
 

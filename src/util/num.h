@@ -1,6 +1,9 @@
 #pragma once
 #include <stddef.h>
 
+/* The longest number text num_parse_decimal() takes. */
+#define NUM_MAX_TEXT 40
+
 /*
  * Strict readers of numbers and text from outside (exports, answers).
  *

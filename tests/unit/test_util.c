@@ -239,7 +239,8 @@ static void strict_numbers_and_text(void **state)
 {
 	static const char *const good[] = {
 		"0", "12", "-3.5", "715.776000", "0.0002275391", "1.2E-05",
-		"123456789012345", "1e20",
+		"123456789012345", "1e20", "100.1234567890123456",
+		"0.00012345678901234567", "000000000000000012.5",
 	};
 	static const char *const bad[] = {
 		"", " 12", "12 ", "+12", "inf", "infinity", "nan", "NaN",
