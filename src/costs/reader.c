@@ -286,10 +286,20 @@ static int text_fields_ok(struct reader *rd, char *why, size_t n)
 	return 0;
 }
 
-static void take_row(struct reader *rd)
+/* Is the record parsed just now one of ours (AMLFS or related)? */
+static int row_is_ours(struct reader *rd)
 {
 	const char *id = field(rd, rd->col[C_RESOURCE]);
 	const char *rtype = field(rd, rd->col[C_RTYPE]);
+
+	return id && *id && (cost_resource_wanted(id, rd->o->related) ||
+			     (rtype && !strcasecmp(rtype,
+				"microsoft.storagecache/amlfilesystems")));
+}
+
+static void take_row(struct reader *rd)
+{
+	const char *id = field(rd, rd->col[C_RESOURCE]);
 	struct cost_row row = { .line = rd->record_line };
 	char why[160], *tags = NULL;
 
@@ -300,10 +310,8 @@ static void take_row(struct reader *rd)
 		bad(rd, why);
 		return;
 	}
-	if (!id || !*id || !(cost_resource_wanted(id, rd->o->related) ||
-			     (rtype && !strcasecmp(rtype,
-				"microsoft.storagecache/amlfilesystems"))))
-		return;		/* not ours */
+	if (!row_is_ours(rd))
+		return;
 	row.resource_id = id;
 	if (time_parse_day(field(rd, rd->col[C_DATE]), row.day) < 0) {
 		snprintf(why, sizeof(why), "malformed row: date '%.40s' is "
@@ -352,6 +360,8 @@ static void take_row(struct reader *rd)
 	free(tags);
 }
 
+static int swallowed_ours(struct reader *rd);
+
 static void on_record(int c, void *ctx)
 {
 	struct reader *rd = ctx;
@@ -361,9 +371,15 @@ static void on_record(int c, void *ctx)
 		goto out;
 	if (!rd->header_done) {
 		rd->error = take_header(rd);
-	} else if (rd->record_line != rd->line && rd->nfields != rd->ncols) {
-		/* A quote that ran over lines and closed on another record's
-		 * quote: the lines it took are read again (resync). */
+	} else if (rd->record_line != rd->line &&
+		   (rd->nfields != rd->ncols ||
+		    (!row_is_ours(rd) && swallowed_ours(rd)))) {
+		/*
+		 * A quote that ran over lines and closed on another record's
+		 * quote: of the wrong width, or of the right one but not ours
+		 * while lines it took are (dropped, they would vanish). The
+		 * lines it took are read again (resync).
+		 */
 		rd->broken = rd->nfields;
 	} else if (rd->nfields > 1 || (rd->nfields == 1 && rd->lens[0])) {
 		take_row(rd);
@@ -481,6 +497,18 @@ static size_t held_len(const struct reader *rd, int i)
 {
 	return (i + 1 < rd->rec_n ? rd->rec_off[i + 1] : rd->rec.len) -
 	       rd->rec_off[i];
+}
+
+/* Does a line of the held record after its first mention one of ours? */
+static int swallowed_ours(struct reader *rd)
+{
+	int i;
+
+	for (i = 1; i < rd->rec_n; i++)
+		if (mentions_ours(rd, rd->rec.buf + rd->rec_off[i],
+				  held_len(rd, i)))
+			return 1;
+	return 0;
 }
 
 static int parser_init(struct csv_parser *p);
@@ -603,9 +631,15 @@ static int step(struct reader *rd, long lineno, const char *line, size_t len)
 	if (rd->error)
 		return rd->error;
 	if (rd->broken) {
-		snprintf(why, sizeof(why), "a quoted field runs over %d lines "
-			 "into a record of %d fields (the header has %d)",
-			 rd->rec_n, rd->broken, rd->ncols);
+		if (rd->broken != rd->ncols)
+			snprintf(why, sizeof(why), "a quoted field runs over "
+				 "%d lines into a record of %d fields (the "
+				 "header has %d)", rd->rec_n, rd->broken,
+				 rd->ncols);
+		else
+			snprintf(why, sizeof(why), "a quoted field runs over "
+				 "%d lines of AMLFS rows into a row that is "
+				 "not one", rd->rec_n);
 		return break_record(rd, why, 0, NULL, 0);
 	}
 	/* libcsv's state 0 (ROW_NOT_BEGUN): the record ended with the line. */

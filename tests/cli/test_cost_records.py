@@ -61,6 +61,21 @@ class Records(CliTest):
                                      "FROM cost_rows"), 3)
         self.expect(OK, "verify")
 
+    def test_a_stray_quote_closing_at_the_right_width_loses_nothing(self):
+        # Line 2's quote closes on line 4 into a row of the header's width
+        # that is not AMLFS: the AMLFS row of line 3 it took is named and
+        # read again, not dropped with it.
+        path = self.write("width.csv", [
+            HEADER, "%s,10/01/2026,\"1,USD\n" % (SA % 2), row(AML % 3, day=2),
+            'z",USD,m\n', row(AML % 3, day=3)])
+        r = self.expect(PARTIAL, "import-costs", path)
+        self.assertIn("%s:2: malformed row: a quoted field runs over 3 lines "
+                      "of AMLFS rows into a row that is not one; reading "
+                      "again from line 3" % path, r.err)
+        self.assertEqual(self.swallowed(r.err, path), [3])
+        self.assertEqual(self.sql("SELECT day FROM cost_rows ORDER BY day"),
+                         [("2026-10-02",), ("2026-10-03",)])
+
     def test_bound_in_lines(self):
         # The record of line 2 holds lines 2..257; line 258 passes the bound.
         aml = [10, 200, 257, 258, 280]
