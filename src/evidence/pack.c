@@ -784,10 +784,11 @@ int pack_export(struct store *s, const struct pack_options *o,
 	if (r == 0)
 		r = pw_open(&w, out, top, d);
 	opened = r == 0 || w.out;
-	readme(o, hash, n, &text);
-	if (r == 0)
+	if (r == 0) {	/* the hashes are loaded only on success */
+		readme(o, hash, n, &text);
 		r = pw_file(&w, "README.md", text.buf, text.len, d);
-	add_file(files, "README.md", text.buf, text.len, NULL);
+		add_file(files, "README.md", text.buf, text.len, NULL);
+	}
 	for (i = 0; r == 0 && i < o->nfiles; i++) {
 		if (!path_ok(o->files[i].name) || strchr(o->files[i].name, '/')) {
 			err_set(d, "'%s' is not a plain file name",
@@ -814,7 +815,11 @@ int pack_export(struct store *s, const struct pack_options *o,
 	if (o->key) {
 		char kid[SHA256_HEX_LEN + 1];
 
-		sign_key_id(o->key, kid);
+		if (sign_key_id(o->key, kid) < 0) {
+			err_set(d, "cannot name the signing key");
+			r = -ERR_CRYPTO;
+			goto out;
+		}
 		json_object_set_new(m, "signer_key_sha256", json_string(kid));
 	}
 	json_object_set(m, "files", files);
@@ -941,9 +946,18 @@ static int take_file(struct pack_read *pr, const char *rel,
 				"%zu", rel, declared, keep[k].max);
 			rd = NULL;	/* listed, not read */
 		}
+		if (*have[k] || bufs[k]->len) {
+			/* A second copy (a tar may hold one): not read again. */
+			problem(pr->problems, "%s: more than once in the pack",
+				rel);
+			rd = NULL;
+		}
 		kb = rd ? bufs[k] : NULL;
-		sbuf_init(bufs[k], keep[k].max);
-		*have[k] = rd != NULL;
+		if (rd) {
+			sbuf_release(bufs[k]);
+			sbuf_init(bufs[k], keep[k].max);
+			*have[k] = 1;
+		}
 	}
 	if (pr->n >= PACK_MAX_FILES) {
 		problem(pr->problems, "more than %d files", PACK_MAX_FILES);
@@ -1356,7 +1370,10 @@ static void check_run(json_t *e, size_t idx, const struct pack_read *pr,
 	long sha_col, id_col;
 
 	if (!json_is_object(e) || !json_is_integer(idj) || !hash ||
-	    !sha_ok(hash) || chain_run_init(&run, (int)version) < 0 ||
+	    !sha_ok(hash) ||
+	    !json_is_integer(json_object_get(e, "hash_encoding")) ||
+	    version < 1 || version > 2 ||
+	    chain_run_init(&run, (int)version) < 0 ||
 	    json_object_size(e) != 3 + run.ngroups) {
 		problem(problems, MANIFEST ": $.runs[%zu] is not a run (id, "
 			"run_hash, hash_encoding 1 or 2 and its groups)", idx);
@@ -1402,7 +1419,8 @@ static void check_run(json_t *e, size_t idx, const struct pack_read *pr,
 				json_array_get(rows, j), "file"));
 		const struct pack_item *it = file ? find_item(pr, file) : NULL;
 
-		if (!file || row[sha_col].type != CHAIN_TEXT)
+		if (!file || !path_ok(file) || row[sha_col].type != CHAIN_TEXT ||
+		    row[sha_col].n != SHA256_HEX_LEN || !sha_ok(row[sha_col].p))
 			problem(problems, MANIFEST ": $.runs[%zu].evidence[%zu]: "
 				"no file or body SHA-256", idx, j);
 		else if (it && strcmp(it->sha, row[sha_col].p))
@@ -1436,6 +1454,12 @@ static void check_signature(const struct pack_read *pr, json_t *m,
 	char kid[SHA256_HEX_LEN + 1];
 
 	sum->is_signed = pr->have_sig;
+	/* Hostile text would be printed: only a SHA-256 names a key. */
+	if (named && !sha_ok(named)) {
+		problem(problems, MANIFEST ": signer_key_sha256 is not a "
+			"SHA-256");
+		named = NULL;
+	}
 	if (named)
 		snprintf(sum->key_id, sizeof(sum->key_id), "%s", named);
 	if (pr->have_sig && !named)

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -57,6 +58,7 @@ static int read_key_file(const char *path, int private, struct sbuf *out,
 		}
 	}
 out:
+	OPENSSL_cleanse(buf, sizeof(buf));	/* private key bytes */
 	if (fd >= 0)
 		close(fd);
 	return r;

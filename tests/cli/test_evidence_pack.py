@@ -326,6 +326,31 @@ class Pack(PackBase):
         r = self.broken(pack, "is not a file a pack may hold")
         self.assertNotIn("secret.txt: missing", r.out)
 
+    def test_hostile_manifest_fields_are_refused_not_printed(self):
+        # Reviewer's attacks: a signer "name" carrying terminal escapes
+        # beside a fake signature, an evidence file with escapes in it, and
+        # a hash encoding that wraps to 2 when cut to an int.
+        pack = self.export()
+        with open(os.path.join(pack, "manifest.json.sig"), "wb") as f:
+            f.write(b"\0" * 64)
+
+        def edit(m):
+            m["signer_key_sha256"] = "x\x1b[1A\x1b[2K\rsignature: verified"
+            m["runs"][0]["evidence"][0]["file"] = "\x1b[31mRED"
+            m["runs"][0]["hash_encoding"] = 4294967298
+        self.rewrite_manifest(pack, edit)
+        r = self.broken(pack, "signer_key_sha256 is not a SHA-256",
+                        "$.runs[0] is not a run")
+        self.assertNotIn("\x1b", r.out + r.err)
+
+    def test_a_second_manifest_in_a_tar_is_a_problem_not_read(self):
+        pack = self.export("pack.tar.gz")
+        again = tarfile.TarInfo("evidence-pack-run1/manifest.json")
+        again.size = 2
+        bad = os.path.join(self.tmp, "twice.tar.gz")
+        self.retar(pack, bad, extra=[(again, b"{}")])
+        self.broken(bad, "manifest.json: more than once in the pack")
+
     def test_a_huge_manifest_is_bounded(self):
         pack = self.export()
         with open(os.path.join(pack, "manifest.json"), "r+b") as f:
