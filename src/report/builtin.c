@@ -65,6 +65,7 @@ int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
 			json_t **ret_cols, struct err_detail *d)
 {
 	struct verify_result v;
+	struct store *own = NULL;
 	json_t *row;
 	int r;
 
@@ -73,7 +74,15 @@ int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
 		return -ERR_CONFIG;
 	}
 	memset(&v, 0, sizeof(v));
-	r = verify_history(s, &v, d);
+	/*
+	 * On a connection of its own: the report's may hold TEMP tables from
+	 * a definition's setup, and a TEMP name shadows main's for verify's
+	 * unqualified queries (a setup could otherwise feed verify its data).
+	 */
+	r = store_open(store_path(s), STORE_READONLY, &own, d);
+	if (r == 0)
+		r = verify_history(own, &v, d);
+	store_close(own);
 	if (r < 0)
 		return r;
 	row = json_object();

@@ -488,6 +488,27 @@ class Report(CliTest):
                         os.path.join(blocker, "sub"))
         self.assertIn("cannot write the report", r.err)
 
+    def test_a_setup_cannot_feed_the_builtin_verify(self):
+        """TEMP tables of a setup shadow main's names on the report's
+        connection; verify runs on its own, so it sees the history."""
+        self.put("queries/t/shadow.sql",
+                 "CREATE TEMP TABLE runs AS SELECT * FROM main.runs WHERE 0;\n")
+        d = json.loads(json.dumps(DEFINITION))
+        d["setup"] = ["t/shadow.sql"]
+        d["datasets"] = {"integrity": {"builtin": "verify"}}
+        d["sheets"] = [{"name": "Integrity", "dataset": "integrity",
+                        "columns": [{"field": "status"},
+                                    {"field": "runs", "type": "integer"}]}]
+        for k in ("csv", "json", "markdown"):
+            d.pop(k, None)
+        self.put("reports/t.json", json.dumps(d))
+        out, _ = self.write("out", "--format", "json")
+        data = json.loads(self.read(os.path.join(out, "t-2026-10.json")))
+        runs = self.scalar("SELECT count(*) FROM runs")
+        self.assertGreater(runs, 0)
+        self.assertEqual([(r["status"], r["runs"]) for r in data["integrity"]],
+                         [("ok", runs)])
+
     def test_setup_computes_once_for_every_dataset(self):
         """A "setup" query makes a TEMP table the datasets read; it may
         create nothing else and write nothing; its tables are gone after."""
