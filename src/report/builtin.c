@@ -116,10 +116,27 @@ static char *key_text(json_t *v)
 	return v && !json_is_null(v) ? csv_cell_text(v, &is_text) : xstrdup("");
 }
 
+static int is_row_field(const struct report_dataset *ds, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < ds->npivot_rows; j++)
+		if (!strcmp(ds->pivot_rows[j], name))
+			return 1;
+	return 0;
+}
+
+/* The name a column value is shown under (see report_pivot). */
+static const char *shown(json_t *shown_as, const char *name)
+{
+	return json_string_value(json_object_get(shown_as, name));
+}
+
 void report_pivot(const struct report_dataset *ds, json_t *rows,
 		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid)
 {
 	json_t *seen = json_object(), *index = json_object(), *out = json_array();
+	json_t *shown_as = json_object();
 	json_t *cols = json_array(), *grid_rows = json_array(), *row, *wide;
 	struct sbuf key = SBUF_INIT;
 	char **names;
@@ -138,10 +155,27 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 	json_object_foreach(seen, k, v)
 		names[n++] = (char *)k;
 	qsort(names, n, sizeof(*names), cmp_text);
+	/*
+	 * A column named like a row field (data decides the names) would
+	 * overwrite that field: it is shown with " (column)" added, as many
+	 * times as it takes to be a name of its own.
+	 */
+	for (j = 0; j < n; j++) {
+		struct sbuf alt = SBUF_INIT;
+
+		sbuf_adds(&alt, names[j]);
+		while (is_row_field(ds, alt.buf) ||
+		       (strcmp(alt.buf, names[j]) && json_object_get(seen,
+								     alt.buf)))
+			sbuf_adds(&alt, " (column)");
+		json_object_set_new(shown_as, names[j], json_string(alt.buf));
+		sbuf_release(&alt);
+	}
 	for (j = 0; j < ds->npivot_rows; j++)
 		json_array_append_new(cols, json_string(ds->pivot_rows[j]));
 	for (j = 0; j < n; j++)
-		json_array_append_new(cols, json_string(names[j]));
+		json_array_append_new(cols, json_string(shown(shown_as,
+							      names[j])));
 
 	/* One wide row per distinct tuple of the row fields. */
 	json_array_foreach(rows, i, row) {
@@ -162,13 +196,15 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 						v ? v : json_null());
 			}
 			for (j = 0; j < n; j++)
-				json_object_set_new(wide, names[j], json_null());
+				json_object_set_new(wide, shown(shown_as,
+								names[j]),
+						    json_null());
 			json_object_set_new(index, key.buf, wide);
 			json_array_append(out, wide);
 		}
 		t = key_text(json_object_get(row, ds->pivot_columns));
 		v = json_object_get(row, ds->pivot_value);
-		json_object_set(wide, t, v ? v : json_null());
+		json_object_set(wide, shown(shown_as, t), v ? v : json_null());
 		free(t);
 	}
 	/* The template's view: the row fields, then the cells in order. */
@@ -179,7 +215,8 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 			json_object_set(g, ds->pivot_rows[j],
 					json_object_get(wide, ds->pivot_rows[j]));
 		for (j = 0; j < n; j++)
-			json_array_append(cells, json_object_get(wide, names[j]));
+			json_array_append(cells, json_object_get(wide,
+					  shown(shown_as, names[j])));
 		json_object_set_new(g, "cells", cells);
 		json_array_append_new(grid_rows, g);
 	}
@@ -187,12 +224,13 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 	json_object_set_new(*ret_grid, "columns", json_array());
 	for (j = 0; j < n; j++)
 		json_array_append_new(json_object_get(*ret_grid, "columns"),
-				      json_string(names[j]));
+				      json_string(shown(shown_as, names[j])));
 	json_object_set_new(*ret_grid, "rows", grid_rows);
 	*ret_rows = out;
 	*ret_cols = cols;
 	free(names);
 	json_decref(index);
+	json_decref(shown_as);
 	json_decref(seen);
 	sbuf_release(&key);
 }

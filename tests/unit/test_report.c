@@ -447,7 +447,9 @@ static void test_pivot_bind_and_verify(void **state)
 	    "SELECT 'fs1' AS fs, 'zeta' AS rule, 'ok' AS st UNION ALL "
 	    "SELECT 'fs1', 'alpha', 'alarm' UNION ALL "
 	    "SELECT 'fs2', 'zeta', '=cmd|x' UNION ALL "
-	    "SELECT 'fs1', NULL, 'skip';\n");
+	    "SELECT 'fs1', NULL, 'skip' UNION ALL "
+	    /* A rule named like a row field: a column of its own. */
+	    "SELECT 'fs2', 'fs', 'x';\n");
 	put(f->dir, "queries/t/first.sql", "SELECT 7 AS n, 'x|y' AS s;\n");
 	put(f->dir, "queries/t/bound.sql",
 	    "SELECT :from AS f, :n AS n, :to AS t, :h AS h;\n");
@@ -478,21 +480,23 @@ static void test_pivot_bind_and_verify(void **state)
 	/* Columns: the row fields, then the distinct texts sorted ("" for
 	 * null); one row per fs, first seen first; null where none. */
 	text = json_dumps(json_object_get(r.columns, "wide"), JSON_COMPACT);
-	assert_string_equal(text, "[\"fs\",\"\",\"alpha\",\"zeta\"]");
+	assert_string_equal(text, "[\"fs\",\"\",\"alpha\",\"fs (column)\","
+			    "\"zeta\"]");
 	free(text);
 	rows = json_object_get(r.data, "wide");
 	text = json_dumps(rows, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_string_equal(text,
 		"[{\"fs\":\"fs1\",\"\":\"skip\",\"alpha\":\"alarm\","
-		"\"zeta\":\"ok\"},{\"fs\":\"fs2\",\"\":null,\"alpha\":null,"
-		"\"zeta\":\"=cmd|x\"}]");
+		"\"fs (column)\":null,\"zeta\":\"ok\"},{\"fs\":\"fs2\",\"\":null,"
+		"\"alpha\":null,\"fs (column)\":\"x\",\"zeta\":\"=cmd|x\"}]");
 	free(text);
 	grid = json_object_get(r.data, "wide_grid");
 	text = json_dumps(grid, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_string_equal(text,
-		"{\"columns\":[\"\",\"alpha\",\"zeta\"],\"rows\":["
-		"{\"fs\":\"fs1\",\"cells\":[\"skip\",\"alarm\",\"ok\"]},"
-		"{\"fs\":\"fs2\",\"cells\":[null,null,\"=cmd|x\"]}]}");
+		"{\"columns\":[\"\",\"alpha\",\"fs (column)\",\"zeta\"],"
+		"\"rows\":[{\"fs\":\"fs1\",\"cells\":[\"skip\",\"alarm\",null,"
+		"\"ok\"]},{\"fs\":\"fs2\",\"cells\":[null,null,\"x\","
+		"\"=cmd|x\"]}]}");
 	free(text);
 	/* Bound: from the first row of earlier datasets, others kept. */
 	rows = first_row(&r, "bound");
