@@ -114,11 +114,13 @@ static void check_round_trip(const struct config *c)
 		if (line > 0) {
 			const char *s;
 
-			/* No space after '=': a value may start with ';'. */
-			sbuf_addf(&text, "[%s]\n%s =", section, key);
+			/* No space around '=': a value may start with ';',
+			 * and "key=value" is never longer than the line it
+			 * was read from (a longer one could be refused). */
+			sbuf_addf(&text, "[%s]\n%s=", section, key);
 			/* Continuation lines stay continuation lines; a list
 			 * too long for one line goes one item a line. */
-			int split = strlen(key) + 2 + strlen(value) >
+			int split = strlen(key) + 1 + strlen(value) >
 				    ini_longest_line();
 
 			for (s = value; *s; s++) {
