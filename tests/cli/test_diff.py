@@ -1,9 +1,8 @@
 """diff: file systems added and removed, property, tag and job changes
 between two runs, as text and as the stable JSON."""
-import json
 import os
 
-from harness import CliTest, main, OK, USAGE, RUNTIME
+from harness import CliTest, main, OK, USAGE, RUNTIME, edit_json as edit
 
 HPC = os.path.join("bodies", "research-hpc")
 PROD = "amlfs-genomics-prod"
@@ -34,14 +33,6 @@ PROD_CHANGES = [
                 "provisioningState": "Succeeded"},
      "after": None},
 ]
-
-
-def edit(path, fn):
-    with open(path, encoding="utf-8") as f:
-        body = json.load(f)
-    fn(body)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(body, f)
 
 
 def change_prod(body):
