@@ -1448,7 +1448,9 @@ static int run_setup(struct store *s, const char *datadir,
 		if (rc != SQLITE_DONE) {
 			err_set(d, "report setup: %s", sqlite3_errmsg(db));
 			err_where(d, "%s/queries/%s", datadir, def->setup[i]);
-			r = -ERR_SQL;
+			/* Refused while it ran (a table-valued function, say):
+			 * the definition is wrong, as when refused at prepare. */
+			r = rc == SQLITE_AUTH ? -ERR_CONFIG : -ERR_SQL;
 		}
 		sqlite3_finalize(st);
 	}

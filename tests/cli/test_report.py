@@ -550,7 +550,10 @@ class Report(CliTest):
                     "ATTACH 'other.db' AS o;",
                     "CREATE TEMP TRIGGER tr AFTER INSERT ON cost_rows "
                     "BEGIN SELECT 1; END;",
-                    "CREATE TEMP TABLE t_days AS SELECT 1 AS day; SELECT 2;"):
+                    "CREATE TEMP TABLE t_days AS SELECT 1 AS day; SELECT 2;",
+                    # Refused while it runs, not when prepared: still exit 2.
+                    "CREATE TEMP TABLE t_days AS SELECT * FROM "
+                    "pragma_table_info('runs');"):
             self.put("queries/t/setup.sql", bad + "\n")
             r = self.report(USAGE, "t", "--month", "2026-10", "--out",
                             os.path.join(self.tmp, "bad"), "--format", "json")
