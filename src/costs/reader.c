@@ -85,6 +85,7 @@ struct reader {
 	long line;		/* current physical line */
 	long record_line;	/* where the record began */
 	int header_done;
+	long header_line;	/* the physical line the header ended on */
 	int ncols;		/* header width */
 	int col[NCOLS];
 	int error;		/* a failure code: stop */
@@ -102,12 +103,31 @@ struct reader {
 	long stream_line;	/* lines taken from the input */
 };
 
+/*
+ * The header must end with its line: libcsv also ends a record at a bare
+ * CR, and a record that began after the header on the header's line would
+ * split the header from its lines in the evidence kept (and a reader of
+ * those lines could not find the header again).
+ */
+static int header_not_alone(struct reader *rd)
+{
+	err_set(rd->d, "header row: another record begins on line %ld after "
+		"the header ends (a bare carriage return ends a record)",
+		rd->header_line);
+	err_where(rd->d, "%s:%ld", rd->path, rd->header_line);
+	return -ERR_CONFIG;
+}
+
 static void on_field(void *data, size_t len, void *ctx)
 {
 	struct reader *rd = ctx;
 
-	if (rd->broken)
+	if (rd->broken || rd->error)
 		return;
+	if (rd->header_done && rd->line == rd->header_line) {
+		rd->error = header_not_alone(rd);
+		return;
+	}
 	if (rd->nfields >= MAX_FIELDS) {
 		rd->overflow = 1;
 		return;
@@ -176,6 +196,7 @@ static int take_header(struct reader *rd)
 	}
 	rd->ncols = rd->nfields;
 	rd->header_done = 1;
+	rd->header_line = rd->line;
 	return 0;
 }
 
@@ -630,6 +651,9 @@ static int step(struct reader *rd, long lineno, const char *line, size_t len)
 	}
 	if (rd->error)
 		return rd->error;
+	if (rd->header_done && rd->header_line == lineno &&
+	    rd->csv.pstate != 0)
+		return header_not_alone(rd);
 	if (rd->broken) {
 		if (rd->broken != rd->ncols)
 			snprintf(why, sizeof(why), "a quoted field runs over "

@@ -222,6 +222,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r2 = cost_read_buffer("evidence", s.lines.buf ? s.lines.buf : "",
 				      s.lines.len, &o, &res2, &d2);
 		check_result(r2, &s2, &res2, &d2);
+		if (r2 != 0 && getenv("FUZZ_DUMP")) {
+			FILE *f = fopen(getenv("FUZZ_DUMP"), "wb");
+			fwrite(s.lines.buf, 1, s.lines.len, f);
+			fclose(f);
+		}
+		if (r2 != 0)
+			fprintf(stderr, "evidence refused: %s at %s\n", d2.msg,
+				d2.where);
+		if (!same(&s.rows, &s2.rows))
+			fprintf(stderr, "evidence rows:\n%.*s\nfirst read:\n%.*s\n",
+				(int)s2.rows.len, s2.rows.buf ? s2.rows.buf : "",
+				(int)s.rows.len, s.rows.buf ? s.rows.buf : "");
 		FUZZ_ASSERT(r2 == 0);
 		FUZZ_ASSERT(same(&s.rows, &s2.rows));
 		seen_release(&s2);
