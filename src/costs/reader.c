@@ -287,7 +287,8 @@ static int money_field(struct reader *rd, enum col c, double *ret,
 	return -1;
 }
 
-/* Every text kept must be UTF-8: a bad byte would split a resource. */
+/* Every field read is whole (no NUL) and every text kept UTF-8: a bad
+ * byte would split a resource. */
 static int text_fields_ok(struct reader *rd, char *why, size_t n)
 {
 	static const enum col text[] = {
@@ -295,6 +296,16 @@ static int text_fields_ok(struct reader *rd, char *why, size_t n)
 	};
 	size_t i;
 
+	for (i = 0; i < NCOLS; i++) {
+		const char *v = field(rd, rd->col[i]);
+
+		/* A NUL would cut the value short without a word. */
+		if (v && strlen(v) != rd->lens[rd->col[i]]) {
+			snprintf(why, n, "malformed row: %s holds a NUL byte",
+				 col_name(rd, (enum col)i));
+			return -1;
+		}
+	}
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
 		const char *v = field(rd, rd->col[text[i]]);
 
@@ -334,6 +345,10 @@ static void take_row(struct reader *rd)
 	if (!row_is_ours(rd))
 		return;
 	row.resource_id = id;
+	if (text_fields_ok(rd, why, sizeof(why)) < 0) {
+		bad(rd, why);
+		return;
+	}
 	if (time_parse_day(field(rd, rd->col[C_DATE]), row.day) < 0) {
 		snprintf(why, sizeof(why), "malformed row: date '%.40s' is "
 			 "neither MM/DD/YYYY nor ISO 8601",
@@ -341,8 +356,7 @@ static void take_row(struct reader *rd)
 		bad(rd, why);
 		return;
 	}
-	if (text_fields_ok(rd, why, sizeof(why)) < 0 ||
-	    money_field(rd, C_COST, &row.cost, &row.cost_micros, why,
+	if (money_field(rd, C_COST, &row.cost, &row.cost_micros, why,
 			sizeof(why)) < 0 ||
 	    (rd->col[C_AMORTIZED] >= 0 &&
 	     money_field(rd, C_AMORTIZED, &row.amortized,
@@ -479,16 +493,36 @@ static int maybe_ours(struct reader *rd, const char *line, size_t len)
 	return mentions_ours(rd, line, len);
 }
 
-static size_t count_quotes(const char *line, size_t len)
+/*
+ * Would libcsv, reading this line from outside any record, end it inside
+ * a quoted field? Not the parity of its quotes: libcsv (not strict, no
+ * space skipping) opens a quoted field only at a field's start, keeps a
+ * quote inside an unquoted field as a character, and keeps a quote in a
+ * quoted field that is followed by neither a quote, a comma nor the end
+ * of a record as a character too, the field going on. Only the bytes
+ * around quotes are looked at, so the quick look stays cheap.
+ */
+static int ends_in_quotes(const char *line, size_t len)
 {
-	const char *q = line;
-	size_t n = 0;
+	const char *p = line, *end = line + len, *q;
 
-	while ((q = memchr(q, '"', len - (size_t)(q - line)))) {
-		n++;
-		q++;
+	while ((q = memchr(p, '"', (size_t)(end - p)))) {
+		p = q + 1;
+		if (q > line && q[-1] != ',' && q[-1] != '\r' && q[-1] != '\n')
+			continue;	/* inside an unquoted field */
+		for (;;) {	/* a quoted field: where does it end? */
+			q = memchr(p, '"', (size_t)(end - p));
+			if (!q)
+				return 1;
+			p = q + 1;
+			if (p < end && *p == '"')
+				p++;	/* a doubled quote */
+			else if (p == end || *p == ',' || *p == '\r' ||
+				 *p == '\n')
+				break;
+		}
 	}
-	return n;
+	return 0;
 }
 
 /* A queued line: where it was, its length, then its bytes. */
@@ -618,8 +652,7 @@ static int step(struct reader *rd, long lineno, const char *line, size_t len)
 	rd->line = lineno;
 	if (!rd->in_record) {
 		rd->record_line = lineno;
-		if (!(count_quotes(line, len) & 1) &&
-		    !maybe_ours(rd, line, len)) {
+		if (!ends_in_quotes(line, len) && !maybe_ours(rd, line, len)) {
 			rd->res->rows_read++;
 			return 0;
 		}

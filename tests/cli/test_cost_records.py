@@ -135,6 +135,33 @@ class Records(CliTest):
         self.expect(OK, "import-costs", path)
         self.assertEqual(self.kept(), 1)
 
+    def test_a_nul_byte_in_a_field_is_a_malformed_row(self):
+        # A NUL cut a date or a cost short without a word: "10/01/2026\0x"
+        # was read as October 1st (fuzzer finding).
+        path = self.write("nul.csv", [
+            HEADER, row(AML % 1, day=1), row(AML % 2, day=2) + "",
+            "%s,10/03/2026\0junk,1.5,USD,m\n" % (AML % 3),
+            "%s,10/04/2026,1.5\x009,USD,m\n" % (AML % 4)])
+        r = self.expect(PARTIAL, "import-costs", path)
+        self.assertIn("%s:4: malformed row: Date holds a NUL byte" % path,
+                      r.err)
+        self.assertIn("%s:5: malformed row: CostInBillingCurrency holds a "
+                      "NUL byte" % path, r.err)
+        self.assertEqual(self.kept(), 2)
+
+    def test_a_stray_quote_in_a_quoted_field_is_seen_by_the_quick_look(self):
+        # '"x"y' keeps the field open (libcsv keeps that quote): the line's
+        # quotes are even, yet the record runs on into the AMLFS line
+        # after it, which must be named, not skipped or swallowed.
+        path = self.write("stray.csv", [
+            HEADER, row(SA % 2, meter='"x"y'), row(AML % 3, day=3),
+            row(AML % 4, day=4)])
+        r = self.expect(PARTIAL, "import-costs", path)
+        self.assertIn("%s:2: malformed row" % path, r.err)
+        self.assertIn("%s:3: an AMLFS line inside the broken record of "
+                      "line 2" % path, r.err)
+        self.assertEqual(self.kept(), 2)
+
     def test_a_huge_quoted_field_keeps_memory_bounded(self):
         # 192 MiB inside one quoted field (64 KiB lines), AMLFS rows after.
         path = os.path.join(self.tmp, "field.csv")
