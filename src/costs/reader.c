@@ -85,7 +85,6 @@ struct reader {
 	long line;		/* current physical line */
 	long record_line;	/* where the record began */
 	int header_done;
-	long header_line;	/* the physical line the header ended on */
 	int ncols;		/* header width */
 	int col[NCOLS];
 	int error;		/* a failure code: stop */
@@ -103,31 +102,12 @@ struct reader {
 	long stream_line;	/* lines taken from the input */
 };
 
-/*
- * The header must end with its line: libcsv also ends a record at a bare
- * CR, and a record that began after the header on the header's line would
- * split the header from its lines in the evidence kept (and a reader of
- * those lines could not find the header again).
- */
-static int header_not_alone(struct reader *rd)
-{
-	err_set(rd->d, "header row: another record begins on line %ld after "
-		"the header ends (a bare carriage return ends a record)",
-		rd->header_line);
-	err_where(rd->d, "%s:%ld", rd->path, rd->header_line);
-	return -ERR_CONFIG;
-}
-
 static void on_field(void *data, size_t len, void *ctx)
 {
 	struct reader *rd = ctx;
 
 	if (rd->broken || rd->error)
 		return;
-	if (rd->header_done && rd->line == rd->header_line) {
-		rd->error = header_not_alone(rd);
-		return;
-	}
 	if (rd->nfields >= MAX_FIELDS) {
 		rd->overflow = 1;
 		return;
@@ -173,6 +153,21 @@ static int take_header(struct reader *rd)
 	enum cost_format f;
 	size_t i, k;
 
+	/*
+	 * Only a line feed ends a record (see parser_init): a carriage
+	 * return left in a header name means CR-only line ends, which would
+	 * read as one endless header. Said, not guessed.
+	 */
+	for (i = 0; i < (size_t)rd->nfields; i++) {
+		if (strchr(field(rd, (int)i), '\r')) {
+			err_set(rd->d, "header row: a carriage return not "
+				"followed by a line feed in column %zu; files "
+				"with CR-only line ends are not read (convert "
+				"them: tr '\\r' '\\n')", i + 1);
+			err_where(rd->d, "%s:%ld", rd->path, rd->record_line);
+			return -ERR_CONFIG;
+		}
+	}
 	f = detect(rd);
 	rd->res->format = f;
 	if (f == COST_FORMAT_UNKNOWN) {
@@ -196,7 +191,6 @@ static int take_header(struct reader *rd)
 	}
 	rd->ncols = rd->nfields;
 	rd->header_done = 1;
-	rd->header_line = rd->line;
 	return 0;
 }
 
@@ -294,10 +288,11 @@ static int text_fields_ok(struct reader *rd, char *why, size_t n)
 	static const enum col text[] = {
 		C_RESOURCE, C_METER, C_UNIT, C_TAGS, C_CURRENCY
 	};
+	const char *v;
 	size_t i;
 
 	for (i = 0; i < NCOLS; i++) {
-		const char *v = field(rd, rd->col[i]);
+		v = field(rd, rd->col[i]);
 
 		/* A NUL would cut the value short without a word. */
 		if (v && strlen(v) != rd->lens[rd->col[i]]) {
@@ -306,8 +301,15 @@ static int text_fields_ok(struct reader *rd, char *why, size_t n)
 			return -1;
 		}
 	}
+	for (v = field(rd, rd->col[C_RESOURCE]); v && *v; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+			snprintf(why, n, "malformed row: %s holds a control "
+				 "character", col_name(rd, C_RESOURCE));
+			return -1;
+		}
+	}
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		const char *v = field(rd, rd->col[text[i]]);
+		v = field(rd, rd->col[text[i]]);
 
 		if (v && !utf8_valid(v, strlen(v))) {
 			snprintf(why, n, "malformed row: %s is not valid UTF-8",
@@ -506,9 +508,11 @@ static int ends_in_quotes(const char *line, size_t len)
 {
 	const char *p = line, *end = line + len, *q;
 
+	if (len >= 2 && end[-2] == '\r' && end[-1] == '\n')
+		end -= 2;	/* read as an LF: the end of the record */
 	while ((q = memchr(p, '"', (size_t)(end - p)))) {
 		p = q + 1;
-		if (q > line && q[-1] != ',' && q[-1] != '\r' && q[-1] != '\n')
+		if (q > line && q[-1] != ',')
 			continue;	/* inside an unquoted field */
 		for (;;) {	/* a quoted field: where does it end? */
 			q = memchr(p, '"', (size_t)(end - p));
@@ -517,8 +521,7 @@ static int ends_in_quotes(const char *line, size_t len)
 			p = q + 1;
 			if (p < end && *p == '"')
 				p++;	/* a doubled quote */
-			else if (p == end || *p == ',' || *p == '\r' ||
-				 *p == '\n')
+			else if (p == end || *p == ',' || *p == '\n')
 				break;
 		}
 	}
@@ -647,7 +650,7 @@ static int emit(struct reader *rd, const char *line, size_t len)
 static int step(struct reader *rd, long lineno, const char *line, size_t len)
 {
 	char why[120];
-	int r;
+	int r, crlf, parsed;
 
 	rd->line = lineno;
 	if (!rd->in_record) {
@@ -677,16 +680,20 @@ static int step(struct reader *rd, long lineno, const char *line, size_t len)
 	} else {
 		hold(rd, lineno, line, len);
 	}
-	if (csv_parse(&rd->csv, line, len, on_field, on_record, rd) != len) {
+	/* A CRLF ends a record as an LF does: libcsv sees the LF alone. */
+	crlf = len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n';
+	parsed = csv_parse(&rd->csv, line, len - 2 * crlf, on_field,
+			   on_record, rd) == len - 2 * crlf;
+	if (parsed && crlf && !rd->error)
+		parsed = csv_parse(&rd->csv, "\n", 1, on_field, on_record,
+				   rd) == 1;
+	if (!parsed) {
 		err_set(rd->d, "CSV error: %s", csv_strerror(csv_error(&rd->csv)));
 		err_where(rd->d, "%s:%ld", rd->path, lineno);
 		return -ERR_CONFIG;
 	}
 	if (rd->error)
 		return rd->error;
-	if (rd->header_done && rd->header_line == lineno &&
-	    rd->csv.pstate != 0)
-		return header_not_alone(rd);
 	if (rd->broken) {
 		if (rd->broken != rd->ncols)
 			snprintf(why, sizeof(why), "a quoted field runs over "
@@ -925,12 +932,24 @@ static int no_space(unsigned char c)
 	return 0;
 }
 
+/*
+ * Only a line feed ends a record. libcsv also ends one at a lone CR, in
+ * the middle of a physical line; records would then not follow the lines
+ * the quick look skips and the evidence keeps (the kept lines would read
+ * back to other rows). A CRLF is read as an LF (step()).
+ */
+static int lf_only(unsigned char c)
+{
+	return c == '\n';
+}
+
 static int parser_init(struct csv_parser *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (csv_init(p, CSV_APPEND_NULL) != 0)
 		return -ENOMEM;
 	csv_set_space_func(p, no_space);
+	csv_set_term_func(p, lf_only);
 	csv_set_blk_size(p, CSV_BLOCK);
 	return 0;
 }

@@ -116,24 +116,34 @@ class Records(CliTest):
                                   "name = 'cost_rows'")[0][0], "cost_rows")
         self.assertEqual(self.kept(), 0)
 
-    def test_the_header_must_end_with_its_line(self):
-        # libcsv ends a record at a bare CR too: a record after the header
-        # on the header's line would part the header from its line in the
-        # kept evidence (fuzzer finding). Refused, naming the line.
+    def test_only_a_line_feed_ends_a_record(self):
+        # libcsv ended a record at a lone CR too, in the middle of a line:
+        # records then did not follow the lines the evidence keeps, and
+        # the kept lines read back to other rows (fuzzer findings). Now a
+        # CRLF reads as an LF, a lone CR in a header (CR-only line ends)
+        # is refused at FILE:LINE, and in a row it is a character: an
+        # AMLFS id holding one is a malformed row.
         for n, tail in enumerate(["\r" + row(AML % 1),
                                   '\r"' + row(AML % 1)]):
             path = self.write("cr%d.csv" % n, [HEADER.rstrip("\n") + tail,
                                                row(AML % 2)])
             r = self.expect(USAGE, "import-costs", path)
             self.assertIn("%s:1" % path, r.err)
-            self.assertIn("another record begins on line 1 after the "
-                          "header ends", r.err)
+            self.assertIn("header row: a carriage return not followed by a "
+                          "line feed in column 5", r.err)
             self.assertEqual(self.kept(), 0)
-        # A CRLF header is one record, as before.
-        path = self.write("crlf.csv", [HEADER.replace("\n", "\r\n"),
-                                       row(AML % 3)])
-        self.expect(OK, "import-costs", path)
-        self.assertEqual(self.kept(), 1)
+        path = self.write("crlf.csv", [
+            HEADER.replace("\n", "\r\n"),
+            row(AML % 3, day=3).replace("\n", "\r\n"),
+            row(SA % 4, meter="a\rb"),
+            row(AML % 5, day=5, meter='"quoted\r\nmeter"'),
+            row(AML % 6, day=6).replace("fs6", "fs\r6")])
+        r = self.expect(PARTIAL, "import-costs", path)
+        self.assertIn("%s:6: malformed row: ResourceId holds a control "
+                      "character" % path, r.err)
+        self.assertEqual(self.sql(
+            "SELECT day, meter FROM cost_rows ORDER BY day"),
+            [("2026-10-03", "m"), ("2026-10-05", "quoted\nmeter")])
 
     def test_a_nul_byte_in_a_field_is_a_malformed_row(self):
         # A NUL cut a date or a cost short without a word: "10/01/2026\0x"
