@@ -13,6 +13,8 @@
 # executions, executions per second (libFuzzer's, wall clock) and the
 # verdict; exits 1 if any harness found something.
 #
+# FUZZ_TIMEOUT=S raises the 20 s a single input may take (a loaded
+# machine starves a niced fuzzer past it: a false timeout).
 # FUZZ_RUNS=N stops each harness after N executions as well (whichever
 # comes first), FUZZ_SEED=N fixes libFuzzer's seed: scripts/fuzz-smoke.sh
 # uses both. CC_FUZZ names another clang (default clang-14), FUZZ_BUILD
@@ -59,7 +61,7 @@ for h in $harnesses; do
 	[ -n "${FUZZ_SEED:-}" ] && set -- "-seed=$FUZZ_SEED" "$@"
 	status=0
 	"$dir/tests/fuzz/fuzz_$h" -max_total_time="$seconds" \
-		-max_len="$(max_len "$h")" -rss_limit_mb=2048 -timeout=20 \
+		-max_len="$(max_len "$h")" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-20}" \
 		-print_final_stats=1 -artifact_prefix="$dir/artifacts/$h-" \
 		"$@" >"$log" 2>&1 || status=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
