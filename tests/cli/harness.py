@@ -92,11 +92,33 @@ class CliTest(unittest.TestCase):
         finally:
             con.close()
 
+    def to_schema_7(self):
+        """Take the history back to the layout of schema 7, as a history
+        written before migration 8 (sightings by page) was: one `items` row
+        per run and item."""
+        con = sqlite3.connect(self.db)
+        try:
+            con.executescript(
+                "CREATE TEMP TABLE old_items AS SELECT * FROM items;"
+                "DROP VIEW items; DROP TABLE sightings; DROP TABLE shadowed;"
+                "CREATE TABLE items (run_id INTEGER NOT NULL REFERENCES runs(id), "
+                "kind TEXT NOT NULL, resource INTEGER NOT NULL REFERENCES "
+                "resources(id), parent INTEGER NOT NULL, state INTEGER NOT NULL, "
+                "evidence_id INTEGER NOT NULL REFERENCES evidence(id), "
+                "item_index INTEGER NOT NULL, "
+                "PRIMARY KEY (run_id, kind, resource, parent)) WITHOUT ROWID;"
+                "INSERT INTO items SELECT * FROM temp.old_items;"
+                "PRAGMA user_version = 7;")
+            con.commit()
+        finally:
+            con.close()
+
     def to_schema_5(self):
         """Take the history back to the layout of schema 5, as a history
         written before migrations 6 (exact cost) and 7 (compact evidence)
         was: no cost_micros, request ids as text, the old evidence_log, a
-        ledger without timings."""
+        ledger without timings (and schema 7's `items` table)."""
+        self.to_schema_7()
         self.sql("UPDATE evidence SET request_id = (SELECT l.request_id FROM "
                  "evidence_log l WHERE l.id = evidence.id)")
         for s in [
