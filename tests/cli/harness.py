@@ -94,8 +94,9 @@ class CliTest(unittest.TestCase):
 
     def to_schema_7(self):
         """Take the history back to the layout of schema 7, as a history
-        written before migration 8 (sightings by page) was: one `items` row
-        per run and item."""
+        written before migration 8 (sightings by page, times relative to
+        the run) was: one `items` row per run and item, Unix seconds in
+        evidence.fetched_at."""
         con = sqlite3.connect(self.db)
         try:
             con.executescript(
@@ -108,6 +109,22 @@ class CliTest(unittest.TestCase):
                 "item_index INTEGER NOT NULL, "
                 "PRIMARY KEY (run_id, kind, resource, parent)) WITHOUT ROWID;"
                 "INSERT INTO items SELECT * FROM temp.old_items;"
+                "UPDATE evidence SET fetched_at = fetched_at + coalesce((SELECT "
+                "time_base FROM runs r WHERE r.id = evidence.run_id), 0);"
+                "DROP VIEW evidence_log;"
+                "CREATE VIEW evidence_log AS SELECT e.id, e.run_id, e.seq, q.kind, "
+                "q.subject, q.method, q.url, nullif(q.body, '') AS request_body, "
+                "e.status, CASE WHEN typeof(e.request_id) = 'blob' THEN "
+                "lower(substr(hex(e.request_id), 1, 8) || '-' || "
+                "substr(hex(e.request_id), 9, 4) || '-' || "
+                "substr(hex(e.request_id), 13, 4) || '-' || "
+                "substr(hex(e.request_id), 17, 4) || '-' || "
+                "substr(hex(e.request_id), 21, 12)) ELSE e.request_id END "
+                "AS request_id, strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, "
+                "'unixepoch') AS fetched_at, e.projected, b.sha256, b.size, e.body "
+                "FROM evidence e JOIN requests q ON q.id = e.request "
+                "JOIN bodies b ON b.id = e.body;"
+                "ALTER TABLE runs DROP COLUMN time_base;"
                 "PRAGMA user_version = 7;")
             con.commit()
         finally:

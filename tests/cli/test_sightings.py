@@ -109,6 +109,30 @@ class Sightings(FakeTest):
         self.assertEqual(self.views("run_id < 3"), before)
         self.assertEqual(self.kept_subscription_sightings(4), [("subscription", -1)] * 2)
 
+    def test_response_times_are_kept_relative_to_the_run(self):
+        conf = self.conf()
+        self.collect(OK, conf)
+        self.collect(OK, conf)
+        self.to_schema_7()
+        shown = self.sql("SELECT id, fetched_at FROM evidence_log ORDER BY id")
+        self.collect(OK, conf)
+        # Old runs keep Unix seconds; the new one counts from its base.
+        self.assertEqual(self.sql("SELECT id, time_base IS NULL FROM runs ORDER BY id"),
+                         [(1, 1), (2, 1), (3, 0)])
+        self.assertGreater(self.scalar("SELECT min(fetched_at) FROM evidence "
+                                       "WHERE run_id < 3"), 1700000000)
+        self.assertLess(self.scalar("SELECT max(abs(fetched_at)) FROM evidence "
+                                    "WHERE run_id = 3"), 600)
+        self.assertEqual(self.sql("SELECT id, fetched_at FROM evidence_log "
+                                  "WHERE run_id < 3 ORDER BY id"), shown)
+        self.assertEqual(self.scalar("SELECT count(*) FROM evidence_log "
+                                     "WHERE fetched_at NOT GLOB '20[0-9][0-9]-*Z'"), 0)
+        self.expect(OK, "verify")
+        # The base is covered through the times it gives.
+        self.sql("UPDATE runs SET time_base = time_base - 3600 WHERE id = 3")
+        r = self.expect(FINDINGS, "verify")
+        self.assertIn("run 3: BROKEN", r.out)
+
     def test_a_migrated_history_keeps_an_edit_visible(self):
         conf = self.conf()
         self.collect(OK, conf)

@@ -104,3 +104,30 @@ JOIN sightings s ON s.request = e.request AND s.body = e.body
 WHERE e.projected = 1
   AND NOT EXISTS (SELECT 1 FROM shadowed x
                   WHERE x.evidence_id = e.id AND x.item_index = s.item_index);
+
+-- Response times relative to the run: evidence.fetched_at of a run with a
+-- time_base is seconds from it (one byte for most rows instead of four),
+-- else (runs from before) Unix seconds as they were. evidence_log shows
+-- the same time either way, so the run hash covers the same values, and
+-- an edited time_base shows as an edit of every time of its run.
+ALTER TABLE runs ADD COLUMN time_base INTEGER;
+
+DROP VIEW evidence_log;
+CREATE VIEW evidence_log AS
+SELECT e.id, e.run_id, e.seq, q.kind, q.subject, q.method, q.url,
+       nullif(q.body, '') AS request_body, e.status,
+       CASE WHEN typeof(e.request_id) = 'blob' THEN
+         lower(substr(hex(e.request_id), 1, 8) || '-' ||
+               substr(hex(e.request_id), 9, 4) || '-' ||
+               substr(hex(e.request_id), 13, 4) || '-' ||
+               substr(hex(e.request_id), 17, 4) || '-' ||
+               substr(hex(e.request_id), 21, 12))
+       ELSE e.request_id END AS request_id,
+       strftime('%Y-%m-%dT%H:%M:%SZ',
+                e.fetched_at + coalesce((SELECT r.time_base FROM runs r
+                                         WHERE r.id = e.run_id), 0),
+                'unixepoch') AS fetched_at,
+       e.projected, b.sha256, b.size, e.body
+FROM evidence e
+JOIN requests q ON q.id = e.request
+JOIN bodies b ON b.id = e.body;
