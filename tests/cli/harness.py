@@ -96,7 +96,7 @@ class CliTest(unittest.TestCase):
         """Take the history back to the layout of schema 7, as a history
         written before migration 8 (sightings by page, times relative to
         the run) was: one `items` row per run and item, Unix seconds in
-        evidence.fetched_at."""
+        evidence.fetched_at, evidence unique by (run_id, seq)."""
         con = sqlite3.connect(self.db)
         try:
             con.executescript(
@@ -109,6 +109,16 @@ class CliTest(unittest.TestCase):
                 "item_index INTEGER NOT NULL, "
                 "PRIMARY KEY (run_id, kind, resource, parent)) WITHOUT ROWID;"
                 "INSERT INTO items SELECT * FROM temp.old_items;"
+                "CREATE TEMP TABLE old_evidence AS SELECT * FROM evidence;"
+                "DROP TABLE evidence;"
+                "CREATE TABLE evidence (id INTEGER PRIMARY KEY, run_id INTEGER NOT "
+                "NULL REFERENCES runs(id), seq INTEGER NOT NULL, request INTEGER "
+                "NOT NULL REFERENCES requests(id), status INTEGER NOT NULL, "
+                "request_id TEXT, fetched_at INTEGER NOT NULL, body INTEGER NOT "
+                "NULL REFERENCES bodies(id), projected INTEGER NOT NULL, "
+                "UNIQUE (run_id, seq));"
+                "INSERT INTO evidence SELECT * FROM temp.old_evidence;"
+                "DELETE FROM sqlite_stat1 WHERE tbl = 'evidence';"
                 "UPDATE evidence SET fetched_at = fetched_at + coalesce((SELECT "
                 "time_base FROM runs r WHERE r.id = evidence.run_id), 0);"
                 "DROP VIEW evidence_log;"

@@ -108,6 +108,13 @@ class Sightings(FakeTest):
         self.assertIn("verified 4 run(s)", r.out)
         self.assertEqual(self.views("run_id < 3"), before)
         self.assertEqual(self.kept_subscription_sightings(4), [("subscription", -1)] * 2)
+        # The migrated schema is the one a new history gets.
+        schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        migrated = self.sql(schema) + self.sql("SELECT * FROM sqlite_stat1")
+        self.db = os.path.join(self.tmp, "fresh.db")
+        self.collect(OK, conf)
+        self.assertEqual(self.sql(schema) + self.sql("SELECT * FROM sqlite_stat1"),
+                         migrated)
 
     def test_response_times_are_kept_relative_to_the_run(self):
         conf = self.conf()
