@@ -66,11 +66,7 @@ class Sightings(FakeTest):
                                   "evidence e ON e.id = x.evidence_id GROUP BY 1"),
                          [(1, 2), (2, 2)])
         self.expect(OK, "verify")
-
-    def test_a_sighting_not_kept_brought_back_is_caught(self):
-        conf = self.conf()
-        self.collect(OK, conf)
-        self.collect(OK, conf)
+        # Bringing back what run 2 did not keep breaks run 2.
         self.sql("DELETE FROM shadowed WHERE evidence_id IN "
                  "(SELECT id FROM evidence WHERE run_id = 2)")
         r = self.expect(FINDINGS, "verify")
@@ -89,6 +85,7 @@ class Sightings(FakeTest):
         self.assertEqual(self.scalar("SELECT type FROM sqlite_master "
                                      "WHERE name = 'items'"), "table")
         self.assertEqual(self.views(), before)
+        shown = self.sql("SELECT id, fetched_at FROM evidence_log ORDER BY id")
         # The third run cannot read one subscription on its own, so it
         # keeps that one's sighting from the list: the list's page, of
         # which the old runs kept nothing, gets its rows now, and the old
@@ -103,27 +100,8 @@ class Sightings(FakeTest):
                          [("subscription", -1), ("subscriptions", 0)])
         self.assertEqual(self.sql("SELECT id, run_hash FROM runs WHERE id < 3 "
                                   "ORDER BY id"), hashes)
-        self.collect(OK, conf)
-        r = self.expect(OK, "verify")
-        self.assertIn("verified 4 run(s)", r.out)
-        self.assertEqual(self.views("run_id < 3"), before)
-        self.assertEqual(self.kept_subscription_sightings(4), [("subscription", -1)] * 2)
-        # The migrated schema is the one a new history gets.
-        schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
-        migrated = self.sql(schema) + self.sql("SELECT * FROM sqlite_stat1")
-        self.db = os.path.join(self.tmp, "fresh.db")
-        self.collect(OK, conf)
-        self.assertEqual(self.sql(schema) + self.sql("SELECT * FROM sqlite_stat1"),
-                         migrated)
-
-    def test_response_times_are_kept_relative_to_the_run(self):
-        conf = self.conf()
-        self.collect(OK, conf)
-        self.collect(OK, conf)
-        self.to_schema_7()
-        shown = self.sql("SELECT id, fetched_at FROM evidence_log ORDER BY id")
-        self.collect(OK, conf)
-        # Old runs keep Unix seconds; the new one counts from its base.
+        # Response times: old runs keep Unix seconds, the new one counts
+        # from its base; evidence_log reads as before.
         self.assertEqual(self.sql("SELECT id, time_base IS NULL FROM runs ORDER BY id"),
                          [(1, 1), (2, 1), (3, 0)])
         self.assertGreater(self.scalar("SELECT min(fetched_at) FROM evidence "
@@ -134,11 +112,22 @@ class Sightings(FakeTest):
                                   "WHERE run_id < 3 ORDER BY id"), shown)
         self.assertEqual(self.scalar("SELECT count(*) FROM evidence_log "
                                      "WHERE fetched_at NOT GLOB '20[0-9][0-9]-*Z'"), 0)
-        self.expect(OK, "verify")
-        # The base is covered through the times it gives.
+        self.collect(OK, conf)
+        r = self.expect(OK, "verify")
+        self.assertIn("verified 4 run(s)", r.out)
+        self.assertEqual(self.views("run_id < 3"), before)
+        self.assertEqual(self.kept_subscription_sightings(4), [("subscription", -1)] * 2)
+        # The time base is covered through the times it gives.
         self.sql("UPDATE runs SET time_base = time_base - 3600 WHERE id = 3")
         r = self.expect(FINDINGS, "verify")
         self.assertIn("run 3: BROKEN", r.out)
+        # The migrated schema is the one a new history gets.
+        schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        migrated = self.sql(schema) + self.sql("SELECT * FROM sqlite_stat1")
+        self.db = os.path.join(self.tmp, "fresh.db")
+        self.collect(OK, conf)
+        self.assertEqual(self.sql(schema) + self.sql("SELECT * FROM sqlite_stat1"),
+                         migrated)
 
     def test_a_migrated_history_keeps_an_edit_visible(self):
         conf = self.conf()
