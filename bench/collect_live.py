@@ -17,7 +17,9 @@ fresh history, against the goal: at most 1.15x the larger of (ARM reads
 alone, cost queries alone).
 
 Each collection reports wall time, CPU time (user + system, from
-/usr/bin/time) and peak RSS.
+/usr/bin/time) and peak RSS; the cost lane's turnaround per query (from the
+fake's log: an answer to the same scope's next query) says how long the
+client held each query alone and beside the ARM reads.
 
     python3 bench/collect_live.py [--subs 50] [--fs 20] [--latency-ms 20]
                                   [--in-flight 16] [--bin build/amlfs-audit]
@@ -25,16 +27,19 @@ Each collection reports wall time, CPU time (user + system, from
 """
 import argparse
 import concurrent.futures
+import datetime
 import http.client
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LATENCY_S = 0.02    # set from --latency-ms
 sys.path.insert(0, os.path.join(ROOT, "tests", "cli"))
 os.environ.setdefault("AMLFS_BIN", os.path.join(ROOT, "build", "amlfs-audit"))
 os.environ.setdefault("SOURCE_ROOT", ROOT)
@@ -101,9 +106,31 @@ def counted(fake, fn):
     run = fn()
     log = [r for r in fake.requests() if not r["path"].startswith("/_fake")]
     run.requests = len(log)
-    run.cost_queries = len([r for r in log if r["path"].split("?")[0].lower()
-                            .endswith("costmanagement/query")])
+    run.cost_queries = len([r for r in log if is_cost_query(r)])
+    run.turnaround = turnaround(log)
     return run
+
+
+def is_cost_query(r):
+    return r["path"].split("?")[0].lower().endswith("costmanagement/query")
+
+
+def turnaround(log, latency_s=None):
+    """The cost lane's client-side time per query, in ms: from the fake's
+    answer to the same scope's next query arriving (the query after it
+    waits for it), as (median, mean); None without cost queries."""
+    latency_s = LATENCY_S if latency_s is None else latency_s
+    by = {}
+    for r in log:
+        if is_cost_query(r) and r.get("ts"):
+            t = datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+            by.setdefault(r["path"].lower().split("/providers/")[0], []).append(
+                t.timestamp())
+    gaps = []
+    for v in by.values():
+        v.sort()
+        gaps += [(b - latency_s - a) * 1000 for a, b in zip(v, v[1:])]
+    return (statistics.median(gaps), statistics.mean(gaps)) if gaps else None
 
 
 def estate(a, tmp, subs, fs, tls, env, costs_too):
@@ -147,6 +174,8 @@ def main():
     ap.add_argument("--bin", default=os.environ["AMLFS_BIN"])
     ap.add_argument("--no-https", action="store_true")
     a = ap.parse_args()
+    global LATENCY_S
+    LATENCY_S = a.latency_ms / 1000
 
     tmp = tempfile.mkdtemp(prefix="amlfs-bench-")
     env = dict(os.environ)
@@ -188,6 +217,10 @@ def main():
         for cost, start, end in b["spans"]:
             print("  its %s: from %.2f s to %.2f s of the run" % (
                 "cost queries" if cost else "ARM reads", start / 1000, end / 1000))
+        if b["costs"].turnaround and b["both"].turnaround:
+            print("cost lane turnaround (answer to the scope's next query, client "
+                  "side): alone median %.1f ms, mean %.1f; beside the ARM reads "
+                  "median %.1f ms, mean %.1f" % (b["costs"].turnaround + b["both"].turnaround))
         larger = max(b["run1"].wall, b["costs"].wall)
         print("with cost queries: %.2fx the larger of ARM alone (%.2f s) and cost "
               "queries alone (%.2f s) (goal: at most 1.15x)"

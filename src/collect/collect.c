@@ -1373,6 +1373,8 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	res->status = res->errors ? "partial" : "ok";
 	kind_times(&c);
 	if (r == 0)
+		r = project_run_end(c.proj, c.run_id, d);
+	if (r == 0)
 		r = write_ledger(&c, d);
 	if (r == 0) {
 		char summary[64];

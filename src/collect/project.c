@@ -402,9 +402,9 @@ static int page_stmts_prepare(sqlite3 *db, const struct table_spec *ts,
 	sbuf_adds(&sql, "SELECT id FROM resources WHERE resource_key = ?");
 	if (!r)
 		r = prepare(db, &sql, &ps->res_find, d);
-	/* A resource seen twice in one run keeps its last sighting. */
-	sbuf_adds(&sql, "INSERT OR REPLACE INTO items (run_id, kind, "
-		  "resource, parent, state, evidence_id, item_index) "
+	/* Once per page: a page read again finds its rows there. */
+	sbuf_adds(&sql, "INSERT OR IGNORE INTO sightings (request, body, "
+		  "item_index, kind, resource, parent, state) "
 		  "VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (!r)
 		r = prepare(db, &sql, &ps->item, d);
@@ -585,10 +585,9 @@ out:
 }
 
 static int insert_item(sqlite3 *db, struct page_stmts *ps,
-		       const struct table_spec *ts, sqlite3_int64 run_id,
-		       sqlite3_int64 evidence_id, const char *subject,
-		       json_t *item, long idx, const char *at,
-		       struct err_detail *d)
+		       const struct table_spec *ts, const struct page *pg,
+		       const char *subject, json_t *item, long idx,
+		       const char *at, struct err_detail *d)
 {
 	sqlite3_int64 state = 0, res = 0, parent = 0;
 	char *id = NULL;
@@ -602,13 +601,13 @@ static int insert_item(sqlite3 *db, struct page_stmts *ps,
 	free(id);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(ps->item, 1, run_id);
-	sqlite3_bind_text(ps->item, 2, ts->item_kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ps->item, 3, res);
-	sqlite3_bind_int64(ps->item, 4, parent);
-	sqlite3_bind_int64(ps->item, 5, state);
-	sqlite3_bind_int64(ps->item, 6, evidence_id);
-	sqlite3_bind_int64(ps->item, 7, idx);
+	sqlite3_bind_int64(ps->item, 1, pg->request);
+	sqlite3_bind_int64(ps->item, 2, pg->body);
+	sqlite3_bind_int64(ps->item, 3, idx);
+	sqlite3_bind_text(ps->item, 4, ts->item_kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ps->item, 5, res);
+	sqlite3_bind_int64(ps->item, 6, parent);
+	sqlite3_bind_int64(ps->item, 7, state);
 	if (sqlite3_step(ps->item) != SQLITE_DONE) {
 		err_set(d, "cannot store %s: %s", at, sqlite3_errmsg(db));
 		r = -ERR_SQL;
@@ -627,14 +626,43 @@ static const struct table_spec *spec_of(const char *kind)
 	return NULL;
 }
 
+/* The page an evidence row is: its request and body. */
+static int page_of(struct projector *p, sqlite3_int64 evidence_id,
+		   struct page *ret, struct err_detail *d)
+{
+	int rc;
+
+	if (!p->page_find &&
+	    sqlite3_prepare_v2(p->db, "SELECT request, body FROM evidence "
+			       "WHERE id = ?", -1, &p->page_find, NULL)) {
+		err_set(d, "cannot prepare the page lookup: %s",
+			sqlite3_errmsg(p->db));
+		return -ERR_SQL;
+	}
+	sqlite3_bind_int64(p->page_find, 1, evidence_id);
+	rc = sqlite3_step(p->page_find);
+	if (rc == SQLITE_ROW) {
+		ret->request = sqlite3_column_int64(p->page_find, 0);
+		ret->body = sqlite3_column_int64(p->page_find, 1);
+	} else if (rc == SQLITE_DONE) {
+		err_set(d, "evidence %lld is not stored", (long long)evidence_id);
+	} else {
+		err_set(d, "cannot read evidence %lld: %s",
+			(long long)evidence_id, sqlite3_errmsg(p->db));
+	}
+	sqlite3_reset(p->page_find);
+	return rc == SQLITE_ROW ? 0 : -ERR_SQL;
+}
+
 static int project_items(struct projector *p, const struct table_spec *ts,
-			 sqlite3_int64 run_id, sqlite3_int64 evidence_id,
-			 const char *subject, json_t *body, struct err_detail *d)
+			 sqlite3_int64 evidence_id, const char *subject,
+			 json_t *body, struct err_detail *d)
 {
 	size_t slot = (size_t)(ts - specs);
 	struct page_stmts *ps = &p->ps[slot];
 	sqlite3 *db = p->db;
 	json_t *list, *item;
+	struct page pg;
 	char at[64];
 	size_t i;
 	int r = 0;
@@ -648,13 +676,13 @@ static int project_items(struct projector *p, const struct table_spec *ts,
 		err_set(d, "expected an object at $");
 		return -ERR_JSON;
 	}
-	if (!p->ready[slot]) {
+	r = page_of(p, evidence_id, &pg, d);
+	if (r == 0 && !p->ready[slot]) {
 		r = page_stmts_prepare(db, ts, ps, d);
 		p->ready[slot] = r == 0;
 	}
 	if (r == 0 && !ts->array)
-		r = insert_item(db, ps, ts, run_id, evidence_id, subject, body,
-				-1, "$", d);
+		r = insert_item(db, ps, ts, &pg, subject, body, -1, "$", d);
 	json_array_foreach(list, i, item) {
 		if (r < 0)
 			break;
@@ -666,8 +694,8 @@ static int project_items(struct projector *p, const struct table_spec *ts,
 		/* Child lists "might" hold bare references (azure-apis.md A.1). */
 		if (ts->lead == LEAD_CHILD && !json_object_get(item, "properties"))
 			continue;
-		r = insert_item(db, ps, ts, run_id, evidence_id, subject,
-				item, (long)i, at, d);
+		r = insert_item(db, ps, ts, &pg, subject, item, (long)i, at,
+				d);
 	}
 	return r;
 }
@@ -692,6 +720,8 @@ void projector_free(struct projector *p)
 	sqlite3_finalize(p->metric_up);
 	sqlite3_finalize(p->metric_add);
 	sqlite3_finalize(p->metric_find);
+	sqlite3_finalize(p->page_find);
+	sqlite3_finalize(p->shadow_add);
 	free(p);
 }
 
@@ -724,5 +754,39 @@ int project_page(struct projector *p, sqlite3_int64 run_id,
 		err_set(d, "unknown evidence kind '%s'", kind);
 		return -ERR_JSON;
 	}
-	return project_items(p, ts, run_id, evidence_id, subject, body, d);
+	return project_items(p, ts, evidence_id, subject, body, d);
+}
+
+/*
+ * Of the sightings of one resource in a run, the last one (by evidence
+ * seq, then position in the body) is kept: the order they were projected
+ * in. The others are listed in `shadowed`.
+ */
+int project_run_end(struct projector *p, sqlite3_int64 run_id,
+		    struct err_detail *d)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO shadowed (evidence_id, item_index) "
+		"SELECT id, item_index FROM (SELECT e.id, s.item_index, "
+		"row_number() OVER (PARTITION BY s.kind, s.resource, s.parent "
+		"ORDER BY e.seq DESC, s.item_index DESC) AS n "
+		"FROM evidence e JOIN sightings s ON s.request = e.request "
+		"AND s.body = e.body WHERE e.run_id = ?1 AND e.projected = 1) "
+		"WHERE n > 1";
+	int r = 0;
+
+	if (!p->shadow_add &&
+	    sqlite3_prepare_v2(p->db, sql, -1, &p->shadow_add, NULL)) {
+		err_set(d, "cannot prepare the run's sightings: %s",
+			sqlite3_errmsg(p->db));
+		return -ERR_SQL;
+	}
+	sqlite3_bind_int64(p->shadow_add, 1, run_id);
+	if (sqlite3_step(p->shadow_add) != SQLITE_DONE) {
+		err_set(d, "cannot store the run's sightings: %s",
+			sqlite3_errmsg(p->db));
+		r = -ERR_SQL;
+	}
+	sqlite3_reset(p->shadow_add);
+	return r;
 }

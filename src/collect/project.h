@@ -38,16 +38,26 @@ struct projector *projector_new(sqlite3 *db);
 void projector_free(struct projector *p);
 
 /*
- * Store what one response (body, already parsed) holds: each item's state
- * (once per distinct item JSON), its resource, and the run's sighting of
- * it in `items`; for metrics, the points. subject is what the response
- * belongs to (a file system id for child lists and one resource's
- * metrics). Fails with -ERR_JSON and d naming the JSON path
- * ($.value[3].properties...) or with -ERR_SQL.
+ * Store what one response (body, already parsed; its evidence row
+ * evidence_id already stored) holds: each item's state (once per distinct
+ * item JSON), its resource, and its sighting on the page (the evidence
+ * row's request and body) in `sightings`, once per distinct page; the run
+ * sees it through its evidence row (the view `items`). For metrics, the
+ * points. subject is what the response belongs to (a file system id for
+ * child lists and one resource's metrics). Fails with -ERR_JSON and d
+ * naming the JSON path ($.value[3].properties...) or with -ERR_SQL.
  */
 int project_page(struct projector *p, sqlite3_int64 run_id,
 		 sqlite3_int64 evidence_id, const char *kind,
 		 const char *subject, json_t *body, struct err_detail *d);
+
+/*
+ * After the run's last page: a resource the run saw more than once keeps
+ * its last sighting (by evidence seq, then position in the body); the
+ * earlier ones go into `shadowed`. Call once per run, before it is read.
+ */
+int project_run_end(struct projector *p, sqlite3_int64 run_id,
+		    struct err_detail *d);
 
 /*
  * The views that show the typed rows per run (NULL-terminated). They hold

@@ -14,10 +14,16 @@ struct page_stmts {
 	sqlite3_stmt *state_find, *state_add, *res_add, *res_find, *item, *tag;
 };
 
+/* A page: the request and body of an evidence row (`sightings` key). */
+struct page {
+	sqlite3_int64 request, body;
+};
+
 struct projector {
 	sqlite3 *db;
 	struct page_stmts ps[NSPECS];
 	int ready[NSPECS];
+	sqlite3_stmt *page_find, *shadow_add;
 	sqlite3_stmt *metric_up, *metric_add, *metric_find;	/* metrics.c */
 };
 

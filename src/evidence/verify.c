@@ -65,18 +65,31 @@ static int check_bodies(struct store *s, struct verify_result *res,
 	return r;
 }
 
-static int reproject_run(struct store *s, struct projector *proj,
-			 sqlite3_int64 run, struct verify_result *res,
-			 struct err_detail *d)
+static int reproject_run(struct store *s, struct store *scratch,
+			 struct projector *proj, sqlite3_int64 run,
+			 struct verify_result *res, struct err_detail *d)
 {
 	static const char sql[] =
 		"SELECT e.id, e.kind, e.subject, b.content, e.url "
 		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
 		"WHERE e.run_id = ?1 AND e.projected = 1 ORDER BY e.seq";
+	/* The run's evidence rows: the pages its items are seen through. */
+	static const char copy[] =
+		"INSERT INTO main.evidence SELECT * FROM h.evidence "
+		"WHERE run_id = ?1";
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	r = store_prepare(s, sql, &st, d);
+	r = store_prepare(scratch, copy, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_sql_error(scratch, "cannot copy evidence", d);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r == 0)
+		r = store_prepare(s, sql, &st, d);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
@@ -113,6 +126,8 @@ static int reproject_run(struct store *s, struct projector *proj,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = store_sql_error(s, "cannot read evidence", d);
 	sqlite3_finalize(st);
+	if (r == 0 && (!res->bad_run || res->bad_run > run))
+		r = project_run_end(proj, run, d);
 	return r;
 }
 
@@ -589,7 +604,7 @@ static int check_run(struct store *s, struct store *scratch,
 		     "findings were edited "
 		     "(hash %s, recorded %s)", hash, stored);
 	if (!res->bad_run || res->bad_run > id) {
-		r = reproject_run(s, proj, id, res, d);
+		r = reproject_run(s, scratch, proj, id, res, d);
 		if (r == 0 && (!res->bad_run || res->bad_run > id))
 			r = compare_run(scratch, id, res, d);
 	}

@@ -16,6 +16,7 @@
 struct evidence_writer {
 	struct store *s;
 	sqlite3_stmt *body_add, *body_find, *req_add, *req_find, *ev_add;
+	sqlite3_stmt *base_set, *base_get;
 };
 
 struct evidence_writer *evidence_writer_new(struct store *s)
@@ -35,6 +36,8 @@ void evidence_writer_free(struct evidence_writer *w)
 	sqlite3_finalize(w->req_add);
 	sqlite3_finalize(w->req_find);
 	sqlite3_finalize(w->ev_add);
+	sqlite3_finalize(w->base_set);
+	sqlite3_finalize(w->base_get);
 	free(w);
 }
 
@@ -56,6 +59,11 @@ static int prepare_all(struct evidence_writer *w, struct err_detail *d)
 		  "INSERT INTO evidence (run_id, seq, request, status, "
 		  "request_id, fetched_at, body, projected) VALUES (?1, ?2, ?3, "
 		  "?4, ?5, ?6, ?7, ?8)" },
+		{ offsetof(struct evidence_writer, base_set),
+		  "UPDATE runs SET time_base = ?2 WHERE id = ?1 AND "
+		  "time_base IS NULL" },
+		{ offsetof(struct evidence_writer, base_get),
+		  "SELECT time_base FROM runs WHERE id = ?1" },
 	};
 	size_t i;
 	int r;
@@ -68,6 +76,36 @@ static int prepare_all(struct evidence_writer *w, struct err_detail *d)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/*
+ * The run's time_base: its first response's time, set when that row is
+ * stored (in the same transaction, so a rollback takes both). A run
+ * without a row in `runs` keeps times absolute (base 0).
+ */
+static int time_base(struct evidence_writer *w, const struct evidence_item *e,
+		     sqlite3_int64 *ret, struct err_detail *d)
+{
+	int rc, unset;
+
+	sqlite3_bind_int64(w->base_get, 1, e->run_id);
+	rc = sqlite3_step(w->base_get);
+	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(w->base_get, 0) : 0;
+	unset = rc == SQLITE_ROW && sqlite3_column_type(w->base_get, 0) ==
+				     SQLITE_NULL;
+	sqlite3_reset(w->base_get);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(w->s, "cannot read the run's time base", d);
+	if (!unset)
+		return 0;
+	sqlite3_bind_int64(w->base_set, 1, e->run_id);
+	sqlite3_bind_int64(w->base_set, 2, e->fetched_at);
+	rc = sqlite3_step(w->base_set);
+	sqlite3_reset(w->base_set);
+	if (rc != SQLITE_DONE)
+		return store_sql_error(w->s, "cannot store the run's time base", d);
+	*ret = e->fetched_at;
 	return 0;
 }
 
@@ -295,7 +333,7 @@ int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 		 sqlite3_int64 *ret_id, char ret_sha[SHA256_HEX_LEN + 1],
 		 struct err_detail *d)
 {
-	sqlite3_int64 body = 0, req = 0;
+	sqlite3_int64 body = 0, req = 0, base = 0;
 	char sha[SHA256_HEX_LEN + 1];
 	unsigned char guid[16];
 	char *url = url_redact(e->url);
@@ -331,7 +369,10 @@ int evidence_add(struct evidence_writer *w, const struct evidence_item *e,
 		sqlite3_bind_blob(st, 5, guid, sizeof(guid), SQLITE_STATIC);
 	else
 		sqlite3_bind_text(st, 5, e->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, e->fetched_at);
+	r = time_base(w, e, &base, d);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_int64(st, 6, e->fetched_at - base);
 	sqlite3_bind_int64(st, 7, body);
 	sqlite3_bind_int(st, 8, e->projected);
 	if (sqlite3_step(st) != SQLITE_DONE)

@@ -92,11 +92,60 @@ class CliTest(unittest.TestCase):
         finally:
             con.close()
 
+    def to_schema_7(self):
+        """Take the history back to the layout of schema 7, as a history
+        written before migration 8 (sightings by page, times relative to
+        the run) was: one `items` row per run and item, Unix seconds in
+        evidence.fetched_at, evidence unique by (run_id, seq)."""
+        con = sqlite3.connect(self.db)
+        try:
+            con.executescript(
+                "CREATE TEMP TABLE old_items AS SELECT * FROM items;"
+                "DROP VIEW items; DROP TABLE sightings; DROP TABLE shadowed;"
+                "CREATE TABLE items (run_id INTEGER NOT NULL REFERENCES runs(id), "
+                "kind TEXT NOT NULL, resource INTEGER NOT NULL REFERENCES "
+                "resources(id), parent INTEGER NOT NULL, state INTEGER NOT NULL, "
+                "evidence_id INTEGER NOT NULL REFERENCES evidence(id), "
+                "item_index INTEGER NOT NULL, "
+                "PRIMARY KEY (run_id, kind, resource, parent)) WITHOUT ROWID;"
+                "INSERT INTO items SELECT * FROM temp.old_items;"
+                "CREATE TEMP TABLE old_evidence AS SELECT * FROM evidence;"
+                "DROP TABLE evidence;"
+                "CREATE TABLE evidence (id INTEGER PRIMARY KEY, run_id INTEGER NOT "
+                "NULL REFERENCES runs(id), seq INTEGER NOT NULL, request INTEGER "
+                "NOT NULL REFERENCES requests(id), status INTEGER NOT NULL, "
+                "request_id TEXT, fetched_at INTEGER NOT NULL, body INTEGER NOT "
+                "NULL REFERENCES bodies(id), projected INTEGER NOT NULL, "
+                "UNIQUE (run_id, seq));"
+                "INSERT INTO evidence SELECT * FROM temp.old_evidence;"
+                "DELETE FROM sqlite_stat1 WHERE tbl = 'evidence';"
+                "UPDATE evidence SET fetched_at = fetched_at + coalesce((SELECT "
+                "time_base FROM runs r WHERE r.id = evidence.run_id), 0);"
+                "DROP VIEW evidence_log;"
+                "CREATE VIEW evidence_log AS SELECT e.id, e.run_id, e.seq, q.kind, "
+                "q.subject, q.method, q.url, nullif(q.body, '') AS request_body, "
+                "e.status, CASE WHEN typeof(e.request_id) = 'blob' THEN "
+                "lower(substr(hex(e.request_id), 1, 8) || '-' || "
+                "substr(hex(e.request_id), 9, 4) || '-' || "
+                "substr(hex(e.request_id), 13, 4) || '-' || "
+                "substr(hex(e.request_id), 17, 4) || '-' || "
+                "substr(hex(e.request_id), 21, 12)) ELSE e.request_id END "
+                "AS request_id, strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, "
+                "'unixepoch') AS fetched_at, e.projected, b.sha256, b.size, e.body "
+                "FROM evidence e JOIN requests q ON q.id = e.request "
+                "JOIN bodies b ON b.id = e.body;"
+                "ALTER TABLE runs DROP COLUMN time_base;"
+                "PRAGMA user_version = 7;")
+            con.commit()
+        finally:
+            con.close()
+
     def to_schema_5(self):
         """Take the history back to the layout of schema 5, as a history
         written before migrations 6 (exact cost) and 7 (compact evidence)
         was: no cost_micros, request ids as text, the old evidence_log, a
-        ledger without timings."""
+        ledger without timings (and schema 7's `items` table)."""
+        self.to_schema_7()
         self.sql("UPDATE evidence SET request_id = (SELECT l.request_id FROM "
                  "evidence_log l WHERE l.id = evidence.id)")
         for s in [

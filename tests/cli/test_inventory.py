@@ -127,7 +127,7 @@ class Inventory(CliTest):
         self.assertIn("there is no collection run 99", r.err)
 
     def test_empty_history(self):
-        self.sql("DELETE FROM items")
+        self.sql("DELETE FROM sightings")
         self.sql("DELETE FROM evidence")
         self.sql("DELETE FROM runs")
         r = self.expect(RUNTIME, "inventory")

@@ -20,7 +20,7 @@ class Verify(CliTest):
         return r
 
     def delete_run(self, run):
-        for t in ("items", "run_errors", "evidence"):
+        for t in ("run_errors", "evidence"):
             self.sql("DELETE FROM %s WHERE run_id = ?" % t, run)
         self.sql("DELETE FROM runs WHERE id = ?", run)
 
@@ -53,14 +53,24 @@ class Verify(CliTest):
         self.sql("UPDATE import_job_states SET state = 'Completed' WHERE state = 'Failed'")
         self.broken(1, "table 'import_jobs'")
 
-    def test_one_run_pointed_at_another_state(self):
-        self.sql("UPDATE items SET state = (SELECT id FROM fs_states WHERE "
-                 "name = 'amlfs-vfx-sim') WHERE run_id = 2 AND kind = 'fs' AND "
+    # Sightings are stored once per page (request and body), shared by the
+    # runs that read that page: an edit breaks the first run that read it.
+    def test_a_page_pointed_at_another_state(self):
+        self.sql("UPDATE sightings SET state = (SELECT id FROM fs_states WHERE "
+                 "name = 'amlfs-vfx-sim') WHERE kind = 'fs' AND "
                  "state = (SELECT id FROM fs_states WHERE name = 'amlfs-cfd-transient')")
-        self.broken(2, "table 'filesystems'")
+        self.broken(1, "table 'filesystems'")
 
+    def test_deleted_page_sightings(self):
+        self.sql("DELETE FROM sightings WHERE kind = 'import'")
+        self.broken(1, "table 'import_jobs'", "missing")
+
+    # What one run did not keep is that run's own: hiding a sighting from
+    # one run breaks that run (test_sightings.py: bringing one back).
     def test_dropped_sighting(self):
-        self.sql("DELETE FROM items WHERE run_id = 3 AND kind = 'import'")
+        self.sql("INSERT INTO shadowed SELECT e.id, s.item_index FROM evidence e "
+                 "JOIN sightings s ON s.request = e.request AND s.body = e.body "
+                 "WHERE e.run_id = 3 AND s.kind = 'import'")
         self.broken(3, "table 'import_jobs'", "missing")
 
     def test_deleted_middle_run(self):

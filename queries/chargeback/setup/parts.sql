@@ -38,6 +38,8 @@ sref AS (
   JOIN resources r ON r.resource_key = d.skey
   WHERE d.run_id IS NOT NULL
 ),
+-- (+i.parent: the snapshot's items are found by resource, not by the
+-- parent 0 they share with every other top-level item.)
 stag AS (
   SELECT s.skey, s.run_id, 2 AS lvl, k.pos, t.key AS tag_key,
          trim(t.value) AS value, NULL AS inherited
@@ -46,7 +48,7 @@ stag AS (
   CROSS JOIN state_tags t
   CROSS JOIN akeys k
   WHERE i.run_id = s.run_id AND i.kind = 'fs' AND i.resource = s.res
-    AND i.parent = 0 AND t.kind = 'fs' AND t.state = i.state
+    AND +i.parent = 0 AND t.kind = 'fs' AND t.state = i.state
     AND k.key_norm = t.key_norm
   UNION ALL
   SELECT s.skey, s.run_id, CASE i.kind WHEN 'rg' THEN 3 ELSE 4 END, k.pos,
@@ -59,7 +61,7 @@ stag AS (
   CROSS JOIN akeys k
   WHERE r.resource_key IN (s.rg_key, s.sub_key)
     AND i.run_id = s.run_id AND i.kind IN ('rg', 'sub') AND i.resource = r.id
-    AND i.parent = 0 AND t.kind = i.kind AND t.state = i.state
+    AND +i.parent = 0 AND t.kind = i.kind AND t.state = i.state
     AND k.key_norm = t.key_norm AND k.pos > 0
 ),
 -- Candidate tags, best first by (lvl, pos): 1 the billing row's tags,
