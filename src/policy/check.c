@@ -151,6 +151,7 @@ struct pool {
 	const struct asof *asof;
 	sqlite3_int64 run;
 	struct task *t;
+	size_t *order;		/* t's indices, the order workers take them */
 	size_t n, next;
 	pthread_mutex_t lock;
 	int ret;
@@ -275,7 +276,7 @@ static void *worker(void *arg)
 			p->d = d;
 		}
 		t = r == 0 && p->ret == 0 && p->next < p->n ?
-		    &p->t[p->next++] : NULL;
+		    &p->t[p->order[p->next++]] : NULL;
 		pthread_mutex_unlock(&p->lock);
 		if (!t)
 			break;
@@ -296,12 +297,55 @@ static size_t worker_count(size_t tasks)
 	return n < tasks ? n : tasks ? tasks : 1;
 }
 
+/*
+ * How long a rule is expected to take, roughly: the rules that read the
+ * hourly metrics take longest (at 1,000 file systems and 90 days, 0.4 to
+ * 0.6 s each against under 0.3 s for any other), then those reading the
+ * inherited tags or the cost rows.
+ */
+static int rule_weight(const struct rule *r)
+{
+	int w = 0;
+	size_t i;
+
+	for (i = 0; i < r->n_reads; i++) {
+		if (!strcmp(r->reads[i], "metrics"))
+			w += 4;
+		else if (!strcmp(r->reads[i], "effective_tags") ||
+			 !strcmp(r->reads[i], "costs_current"))
+			w += 1;
+	}
+	return w;
+}
+
+/*
+ * The order workers take the tasks: the heaviest first (stable), so the
+ * last task to finish is a short one and the workers end together. Their
+ * rows are still judged in task order.
+ */
+static void pool_order(struct pool *p)
+{
+	size_t i, j;
+	int *w = xmalloc((p->n ? p->n : 1) * sizeof(*w));
+
+	p->order = xmalloc((p->n ? p->n : 1) * sizeof(*p->order));
+	for (i = 0; i < p->n; i++) {
+		w[i] = rule_weight(p->t[i].rule);
+		/* insertion sort, stable: weight descending, then index */
+		for (j = i; j > 0 && w[p->order[j - 1]] < w[i]; j--)
+			p->order[j] = p->order[j - 1];
+		p->order[j] = i;
+	}
+	free(w);
+}
+
 /* Run the tasks on up to CHECK_MAX_WORKERS threads; 0, or the error. */
 static int run_pool(struct pool *p)
 {
 	pthread_t th[CHECK_MAX_WORKERS];
 	size_t i, started = 0, n = worker_count(p->n);
 
+	pool_order(p);
 	pthread_mutex_init(&p->lock, NULL);
 	for (i = 1; i < n; i++) {
 		if (pthread_create(&th[started], NULL, worker, p) != 0)
@@ -376,6 +420,7 @@ static int eval_rules(const char *path, const struct asof *asof,
 	for (i = 0; i < p.n; i++)
 		task_release(&p.t[i]);
 	free(p.t);
+	free(p.order);
 	return r;
 }
 
