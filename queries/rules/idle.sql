@@ -13,6 +13,7 @@
 -- param: max_mean_bps = 1048576  Mean client read+write throughput, bytes per second, under which it counts as idle
 -- param: max_mean_ops = 60  Mean client read+write operations per minute under which it counts as idle
 -- reads: filesystems, metrics, metric_evidence, import_jobs, auto_export_jobs, auto_import_jobs
+-- scope: filesystem
 --
 -- Throughput and operations are the hourly ClientRead*/ClientWrite*
 -- metrics summed over the OSTs. Import or export activity in the window

@@ -11,6 +11,7 @@
 -- param: max_used_pct = 40  Alarm when the peak use in the window stays under this percentage of capacity
 -- param: cost_days = 30  Days of billed cost (the newest held) that give the cost per TiB
 -- reads: filesystems, metrics, metric_evidence, costs_current, retail_prices
+-- scope: filesystem
 --
 -- Use is OSTBytesUsed / OSTBytesTotal (summed over the OSTs) each hour.
 -- The money at stake is the unused TiB (capacity less the peak use) at

@@ -12,6 +12,7 @@
 -- param: required = CostCenter,Owner  Comma-separated tag keys that must be present and not empty
 -- param: sources = resource,resource_group,subscription  Where a tag may come from: resource, resource_group, subscription (comma-separated)
 -- reads: filesystems, effective_tags
+-- scope: filesystem
 --
 -- One row per file system of the run.
 WITH req AS (

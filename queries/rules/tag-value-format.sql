@@ -10,6 +10,7 @@
 -- param: allowed = {"env":["prod","staging","test","dev"],"environment":["Production","Staging","Test","Dev"]}  JSON object: tag key -> array of allowed values (case-sensitive)
 -- param: sources = resource,resource_group,subscription  Where a tag may come from (comma-separated)
 -- reads: filesystems, effective_tags
+-- scope: filesystem
 --
 -- Keys compare case-insensitively. A file system with none of the keys is
 -- skipped (required-tags reports missing tags).
