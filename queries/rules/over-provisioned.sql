@@ -48,14 +48,16 @@ agg AS MATERIALIZED (
   FROM win w
   WHERE w.last_ts IS NOT NULL
 ),
--- The metrics responses the points came from.
+-- The metrics responses the points came from (the runs of each file
+-- system's points found apart: one small set each, not one of them all).
 used AS MATERIALIZED (
-  SELECT DISTINCT w.resource_key, m.run_id
-  FROM win w
-  JOIN metrics m
-    ON m.resource_key = w.resource_key AND m.run_id <= :run
-   AND m.ts > w.first_ts AND m.ts <= w.last_ts
-  WHERE m.metric IN ('OSTBytesUsed', 'OSTBytesTotal')
+  SELECT w.resource_key, r.value AS run_id
+  FROM win w,
+       json_each((SELECT json_group_array(DISTINCT m.run_id) FROM metrics m
+                   WHERE m.resource_key = w.resource_key
+                     AND m.run_id <= :run
+                     AND m.ts > w.first_ts AND m.ts <= w.last_ts
+                     AND m.metric IN ('OSTBytesUsed', 'OSTBytesTotal'))) r
 ),
 sources AS MATERIALIZED (
   SELECT DISTINCT u.resource_key, me.evidence_id
