@@ -54,12 +54,14 @@ sources AS MATERIALIZED (
    AND me.run_id IN (s.used_run, s.total_run)
 ),
 -- Where each file system's newest cost_days days of billed cost begin
--- (once per file system, not once per cost row).
+-- (once per file system, not once per cost row; the newest day read
+-- down the (resource_key, day) index, not every row's).
 since AS MATERIALIZED (
   SELECT fs.resource_key,
-         date((SELECT max(c.day) FROM costs_current c
+         date((SELECT c.day FROM costs_current c
                 WHERE c.resource_key = fs.resource_key
-                  AND c.cost_type = 'ActualCost'),
+                  AND c.cost_type = 'ActualCost'
+                ORDER BY c.day DESC LIMIT 1),
               '-' || :cost_days || ' days') AS after
   FROM fs
 ),
