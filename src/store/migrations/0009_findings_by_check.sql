@@ -7,5 +7,5 @@
 -- held). Now a check's entries are appended together. findings_check
 -- (check_run) stays: it reads a check's findings in id order (the chain
 -- hash, --recheck) without a sort.
-DROP INDEX findings_open;
-CREATE INDEX findings_key ON findings(check_run, rule, resource_id);
+DROP INDEX IF EXISTS findings_open;
+CREATE INDEX IF NOT EXISTS findings_key ON findings(check_run, rule, resource_id);
