@@ -8,6 +8,7 @@
 --   system with a container and a logging container, or exempt scratch
 --   file systems that need none.
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.hsm_container IS NULL THEN 'alarm' ELSE 'ok' END
          AS status,

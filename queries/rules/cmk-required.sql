@@ -7,6 +7,7 @@
 -- remediation: Customer-managed keys are set at creation (a Key Vault key
 --   and a user-assigned identity): recreate the file system with them.
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.encryption_key_url IS NULL THEN 'alarm' ELSE 'ok' END
          AS status,

@@ -8,6 +8,7 @@
 --   support case when it does not recover on its own.
 -- param: healthy = Available  Comma-separated health states that pass
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.health_state IS NULL THEN 'skip'
             WHEN lower(f.health_state) IN

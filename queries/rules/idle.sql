@@ -13,6 +13,7 @@
 -- param: max_mean_bps = 1048576  Mean client read+write throughput, bytes per second, under which it counts as idle
 -- param: max_mean_ops = 60  Mean client read+write operations per minute under which it counts as idle
 -- reads: filesystems, metrics, metric_evidence, import_jobs, auto_export_jobs, auto_import_jobs
+-- scope: filesystem
 --
 -- Throughput and operations are the hourly ClientRead*/ClientWrite*
 -- metrics summed over the OSTs. Import or export activity in the window
@@ -66,15 +67,18 @@ agg AS MATERIALIZED (
          json_extract(ro, '$[1]') + json_extract(wo, '$[1]') AS ops
   FROM sums
 ),
--- The metrics responses the points came from.
+-- The metrics responses the points came from (the runs of each file
+-- system's points found apart: one small set each, not one of them all).
 used AS MATERIALIZED (
-  SELECT DISTINCT w.resource_key, m.run_id
-  FROM win w
-  JOIN metrics m
-    ON m.resource_key = w.resource_key AND m.run_id <= :run
-   AND m.ts > w.first_ts AND m.ts <= w.last_ts
-  WHERE m.metric IN ('ClientReadThroughput', 'ClientWriteThroughput',
-                     'ClientReadOps', 'ClientWriteOps')
+  SELECT w.resource_key, r.value AS run_id
+  FROM win w,
+       json_each((SELECT json_group_array(DISTINCT m.run_id) FROM metrics m
+                   WHERE m.resource_key = w.resource_key
+                     AND m.run_id <= :run
+                     AND m.ts > w.first_ts AND m.ts <= w.last_ts
+                     AND m.metric IN ('ClientReadThroughput',
+                                      'ClientWriteThroughput',
+                                      'ClientReadOps', 'ClientWriteOps'))) r
 ),
 sources AS MATERIALIZED (
   SELECT DISTINCT u.resource_key, me.evidence_id

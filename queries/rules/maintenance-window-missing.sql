@@ -7,6 +7,7 @@
 -- remediation: Set properties.maintenanceWindow (dayOfWeek and
 --   timeOfDayUTC) on the file system to a quiet time.
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.maintenance_day IS NULL OR f.maintenance_time_utc IS NULL
             THEN 'alarm' ELSE 'ok' END AS status,

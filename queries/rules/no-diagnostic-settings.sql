@@ -17,25 +17,29 @@ WITH reads AS MATERIALIZED (
   WHERE run_id = :run AND kind = 'diagnostic_settings'
     AND http_status BETWEEN 200 AND 299 AND projected = 1
 ),
-good AS (
-  SELECT g.fs_key, g.name, g.evidence_id
+-- The run's settings, each judged once; read by file system below.
+diag AS MATERIALIZED (
+  SELECT g.fs_key, g.name,
+         coalesce(g.workspace_id, g.storage_account_id,
+                  g.event_hub_rule_id) IS NOT NULL
+         AND (EXISTS (SELECT 1 FROM json_each(coalesce(g.logs, '[]')) l
+                       WHERE json_extract(l.value, '$.enabled') = 1)
+              OR EXISTS (SELECT 1 FROM json_each(coalesce(g.metrics, '[]')) m
+                          WHERE json_extract(m.value, '$.enabled') = 1))
+           AS good
   FROM diagnostic_settings g
   WHERE g.run_id = :run
-    AND coalesce(g.workspace_id, g.storage_account_id,
-                 g.event_hub_rule_id) IS NOT NULL
-    AND (EXISTS (SELECT 1 FROM json_each(coalesce(g.logs, '[]')) l
-                  WHERE json_extract(l.value, '$.enabled') = 1)
-         OR EXISTS (SELECT 1 FROM json_each(coalesce(g.metrics, '[]')) m
-                     WHERE json_extract(m.value, '$.enabled') = 1))
 ),
-judged AS (
+judged AS MATERIALIZED (
   SELECT f.resource_id, f.resource_key, f.evidence_id,
          EXISTS (SELECT 1 FROM reads r WHERE r.subject_key = f.resource_key)
            AS was_read,
-         (SELECT group_concat(x.name, ', ') FROM good x
-           WHERE x.fs_key = f.resource_key) AS settings,
-         (SELECT count(*) FROM diagnostic_settings g
-           WHERE g.run_id = :run AND g.fs_key = f.resource_key) AS total
+         (SELECT json_group_array(r.evidence_id) FROM reads r
+           WHERE r.subject_key = f.resource_key) AS read_ids,
+         (SELECT group_concat(x.name, ', ') FROM diag x
+           WHERE x.fs_key = f.resource_key AND x.good) AS settings,
+         (SELECT count(*) FROM diag x
+           WHERE x.fs_key = f.resource_key) AS total
   FROM filesystems f
   WHERE f.run_id = :run
 )
@@ -55,7 +59,6 @@ SELECT j.resource_id,
        (SELECT json_group_array(id) FROM (
           SELECT j.evidence_id AS id
           UNION
-          SELECT r.evidence_id FROM reads r
-           WHERE r.subject_key = j.resource_key)) AS evidence
+          SELECT value FROM json_each(j.read_ids))) AS evidence
 FROM judged j
 ORDER BY j.resource_id;

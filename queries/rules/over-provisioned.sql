@@ -11,6 +11,7 @@
 -- param: max_used_pct = 40  Alarm when the peak use in the window stays under this percentage of capacity
 -- param: cost_days = 30  Days of billed cost (the newest held) that give the cost per TiB
 -- reads: filesystems, metrics, metric_evidence, costs_current, retail_prices
+-- scope: filesystem
 --
 -- Use is OSTBytesUsed / OSTBytesTotal (summed over the OSTs) each hour.
 -- The money at stake is the unused TiB (capacity less the peak use) at
@@ -47,14 +48,16 @@ agg AS MATERIALIZED (
   FROM win w
   WHERE w.last_ts IS NOT NULL
 ),
--- The metrics responses the points came from.
+-- The metrics responses the points came from (the runs of each file
+-- system's points found apart: one small set each, not one of them all).
 used AS MATERIALIZED (
-  SELECT DISTINCT w.resource_key, m.run_id
-  FROM win w
-  JOIN metrics m
-    ON m.resource_key = w.resource_key AND m.run_id <= :run
-   AND m.ts > w.first_ts AND m.ts <= w.last_ts
-  WHERE m.metric IN ('OSTBytesUsed', 'OSTBytesTotal')
+  SELECT w.resource_key, r.value AS run_id
+  FROM win w,
+       json_each((SELECT json_group_array(DISTINCT m.run_id) FROM metrics m
+                   WHERE m.resource_key = w.resource_key
+                     AND m.run_id <= :run
+                     AND m.ts > w.first_ts AND m.ts <= w.last_ts
+                     AND m.metric IN ('OSTBytesUsed', 'OSTBytesTotal'))) r
 ),
 sources AS MATERIALIZED (
   SELECT DISTINCT u.resource_key, me.evidence_id
@@ -63,6 +66,18 @@ sources AS MATERIALIZED (
          WHERE run_id IN (SELECT run_id FROM used)) me
     ON me.resource_key = u.resource_key AND me.run_id = u.run_id
 ),
+-- Where each file system's newest cost_days days of billed cost begin
+-- (once per file system, not once per cost row; the newest day read
+-- down the (resource_key, day) index, not every row's).
+since AS MATERIALIZED (
+  SELECT fs.resource_key,
+         date((SELECT c.day FROM costs_current c
+                WHERE c.resource_key = fs.resource_key
+                  AND c.cost_type = 'ActualCost'
+                ORDER BY c.day DESC LIMIT 1),
+              '-' || :cost_days || ' days') AS after
+  FROM fs
+),
 billed AS (
   SELECT c.resource_key, c.currency,
          sum(c.cost_micros) / 1000000.0 / count(DISTINCT c.day) * 365.25 / 12 AS monthly,
@@ -70,13 +85,9 @@ billed AS (
          row_number() OVER (PARTITION BY c.resource_key
                             ORDER BY count(DISTINCT c.day) DESC,
                                      c.currency) AS n
-  FROM costs_current c
-  JOIN fs ON fs.resource_key = c.resource_key
-  WHERE c.cost_type = 'ActualCost'
-    AND c.day > date((SELECT max(c2.day) FROM costs_current c2
-                       WHERE c2.resource_key = c.resource_key
-                         AND c2.cost_type = 'ActualCost'),
-                     '-' || :cost_days || ' days')
+  FROM since d
+  JOIN costs_current c ON c.resource_key = d.resource_key
+   AND c.cost_type = 'ActualCost' AND c.day > d.after
   GROUP BY c.resource_key, c.currency
 ),
 listed AS (

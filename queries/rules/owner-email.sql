@@ -9,6 +9,7 @@
 -- param: pattern = ^[^@\s]+@[^@\s]+\.[^@\s.]+$  PCRE2 pattern of an acceptable address
 -- param: sources = resource,resource_group,subscription  Where the tag may come from (comma-separated)
 -- reads: filesystems, effective_tags
+-- scope: filesystem
 WITH fs AS (
   SELECT resource_id, resource_key, evidence_id
   FROM filesystems

@@ -8,6 +8,7 @@
 --   failed operation; delete and recreate it, or retry the update.
 -- param: failed = Failed  Comma-separated provisioning states that alarm
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.provisioning_state IS NULL THEN 'skip'
             WHEN lower(f.provisioning_state) IN

@@ -12,6 +12,7 @@
 -- param: required = CostCenter,Owner  Comma-separated tag keys that must be present and not empty
 -- param: sources = resource,resource_group,subscription  Where a tag may come from: resource, resource_group, subscription (comma-separated)
 -- reads: filesystems, effective_tags
+-- scope: filesystem
 --
 -- One row per file system of the run.
 WITH req AS (
@@ -45,7 +46,7 @@ per_key AS (
    AND e.key_norm = req.key_norm
    AND e.source IN (SELECT source FROM src)
 ),
-judged AS (
+judged AS MATERIALIZED (
   SELECT resource_key, key, source, evidence_id,
          CASE WHEN value IS NULL
               THEN 'missing ''' || key || '''' ||
@@ -55,25 +56,34 @@ judged AS (
          END AS problem
   FROM per_key
   ORDER BY resource_key, key
+),
+-- Per file system in one pass over judged (its rows in judged's order),
+-- not a scan of judged for each file system.
+summed AS MATERIALIZED (
+  SELECT resource_key, count(problem) AS problems, count(key) AS keys,
+         group_concat(problem, '; ') AS problem_list,
+         group_concat(key ||
+                      CASE WHEN source = 'resource' THEN ''
+                           ELSE ' (from the ' || replace(source, '_', ' ') ||
+                                ')'
+                      END, ', ') AS present,
+         json_group_array(evidence_id) FILTER (WHERE evidence_id IS NOT NULL)
+           AS ids
+  FROM judged
+  GROUP BY resource_key
 )
 SELECT fs.resource_id,
-       CASE WHEN count(j.problem) > 0 THEN 'alarm' ELSE 'ok' END AS status,
-       CASE WHEN count(j.problem) > 0
-            THEN 'required tags: ' || group_concat(j.problem, '; ')
-            WHEN count(j.key) = 0
+       CASE WHEN s.problems > 0 THEN 'alarm' ELSE 'ok' END AS status,
+       CASE WHEN s.problems > 0
+            THEN 'required tags: ' || s.problem_list
+            WHEN coalesce(s.keys, 0) = 0
             THEN 'no tags are required'
-            ELSE 'required tags present: ' || group_concat(j.key ||
-                 CASE WHEN j.source = 'resource' THEN ''
-                      ELSE ' (from the ' || replace(j.source, '_', ' ') || ')'
-                 END, ', ')
+            ELSE 'required tags present: ' || s.present
        END AS reason,
        (SELECT json_group_array(id) FROM (
           SELECT fs.evidence_id AS id
           UNION
-          SELECT x.evidence_id FROM judged x
-           WHERE x.resource_key = fs.resource_key
-             AND x.evidence_id IS NOT NULL)) AS evidence
+          SELECT value FROM json_each(s.ids))) AS evidence
 FROM fs
-LEFT JOIN judged j ON j.resource_key = fs.resource_key
-GROUP BY fs.resource_key
+LEFT JOIN summed s ON s.resource_key = fs.resource_key
 ORDER BY fs.resource_id;

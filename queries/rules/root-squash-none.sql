@@ -7,6 +7,7 @@
 -- remediation: Set rootSquashSettings.mode to RootOnly or All, listing
 --   trusted admin clients in noSquashNidLists.
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.root_squash_mode IS NULL OR f.root_squash_mode = 'None'
             THEN 'alarm' ELSE 'ok' END AS status,

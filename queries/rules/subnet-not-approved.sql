@@ -8,6 +8,7 @@
 --   pattern.
 -- param: approved = (?i)/subnets/snet-(amlfs|lustre)[^/]*$  PCRE2 pattern the subnet resource id must match
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN f.subnet_id IS NULL THEN 'skip'
             WHEN f.subnet_id REGEXP :approved THEN 'ok'

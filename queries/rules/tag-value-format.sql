@@ -10,6 +10,7 @@
 -- param: allowed = {"env":["prod","staging","test","dev"],"environment":["Production","Staging","Test","Dev"]}  JSON object: tag key -> array of allowed values (case-sensitive)
 -- param: sources = resource,resource_group,subscription  Where a tag may come from (comma-separated)
 -- reads: filesystems, effective_tags
+-- scope: filesystem
 --
 -- Keys compare case-insensitively. A file system with none of the keys is
 -- skipped (required-tags reports missing tags).
@@ -30,7 +31,7 @@ tagged AS (
     ON e.resource_key = fs.resource_key
    AND e.source IN (SELECT lower(value) FROM json_each(split_list(:sources)))
 ),
-checks AS (
+checks AS MATERIALIZED (
   SELECT t.resource_key, t.key, t.evidence_id,
          CASE WHEN NOT (t.value REGEXP f.value)
               THEN '''' || t.key || ''' = ''' || t.value ||
@@ -49,25 +50,33 @@ checks AS (
          END
   FROM tagged t
   JOIN json_each(:allowed) a ON lower(a.key) = t.key_norm
+),
+-- Per file system in one pass over checks (its rows in checks' order),
+-- not a scan of checks for each file system.
+summed AS MATERIALIZED (
+  SELECT resource_key, count(problem) AS problems, count(key) AS keys,
+         group_concat(problem, '; ') AS problem_list,
+         json_group_array(key) AS key_list,
+         json_group_array(evidence_id) AS ids
+  FROM checks
+  GROUP BY resource_key
 )
 SELECT fs.resource_id,
-       CASE WHEN count(c.problem) > 0 THEN 'alarm'
-            WHEN count(c.key) = 0 THEN 'skip'
+       CASE WHEN s.problems > 0 THEN 'alarm'
+            WHEN coalesce(s.keys, 0) = 0 THEN 'skip'
             ELSE 'ok' END AS status,
-       CASE WHEN count(c.problem) > 0 THEN group_concat(c.problem, '; ')
-            WHEN count(c.key) = 0
+       CASE WHEN s.problems > 0 THEN s.problem_list
+            WHEN coalesce(s.keys, 0) = 0
             THEN 'no tag with a format or a list of allowed values'
             ELSE 'tag values well-formed: ' ||
                  (SELECT group_concat(k, ', ') FROM
-                    (SELECT DISTINCT x.key AS k FROM checks x
-                      WHERE x.resource_key = fs.resource_key ORDER BY 1))
+                    (SELECT DISTINCT value AS k FROM json_each(s.key_list)
+                      ORDER BY 1))
        END AS reason,
        (SELECT json_group_array(id) FROM (
           SELECT fs.evidence_id AS id
           UNION
-          SELECT x.evidence_id FROM checks x
-           WHERE x.resource_key = fs.resource_key)) AS evidence
+          SELECT value FROM json_each(s.ids))) AS evidence
 FROM fs
-LEFT JOIN checks c ON c.resource_key = fs.resource_key
-GROUP BY fs.resource_key
+LEFT JOIN summed s ON s.resource_key = fs.resource_key
 ORDER BY fs.resource_id;

@@ -8,6 +8,7 @@
 --   zones matching its clients.
 -- param: min_zones = 1  Fewest zones that pass
 -- reads: filesystems
+-- scope: filesystem
 SELECT f.resource_id,
        CASE WHEN json_array_length(coalesce(f.zones, '[]')) >= :min_zones
             THEN 'ok' ELSE 'alarm' END AS status,

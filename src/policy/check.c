@@ -126,7 +126,9 @@ static void rule_broke(struct judge *j, const struct rule *r,
  * One rule with one parameter set, evaluated by a worker: its rows are
  * copied here and judged afterwards by the main thread in task order, so
  * findings, exemptions and their order do not depend on which worker ran
- * what, and the policy is only ever read from one thread.
+ * what, and the policy is only changed (exemptions marked used) by one
+ * thread, after the workers are done; while they run they only read its
+ * settings (check_in_scope).
  */
 struct task {
 	const struct rule *rule;
@@ -147,10 +149,12 @@ struct asof {
 
 /* What the workers share: the tasks, the next to take, the first failure. */
 struct pool {
+	const struct policy *policy;	/* read by the workers, not changed */
 	const char *path;
 	const struct asof *asof;
 	sqlite3_int64 run;
 	struct task *t;
+	size_t *order;		/* t's indices, the order workers take them */
 	size_t n, next;
 	pthread_mutex_t lock;
 	int ret;
@@ -259,15 +263,75 @@ static int open_judge_db(const char *path, const struct asof *asof,
 	return 0;
 }
 
+/*
+ * A rule of scope filesystem with a parameter set from overrides: the
+ * file systems it is evaluated over, those whose setting is that set
+ * (the rows of others would be dropped by judge_row anyway).
+ */
+struct scope {
+	const struct policy *policy;
+	const struct task *t;
+};
+
+static void in_scope_func(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	const struct scope *sc = sqlite3_user_data(c);
+	const char *id = (const char *)sqlite3_value_text(argv[0]);
+	struct policy_setting set;
+
+	(void)argc;
+	sqlite3_result_int(c, id && policy_setting_get(sc->policy,
+						       sc->t->rule->id, id,
+						       &set) == 0 &&
+			   set.enabled && set.variant == sc->t->variant);
+}
+
+static int scoped(const struct task *t)
+{
+	return t->rule->per_filesystem && t->variant > 0;
+}
+
+/* A TEMP view shadows main.filesystems for the task; 0, or the error. */
+static int scope_begin(sqlite3 *db, struct scope *sc, const struct task *t,
+		       struct err_detail *d)
+{
+	sc->t = t;
+	if (!scoped(t))
+		return 0;
+	if (sqlite3_exec(db, "CREATE TEMP VIEW filesystems AS SELECT * FROM "
+			 "main.filesystems WHERE check_in_scope(resource_id)",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		err_set(d, "cannot limit the rule to its override's scope: %s",
+			sqlite3_errmsg(db));
+		return -ERR_SQL;
+	}
+	return 0;
+}
+
+static void scope_end(sqlite3 *db, const struct task *t)
+{
+	if (scoped(t))
+		sqlite3_exec(db, "DROP VIEW IF EXISTS temp.filesystems", NULL,
+			     NULL, NULL);
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	struct store *ro = NULL;
 	struct err_detail d = { "", "" };
+	struct scope sc = { .policy = p->policy };
 	struct task *t;
 	int r;
 
 	r = open_judge_db(p->path, p->asof, &ro, &d);
+	if (r == 0 && sqlite3_create_function_v2(store_db(ro),
+			"check_in_scope", 1, SQLITE_UTF8, &sc, in_scope_func,
+			NULL, NULL, NULL) != SQLITE_OK) {
+		err_set(&d, "cannot register check_in_scope: %s",
+			sqlite3_errmsg(store_db(ro)));
+		r = -ERR_SQL;
+	}
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		if (r < 0 && p->ret == 0) {
@@ -275,12 +339,16 @@ static void *worker(void *arg)
 			p->d = d;
 		}
 		t = r == 0 && p->ret == 0 && p->next < p->n ?
-		    &p->t[p->next++] : NULL;
+		    &p->t[p->order[p->next++]] : NULL;
 		pthread_mutex_unlock(&p->lock);
 		if (!t)
 			break;
-		t->ret = rule_eval(store_db(ro), t->rule, p->run, t->params,
-				   t->nparams, keep_row, t, &t->why);
+		t->ret = scope_begin(store_db(ro), &sc, t, &t->why);
+		if (t->ret == 0)
+			t->ret = rule_eval(store_db(ro), t->rule, p->run,
+					   t->params, t->nparams, keep_row, t,
+					   &t->why);
+		scope_end(store_db(ro), t);
 	}
 	store_close(ro);
 	return NULL;
@@ -296,12 +364,55 @@ static size_t worker_count(size_t tasks)
 	return n < tasks ? n : tasks ? tasks : 1;
 }
 
+/*
+ * How long a rule is expected to take, roughly: the rules that read the
+ * hourly metrics take longest (at 1,000 file systems and 90 days, 0.4 to
+ * 0.6 s each against under 0.3 s for any other), then those reading the
+ * inherited tags or the cost rows.
+ */
+static int rule_weight(const struct rule *r)
+{
+	int w = 0;
+	size_t i;
+
+	for (i = 0; i < r->n_reads; i++) {
+		if (!strcmp(r->reads[i], "metrics"))
+			w += 4;
+		else if (!strcmp(r->reads[i], "effective_tags") ||
+			 !strcmp(r->reads[i], "costs_current"))
+			w += 1;
+	}
+	return w;
+}
+
+/*
+ * The order workers take the tasks: the heaviest first (stable), so the
+ * last task to finish is a short one and the workers end together. Their
+ * rows are still judged in task order.
+ */
+static void pool_order(struct pool *p)
+{
+	size_t i, j;
+	int *w = xmalloc((p->n ? p->n : 1) * sizeof(*w));
+
+	p->order = xmalloc((p->n ? p->n : 1) * sizeof(*p->order));
+	for (i = 0; i < p->n; i++) {
+		w[i] = rule_weight(p->t[i].rule);
+		/* insertion sort, stable: weight descending, then index */
+		for (j = i; j > 0 && w[p->order[j - 1]] < w[i]; j--)
+			p->order[j] = p->order[j - 1];
+		p->order[j] = i;
+	}
+	free(w);
+}
+
 /* Run the tasks on up to CHECK_MAX_WORKERS threads; 0, or the error. */
 static int run_pool(struct pool *p)
 {
 	pthread_t th[CHECK_MAX_WORKERS];
 	size_t i, started = 0, n = worker_count(p->n);
 
+	pool_order(p);
 	pthread_mutex_init(&p->lock, NULL);
 	for (i = 1; i < n; i++) {
 		if (pthread_create(&th[started], NULL, worker, p) != 0)
@@ -333,7 +444,7 @@ static int judge_task(struct judge *j, const struct task *t)
 static int eval_rules(const char *path, const struct asof *asof,
 		      const struct rule_set *rules, struct judge *j)
 {
-	struct pool p = { .path = path, .asof = asof,
+	struct pool p = { .policy = j->policy, .path = path, .asof = asof,
 			  .run = j->res->judged_run, .d = { "", "" } };
 	size_t i, v, nv;
 	int r;
@@ -376,6 +487,7 @@ static int eval_rules(const char *path, const struct asof *asof,
 	for (i = 0; i < p.n; i++)
 		task_release(&p.t[i]);
 	free(p.t);
+	free(p.order);
 	return r;
 }
 

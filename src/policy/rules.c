@@ -70,10 +70,11 @@ static int status_parse(const char *s, enum rule_status *ret)
 /* ---- the header ---------------------------------------------------------- */
 
 enum hkey { K_ID, K_TITLE, K_SEVERITY, K_RATIONALE, K_REMEDIATION, K_PARAM,
-	    K_READS, K_COUNT };
+	    K_READS, K_SCOPE, K_COUNT };
 
 static const char *const hkey_names[K_COUNT] = {
 	"id", "title", "severity", "rationale", "remediation", "param", "reads",
+	"scope",
 };
 
 struct parser {
@@ -280,6 +281,17 @@ static int parse_field(struct parser *p, enum hkey k, const char *s, size_t n)
 		return 0;
 	case K_PARAM:
 		return parse_param(p, s, n);
+	case K_SCOPE:
+		v = word_value(s, n);
+		if (strcmp(v, "filesystem") && strcmp(v, "estate")) {
+			header_error(p, "bad scope '%s' (expected filesystem or "
+				     "estate)", v);
+			free(v);
+			return -ERR_CONFIG;
+		}
+		p->r.per_filesystem = !strcmp(v, "filesystem");
+		free(v);
+		return 0;
 	case K_TITLE:
 		p->last = &p->r.title;
 		break;

@@ -16,11 +16,16 @@
  *   -- remediation: Add the tags on the file system.
  *   -- param: required = CostCenter,Owner  Comma-separated tag keys
  *   -- reads: filesystems, effective_tags
+ *   -- scope: filesystem
  *
  * Keys: id (lower-case letters, digits and '-'), title and severity (one
  * of info, low, medium, high, critical) are required and appear once;
- * rationale, remediation and reads at most once; param once per
- * parameter. A line of `--` and two or more spaces continues the field
+ * rationale, remediation, reads and scope at most once; param once per
+ * parameter. scope is `estate` (the default) or `filesystem`: each row
+ * depends only on its own file system's data (its properties, tags,
+ * jobs, metrics, costs), never on other file systems', so a parameter
+ * set that an override gives is evaluated over the file systems of the
+ * override's scope alone (`filesystems` then shows only those). A line of `--` and two or more spaces continues the field
  * above it. Any other line is an error, as is an unknown key, until the
  * header ends: at a bare `--` line or the first line not starting with
  * `--`. Comments after that are free.
@@ -70,6 +75,7 @@ struct rule {
 	size_t n_params;
 	char **reads;		/* the views it says it reads */
 	size_t n_reads;
+	int per_filesystem;	/* scope: filesystem */
 	char *path;		/* the file (or name) it was read from */
 	char *sql;		/* the whole text, header included */
 	int body_line;		/* the first line after the header */

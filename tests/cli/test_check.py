@@ -163,6 +163,48 @@ class Check(CliTest):
         self.assertEqual(len(mine), 8)
         self.assertEqual(sum(x["status"] == "alarm" for x in mine), 6)
 
+    def test_an_override_of_a_filesystem_scoped_rule_sees_its_scope(self):
+        # Two rules that say how many file systems they see; the override
+        # gives both a second parameter set for one resource group. The
+        # one of scope filesystem is evaluated with it over that group's
+        # file systems alone; the other (estate) over all of them.
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        for rid, scope in (("seen-fs", "filesystem"), ("seen-all", "estate")):
+            with open(os.path.join(data, "queries", "rules", rid + ".sql"),
+                      "w") as f:
+                f.write("-- id: %s\n-- title: t\n-- severity: info\n"
+                        "-- param: label = base  a label\n"
+                        "-- reads: filesystems\n-- scope: %s\n"
+                        "SELECT resource_id, 'ok' AS status, :label || ' ' ||"
+                        " (SELECT count(*) FROM filesystems x WHERE "
+                        "x.run_id = :run) AS reason, NULL AS evidence\n"
+                        "FROM filesystems WHERE run_id = :run;\n"
+                        % (rid, scope))
+        rg = LLM[:LLM.index("/providers/")]
+        pol = os.path.join(self.tmp, "scoped.ini")
+        with open(pol, "w") as f:
+            f.write("[defaults]\nrules = seen-fs, seen-all\n\n")
+            for rid in ("seen-fs", "seen-all"):
+                f.write("[override o-%s]\nrule = %s\nresource_group = %s\n"
+                        "param.label = scoped\n\n" % (rid, rid, rg))
+        r = self.expect(OK, "--datadir", data, "check", "--policy", pol,
+                        "--format", "json")
+        rows = self.lines(r)
+        inrg = [x for x in rows if x["resource_id"].lower().startswith(
+            rg.lower() + "/")]
+        n = len(rows) // 2
+        k = len(inrg) // 2
+        self.assertEqual((n, 0 < k < n), (8, True))
+        got = sorted({(x["rule"], x["reason"]) for x in rows})
+        self.assertEqual(got, sorted({
+            ("seen-fs", "base %d" % n), ("seen-fs", "scoped %d" % k),
+            ("seen-all", "base %d" % n), ("seen-all", "scoped %d" % n)}))
+        for x in inrg:
+            self.assertTrue(x["reason"].startswith("scoped "), x)
+        # A stored check evaluated again gives the same.
+        self.expect(OK, "--datadir", data, "verify", "--recheck")
+
     def test_a_rule_that_cannot_run_is_an_error_finding(self):
         data = os.path.join(self.tmp, "data")
         shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))

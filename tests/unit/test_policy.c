@@ -839,12 +839,30 @@ static void header_parses(void **state)
 	assert_string_equal(r.params[3].value, "it's");
 	assert_int_equal(r.n_reads, 3);
 	assert_string_equal(r.reads[2], "tags");
+	assert_int_equal(r.per_filesystem, 0);	/* no scope: estate */
 	assert_int_equal(r.body_line, 14);
 	assert_string_equal(r.path, "x.sql");
 	assert_memory_equal(r.sql, text, sizeof(text));
 	rule_release(&r);
 	assert_string_equal(rule_severity_name(SEVERITY_CRITICAL), "critical");
 	assert_string_equal(rule_status_name(RULE_SKIP), "skip");
+}
+
+static void header_scope(void **state)
+{
+	static const char fs[] = HDR "-- scope: filesystem  a comment\nSELECT 1";
+	static const char estate[] = HDR "-- scope: estate\nSELECT 1";
+	struct rule r;
+	struct err_detail d;
+
+	(void)state;
+	assert_int_equal(rule_parse("x.sql", fs, sizeof(fs) - 1, &r, &d), 0);
+	assert_int_equal(r.per_filesystem, 1);
+	rule_release(&r);
+	assert_int_equal(rule_parse("x.sql", estate, sizeof(estate) - 1, &r,
+				    &d), 0);
+	assert_int_equal(r.per_filesystem, 0);
+	rule_release(&r);
 }
 
 static void header_errors_name_file_and_line(void **state)
@@ -862,6 +880,10 @@ static void header_errors_name_file_and_line(void **state)
 		    "bad severity 'high critical'", 3);
 	parse_fails("-- id: Bad_Id\n", "bad rule id 'Bad_Id'", 1);
 	parse_fails(HDR "-- id: u\n", "duplicate 'id'", 4);
+	parse_fails(HDR "-- scope: fs\n", "bad scope 'fs' (expected filesystem "
+		    "or estate)", 4);
+	parse_fails(HDR "-- scope: estate\n-- scope: filesystem\n",
+		    "duplicate 'scope'", 5);
 	parse_fails(HDR "-- param: a = 1\n-- param: a = 2\n",
 		    "duplicate parameter 'a'", 5);
 	parse_fails(HDR "-- param: run = 1\n", "'run' is reserved", 4);
@@ -1427,6 +1449,7 @@ int main(void)
 		cmocka_unit_test(header_parses),
 		cmocka_unit_test(header_errors_name_file_and_line),
 		cmocka_unit_test(load_dir_orders_and_refuses_duplicates),
+		cmocka_unit_test(header_scope),
 		cmocka_unit_test(evaluation_refuses_bad_rules),
 		cmocka_unit_test(parameters_bind_as_numbers_or_text),
 		cmocka_unit_test(new_rule_file_runs_without_rebuild),
