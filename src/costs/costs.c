@@ -142,6 +142,44 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 	return r;
 }
 
+/*
+ * cost_months (migration 0010) is a cache of cost_rows by month, never an
+ * input: the months source has rows in, for the resources it has rows
+ * for, are derived again (cost_months_derived) once its rows are stored
+ * and the rows it replaces marked. verify compares the whole table.
+ */
+static int refresh_months(struct store *s, sqlite3_int64 source,
+			  struct err_detail *d)
+{
+#define TOUCHED "(SELECT DISTINCT substr(day, 1, 7), resource_key " \
+		"FROM cost_rows WHERE source = ?1)"
+	static const char *const sql[] = {
+		"DELETE FROM cost_months WHERE (month, resource_key) IN "
+		TOUCHED,
+		/* resource_key IN: read by index (cost_rows_key) */
+		"INSERT INTO cost_months SELECT * FROM cost_months_derived "
+		"WHERE resource_key IN (SELECT resource_key FROM cost_rows "
+		"WHERE source = ?1) AND (month, resource_key) IN " TOUCHED,
+	};
+#undef TOUCHED
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < 2 && r == 0; i++) {
+		r = store_prepare(s, sql[i], &st, d);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, source);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(s, "cannot sum cost rows by month",
+					    d);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return r;
+}
+
 long cost_supersede(struct store *s, sqlite3_int64 source,
 		    struct err_detail *d)
 {
@@ -165,6 +203,8 @@ long cost_supersede(struct store *s, sqlite3_int64 source,
 	else
 		store_sql_error(s, "cannot supersede older cost rows", d);
 	sqlite3_finalize(st);
+	if (n >= 0 && refresh_months(s, source, d) < 0)
+		n = -1;
 	return n < 0 ? -ERR_SQL : n;
 }
 
