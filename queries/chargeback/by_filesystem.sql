@@ -28,11 +28,13 @@ period AS (
          coalesce(:to, date(:month || '-01', '+1 month', '-1 day')) AS p_to
 ),
 -- include: chargeback/core.sql.inc
-,used AS (
+,-- The capacity metrics of the resources charged, looked up by resource.
+used AS (
   SELECT m.resource_key,
          avg(CASE WHEN m.metric = 'OSTBytesUsed' THEN m.value END) AS used_bytes,
          avg(CASE WHEN m.metric = 'OSTBytesTotal' THEN m.value END) AS total_bytes
-  FROM metrics m, period
+  FROM (SELECT DISTINCT resource_key FROM fsstat) k
+  CROSS JOIN metrics m ON m.resource_key = k.resource_key, period
   WHERE m.metric IN ('OSTBytesUsed', 'OSTBytesTotal')
     AND m.ts >= period.p_from AND m.ts < date(period.p_to, '+1 day')
     AND (:as_of IS NULL OR m.run_id IN (SELECT id FROM cruns))

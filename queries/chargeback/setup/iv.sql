@@ -20,8 +20,8 @@ seen AS (
   SELECT f.resource_key, f.run_id, c.started_at,
          lag(c.started_at) OVER w AS prev_at,
          lead(c.started_at) OVER w AS next_at
-  FROM filesystems f
-  JOIN cruns c ON c.id = f.run_id
+  FROM cruns c
+  CROSS JOIN filesystems f ON f.run_id = c.id    -- by run
   WINDOW w AS (PARTITION BY f.resource_key ORDER BY c.started_at, c.id)
 ),
 iv AS (
