@@ -8,18 +8,10 @@
 -- Parameters: none
 CREATE TEMP TABLE cb_hsm AS
 WITH
--- Each snapshot in force, looked up by run and file system.
-snap AS (
-  SELECT iv.resource_key AS fs_key, iv.d_from, iv.d_to, f.hsm_container,
-         f.hsm_logging_container
-  FROM cb_iv iv
-  CROSS JOIN filesystems f
-   ON f.run_id = iv.run_id AND f.resource_key = iv.resource_key
-),
 hsm0 AS (
-  SELECT fs_key, d_from, d_to, hsm_container AS id FROM snap
+  SELECT resource_key AS fs_key, d_from, d_to, hsm_container AS id FROM cb_iv
   UNION ALL
-  SELECT fs_key, d_from, d_to, hsm_logging_container FROM snap
+  SELECT resource_key, d_from, d_to, hsm_logging_container FROM cb_iv
 )
 SELECT fs_key, d_from, d_to,
        CAST(lower(substr(id, 1, instr(lower(id), '/blobservices/') - 1))

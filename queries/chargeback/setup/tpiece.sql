@@ -17,10 +17,13 @@ period AS (
               'start of month', '-11 months') AS p_from,
          coalesce(:to, date(:month || '-01', '+1 month', '-1 day')) AS p_to
 ),
+-- The month rows of the period, with its first and last day in each
+-- month (the last as YYYY-MM-31 at most: the running totals of the days
+-- after a month's end are its last day's).
 cm AS (
   SELECT c.rowid AS cm_id, c.resource_key, c.currency, c.tags, c.month,
          c.totals, max(c.month || '-01', p.p_from) AS m_from,
-         min(date(c.month || '-01', '+1 month', '-1 day'), p.p_to) AS m_to
+         min(c.month || '-31', p.p_to) AS m_to
   FROM period p
   JOIN cost_months c
    ON c.month BETWEEN substr(p.p_from, 1, 7) AND substr(p.p_to, 1, 7)
@@ -32,23 +35,22 @@ cm AS (
     AND c.resource_key NOT IN (SELECT resource_key FROM cb_dpath
                                WHERE follows)
 ),
--- The days of the month each run is in force (no run: the whole month).
-pc AS (
-  SELECT cm.*, iv.run_id,
-         max(cm.m_from, coalesce(iv.d_from, cm.m_from)) AS d1,
-         min(cm.m_to, coalesce(date(iv.d_to, '-1 day'), cm.m_to)) AS d2
+-- The days n1 to n2 of the month each run is in force [d_from, d_to) (no
+-- run: the whole month); n0 = n1 - 1.
+pn AS (
+  SELECT cm.cm_id, cm.resource_key, cm.currency, cm.tags, cm.month,
+         cm.totals, iv.run_id,
+         CAST(substr(max(cm.m_from, coalesce(iv.d_from, cm.m_from)), 9, 2)
+              AS INTEGER) - 1 AS n0,
+         CASE WHEN iv.d_to <= cm.m_to
+              THEN CAST(substr(iv.d_to, 9, 2) AS INTEGER) - 1
+              ELSE CAST(substr(cm.m_to, 9, 2) AS INTEGER) END AS n2
   FROM cm
   LEFT JOIN cb_iv iv ON iv.resource_key = cm.resource_key
    AND iv.d_from <= cm.m_to AND iv.d_to > cm.m_from
 ),
 -- Record n of totals (48 characters): actual and amortized micro-units of
 -- days 1 to n, days with a row, days with amortized; days 1 to 0 are 0.
-pn AS (
-  SELECT pc.*, CAST(substr(d1, 9, 2) AS INTEGER) - 1 AS n0,
-         CAST(substr(d2, 9, 2) AS INTEGER) AS n2
-  FROM pc
-  WHERE d1 <= d2
-),
 pv AS (
   SELECT cm_id, resource_key, currency, tags, month, run_id, n0 + 1 AS n1, n2,
          CAST(substr(totals, 48 * n2 - 47, 20) AS INTEGER)
@@ -64,11 +66,11 @@ pv AS (
          - CASE WHEN n0 > 0 THEN CAST(substr(totals, 48 * n0 - 3, 4) AS INTEGER)
                 ELSE 0 END AS nm
   FROM pn
+  WHERE n0 < n2
 )
 SELECT cm_id, resource_key, currency, tags, month, run_id, n1, n2, actual,
        CASE WHEN nm > 0 THEN amortized END AS amortized, nrows,
        resource_key LIKE '%/providers/microsoft.storagecache/amlfilesystems/%'
          AS is_fs
 FROM pv
-WHERE nrows > 0
-ORDER BY resource_key, month, n1, cm_id;
+WHERE nrows > 0;
