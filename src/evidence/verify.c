@@ -421,6 +421,46 @@ static int compare_costs(struct store *scratch, struct verify_result *res,
 	return r;
 }
 
+/*
+ * cost_months is a cache of cost_rows (migration 0010): the history's
+ * table must be what cost_months_derived makes of the cost rows read again
+ * from the evidence (scratch), row for row. The run of the first differing
+ * source is blamed.
+ */
+static int compare_months(struct store *scratch, struct verify_result *res,
+			  struct err_detail *d)
+{
+#define MONTH_COLS "source, superseded_by, resource_key, currency, tags, " \
+		   "month, totals"
+	static const char sql[] =
+		"WITH a AS (SELECT " MONTH_COLS ", count(*) FROM h.cost_months "
+		"GROUP BY " MONTH_COLS "), b AS (SELECT " MONTH_COLS ", 1 "
+		"FROM main.cost_months_derived), "
+		"x AS (SELECT * FROM a EXCEPT SELECT * FROM b), "
+		"y AS (SELECT * FROM b EXCEPT SELECT * FROM a) "
+		"SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM y), "
+		"(SELECT min(s.run_id) FROM h.cost_sources s WHERE s.id IN "
+		"(SELECT source FROM x UNION SELECT source FROM y))";
+#undef MONTH_COLS
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(scratch, sql, &st, d);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = store_sql_error(scratch, "cannot compare cost months", d);
+	} else if (sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1)) {
+		sqlite3_int64 run = sqlite3_column_int64(st, 2);
+
+		fail(res, run ? run : -1, "table 'cost_months' differs from the "
+		     "cost rows: %d row(s) not derived from them, %d missing",
+		     sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int legacy_history(struct store *s);
 
 /*
@@ -515,7 +555,8 @@ static int legacy_history(struct store *s)
 /*
  * Every cost source is covered by its run's hash (encoding 2); its rows
  * are read again from that run's evidence, in source order (so that
- * supersession happens as it did), and must equal the history's. A source
+ * supersession happens as it did), and must equal the history's, and so
+ * must cost_months, derived from them. A source
  * with no such run is a failure, except in a history that began before
  * imports joined the chain: there it is counted as uncovered.
  */
@@ -554,6 +595,8 @@ static int check_costs(struct store *s, struct store *scratch,
 	sqlite3_finalize(st);
 	if (r == 0 && !res->bad_run)
 		r = compare_costs(scratch, res, d);
+	if (r == 0 && !res->bad_run)
+		r = compare_months(scratch, res, d);
 	return r;
 }
 
