@@ -144,22 +144,24 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 
 /*
  * cost_months (migration 0010) is a cache of cost_rows by month, never an
- * input: the months source has rows in, for the resources it has rows
- * for, are derived again (cost_months_derived) once its rows are stored
- * and the rows it replaces marked. verify compares the whole table.
+ * input: once source's rows are stored and the rows it replaces marked,
+ * the months it has rows in, of the resources it has rows for, are derived
+ * again (cost_months_derived) for it and for every source with rows on
+ * its keys (those it superseded, now or before). One source at a time:
+ * "source = ?" is pushed into the view's GROUP BY (a subquery would not
+ * be), so only that source's rows are read. verify compares the whole
+ * table.
  */
-static int refresh_months(struct store *s, sqlite3_int64 source,
-			  struct err_detail *d)
+static int refresh_source_months(struct store *s, sqlite3_int64 source,
+				 sqlite3_int64 other, struct err_detail *d)
 {
 #define TOUCHED "(SELECT DISTINCT substr(day, 1, 7), resource_key " \
 		"FROM cost_rows WHERE source = ?1)"
 	static const char *const sql[] = {
 		"DELETE FROM cost_months WHERE (month, resource_key) IN "
-		TOUCHED,
-		/* resource_key IN: read by index (cost_rows_key) */
+		TOUCHED " AND source = ?2",
 		"INSERT INTO cost_months SELECT * FROM cost_months_derived "
-		"WHERE resource_key IN (SELECT resource_key FROM cost_rows "
-		"WHERE source = ?1) AND (month, resource_key) IN " TOUCHED,
+		"WHERE source = ?2 AND (month, resource_key) IN " TOUCHED,
 	};
 #undef TOUCHED
 	sqlite3_stmt *st = NULL;
@@ -171,12 +173,43 @@ static int refresh_months(struct store *s, sqlite3_int64 source,
 		if (r < 0)
 			break;
 		sqlite3_bind_int64(st, 1, source);
+		sqlite3_bind_int64(st, 2, other);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = store_sql_error(s, "cannot sum cost rows by month",
 					    d);
 		sqlite3_finalize(st);
 		st = NULL;
 	}
+	return r;
+}
+
+static int refresh_months(struct store *s, sqlite3_int64 source,
+			  struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT ?1 UNION SELECT o.source FROM cost_rows n "
+		"JOIN cost_rows o ON o.resource_key = n.resource_key "
+		"AND o.day = n.day AND o.cost_type = n.cost_type "
+		"WHERE n.source = ?1";
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 *ids = NULL;
+	size_t n = 0, i;
+	int r, rc;
+
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, source);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot sum cost rows by month", d);
+	sqlite3_finalize(st);
+	for (i = 0; r == 0 && i < n; i++)
+		r = refresh_source_months(s, source, ids[i], d);
+	free(ids);
 	return r;
 }
 
