@@ -164,23 +164,9 @@ static int refresh_source_months(struct store *s, sqlite3_int64 source,
 		"WHERE source = ?2 AND (month, resource_key) IN " TOUCHED,
 	};
 #undef TOUCHED
-	sqlite3_stmt *st = NULL;
-	size_t i;
-	int r = 0;
 
-	for (i = 0; i < 2 && r == 0; i++) {
-		r = store_prepare(s, sql[i], &st, d);
-		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, source);
-		sqlite3_bind_int64(st, 2, other);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			r = store_sql_error(s, "cannot sum cost rows by month",
-					    d);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	return r;
+	return store_exec_ids(s, sql, 2, source, other,
+			      "cannot sum cost rows by month", d);
 }
 
 static int refresh_months(struct store *s, sqlite3_int64 source,

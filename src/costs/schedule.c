@@ -144,21 +144,9 @@ static int drop_source(struct store *s, sqlite3_int64 source,
 		"DELETE FROM cost_rows WHERE source = ?1",
 		"DELETE FROM cost_sources WHERE id = ?1",
 	};
-	sqlite3_stmt *st = NULL;
-	size_t i;
-	int r = 0;
 
-	for (i = 0; i < 2 && r == 0; i++) {
-		r = store_prepare(s, sql[i], &st, d);
-		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, source);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			r = store_sql_error(s, "cannot drop cost rows", d);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	return r;
+	return store_exec_ids(s, sql, 2, source, 0, "cannot drop cost rows",
+			      d);
 }
 
 int cost_scope_next(struct cost_scope *cs, struct store *s, int ok,

@@ -314,3 +314,26 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret,
 		return store_sql_error(s, "cannot prepare statement", d);
 	return 0;
 }
+
+int store_exec_ids(struct store *s, const char *const *sql, size_t n,
+		   sqlite3_int64 a, sqlite3_int64 b, const char *what,
+		   struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		r = store_prepare(s, sql[i], &st, d);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, a);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_int64(st, 2, b);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(s, what, d);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return r;
+}

@@ -94,12 +94,14 @@ class CliTest(unittest.TestCase):
 
     def to_schema_5(self):
         """Take the history back to the layout of schema 5, as a history
-        written before migrations 6 (exact cost) and 7 (compact evidence)
-        was: no cost_micros, request ids as text, the old evidence_log, a
-        ledger without timings."""
+        written before migrations 6 (exact cost), 7 (compact evidence) and
+        10 (cost by month) was: no cost_micros, request ids as text, the old
+        evidence_log, a ledger without timings, no cost_months."""
         self.sql("UPDATE evidence SET request_id = (SELECT l.request_id FROM "
                  "evidence_log l WHERE l.id = evidence.id)")
         for s in [
+            "DROP VIEW cost_months_derived",
+            "DROP TABLE cost_months",
             "DROP VIEW evidence_log",
             "CREATE VIEW evidence_log AS SELECT e.id, e.run_id, e.seq, q.kind, "
             "q.subject, q.method, q.url, nullif(q.body, '') AS request_body, "

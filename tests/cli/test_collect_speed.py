@@ -166,7 +166,7 @@ class CompactEvidence(SpeedTest):
                                      "WHERE typeof(request_id) = 'blob'"), 0)
         # Opened by this version: migrated, then a third run.
         self.collect(OK, conf)
-        self.assertEqual(self.scalar("PRAGMA user_version"), 7)
+        self.assertEqual(self.scalar("PRAGMA user_version"), 10)
         r = self.expect(OK, "verify", config=conf)
         self.assertIn("verified 3 run(s)", r.out)
         self.assertEqual(self.sql("SELECT id, run_hash FROM runs WHERE id < 3 ORDER BY id"),
