@@ -144,10 +144,10 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 
 /*
  * cost_months (migration 0010) is a cache of cost_rows by month, never an
- * input: once source's rows are stored and the rows it replaces marked,
- * the months it has rows in, of the resources it has rows for, are derived
- * again (cost_months_derived) for it and for every source with rows on
- * its keys (those it superseded, now or before). One source at a time:
+ * input: the months a source has rows in, of the resources it has rows
+ * for, are derived again (cost_months_derived) for it and for every
+ * source with rows on its keys (those it superseded, now or before).
+ * One source at a time:
  * "source = ?" is pushed into the view's GROUP BY (a subquery would not
  * be), so only that source's rows are read. verify compares the whole
  * table.
@@ -169,8 +169,8 @@ static int refresh_source_months(struct store *s, sqlite3_int64 source,
 			      "cannot sum cost rows by month", d);
 }
 
-static int refresh_months(struct store *s, sqlite3_int64 source,
-			  struct err_detail *d)
+int cost_months_refresh(struct store *s, sqlite3_int64 source,
+			struct err_detail *d)
 {
 	static const char sql[] =
 		"SELECT ?1 UNION SELECT o.source FROM cost_rows n "
@@ -222,8 +222,6 @@ long cost_supersede(struct store *s, sqlite3_int64 source,
 	else
 		store_sql_error(s, "cannot supersede older cost rows", d);
 	sqlite3_finalize(st);
-	if (n >= 0 && refresh_months(s, source, d) < 0)
-		n = -1;
 	return n < 0 ? -ERR_SQL : n;
 }
 
@@ -426,6 +424,8 @@ int cost_import_file(struct store *s, const char *path,
 		r = n < 0 ? (int)n : 0;
 		res->superseded = n;
 	}
+	if (r == 0)
+		r = cost_months_refresh(s, im.source, d);
 	/* The kept lines pass through the page cache a page at a time:
 	 * a small cache writes them out (to the WAL) instead of holding them. */
 	if (r == 0)

@@ -53,9 +53,17 @@ int cost_import_replay(struct store *s, sqlite3_int64 source,
 /*
  * After rows of source were added: drop those that only repeat the rows
  * held for their resource, day and cost type, then mark the current rows
- * of other sources for the keys left superseded by it, and derive the
- * months it touched in cost_months again. Returns the number marked, or
- * negative.
+ * of other sources for the keys left superseded by it. Returns the number
+ * marked, or negative.
  */
 long cost_supersede(struct store *s, sqlite3_int64 source,
 		    struct err_detail *d);
+
+/*
+ * After cost_supersede() of an import or a query: derive again the months
+ * of cost_months (migration 0010) source touched, for it and the sources
+ * it superseded. verify does not: it compares the history's table with
+ * cost_months_derived over the rows it read again.
+ */
+int cost_months_refresh(struct store *s, sqlite3_int64 source,
+			struct err_detail *d);

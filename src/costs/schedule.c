@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "costs/costs.h"
 #include "costs/query.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
@@ -157,6 +158,8 @@ int cost_scope_next(struct cost_scope *cs, struct store *s, int ok,
 	if (cs->source)
 		r = ok ? cost_query_end(s, cs->source, d) :
 			 drop_source(s, cs->source, d);
+	if (cs->source && ok && r == 0)
+		r = cost_months_refresh(s, cs->source, d);
 	cs->source = 0;
 	if (r < 0)
 		return r;
