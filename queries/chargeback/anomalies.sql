@@ -37,17 +37,25 @@ giv AS (
   FROM cruns
   WINDOW w AS (ORDER BY started_at, id)
 ),
+-- The period's days up to the newest with cost (grp has every day of
+-- rows).
 cal(day) AS (
-  SELECT p_from FROM period WHERE p_from <= (SELECT max(day) FROM rows)
+  SELECT p_from FROM period WHERE p_from <= (SELECT max(day) FROM grp)
   UNION ALL
   SELECT date(day, '+1 day') FROM cal
-  WHERE day < (SELECT min(p_to, (SELECT max(day) FROM rows)) FROM period)
+  WHERE day < (SELECT min(p_to, (SELECT max(day) FROM grp)) FROM period)
+),
+-- The file systems of each run in force in the period (each snapshot
+-- read once), on its days.
+prun AS (
+  SELECT g.* FROM giv g, period p
+  WHERE g.d_to > p.p_from AND g.d_from <= p.p_to
 ),
 live AS (
   SELECT f.resource_key, c.day
-  FROM cal c
-  JOIN giv g ON c.day >= g.d_from AND c.day < g.d_to
-  JOIN filesystems f ON f.run_id = g.run_id
+  FROM prun g
+  CROSS JOIN filesystems f ON f.run_id = g.run_id
+  JOIN cal c ON c.day >= g.d_from AND c.day < g.d_to
   WHERE f.created_at IS NULL OR substr(f.created_at, 1, 10) <= c.day
 ),
 nocost AS (

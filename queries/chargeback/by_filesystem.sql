@@ -28,48 +28,27 @@ period AS (
          coalesce(:to, date(:month || '-01', '+1 month', '-1 day')) AS p_to
 ),
 -- include: chargeback/core.sql.inc
-,used AS (
+,-- The capacity metrics of the resources charged, looked up by resource.
+used AS (
   SELECT m.resource_key,
          avg(CASE WHEN m.metric = 'OSTBytesUsed' THEN m.value END) AS used_bytes,
          avg(CASE WHEN m.metric = 'OSTBytesTotal' THEN m.value END) AS total_bytes
-  FROM metrics m, period
+  FROM (SELECT DISTINCT resource_key FROM fsstat) k
+  CROSS JOIN metrics m ON m.resource_key = k.resource_key, period
   WHERE m.metric IN ('OSTBytesUsed', 'OSTBytesTotal')
     AND m.ts >= period.p_from AND m.ts < date(period.p_to, '+1 day')
     AND (:as_of IS NULL OR m.run_id IN (SELECT id FROM cruns))
   GROUP BY m.resource_key
 ),
-fsrows AS (
-  SELECT s.*, coalesce(s.actual, 0) AS a, s.amortized AS m
+-- Rounded to the cent once, largest remainder per currency
+-- (chargeback/cents.sql.inc), ties by resource.
+cents_in AS (
+  SELECT s.*, coalesce(s.actual, 0) AS a, s.amortized AS m,
+         s.currency AS p1, NULL AS p2,
+         row_number() OVER (ORDER BY s.resource_key) AS tie
   FROM fsstat s
 ),
--- Rounded to the cent once, largest remainder per currency
--- (as the lines of the core are).
-fr1 AS (
-  SELECT l.*, ((l.a % 10000) + 10000) % 10000 AS a_rem,
-         ((l.m % 10000) + 10000) % 10000 AS m_rem
-  FROM fsrows l
-),
-fr2 AS (
-  SELECT l.*, (l.a - l.a_rem) / 10000 AS a_floor,
-         (l.m - l.m_rem) / 10000 AS m_floor,
-         sum(l.a) OVER c AS a_total, sum(l.m) OVER c AS m_total,
-         sum((l.a - l.a_rem) / 10000) OVER c AS a_floors,
-         sum((l.m - l.m_rem) / 10000) OVER c AS m_floors,
-         row_number() OVER (PARTITION BY l.currency
-           ORDER BY l.a_rem DESC, l.a DESC, l.resource_key) AS a_rank,
-         row_number() OVER (PARTITION BY l.currency
-           ORDER BY l.m_rem IS NULL, l.m_rem DESC, l.m DESC, l.resource_key) AS m_rank
-  FROM fr1 l
-  WINDOW c AS (PARTITION BY l.currency)
-),
-fr AS (
-  SELECT l.*,
-         l.a_floor + (l.a_rank <= (CASE WHEN l.a_total >= 0 THEN (l.a_total + 5000) / 10000 ELSE -((5000 - l.a_total) / 10000) END) - l.a_floors) AS billed_cents,
-         CASE WHEN l.m IS NOT NULL THEN
-           l.m_floor + (l.m_rank <= (CASE WHEN l.m_total >= 0 THEN (l.m_total + 5000) / 10000 ELSE -((5000 - l.m_total) / 10000) END) - l.m_floors)
-         END AS amortized_cents
-  FROM fr2 l
-)
+-- include: chargeback/cents.sql.inc
 ,
 fo AS (
   SELECT r.*, i.resource_id AS inv_id, i.name AS inv_name, i.sku, i.location,
@@ -78,7 +57,7 @@ fo AS (
          u.used_bytes / 1099511627776.0 AS used_tib,
          u.used_bytes / 1099511627776.0 * r.days_billed * 24 / 730.0
            AS used_tib_months
-  FROM fr r
+  FROM cents r
   LEFT JOIN inv i ON i.resource_key = r.resource_key
   LEFT JOIN used u ON u.resource_key = r.resource_key AND u.total_bytes > 0
 ),

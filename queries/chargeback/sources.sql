@@ -30,13 +30,22 @@ period AS (
   WHERE run_id IS NOT NULL
   GROUP BY run_id
 ),
+-- Per source, its rows used and its rows in the period (one pass each
+-- over the period's rows).
+nused AS (SELECT source, count(*) AS n FROM rows GROUP BY source),
+nperiod AS (
+  SELECT r.source, count(*) AS n
+  FROM cost_rows r, period p
+  WHERE r.day BETWEEN p.p_from AND p.p_to
+  GROUP BY r.source
+),
 src AS (
   SELECT 1 AS ord, 'cost source' AS role, s.id, s.name, s.kind, s.format,
          s.sha256, s.run_id, s.ingested_at AS time, s.first_day, s.last_day,
-         (SELECT count(*) FROM rows r WHERE r.source = s.id) AS rows_used,
-         (SELECT count(*) FROM cost_rows r, period p WHERE r.source = s.id
-            AND r.day BETWEEN p.p_from AND p.p_to) AS rows_in_period
+         coalesce(u.n, 0) AS rows_used, coalesce(p.n, 0) AS rows_in_period
   FROM cost_sources s
+  LEFT JOIN nused u ON u.source = s.id
+  LEFT JOIN nperiod p ON p.source = s.id
   WHERE (:as_of IS NULL OR s.ingested_at <= :as_of)
 )
 SELECT role, id, name, kind, format, sha256, run_id, time, first_day,

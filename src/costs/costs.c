@@ -142,6 +142,63 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 	return r;
 }
 
+/*
+ * cost_months (migration 0010) is a cache of cost_rows by month, never an
+ * input: the months a source has rows in, of the resources it has rows
+ * for, are derived again (cost_months_derived) for it and for every
+ * source with rows on its keys (those it superseded, now or before).
+ * One source at a time:
+ * "source = ?" is pushed into the view's GROUP BY (a subquery would not
+ * be), so only that source's rows are read. verify compares the whole
+ * table.
+ */
+static int refresh_source_months(struct store *s, sqlite3_int64 source,
+				 sqlite3_int64 other, struct err_detail *d)
+{
+#define TOUCHED "(SELECT DISTINCT substr(day, 1, 7), resource_key " \
+		"FROM cost_rows WHERE source = ?1)"
+	static const char *const sql[] = {
+		"DELETE FROM cost_months WHERE (month, resource_key) IN "
+		TOUCHED " AND source = ?2",
+		"INSERT INTO cost_months SELECT * FROM cost_months_derived "
+		"WHERE source = ?2 AND (month, resource_key) IN " TOUCHED,
+	};
+#undef TOUCHED
+
+	return store_exec_ids(s, sql, 2, source, other,
+			      "cannot sum cost rows by month", d);
+}
+
+int cost_months_refresh(struct store *s, sqlite3_int64 source,
+			struct err_detail *d)
+{
+	static const char sql[] =
+		"SELECT ?1 UNION SELECT o.source FROM cost_rows n "
+		"JOIN cost_rows o ON o.resource_key = n.resource_key "
+		"AND o.day = n.day AND o.cost_type = n.cost_type "
+		"WHERE n.source = ?1";
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 *ids = NULL;
+	size_t n = 0, i;
+	int r, rc;
+
+	r = store_prepare(s, sql, &st, d);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, source);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot sum cost rows by month", d);
+	sqlite3_finalize(st);
+	for (i = 0; r == 0 && i < n; i++)
+		r = refresh_source_months(s, source, ids[i], d);
+	free(ids);
+	return r;
+}
+
 long cost_supersede(struct store *s, sqlite3_int64 source,
 		    struct err_detail *d)
 {
@@ -367,6 +424,8 @@ int cost_import_file(struct store *s, const char *path,
 		r = n < 0 ? (int)n : 0;
 		res->superseded = n;
 	}
+	if (r == 0)
+		r = cost_months_refresh(s, im.source, d);
 	/* The kept lines pass through the page cache a page at a time:
 	 * a small cache writes them out (to the WAL) instead of holding them. */
 	if (r == 0)

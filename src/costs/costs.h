@@ -58,3 +58,12 @@ int cost_import_replay(struct store *s, sqlite3_int64 source,
  */
 long cost_supersede(struct store *s, sqlite3_int64 source,
 		    struct err_detail *d);
+
+/*
+ * After cost_supersede() of an import or a query: derive again the months
+ * of cost_months (migration 0010) source touched, for it and the sources
+ * it superseded. verify does not: it compares the history's table with
+ * cost_months_derived over the rows it read again.
+ */
+int cost_months_refresh(struct store *s, sqlite3_int64 source,
+			struct err_detail *d);

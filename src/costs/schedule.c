@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "costs/costs.h"
 #include "costs/query.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
@@ -144,21 +145,9 @@ static int drop_source(struct store *s, sqlite3_int64 source,
 		"DELETE FROM cost_rows WHERE source = ?1",
 		"DELETE FROM cost_sources WHERE id = ?1",
 	};
-	sqlite3_stmt *st = NULL;
-	size_t i;
-	int r = 0;
 
-	for (i = 0; i < 2 && r == 0; i++) {
-		r = store_prepare(s, sql[i], &st, d);
-		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, source);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			r = store_sql_error(s, "cannot drop cost rows", d);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	return r;
+	return store_exec_ids(s, sql, 2, source, 0, "cannot drop cost rows",
+			      d);
 }
 
 int cost_scope_next(struct cost_scope *cs, struct store *s, int ok,
@@ -169,6 +158,8 @@ int cost_scope_next(struct cost_scope *cs, struct store *s, int ok,
 	if (cs->source)
 		r = ok ? cost_query_end(s, cs->source, d) :
 			 drop_source(s, cs->source, d);
+	if (cs->source && ok && r == 0)
+		r = cost_months_refresh(s, cs->source, d);
 	cs->source = 0;
 	if (r < 0)
 		return r;

@@ -379,20 +379,48 @@ static int copy_uncovered(struct store *scratch, sqlite3_int64 id,
 		"INSERT INTO main.cost_rows SELECT * FROM h.cost_rows "
 		"WHERE source = ?1",
 	};
-	sqlite3_stmt *st = NULL;
-	size_t i;
-	int r = 0;
 
-	for (i = 0; i < 2 && r == 0; i++) {
-		r = store_prepare(scratch, sql[i], &st, d);
-		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			r = store_sql_error(scratch, "cannot copy cost rows", d);
-		sqlite3_finalize(st);
-		st = NULL;
+	return store_exec_ids(scratch, sql, 2, id, 0, "cannot copy cost rows",
+			      d);
+}
+
+/*
+ * Two tables of cost data as multisets, a (the history's) and b (what the
+ * evidence gives), both ways: the counts of rows only in a, only in b, and
+ * the run of the first cost source concerned. The SQL, from a and b.
+ */
+#define MULTISET_DIFF(a, b) \
+	"WITH a AS (" a "), b AS (" b "), " \
+	"x AS (SELECT * FROM a EXCEPT SELECT * FROM b), " \
+	"y AS (SELECT * FROM b EXCEPT SELECT * FROM a) " \
+	"SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM y), " \
+	"(SELECT min(s.run_id) FROM h.cost_sources s WHERE s.id IN " \
+	"(SELECT source FROM x UNION SELECT source FROM y))"
+
+/* Runs a MULTISET_DIFF; a difference fails the run found, named so:
+ * "table 'TABLE' differs from AGAINST: N row(s) EXTRA, M missing". */
+static int compare_multisets(struct store *scratch, const char *sql,
+			     const char *table, const char *against,
+			     const char *extra, struct verify_result *res,
+			     struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = store_prepare(scratch, sql, &st, d);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = store_sql_error(scratch, "cannot compare cost data", d);
+	} else if (sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1)) {
+		sqlite3_int64 run = sqlite3_column_int64(st, 2);
+
+		fail(res, run ? run : -1, "table '%s' differs from %s: %d "
+		     "row(s) %s, %d missing", table, against,
+		     sqlite3_column_int(st, 0), extra,
+		     sqlite3_column_int(st, 1));
 	}
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -407,34 +435,38 @@ static int compare_costs(struct store *scratch, struct verify_result *res,
 #define COST_COLS "source, resource_key, resource_id, day, cost_type, " \
 		  "meter, currency, cost, cost_micros, quantity, unit, tags, " \
 		  "superseded_by"
-	static const char sql[] =
-		"WITH a AS (SELECT " COST_COLS ", count(*) FROM h.cost_rows "
-		"GROUP BY " COST_COLS "), b AS (SELECT " COST_COLS ", count(*) "
-		"FROM main.cost_rows GROUP BY " COST_COLS "), "
-		"x AS (SELECT * FROM a EXCEPT SELECT * FROM b), "
-		"y AS (SELECT * FROM b EXCEPT SELECT * FROM a) "
-		"SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM y), "
-		"(SELECT min(s.run_id) FROM h.cost_sources s WHERE s.id IN "
-		"(SELECT source FROM x UNION SELECT source FROM y))";
+	static const char sql[] = MULTISET_DIFF(
+		"SELECT " COST_COLS ", count(*) FROM h.cost_rows GROUP BY "
+		COST_COLS,
+		"SELECT " COST_COLS ", count(*) FROM main.cost_rows GROUP BY "
+		COST_COLS);
 #undef COST_COLS
-	sqlite3_stmt *st = NULL;
-	int r;
 
-	r = store_prepare(scratch, sql, &st, d);
-	if (r < 0)
-		return r;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = store_sql_error(scratch, "cannot compare cost rows", d);
-	} else if (sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1)) {
-		sqlite3_int64 run = sqlite3_column_int64(st, 2);
-
-		fail(res, run ? run : -1, "table 'cost_rows' differs from its "
-		     "evidence: %d row(s) not in the evidence, %d missing",
-		     sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
-	}
-	sqlite3_finalize(st);
-	return r;
+	return compare_multisets(scratch, sql, "cost_rows", "its evidence",
+				 "not in the evidence", res, d);
 }
+
+/*
+ * cost_months is a cache of cost_rows (migration 0010): the history's
+ * table must be what cost_months_derived makes of the cost rows read again
+ * from the evidence (scratch), row for row. The run of the first differing
+ * source is blamed.
+ */
+static int compare_months(struct store *scratch, struct verify_result *res,
+			  struct err_detail *d)
+{
+#define MONTH_COLS "source, superseded_by, resource_key, currency, tags, " \
+		   "month, totals"
+	static const char sql[] = MULTISET_DIFF(
+		"SELECT " MONTH_COLS ", count(*) FROM h.cost_months GROUP BY "
+		MONTH_COLS,
+		"SELECT " MONTH_COLS ", 1 FROM main.cost_months_derived");
+#undef MONTH_COLS
+
+	return compare_multisets(scratch, sql, "cost_months", "the cost rows",
+				 "not derived from them", res, d);
+}
+#undef MULTISET_DIFF
 
 static int legacy_history(struct store *s);
 
@@ -530,7 +562,8 @@ static int legacy_history(struct store *s)
 /*
  * Every cost source is covered by its run's hash (encoding 2); its rows
  * are read again from that run's evidence, in source order (so that
- * supersession happens as it did), and must equal the history's. A source
+ * supersession happens as it did), and must equal the history's, and so
+ * must cost_months, derived from them. A source
  * with no such run is a failure, except in a history that began before
  * imports joined the chain: there it is counted as uncovered.
  */
@@ -569,6 +602,8 @@ static int check_costs(struct store *s, struct store *scratch,
 	sqlite3_finalize(st);
 	if (r == 0 && !res->bad_run)
 		r = compare_costs(scratch, res, d);
+	if (r == 0 && !res->bad_run)
+		r = compare_months(scratch, res, d);
 	return r;
 }
 

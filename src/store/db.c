@@ -1,5 +1,6 @@
 #include "store/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,83 @@ static void micros_func(sqlite3_context *c, int n, sqlite3_value **v)
 		sqlite3_result_int64(c, m);
 }
 
+/*
+ * amlfs_month_totals(day, actual, amortized): the aggregate behind
+ * cost_months (migration 0010). day is the day of the month (1 to 31),
+ * actual and amortized integer micro-units or NULL. The result is 31
+ * records of 48 characters, one per day n: the running totals of actual
+ * and of amortized over days 1 to n ("%20lld" each), the number of those
+ * days with a row and the number with an amortized value ("%4d" each).
+ * Sums fail on overflow, as SQLite's sum() does; rows may come in any
+ * order.
+ */
+#define MONTH_DAYS 31
+#define MONTH_RECORD 48
+
+struct month_totals {
+	long long a[MONTH_DAYS + 1], m[MONTH_DAYS + 1];
+	unsigned char has_row[MONTH_DAYS + 1], has_m[MONTH_DAYS + 1];
+	int used;
+};
+
+static void month_totals_step(sqlite3_context *c, int n, sqlite3_value **v)
+{
+	struct month_totals *t = sqlite3_aggregate_context(c, sizeof(*t));
+	sqlite3_int64 day = sqlite3_value_int64(v[0]);
+
+	(void)n;
+	if (!t) {
+		sqlite3_result_error_nomem(c);
+		return;
+	}
+	if (sqlite3_value_type(v[0]) != SQLITE_INTEGER || day < 1 ||
+	    day > MONTH_DAYS) {
+		sqlite3_result_error(c, "amlfs_month_totals: day out of range",
+				     -1);
+		return;
+	}
+	t->used = 1;
+	t->has_row[day] = 1;
+	if (sqlite3_value_type(v[1]) != SQLITE_NULL &&
+	    __builtin_add_overflow(t->a[day], sqlite3_value_int64(v[1]),
+				   &t->a[day]))
+		sqlite3_result_error(c, "integer overflow", -1);
+	if (sqlite3_value_type(v[2]) != SQLITE_NULL) {
+		t->has_m[day] = 1;
+		if (__builtin_add_overflow(t->m[day],
+					   sqlite3_value_int64(v[2]),
+					   &t->m[day]))
+			sqlite3_result_error(c, "integer overflow", -1);
+	}
+}
+
+static void month_totals_final(sqlite3_context *c)
+{
+	struct month_totals *t = sqlite3_aggregate_context(c, 0);
+	char out[MONTH_DAYS * MONTH_RECORD], rec[64];
+	long long a = 0, m = 0;
+	int day, rows = 0, days = 0;
+
+	if (!t || !t->used) {
+		sqlite3_result_null(c);
+		return;
+	}
+	for (day = 1; day <= MONTH_DAYS; day++) {
+		if (__builtin_add_overflow(a, t->a[day], &a) ||
+		    __builtin_add_overflow(m, t->m[day], &m)) {
+			sqlite3_result_error(c, "integer overflow", -1);
+			return;
+		}
+		rows += t->has_row[day];
+		days += t->has_m[day];
+		snprintf(rec, sizeof(rec), "%20lld%20lld%4d%4d", a, m, rows,
+			 days);
+		memcpy(out + (day - 1) * MONTH_RECORD, rec, MONTH_RECORD);
+	}
+	sqlite3_result_text(c, out, MONTH_DAYS * MONTH_RECORD,
+			    SQLITE_TRANSIENT);
+}
+
 int store_open(const char *path, unsigned flags, struct store **ret_store,
 	       struct err_detail *d)
 {
@@ -128,6 +206,10 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 	sqlite3_create_function_v2(s->db, "amlfs_micros", 1, SQLITE_UTF8 |
 				   SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
 				   NULL, micros_func, NULL, NULL, NULL);
+	sqlite3_create_function_v2(s->db, "amlfs_month_totals", 3,
+				   SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+				   SQLITE_INNOCUOUS, NULL, NULL,
+				   month_totals_step, month_totals_final, NULL);
 	r = store_exec(s, "PRAGMA foreign_keys = ON", d);
 	if (r == 0 && (flags & STORE_READONLY) && (flags & STORE_QUERY_ONLY))
 		r = store_query_only(s, 1, d);
@@ -231,4 +313,27 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret,
 	if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
 		return store_sql_error(s, "cannot prepare statement", d);
 	return 0;
+}
+
+int store_exec_ids(struct store *s, const char *const *sql, size_t n,
+		   sqlite3_int64 a, sqlite3_int64 b, const char *what,
+		   struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		r = store_prepare(s, sql[i], &st, d);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, a);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_int64(st, 2, b);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_error(s, what, d);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return r;
 }

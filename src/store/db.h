@@ -1,4 +1,5 @@
 #pragma once
+#include <stddef.h>
 #include <sqlite3.h>
 
 #include "util/err.h"
@@ -74,3 +75,12 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret,
 
 /* Fill d from the connection's last error, prefixed by what. */
 int store_sql_error(struct store *s, const char *what, struct err_detail *d);
+
+/*
+ * Run each of the n statements of sql in turn to completion, with ?1
+ * bound to a and ?2 (where a statement has it) to b; stops at the first
+ * failure, d naming what and SQLite's message.
+ */
+int store_exec_ids(struct store *s, const char *const *sql, size_t n,
+		   sqlite3_int64 a, sqlite3_int64 b, const char *what,
+		   struct err_detail *d);

@@ -94,12 +94,17 @@ class CliTest(unittest.TestCase):
 
     def to_schema_7(self):
         """Take the history back to the layout of schema 7, as a history
-        written before migration 8 (sightings by page, times relative to
-        the run) was: one `items` row per run and item, Unix seconds in
-        evidence.fetched_at, evidence unique by (run_id, seq)."""
+        written before migrations 8 (sightings by page, times relative to
+        the run), 9 (findings by check) and 10 (cost by month) was: one
+        `items` row per run and item, Unix seconds in evidence.fetched_at,
+        evidence unique by (run_id, seq), findings_open, no cost_months."""
         con = sqlite3.connect(self.db)
         try:
             con.executescript(
+                "DROP VIEW cost_months_derived; DROP TABLE cost_months;"
+                "DROP INDEX findings_key;"
+                "CREATE INDEX findings_open ON findings(rule, resource_id, "
+                "check_run);"
                 "CREATE TEMP TABLE old_items AS SELECT * FROM items;"
                 "DROP VIEW items; DROP TABLE sightings; DROP TABLE shadowed;"
                 "CREATE TABLE items (run_id INTEGER NOT NULL REFERENCES runs(id), "
@@ -144,7 +149,7 @@ class CliTest(unittest.TestCase):
         """Take the history back to the layout of schema 5, as a history
         written before migrations 6 (exact cost) and 7 (compact evidence)
         was: no cost_micros, request ids as text, the old evidence_log, a
-        ledger without timings (and schema 7's `items` table)."""
+        ledger without timings (and what to_schema_7 undoes)."""
         self.to_schema_7()
         self.sql("UPDATE evidence SET request_id = (SELECT l.request_id FROM "
                  "evidence_log l WHERE l.id = evidence.id)")

@@ -491,6 +491,44 @@ class ChargebackSql(CliTest):
                                  ("2026-10", "AERO-17", 4.0)])
         self.assert_reconciles()
 
+    def test_the_trend_reads_the_month_as_the_month_allocates_it(self):
+        # The trend reads months from cost_months (a piece per resource and
+        # run in force; split rules day by day; the storage account that
+        # follows amlfs-genomics-prod from the daily rows); its October must
+        # be, to the micro-unit, the October the lines allocate day by day:
+        # mid-month run change, billing tags changed on the 11th, a split,
+        # a follower, untagged cost, two currencies, and a superseding
+        # re-import as of before and after it.
+        self.october()
+        late = [row(PROD, date(2026, 10, 31), "25.000000", tag={"CostCenter": "CC-6000"},
+                    effective="20.000000"),
+                row(SCRATCH, date(2026, 10, 31), "7.000003")]
+        self.imp(IMPORT2, self.write_csv("late.csv", late))
+        p = dict.fromkeys(PARAMS)
+        p.update({"month": "2026-10", "allocate_by": '["CostCenter","Program"]'})
+        cells = ("SELECT currency, cost_center, unallocated, a, m FROM cb_trend "
+                 "WHERE month = '2026-10' ORDER BY 1, 2, 3")
+        month = ("SELECT currency, cost_center, reason IS NOT NULL, "
+                 "coalesce(sum(actual), 0), sum(amortized) FROM cb_alloc "
+                 "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+        seen = []
+        for as_of in (None, "2026-11-02T00:00:00Z", "2026-10-10T00:00:00Z"):
+            p["as_of"] = as_of
+            con = sqlite3.connect(self.db)
+            try:
+                for setup in setup_queries():
+                    con.execute(setup, p)
+                trend, alloc = con.execute(cells).fetchall(), con.execute(month).fetchall()
+                pieces = con.execute("SELECT count(*) FROM cb_tpiece").fetchone()[0]
+            finally:
+                con.close()
+            self.assertEqual(trend, alloc, as_of)
+            seen.append((len(trend), pieces))
+        self.assertGreater(seen[0][0], 5)
+        self.assertGreater(seen[0][1], 0)
+        self.assertNotEqual(seen[0], seen[1])      # the re-import counts after
+        self.assertEqual(seen[2], (0, 0))          # no cost known yet
+
     # -- rounding ------------------------------------------------------------
     def test_three_equal_shares_of_ten_cents_add_up_to_ten_cents(self):
         third = "a:33.3333, b:33.3333, c:33.3334"

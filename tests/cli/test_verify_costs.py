@@ -54,6 +54,15 @@ EDITS = {
                      "source, ingested_at) VALUES ('AMLFS-Durable-Premium-40',"
                      " 'mars', 'USD', 0.01, 0.00001, '1 GiB/Hour', "
                      "'2026-01-01', 'forged', '2026-11-01T00:00:00Z')",
+    "a month's running totals edited":
+        "UPDATE cost_months SET totals = replace(totals, '1', '2') "
+        "WHERE rowid = (SELECT min(rowid) FROM cost_months)",
+    "a month deleted": "DELETE FROM cost_months WHERE rowid = "
+                       "(SELECT max(rowid) FROM cost_months)",
+    "a month repeated": "INSERT INTO cost_months SELECT * FROM cost_months "
+                        "WHERE rowid = (SELECT min(rowid) FROM cost_months)",
+    "a month's supersession undone": "UPDATE cost_months SET superseded_by "
+                                     "= NULL WHERE superseded_by IS NOT NULL",
     "a source added outside the chain":
         "INSERT INTO cost_sources (kind, name, format, ingested_at) "
         "VALUES ('file', 'forged.csv', 'ea', '2026-11-01T00:00:00Z')",
@@ -106,6 +115,44 @@ class VerifyCosts(Base):
         self.assertEqual(body.count(b"\n"), 1 + len(kept))
         r = self.expect(OK, "verify")
         self.assertIn("cost rows intact", r.out)
+
+    def test_cost_months_is_what_the_cost_rows_give(self):
+        # Each import derived the months it touched again, supersession
+        # included: the table is, row for row, the running totals of the
+        # cost rows (computed here on their own: 31 records of 48
+        # characters, migration 0010), and verify names the table an edit
+        # of it broke.
+        self.history()
+        self.assertGreater(self.scalar(
+            "SELECT count(*) FROM cost_months WHERE superseded_by IS NOT NULL"), 0)
+        days = {}
+        for src, sup, key, cur, tags, day, kind, micros in self.sql(
+                "SELECT source, superseded_by, resource_key, currency, tags, "
+                "day, cost_type, cost_micros FROM cost_rows"):
+            d = days.setdefault((src, sup, key, cur, tags, day[:7]), {})
+            a, m, has_m = d.get(int(day[8:]), (0, 0, False))
+            if kind == "ActualCost":
+                a += micros
+            else:
+                m, has_m = m + micros, True
+            d[int(day[8:])] = (a, m, has_m)
+        want = set()
+        for k, d in days.items():
+            a = m = rows = nm = 0
+            out = []
+            for n in range(1, 32):
+                if n in d:
+                    a, m, rows = a + d[n][0], m + d[n][1], rows + 1
+                    nm += d[n][2]
+                out.append("%20d%20d%4d%4d" % (a, m, rows, nm))
+            want.add(k + ("".join(out),))
+        got = set(self.sql("SELECT source, superseded_by, resource_key, "
+                           "currency, tags, month, totals FROM cost_months"))
+        self.assertEqual(got, want)
+        self.assertEqual(self.scalar("SELECT count(*) FROM cost_months"), len(want))
+        self.script("UPDATE cost_months SET totals = replace(totals, '1', '2')")
+        r = self.expect(FINDINGS, "verify")
+        self.assertIn("table 'cost_months' differs from the cost rows", r.out + r.err)
 
     def test_every_single_edit_is_caught(self):
         self.history()

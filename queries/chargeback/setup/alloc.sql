@@ -7,5 +7,6 @@
 CREATE TEMP TABLE cb_alloc AS
 WITH
 -- include: chargeback/month.sql.inc
+subj_in AS (SELECT * FROM cb_subj),
 -- include: chargeback/alloc.sql.inc
 SELECT * FROM alloc ORDER BY gid;

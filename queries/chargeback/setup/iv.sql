@@ -4,7 +4,9 @@
 -- cb_iv: collection runs known at :as_of, and for each file system the
 -- days [d_from, d_to) each run that saw it is in force: the newest run
 -- started on or before the end of the day, else (days before its first
--- run) the earliest after; newest = 1 for its newest snapshot.
+-- run) the earliest after; newest = 1 for its newest snapshot; and what
+-- the reports read of that snapshot (name, SKU, region, capacity, HSM
+-- containers), so that they need not look it up again.
 -- Parameters: :as_of
 CREATE TEMP TABLE cb_iv AS
 WITH
@@ -17,11 +19,13 @@ cruns AS (
     AND (:as_of IS NULL OR started_at <= :as_of)
 ),
 seen AS (
-  SELECT f.resource_key, f.run_id, c.started_at,
+  SELECT f.resource_key, f.run_id, c.started_at, f.resource_id, f.name,
+         f.sku, f.location, f.capacity_tib, f.hsm_container,
+         f.hsm_logging_container,
          lag(c.started_at) OVER w AS prev_at,
          lead(c.started_at) OVER w AS next_at
-  FROM filesystems f
-  JOIN cruns c ON c.id = f.run_id
+  FROM cruns c
+  CROSS JOIN filesystems f ON f.run_id = c.id    -- by run
   WINDOW w AS (PARTITION BY f.resource_key ORDER BY c.started_at, c.id)
 ),
 iv AS (
@@ -30,7 +34,8 @@ iv AS (
               ELSE substr(started_at, 1, 10) END AS d_from,
          CASE WHEN next_at IS NULL THEN '9999-12-31'
               ELSE substr(next_at, 1, 10) END AS d_to,      -- exclusive
-         next_at IS NULL AS newest
+         next_at IS NULL AS newest, resource_id, name, sku, location,
+         capacity_tib, hsm_container, hsm_logging_container
   FROM seen
 )
 SELECT * FROM iv ORDER BY resource_key, d_from, d_to;

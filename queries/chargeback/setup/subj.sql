@@ -9,28 +9,12 @@
 CREATE TEMP TABLE cb_subj AS
 WITH
 -- A related resource (not a file system) named that day by a file system
--- as its HSM container's or logging container's storage account follows
--- that file system (the first by id when several name it).
-hsm0 AS (
-  SELECT iv.resource_key AS fs_key, iv.d_from, iv.d_to, f.hsm_container AS id
-  FROM cb_iv iv
-  JOIN filesystems f ON f.run_id = iv.run_id AND f.resource_key = iv.resource_key
-  UNION ALL
-  SELECT iv.resource_key, iv.d_from, iv.d_to, f.hsm_logging_container
-  FROM cb_iv iv
-  JOIN filesystems f ON f.run_id = iv.run_id AND f.resource_key = iv.resource_key
-),
-hsm AS (
-  SELECT fs_key, d_from, d_to,
-         CAST(lower(substr(id, 1, instr(lower(id), '/blobservices/') - 1))
-              AS TEXT) AS sa_key
-  FROM hsm0
-  WHERE instr(lower(id), '/blobservices/') > 1
-),
--- The storage account's groups looked up by index (hsm is small).
+-- as its HSM container's or logging container's storage account (cb_hsm)
+-- follows that file system (the first by id when several name it); the
+-- storage account's groups looked up by index (cb_hsm is small).
 link AS (
   SELECT g.rowid AS gid, min(h.fs_key) AS fs_key
-  FROM hsm h
+  FROM cb_hsm h
   JOIN cb_grp g ON g.resource_key = h.sa_key AND g.day >= h.d_from
    AND g.day < h.d_to
   WHERE NOT g.is_fs
