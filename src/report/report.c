@@ -1840,6 +1840,10 @@ int report_write(const char *datadir, const struct report_def *def,
 		rc = xlsx_write_report(def, r, tmp.buf, outdir, d);
 		if (rc == -EIO)
 			err_where(d, "%s", path);
+		if (rc == 0 && (rc = fs_sync_path(tmp.buf)) < 0) {
+			err_set(d, "cannot sync: %s", err_str(rc));
+			err_where(d, "%s", tmp.buf);
+		}
 	} else {
 		rc = write_all(fd, text.buf, text.len);
 		if (rc == 0 && fsync(fd) < 0)
@@ -1855,6 +1859,10 @@ int report_write(const char *datadir, const struct report_def *def,
 	if (rc == 0 && rename(tmp.buf, path) < 0) {
 		rc = -errno;
 		err_set(d, "cannot rename into place: %s", err_str(rc));
+		err_where(d, "%s", path);
+	} else if (rc == 0 && (rc = fs_sync_parent(path)) < 0) {
+		sbuf_reset(&tmp);	/* renamed: nothing to unlink */
+		err_set(d, "cannot sync the directory: %s", err_str(rc));
 		err_where(d, "%s", path);
 	}
 out:
