@@ -132,18 +132,34 @@ static const char *shown(json_t *shown_as, const char *name)
 	return json_string_value(json_object_get(shown_as, name));
 }
 
-void report_pivot(const struct report_dataset *ds, json_t *rows,
-		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid)
+int report_pivot(const struct report_dataset *ds, json_t *rows,
+		 json_t **ret_rows, json_t **ret_cols, json_t **ret_grid,
+		 struct err_detail *d)
 {
-	json_t *seen = json_object(), *index = json_object(), *out = json_array();
-	json_t *shown_as = json_object();
-	json_t *cols = json_array(), *grid_rows = json_array(), *row, *wide;
+	json_t *seen, *index, *out, *shown_as, *cols, *grid_rows, *row, *wide;
 	struct sbuf key = SBUF_INIT;
 	char **names;
 	size_t i, j, n = 0;
 	const char *k;
 	json_t *v;
 
+	/* A column needs a name: NULL is not '' (nor any other text). */
+	json_array_foreach(rows, i, row) {
+		v = json_object_get(row, ds->pivot_columns);
+		if (!v || json_is_null(v)) {
+			err_set(d, "dataset '%s' row %zu: '%s' is NULL, and a "
+				"pivot's column needs a name (give one in the "
+				"query, with coalesce())", ds->pivot_source,
+				i + 1, ds->pivot_columns);
+			return -ERR_CONFIG;
+		}
+	}
+	seen = json_object();
+	index = json_object();
+	out = json_array();
+	shown_as = json_object();
+	cols = json_array();
+	grid_rows = json_array();
 	/* The column values, sorted. */
 	json_array_foreach(rows, i, row) {
 		char *t = key_text(json_object_get(row, ds->pivot_columns));
@@ -183,8 +199,11 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 
 		sbuf_reset(&key);
 		for (j = 0; j < ds->npivot_rows; j++) {
-			t = key_text(json_object_get(row, ds->pivot_rows[j]));
-			sbuf_addf(&key, "%zu:%s\x1f", strlen(t), t);
+			/* Typed: NULL, '' and 1 vs '1' are distinct rows. */
+			v = json_object_get(row, ds->pivot_rows[j]);
+			t = key_text(v);
+			sbuf_addf(&key, "%d.%zu:%s\x1f", v ? (int)json_typeof(v) :
+				  (int)JSON_NULL, strlen(t), t);
 			free(t);
 		}
 		wide = json_object_get(index, key.buf);
@@ -233,4 +252,5 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 	json_decref(shown_as);
 	json_decref(seen);
 	sbuf_release(&key);
+	return 0;
 }

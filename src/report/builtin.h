@@ -30,7 +30,10 @@ int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
 /*
  * Pivot ds (a REPORT_DS_PIVOT) over rows (borrowed; objects): *ret_rows
  * the new wide rows, *ret_cols their column names, *ret_grid the
- * template's {"columns", "rows": [{..., "cells"}]}. All new.
+ * template's {"columns", "rows": [{..., "cells"}]}. All new. Row fields
+ * are compared typed (NULL, '' and 1 vs '1' make distinct rows); a NULL
+ * (or missing) column value has no name: -ERR_CONFIG, d naming the row.
  */
-void report_pivot(const struct report_dataset *ds, json_t *rows,
-		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid);
+int report_pivot(const struct report_dataset *ds, json_t *rows,
+		 json_t **ret_rows, json_t **ret_cols, json_t **ret_grid,
+		 struct err_detail *d);

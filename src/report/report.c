@@ -1261,10 +1261,14 @@ static int derive_dataset(struct store *s, const struct report_dataset *ds,
 	if (ds->kind == REPORT_DS_BUILTIN) {
 		rc = report_builtin_rows(s, ds->builtin, &rows, &cols, d);
 	} else {
-		report_pivot(ds, json_object_get(r->data, ds->pivot_source),
-			     &rows, &cols, &grid);
-		snprintf(grid_name, sizeof(grid_name), "%s_grid", ds->name);
-		json_object_set_new(r->data, grid_name, grid);
+		rc = report_pivot(ds, json_object_get(r->data,
+						      ds->pivot_source),
+				  &rows, &cols, &grid, d);
+		if (rc == 0) {
+			snprintf(grid_name, sizeof(grid_name), "%s_grid",
+				 ds->name);
+			json_object_set_new(r->data, grid_name, grid);
+		}
 	}
 	if (rc == 0) {
 		json_object_set_new(r->columns, ds->name, cols);

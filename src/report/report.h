@@ -110,10 +110,12 @@
  *   {"pivot": "cells", "rows": ["name"],    the rows of an earlier
  *    "columns": "rule", "value": "status"}  dataset turned wide: one
  *                                           row per distinct "rows"
- *                                           tuple (first seen first),
+ *                                           tuple (first seen first;
+ *                                           typed: NULL is not ''),
  *                                           then one column per
  *                                           distinct text of "columns"
- *                                           (sorted), holding "value"
+ *                                           (sorted; NULL is refused,
+ *                                           -ERR_CONFIG), holding "value"
  *                                           (the last row's; null when
  *                                           none). The template also
  *                                           gets NAME_grid: {"columns":
