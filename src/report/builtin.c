@@ -58,7 +58,7 @@ int report_register_sql(sqlite3 *db, struct err_detail *d)
 
 int report_builtin_known(const char *name)
 {
-	return !strcmp(name, "verify");
+	return !strcmp(name, "verify") || !strcmp(name, "chain");
 }
 
 int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
@@ -81,7 +81,8 @@ int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
 	 */
 	r = store_open(store_path(s), STORE_READONLY, &own, d);
 	if (r == 0)
-		r = verify_history(own, &v, d);
+		r = !strcmp(name, "chain") ? verify_chain(own, &v, d) :
+		    verify_history(own, &v, d);
 	store_close(own);
 	if (r < 0)
 		return r;

@@ -16,7 +16,7 @@
 /* Register ini_entries(text) on db. 0, or -ERR_SQL (d says why). */
 int report_register_sql(sqlite3 *db, struct err_detail *d);
 
-/* Whether name is a built-in dataset ("verify"). */
+/* Whether name is a built-in dataset ("verify" or "chain"). */
 int report_builtin_known(const char *name);
 
 /*

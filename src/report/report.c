@@ -282,7 +282,8 @@ static int load_derived(struct loader *l, json_t *o, const char *at,
 		if (r == 0 && (json_object_size(o) != 1 ||
 			       !report_builtin_known(ds->builtin)))
 			r = bad(l, at, "a built-in dataset is {\"builtin\": "
-				"\"verify\"} alone");
+				"\"verify\"} or {\"builtin\": \"chain\"} "
+				"alone");
 		return r;
 	}
 	if (json_object_get(o, "query")) {

@@ -127,6 +127,10 @@
  *                                           or "broken"), runs,
  *                                           bad_run, reason, head_run,
  *                                           head_hash
+ *   {"builtin": "chain"}                    the same row from
+ *                                           verify_chain(): bodies, run
+ *                                           hashes and links only (no
+ *                                           re-derivation; verify.h)
  *
  * Datasets run in the definition's order. Queries may also call
  * ini_entries(text): the INI text (the project's reader: comments,
@@ -237,7 +241,7 @@ struct report_dataset {
 	size_t npivot_rows;
 	char *pivot_columns;
 	char *pivot_value;
-	char *builtin;		/* builtin: "verify" */
+	char *builtin;		/* builtin: "verify" or "chain" */
 };
 
 /* A loaded, checked definition; a plain record, freed by report_free(). */
