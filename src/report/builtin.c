@@ -79,7 +79,8 @@ int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
 	 * a definition's setup, and a TEMP name shadows main's for verify's
 	 * unqualified queries (a setup could otherwise feed verify its data).
 	 */
-	r = store_open(store_path(s), STORE_READONLY, &own, d);
+	r = store_open(store_path(s), STORE_READONLY | STORE_ONE_THREAD, &own,
+		       d);
 	if (r == 0)
 		r = !strcmp(name, "chain") ? verify_chain(own, &v, d) :
 		    verify_history(own, &v, d);

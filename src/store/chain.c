@@ -407,6 +407,64 @@ int chain_run_encode(const struct chain_run *run,
 }
 
 /*
+ * The evidence group read from the tables under the evidence_log view
+ * (migration 0007), with the view's request_id done here: through the
+ * view, hex(), substr() and lower() of every GUID were a third of the
+ * chain check. Column EVIDENCE_REQUEST_ID is the stored value: a blob
+ * becomes what the view makes of it (evidence_view_request_id()); other
+ * columns are the view's. A unit test holds the two to the same rows.
+ */
+#define EVIDENCE_REQUEST_ID 7
+static const char evidence_raw[] =
+	"SELECT e.seq, q.kind, q.subject, q.method, q.url, "
+	"nullif(q.body, ''), e.status, e.request_id, "
+	"strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, 'unixepoch'), "
+	"e.projected, b.sha256 "
+	"FROM evidence e JOIN requests q ON q.id = e.request "
+	"JOIN bodies b ON b.id = e.body WHERE e.run_id = ?1 ORDER BY e.seq";
+
+/*
+ * What the view makes of a blob request id: lower(hex) cut 8-4-4-4-12
+ * with '-' between, substr() semantics (a piece past the end is empty).
+ * out holds 37 bytes; returns the length.
+ */
+static size_t evidence_view_request_id(const unsigned char *b, size_t n,
+				       char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	static const size_t cut[] = { 8, 12, 16, 20, 32 };
+	char h[33];
+	size_t i, k = 0, from = 0, hn = n > 16 ? 32 : 2 * n;
+
+	for (i = 0; i < hn / 2; i++) {
+		h[2 * i] = hex[b[i] >> 4];
+		h[2 * i + 1] = hex[b[i] & 15];
+	}
+	for (i = 0; i < 5; i++) {
+		if (i)
+			out[k++] = '-';
+		while (from < cut[i] && from < hn)
+			out[k++] = h[from++];
+		from = cut[i];
+	}
+	out[k] = '\0';
+	return k;
+}
+
+/* The blob request id of st's evidence row as the view's text, in rid. */
+static void view_request_id(struct chain_value *v, sqlite3_stmt *st,
+			    char rid[37])
+{
+	const void *b = sqlite3_column_blob(st, EVIDENCE_REQUEST_ID);
+	size_t n = (size_t)sqlite3_column_bytes(st, EVIDENCE_REQUEST_ID);
+
+	memset(v, 0, sizeof(*v));
+	v->type = CHAIN_TEXT;
+	v->n = evidence_view_request_id(b ? b : "", b ? n : 0, rid);
+	v->p = rid;
+}
+
+/*
  * The same bytes as chain_run_load() and chain_run_encode(), streamed: each
  * row is hashed as it is read, nothing copied (a check's 20,000 findings
  * were 200,000 allocations).
@@ -416,6 +474,7 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 {
 	const struct chain_group_def *defs;
 	struct chain_value row[CHAIN_MAX_COLS];
+	char rid[37];
 	struct hash_ctx *h = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t g, i, ngroups;
@@ -433,12 +492,25 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 	put_header(h, version);
 	for (g = 0; g < ngroups && r == 0; g++) {
 		put_mark(h, version, "\x1d", 'g');	/* group separator */
-		r = prepare_group(s, &defs[g], g, run_id, &st, d);
+		if (g == 1) {
+			r = store_prepare(s, evidence_raw, &st, d);
+			if (r == 0)
+				sqlite3_bind_int64(st, 1, run_id);
+		} else
+			r = prepare_group(s, &defs[g], g, run_id, &st, d);
 		if (r < 0)
 			break;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			for (i = 0; i < defs[g].ncols; i++)
-				view_column(&row[i], st, (int)i, version);
+			/* (the type first: reading a value may convert it) */
+			int blob_id = g == 1 && sqlite3_column_type(st,
+				EVIDENCE_REQUEST_ID) == SQLITE_BLOB;
+
+			for (i = 0; i < defs[g].ncols; i++) {
+				if (blob_id && i == EVIDENCE_REQUEST_ID)
+					view_request_id(&row[i], st, rid);
+				else
+					view_column(&row[i], st, (int)i, version);
+			}
 			put_row(h, version, row, defs[g].ncols);
 		}
 		if (rc != SQLITE_DONE)

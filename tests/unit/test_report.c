@@ -395,7 +395,7 @@ static void test_derived_dataset_errors(void **state)
 		"\"c\", \"value\": \"v\"}, \"a_grid\": \"t/c.sql\"}}",
 		"$.datasets", "grid of pivot 'a'");
 	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"builtin\": "
-		"\"rm -rf\"}}}", "$.datasets.a", "\"verify\"} alone");
+		"\"rm -rf\"}}}", "$.datasets.a", "\"chain\"} alone");
 	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"query\": "
 		"\"t/a.sql\", \"builtin\": \"verify\"}}}", "$.datasets.a",
 		"one of 'query'");
