@@ -1,5 +1,6 @@
 #include "report/builtin.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,48 +62,87 @@ int report_builtin_known(const char *name)
 	return !strcmp(name, "verify") || !strcmp(name, "chain");
 }
 
-int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
-			json_t **ret_cols, struct err_detail *d)
-{
+/*
+ * A built-in dataset computed on a thread of its own, on a connection of
+ * its own: the report's may hold TEMP tables from a definition's setup,
+ * and a TEMP name shadows main's for verify's unqualified queries (a
+ * setup could otherwise feed verify its data).
+ */
+struct report_builtin_job {
+	pthread_t thread;
+	int started;		/* the thread runs (else run at finish) */
+	char *path;		/* the history's file */
+	int chain;		/* verify_chain(), else verify_history() */
+	int rc;
 	struct verify_result v;
+	struct err_detail d;
+};
+
+static void *job_run(void *arg)
+{
+	struct report_builtin_job *j = arg;
 	struct store *own = NULL;
+
+	memset(&j->v, 0, sizeof(j->v));
+	j->rc = store_open(j->path, STORE_READONLY | STORE_ONE_THREAD, &own,
+			   &j->d);
+	if (j->rc == 0)
+		j->rc = j->chain ? verify_chain(own, &j->v, &j->d) :
+			verify_history(own, &j->v, &j->d);
+	store_close(own);
+	return NULL;
+}
+
+struct report_builtin_job *report_builtin_start(struct store *s,
+						const char *name)
+{
+	struct report_builtin_job *j = xcalloc(1, sizeof(*j));
+
+	j->path = xstrdup(store_path(s));
+	j->chain = !strcmp(name, "chain");
+	/* No thread to be had: the work is done at finish instead. */
+	j->started = pthread_create(&j->thread, NULL, job_run, j) == 0;
+	return j;
+}
+
+int report_builtin_finish(struct report_builtin_job *j, json_t **ret_rows,
+			  json_t **ret_cols, struct err_detail *d)
+{
+	struct verify_result *v = &j->v;
 	json_t *row;
 	int r;
 
-	if (!report_builtin_known(name)) {
-		err_set(d, "no built-in dataset '%s'", name);
-		return -ERR_CONFIG;
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	else
+		job_run(j);
+	r = j->rc;
+	if (r < 0) {
+		if (d)
+			*d = j->d;
+		goto out;
 	}
-	memset(&v, 0, sizeof(v));
-	/*
-	 * On a connection of its own: the report's may hold TEMP tables from
-	 * a definition's setup, and a TEMP name shadows main's for verify's
-	 * unqualified queries (a setup could otherwise feed verify its data).
-	 */
-	r = store_open(store_path(s), STORE_READONLY | STORE_ONE_THREAD, &own,
-		       d);
-	if (r == 0)
-		r = !strcmp(name, "chain") ? verify_chain(own, &v, d) :
-		    verify_history(own, &v, d);
-	store_close(own);
-	if (r < 0)
-		return r;
+	if (!ret_rows)
+		goto out;
 	row = json_object();
-	json_object_set_new(row, "status", json_string(v.bad_run ? "broken" :
+	json_object_set_new(row, "status", json_string(v->bad_run ? "broken" :
 						       "ok"));
-	json_object_set_new(row, "runs", json_integer(v.runs));
-	json_object_set_new(row, "bad_run", v.bad_run ?
-			    json_integer(v.bad_run) : json_null());
-	json_object_set_new(row, "reason", v.bad_run ?
-			    json_string(v.reason) : json_null());
-	json_object_set_new(row, "head_run", v.head_run ?
-			    json_integer(v.head_run) : json_null());
-	json_object_set_new(row, "head_hash", v.head[0] ?
-			    json_string(v.head) : json_null());
+	json_object_set_new(row, "runs", json_integer(v->runs));
+	json_object_set_new(row, "bad_run", v->bad_run ?
+			    json_integer(v->bad_run) : json_null());
+	json_object_set_new(row, "reason", v->bad_run ?
+			    json_string(v->reason) : json_null());
+	json_object_set_new(row, "head_run", v->head_run ?
+			    json_integer(v->head_run) : json_null());
+	json_object_set_new(row, "head_hash", v->head[0] ?
+			    json_string(v->head) : json_null());
 	*ret_rows = json_pack("[o]", row);
 	*ret_cols = json_pack("[ssssss]", "status", "runs", "bad_run",
 			      "reason", "head_run", "head_hash");
-	return 0;
+out:
+	free(j->path);
+	free(j);
+	return r;
 }
 
 static int cmp_text(const void *a, const void *b)

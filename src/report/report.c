@@ -1251,8 +1251,12 @@ static struct query_param *bind_params(const struct report_dataset *ds,
 	return all;
 }
 
-/* A pivot or built-in dataset (report.h, "Derived datasets"). */
-static int derive_dataset(struct store *s, const struct report_dataset *ds,
+/*
+ * A pivot or built-in dataset (report.h, "Derived datasets"); a built-in's
+ * job (started by report_run) is finished here and *job cleared.
+ */
+static int derive_dataset(const struct report_dataset *ds,
+			  struct report_builtin_job **job,
 			  struct report_result *r, struct err_detail *d)
 {
 	json_t *rows = NULL, *cols = NULL, *grid = NULL;
@@ -1260,7 +1264,8 @@ static int derive_dataset(struct store *s, const struct report_dataset *ds,
 	int rc = 0;
 
 	if (ds->kind == REPORT_DS_BUILTIN) {
-		rc = report_builtin_rows(s, ds->builtin, &rows, &cols, d);
+		rc = report_builtin_finish(*job, &rows, &cols, d);
+		*job = NULL;
 	} else {
 		rc = report_pivot(ds, json_object_get(r->data,
 						      ds->pivot_source),
@@ -1280,6 +1285,7 @@ static int derive_dataset(struct store *s, const struct report_dataset *ds,
 
 static int run_dataset(struct store *s, const char *datadir,
 		       const struct report_dataset *ds,
+		       struct report_builtin_job **job,
 		       const struct query_param *qp0, size_t n0,
 		       struct report_result *r, struct err_detail *d)
 {
@@ -1290,7 +1296,7 @@ static int run_dataset(struct store *s, const char *datadir,
 	int rc;
 
 	if (ds->kind != REPORT_DS_QUERY)
-		return derive_dataset(s, ds, r, d);
+		return derive_dataset(ds, job, r, d);
 	qp = bind_params(ds, qp0, n0, r, &n);
 	rc = query_open(s, datadir, ds->query, qp, n, &st, d);
 	free(qp);
@@ -1502,6 +1508,8 @@ int report_run(struct store *s, const char *datadir,
 	};
 	struct report_result res = { json_object(), json_object(), 0, "" };
 	struct query_param *qp = xcalloc(5 + p->nextra, sizeof(*qp));
+	struct report_builtin_job **jobs = xcalloc(def->ndatasets + 1,
+						   sizeof(*jobs));
 	sqlite3_int64 mark = 0;
 	int rc = 0, setup_done;
 	size_t i;
@@ -1525,15 +1533,24 @@ int report_run(struct store *s, const char *datadir,
 			    report_meta(def, p, &res, tool_version));
 	if (rc == 0)
 		rc = report_register_sql(store_db(s), d);
+	/* Built-ins (verify, chain) run on threads while the queries do. */
+	for (i = 0; rc == 0 && i < def->ndatasets; i++)
+		if (def->datasets[i].kind == REPORT_DS_BUILTIN)
+			jobs[i] = report_builtin_start(s,
+						       def->datasets[i].builtin);
 	if (rc == 0)
 		rc = run_setup(s, datadir, def, qp, 5 + p->nextra, &mark, d);
 	setup_done = rc == 0;
 	for (i = 0; rc == 0 && i < def->ndatasets; i++)
-		rc = run_dataset(s, datadir, &def->datasets[i], qp,
+		rc = run_dataset(s, datadir, &def->datasets[i], &jobs[i], qp,
 				 5 + p->nextra, &res, d);
 	if (setup_done && end_setup(s, def, mark, rc < 0 ? NULL : d) < 0 &&
 	    rc == 0)
 		rc = -ERR_SQL;
+	for (i = 0; i < def->ndatasets; i++)	/* those not reached */
+		if (jobs[i])
+			report_builtin_finish(jobs[i], NULL, NULL, NULL);
+	free(jobs);
 	free(qp);
 	if (rc < 0)
 		report_result_release(&res);
