@@ -29,7 +29,7 @@ bad AS (	-- last seen: when the newest of those checks ran
 ),
 fres AS (SELECT * FROM bad)
 -- include: compliance/resources.sql.inc
-,one AS (	-- the newest check's result
+,one AS MATERIALIZED (	-- the newest check's result
 	SELECT b.*, (SELECT min(z.id) FROM findings z
 	              WHERE z.check_run = b.check_run AND z.rule = b.rule
 	                AND z.resource_id = b.resource_id
