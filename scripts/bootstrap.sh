@@ -19,7 +19,8 @@ libarchive-dev openssl"
 # What only the suite needs: real readers of the outputs (LibreOffice
 # headless, cmark-gfm) and the libFuzzer toolchain for the fuzz smoke runs.
 TEST_PACKAGES="libreoffice-calc-nogui cmark-gfm clang-14 libfuzzer-14-dev
-libclang-rt-14-dev"
+libclang-rt-14-dev
+strace"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 

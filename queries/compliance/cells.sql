@@ -5,7 +5,8 @@
 -- report pivots it into rules x file systems (the 'matrix' dataset).
 -- Resources that are not file systems (subscriptions; exemptions that
 -- matched nothing) are rows of their own, after the file systems.
--- Parameters: :from, :to, :run, :as_of (scope.sql.inc)
+-- Parameters: :from, :to, :run, :as_of (scope.sql.inc; comp_res, made by
+--   the report's setup, is of the same period)
 -- Columns: file_system (its name, or the resource id), resource_group,
 --   subscription, rule, status, resource_id (the file system's id, or the
 --   resource's)

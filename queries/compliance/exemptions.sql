@@ -1,7 +1,8 @@
 -- Compliance exemptions: every [exemption NAME] of the policy files the
 -- period's checks used (read from the policy kept as each check's
 -- evidence, with ini_entries()), once per exemption and policy text.
--- Parameters: :from, :to, :run, :as_of (scope.sql.inc)
+-- Parameters: :from, :to, :run, :as_of (scope.sql.inc; comp_agg, made by
+--   the report's setup, is of the same period)
 -- Columns: exemption, rule, resource (the ARM id, or 'regex: ' and the
 --   pattern), reason, approver, ticket, expires, expired_in_period ('yes'
 --   when expires falls on a day of the period), expired ('yes' when
@@ -44,8 +45,8 @@ SELECT x.name AS exemption, x.rule,
        CASE WHEN x.expires BETWEEN s.p_from AND s.p_to THEN 'yes' ELSE 'no'
        END AS expired_in_period,
        CASE WHEN x.expires < s.p_to THEN 'yes' ELSE 'no' END AS expired,
-       (SELECT count(*) FROM f WHERE f.exemption = x.name
-                                 AND f.status = 'exempt') AS exempted,
+       (SELECT coalesce(sum(a.exempt), 0) FROM comp_agg a
+         WHERE a.exemption = x.name) AS exempted,
        x.sha256 AS policy_sha256, x.check_run
 FROM ex x, span s
 ORDER BY x.name, x.check_run;

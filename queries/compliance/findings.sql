@@ -2,7 +2,8 @@
 -- ok in a check of the period, once, as its newest check saw it, with the
 -- evidence behind that result (the responses the rule read, through
 -- evidence_log).
--- Parameters: :from, :to, :run, :as_of (scope.sql.inc)
+-- Parameters: :from, :to, :run, :as_of (scope.sql.inc; comp_agg and
+--   comp_res, made by the report's setup, are of the same period)
 -- Columns: rule, file_system (name, when the resource is or belongs to
 --   one), resource_id, severity, reason, first_seen (first open, as check
 --   kept it), last_seen (the newest check of the period where it was not
@@ -14,12 +15,13 @@
 --   between; a request id the response lacked is '-'; NULL: none)
 WITH
 -- include: compliance/scope.sql.inc
-,bad0 AS (
-	SELECT rule, resource_id, max(check_run) AS check_run,
-	       min(first_seen) AS first_seen, count(*) AS checks
-	  FROM findings
-	 WHERE check_run IN (SELECT check_run FROM chk) AND status <> 'ok'
+,bad0 AS (	-- from the findings counted once by setup/agg.sql
+	SELECT rule, resource_id, max(bad_check) AS check_run,
+	       min(bad_first_seen) AS first_seen,
+	       sum(alarm + exempt + skip + error) AS checks
+	  FROM comp_agg
 	 GROUP BY rule, resource_id
+	HAVING max(bad_check) IS NOT NULL
 ),
 bad AS (	-- last seen: when the newest of those checks ran
 	SELECT b.*, c.checked_at AS last_seen
@@ -27,7 +29,7 @@ bad AS (	-- last seen: when the newest of those checks ran
 ),
 fres AS (SELECT * FROM bad)
 -- include: compliance/resources.sql.inc
-,one AS (	-- the newest check's result
+,one AS MATERIALIZED (	-- the newest check's result
 	SELECT b.*, (SELECT min(z.id) FROM findings z
 	              WHERE z.check_run = b.check_run AND z.rule = b.rule
 	                AND z.resource_id = b.resource_id

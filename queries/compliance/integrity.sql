@@ -1,10 +1,13 @@
--- Compliance integrity: what 'verify' says of the whole history (the
--- report's built-in 'verify' dataset, bound as parameters), the head of
--- the chain as of the report, and the hash of every run the report rests
--- on (the checks used and the runs they judged).
--- Parameters: :from, :to, :run, :as_of (scope.sql.inc); :verify_status
---   ('ok' or 'broken'), :verify_runs, :verify_bad_run, :verify_reason,
---   :verify_head_run, :verify_head_hash (the built-in dataset's columns)
+-- Compliance integrity: what the report's built-in 'chain' dataset found
+-- in the whole history when the report was made (every body against its
+-- SHA-256, every run hash recomputed from its stored fields, every link
+-- to the run before, no run missing; bound as parameters), what it did
+-- not check (the re-derivation 'verify' does), the head of the chain as
+-- of the report, and the hash of every run the report rests on (the
+-- checks used and the runs they judged).
+-- Parameters: :from, :to, :run, :as_of (scope.sql.inc); :chain_status
+--   ('ok' or 'broken'), :chain_runs, :chain_bad_run, :chain_reason,
+--   :chain_head_run, :chain_head_hash (the built-in dataset's columns)
 -- Columns: item, run, time, hash, detail
 WITH
 -- include: compliance/scope.sql.inc
@@ -15,17 +18,25 @@ WITH
 	 ORDER BY r.id DESC LIMIT 1
 )
 SELECT item, run, time, hash, detail FROM (
-	SELECT 1 AS ord, 0 AS k, 'verify' AS item, :verify_bad_run AS run,
+	SELECT 1 AS ord, 0 AS k, 'chain' AS item, :chain_bad_run AS run,
 	       NULL AS time, NULL AS hash,
-	       CASE :verify_status
-	            WHEN 'ok' THEN 'ok: ' || :verify_runs || ' runs verified '
-	                 || '(bodies, run hashes, chain, typed rows, costs, '
-	                 || 'findings)'
-	            ELSE 'BROKEN at run ' || :verify_bad_run || ': ' ||
-	                 coalesce(:verify_reason, '') END AS detail
+	       CASE :chain_status
+	            WHEN 'ok' THEN 'ok: ' || :chain_runs || ' runs; every '
+	                 || 'evidence body against its SHA-256, every run hash '
+	                 || 'recomputed from its stored fields (metadata, '
+	                 || 'evidence list, errors, ledger, cost sources, '
+	                 || 'findings), every link to the run before, no run '
+	                 || 'missing'
+	            ELSE 'BROKEN at run ' || :chain_bad_run || ': ' ||
+	                 coalesce(:chain_reason, '') END AS detail
 	UNION ALL
-	SELECT 2, 0, 'history head (verified)', :verify_head_run, NULL,
-	       :verify_head_hash, 'the newest run when the report was made'
+	SELECT 1, 1, 'full verify', NULL, NULL, NULL,
+	       'not run by the report: the typed rows, cost rows, metrics and '
+	       || 'prices derived again from the evidence and compared; run '
+	       || '''amlfs-audit verify'' for that'
+	UNION ALL
+	SELECT 2, 0, 'history head (chain checked)', :chain_head_run, NULL,
+	       :chain_head_hash, 'the newest run when the report was made'
 	UNION ALL
 	SELECT 3, 0, 'head as of the report', h.id, h.t, h.run_hash,
 	       CASE WHEN :as_of IS NULL THEN 'no --as-of: the newest run'

@@ -1,6 +1,7 @@
 -- Compliance: the period in one row (see scope.sql.inc for what the
 -- period and its checks are).
--- Parameters: :from, :to, :run, :as_of (scope.sql.inc)
+-- Parameters: :from, :to, :run, :as_of (scope.sql.inc; comp_agg, made by
+--   the report's setup, is of the same period)
 -- Columns: period_from, period_to (YYYY-MM-DD), runs (collection runs),
 --   ok_runs, partial_runs, failed_runs, checks (checks used),
 --   unchecked_runs, first_run, last_run (the runs 'Changes' compares: the
@@ -43,7 +44,8 @@ SELECT s.p_from AS period_from, s.p_to AS period_to,
          WHERE r.id = l.check_run) AS policy_sha256
 FROM span s
 LEFT JOIN last_chk l ON 1
-JOIN (SELECT count(*) AS findings,
-             count(CASE WHEN status <> 'skip' THEN 1 END) AS judged,
-             count(CASE WHEN status = 'ok' THEN 1 END) AS passed
-        FROM f) t;
+JOIN (	-- the findings, counted once by setup/agg.sql
+      SELECT coalesce(sum(ok + alarm + exempt + skip + error), 0) AS findings,
+             coalesce(sum(ok + alarm + exempt + error), 0) AS judged,
+             coalesce(sum(ok), 0) AS passed
+        FROM comp_agg) t;

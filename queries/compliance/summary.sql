@@ -14,21 +14,17 @@
 --              collection runs (from the run before the period to its
 --              first, and between its runs), checks used and runs no
 --              check judged.
--- Parameters: :from, :to, :run, :as_of (scope.sql.inc)
+-- Parameters: :from, :to, :run, :as_of (scope.sql.inc; comp_agg and
+--   comp_res, made by the report's setup, are of the same period)
 -- Columns: section, item, ok, alarm, exempt, skip, error, pass_rate,
 --   pass_pct (pass_rate as text: '66.4%'; NULL with it), count, detail,
 --   in_rates, in_age, in_coverage (1 or NULL: the row's section)
 WITH
 -- include: compliance/scope.sql.inc
-,agg AS MATERIALIZED (
-	SELECT rule, resource_id, severity,
-	       count(CASE WHEN status = 'ok' THEN 1 END) AS ok,
-	       count(CASE WHEN status = 'alarm' THEN 1 END) AS alarm,
-	       count(CASE WHEN status = 'exempt' THEN 1 END) AS exempt,
-	       count(CASE WHEN status = 'skip' THEN 1 END) AS skip,
-	       count(CASE WHEN status = 'error' THEN 1 END) AS error
-	  FROM findings
-	 WHERE check_run IN (SELECT check_run FROM chk)
+,agg AS MATERIALIZED (	-- the findings, counted once by setup/agg.sql
+	SELECT rule, resource_id, severity, sum(ok) AS ok, sum(alarm) AS alarm,
+	       sum(exempt) AS exempt, sum(skip) AS skip, sum(error) AS error
+	  FROM comp_agg
 	 GROUP BY rule, resource_id, severity
 ),
 fres AS (SELECT * FROM agg)

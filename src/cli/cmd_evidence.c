@@ -4,7 +4,10 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -337,11 +340,72 @@ static int append_line(const char *path, const char *line)
 	return r;
 }
 
+/*
+ * Send msg to the syslog socket at path as the C library's syslog() would
+ * (RFC 3164: "<PRI>Mmm dd hh:mm:ss TAG[PID]: MSG", local time, LOG_USER
+ * and LOG_NOTICE): a datagram, or the message and a NUL on a stream
+ * socket. Unlike syslog(), a socket that is missing or refuses it is an
+ * error (-errno), so an unanchored head is said, not lost.
+ */
+static int syslog_send(const char *path, const char *msg)
+{
+	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct sockaddr_un sa;
+	char buf[512];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd = -1, n, r = 0, type = SOCK_DGRAM;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	localtime_r(&now, &tm);
+	n = snprintf(buf, sizeof(buf), "<%d>%s %2d %02d:%02d:%02d "
+		     "amlfs-audit[%ld]: %s", LOG_USER | LOG_NOTICE,
+		     mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, (long)getpid(), msg);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EOVERFLOW;
+	for (;;) {
+		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		r = -errno;
+		close(fd);
+		if (r != -EPROTOTYPE || type == SOCK_STREAM)
+			return r;
+		type = SOCK_STREAM;	/* a stream socket: try that */
+		r = 0;
+	}
+	/* A stream carries the NUL that ends the message. */
+	if (send(fd, buf, (size_t)n + (type == SOCK_STREAM), MSG_NOSIGNAL) !=
+	    n + (type == SOCK_STREAM))
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+/* "syslog" is /dev/log; "syslog:PATH" another syslog socket; else NULL. */
+static const char *syslog_socket(const char *head_log)
+{
+	if (!strcmp(head_log, "syslog"))
+		return "/dev/log";
+	if (!strncmp(head_log, "syslog:", 7) && head_log[7])
+		return head_log + 7;
+	return NULL;
+}
+
 int head_log_since(struct app *app, long long mark, int status)
 {
 	sqlite3_stmt *st = NULL;
-	char now[21], line[160];
-	int r = 0, syslogged = 0;
+	char now[21], line[160], msg[170];
+	const char *sock;
+	int r = 0;
 
 	if (!app->cfg.head_log || !app->store)
 		return status;
@@ -357,18 +421,16 @@ int head_log_since(struct app *app, long long mark, int status)
 		snprintf(line, sizeof(line), "%s %lld %s\n", now,
 			 (long long)sqlite3_column_int64(st, 0),
 			 (const char *)sqlite3_column_text(st, 1));
-		if (!strcmp(app->cfg.head_log, "syslog")) {
-			if (!syslogged++)
-				openlog("amlfs-audit", LOG_PID, LOG_USER);
-			syslog(LOG_NOTICE, "head %.*s", (int)strlen(line) - 1,
-			       line);
+		sock = syslog_socket(app->cfg.head_log);
+		if (sock) {
+			snprintf(msg, sizeof(msg), "head %.*s",
+				 (int)strlen(line) - 1, line);
+			r = syslog_send(sock, msg);
 		} else
 			r = append_line(app->cfg.head_log, line);
 	}
 out:
 	sqlite3_finalize(st);
-	if (syslogged)
-		closelog();
 	if (r < 0) {
 		app_error(app, "warning: cannot append the new head to "
 			  "[evidence] head_log '%s': %s; the run is stored, "

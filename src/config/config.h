@@ -64,7 +64,7 @@ struct config {
 	struct strlist allocate_by;	/* [chargeback] allocate_by: tag keys, first wins */
 	long variance_pct;		/* [chargeback] variance_pct: anomaly threshold */
 	char *signing_key;		/* [evidence] signing_key: Ed25519 PEM, or NULL */
-	char *head_log;			/* [evidence] head_log: a file, "syslog", or NULL */
+	char *head_log;			/* [evidence] head_log: a file, "syslog", "syslog:SOCKET", or NULL */
 	int origin[CONFIG_MAX_KEYS];	/* line of each key (0: default) */
 };
 

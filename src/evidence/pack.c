@@ -432,11 +432,16 @@ static void pw_free(struct pack_writer *w, int keep)
 }
 
 /*
- * Finish: the archive flushed and synced, then renamed into place (a
- * directory is renamed whole: a reader never sees part of a pack).
+ * Finish: the archive flushed and synced, or every file and directory of
+ * the pack synced (all written first, so the first fsync commits most of
+ * them at once); then renamed into place (a directory is renamed whole: a
+ * reader never sees part of a pack) and the parent synced, so that after
+ * a power cut the pack is there whole or not at all.
  */
 static int pw_commit(struct pack_writer *w, struct err_detail *d)
 {
+	const char *what = w->tmp;
+	size_t i;
 	int r = 0;
 
 	if (w->a) {
@@ -447,11 +452,30 @@ static int pw_commit(struct pack_writer *w, struct err_detail *d)
 		}
 		if (fsync(w->fd) < 0)
 			r = -errno;
+	} else {
+		for (i = 0; r == 0 && i < w->made.n; i++) {
+			what = w->made.v[i];
+			r = fs_sync_path(what);
+		}
+		if (r == 0) {
+			what = w->tmp;
+			r = fs_sync_path(what);
+		}
 	}
-	if (r == 0 && rename(w->tmp, w->out) < 0)
+	if (r < 0) {
+		err_set(d, "cannot sync '%s': %s", what, err_str(r));
+		return r;
+	}
+	if (rename(w->tmp, w->out) < 0) {
 		r = -errno;
-	if (r < 0)
 		err_set(d, "cannot write '%s': %s", w->out, err_str(r));
+		return r;
+	}
+	r = fs_sync_parent(w->out);
+	if (r < 0)
+		err_set(d, "cannot sync the directory of '%s' (the pack is "
+			"there, but a power cut could lose it): %s", w->out,
+			err_str(r));
 	return r;
 }
 

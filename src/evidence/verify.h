@@ -25,3 +25,16 @@ struct verify_result {
  */
 int verify_history(struct store *s, struct verify_result *res,
 		   struct err_detail *d);
+
+/*
+ * The chain alone, what a report can afford to check every time: every
+ * body against its SHA-256, every run's hash recomputed from its stored
+ * fields (metadata, evidence list, errors, ledger, cost sources,
+ * findings), every run's link to the run before it, no run id missing,
+ * every run sealed. Not done: the typed rows, cost rows, metrics and
+ * prices derived again from the evidence (verify_history() does that; a
+ * row edited there and nowhere else passes this check). Returns as
+ * verify_history(); res->uncovered_sources stays 0.
+ */
+int verify_chain(struct store *s, struct verify_result *res,
+		 struct err_detail *d);

@@ -1,5 +1,6 @@
 #include "report/builtin.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,49 +59,90 @@ int report_register_sql(sqlite3 *db, struct err_detail *d)
 
 int report_builtin_known(const char *name)
 {
-	return !strcmp(name, "verify");
+	return !strcmp(name, "verify") || !strcmp(name, "chain");
 }
 
-int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
-			json_t **ret_cols, struct err_detail *d)
-{
+/*
+ * A built-in dataset computed on a thread of its own, on a connection of
+ * its own: the report's may hold TEMP tables from a definition's setup,
+ * and a TEMP name shadows main's for verify's unqualified queries (a
+ * setup could otherwise feed verify its data).
+ */
+struct report_builtin_job {
+	pthread_t thread;
+	int started;		/* the thread runs (else run at finish) */
+	char *path;		/* the history's file */
+	int chain;		/* verify_chain(), else verify_history() */
+	int rc;
 	struct verify_result v;
+	struct err_detail d;
+};
+
+static void *job_run(void *arg)
+{
+	struct report_builtin_job *j = arg;
 	struct store *own = NULL;
+
+	memset(&j->v, 0, sizeof(j->v));
+	j->rc = store_open(j->path, STORE_READONLY | STORE_ONE_THREAD, &own,
+			   &j->d);
+	if (j->rc == 0)
+		j->rc = j->chain ? verify_chain(own, &j->v, &j->d) :
+			verify_history(own, &j->v, &j->d);
+	store_close(own);
+	return NULL;
+}
+
+struct report_builtin_job *report_builtin_start(struct store *s,
+						const char *name)
+{
+	struct report_builtin_job *j = xcalloc(1, sizeof(*j));
+
+	j->path = xstrdup(store_path(s));
+	j->chain = !strcmp(name, "chain");
+	/* No thread to be had: the work is done at finish instead. */
+	j->started = pthread_create(&j->thread, NULL, job_run, j) == 0;
+	return j;
+}
+
+int report_builtin_finish(struct report_builtin_job *j, json_t **ret_rows,
+			  json_t **ret_cols, struct err_detail *d)
+{
+	struct verify_result *v = &j->v;
 	json_t *row;
 	int r;
 
-	if (!report_builtin_known(name)) {
-		err_set(d, "no built-in dataset '%s'", name);
-		return -ERR_CONFIG;
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	else
+		job_run(j);
+	r = j->rc;
+	if (r < 0) {
+		if (d)
+			*d = j->d;
+		goto out;
 	}
-	memset(&v, 0, sizeof(v));
-	/*
-	 * On a connection of its own: the report's may hold TEMP tables from
-	 * a definition's setup, and a TEMP name shadows main's for verify's
-	 * unqualified queries (a setup could otherwise feed verify its data).
-	 */
-	r = store_open(store_path(s), STORE_READONLY, &own, d);
-	if (r == 0)
-		r = verify_history(own, &v, d);
-	store_close(own);
-	if (r < 0)
-		return r;
+	if (!ret_rows)
+		goto out;
 	row = json_object();
-	json_object_set_new(row, "status", json_string(v.bad_run ? "broken" :
+	json_object_set_new(row, "status", json_string(v->bad_run ? "broken" :
 						       "ok"));
-	json_object_set_new(row, "runs", json_integer(v.runs));
-	json_object_set_new(row, "bad_run", v.bad_run ?
-			    json_integer(v.bad_run) : json_null());
-	json_object_set_new(row, "reason", v.bad_run ?
-			    json_string(v.reason) : json_null());
-	json_object_set_new(row, "head_run", v.head_run ?
-			    json_integer(v.head_run) : json_null());
-	json_object_set_new(row, "head_hash", v.head[0] ?
-			    json_string(v.head) : json_null());
+	json_object_set_new(row, "runs", json_integer(v->runs));
+	json_object_set_new(row, "bad_run", v->bad_run ?
+			    json_integer(v->bad_run) : json_null());
+	json_object_set_new(row, "reason", v->bad_run ?
+			    json_string(v->reason) : json_null());
+	json_object_set_new(row, "head_run", v->head_run ?
+			    json_integer(v->head_run) : json_null());
+	json_object_set_new(row, "head_hash", v->head[0] ?
+			    json_string(v->head) : json_null());
 	*ret_rows = json_pack("[o]", row);
 	*ret_cols = json_pack("[ssssss]", "status", "runs", "bad_run",
 			      "reason", "head_run", "head_hash");
-	return 0;
+out:
+	free(j->path);
+	free(j);
+	return r;
 }
 
 static int cmp_text(const void *a, const void *b)
@@ -132,18 +174,34 @@ static const char *shown(json_t *shown_as, const char *name)
 	return json_string_value(json_object_get(shown_as, name));
 }
 
-void report_pivot(const struct report_dataset *ds, json_t *rows,
-		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid)
+int report_pivot(const struct report_dataset *ds, json_t *rows,
+		 json_t **ret_rows, json_t **ret_cols, json_t **ret_grid,
+		 struct err_detail *d)
 {
-	json_t *seen = json_object(), *index = json_object(), *out = json_array();
-	json_t *shown_as = json_object();
-	json_t *cols = json_array(), *grid_rows = json_array(), *row, *wide;
+	json_t *seen, *index, *out, *shown_as, *cols, *grid_rows, *row, *wide;
 	struct sbuf key = SBUF_INIT;
 	char **names;
 	size_t i, j, n = 0;
 	const char *k;
 	json_t *v;
 
+	/* A column needs a name: NULL is not '' (nor any other text). */
+	json_array_foreach(rows, i, row) {
+		v = json_object_get(row, ds->pivot_columns);
+		if (!v || json_is_null(v)) {
+			err_set(d, "dataset '%s' row %zu: '%s' is NULL, and a "
+				"pivot's column needs a name (give one in the "
+				"query, with coalesce())", ds->pivot_source,
+				i + 1, ds->pivot_columns);
+			return -ERR_CONFIG;
+		}
+	}
+	seen = json_object();
+	index = json_object();
+	out = json_array();
+	shown_as = json_object();
+	cols = json_array();
+	grid_rows = json_array();
 	/* The column values, sorted. */
 	json_array_foreach(rows, i, row) {
 		char *t = key_text(json_object_get(row, ds->pivot_columns));
@@ -183,8 +241,11 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 
 		sbuf_reset(&key);
 		for (j = 0; j < ds->npivot_rows; j++) {
-			t = key_text(json_object_get(row, ds->pivot_rows[j]));
-			sbuf_addf(&key, "%zu:%s\x1f", strlen(t), t);
+			/* Typed: NULL, '' and 1 vs '1' are distinct rows. */
+			v = json_object_get(row, ds->pivot_rows[j]);
+			t = key_text(v);
+			sbuf_addf(&key, "%d.%zu:%s\x1f", v ? (int)json_typeof(v) :
+				  (int)JSON_NULL, strlen(t), t);
 			free(t);
 		}
 		wide = json_object_get(index, key.buf);
@@ -233,4 +294,5 @@ void report_pivot(const struct report_dataset *ds, json_t *rows,
 	json_decref(shown_as);
 	json_decref(seen);
 	sbuf_release(&key);
+	return 0;
 }

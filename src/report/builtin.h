@@ -16,21 +16,33 @@
 /* Register ini_entries(text) on db. 0, or -ERR_SQL (d says why). */
 int report_register_sql(sqlite3 *db, struct err_detail *d);
 
-/* Whether name is a built-in dataset ("verify"). */
+/* Whether name is a built-in dataset ("verify" or "chain"). */
 int report_builtin_known(const char *name);
 
 /*
- * Run built-in dataset name on s: *ret_rows a new array of row objects,
- * *ret_cols a new array of its column names. -ERR_SQL and the like when
- * it cannot run (d says why).
+ * Start built-in dataset name (report_builtin_known()) on s's history, on
+ * a thread and a connection of its own, so it runs while the report's
+ * queries do. Returns a new job; report_builtin_finish() ends it.
  */
-int report_builtin_rows(struct store *s, const char *name, json_t **ret_rows,
-			json_t **ret_cols, struct err_detail *d);
+struct report_builtin_job;
+struct report_builtin_job *report_builtin_start(struct store *s,
+						const char *name);
+
+/*
+ * Wait for job and free it: *ret_rows a new array of row objects,
+ * *ret_cols a new array of its column names (ret_rows NULL: the result is
+ * dropped). -ERR_SQL and the like when it could not run (d says why).
+ */
+int report_builtin_finish(struct report_builtin_job *job, json_t **ret_rows,
+			  json_t **ret_cols, struct err_detail *d);
 
 /*
  * Pivot ds (a REPORT_DS_PIVOT) over rows (borrowed; objects): *ret_rows
  * the new wide rows, *ret_cols their column names, *ret_grid the
- * template's {"columns", "rows": [{..., "cells"}]}. All new.
+ * template's {"columns", "rows": [{..., "cells"}]}. All new. Row fields
+ * are compared typed (NULL, '' and 1 vs '1' make distinct rows); a NULL
+ * (or missing) column value has no name: -ERR_CONFIG, d naming the row.
  */
-void report_pivot(const struct report_dataset *ds, json_t *rows,
-		  json_t **ret_rows, json_t **ret_cols, json_t **ret_grid);
+int report_pivot(const struct report_dataset *ds, json_t *rows,
+		 json_t **ret_rows, json_t **ret_cols, json_t **ret_grid,
+		 struct err_detail *d);

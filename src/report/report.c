@@ -282,7 +282,8 @@ static int load_derived(struct loader *l, json_t *o, const char *at,
 		if (r == 0 && (json_object_size(o) != 1 ||
 			       !report_builtin_known(ds->builtin)))
 			r = bad(l, at, "a built-in dataset is {\"builtin\": "
-				"\"verify\"} alone");
+				"\"verify\"} or {\"builtin\": \"chain\"} "
+				"alone");
 		return r;
 	}
 	if (json_object_get(o, "query")) {
@@ -1250,8 +1251,12 @@ static struct query_param *bind_params(const struct report_dataset *ds,
 	return all;
 }
 
-/* A pivot or built-in dataset (report.h, "Derived datasets"). */
-static int derive_dataset(struct store *s, const struct report_dataset *ds,
+/*
+ * A pivot or built-in dataset (report.h, "Derived datasets"); a built-in's
+ * job (started by report_run) is finished here and *job cleared.
+ */
+static int derive_dataset(const struct report_dataset *ds,
+			  struct report_builtin_job **job,
 			  struct report_result *r, struct err_detail *d)
 {
 	json_t *rows = NULL, *cols = NULL, *grid = NULL;
@@ -1259,12 +1264,17 @@ static int derive_dataset(struct store *s, const struct report_dataset *ds,
 	int rc = 0;
 
 	if (ds->kind == REPORT_DS_BUILTIN) {
-		rc = report_builtin_rows(s, ds->builtin, &rows, &cols, d);
+		rc = report_builtin_finish(*job, &rows, &cols, d);
+		*job = NULL;
 	} else {
-		report_pivot(ds, json_object_get(r->data, ds->pivot_source),
-			     &rows, &cols, &grid);
-		snprintf(grid_name, sizeof(grid_name), "%s_grid", ds->name);
-		json_object_set_new(r->data, grid_name, grid);
+		rc = report_pivot(ds, json_object_get(r->data,
+						      ds->pivot_source),
+				  &rows, &cols, &grid, d);
+		if (rc == 0) {
+			snprintf(grid_name, sizeof(grid_name), "%s_grid",
+				 ds->name);
+			json_object_set_new(r->data, grid_name, grid);
+		}
 	}
 	if (rc == 0) {
 		json_object_set_new(r->columns, ds->name, cols);
@@ -1275,6 +1285,7 @@ static int derive_dataset(struct store *s, const struct report_dataset *ds,
 
 static int run_dataset(struct store *s, const char *datadir,
 		       const struct report_dataset *ds,
+		       struct report_builtin_job **job,
 		       const struct query_param *qp0, size_t n0,
 		       struct report_result *r, struct err_detail *d)
 {
@@ -1285,7 +1296,7 @@ static int run_dataset(struct store *s, const char *datadir,
 	int rc;
 
 	if (ds->kind != REPORT_DS_QUERY)
-		return derive_dataset(s, ds, r, d);
+		return derive_dataset(ds, job, r, d);
 	qp = bind_params(ds, qp0, n0, r, &n);
 	rc = query_open(s, datadir, ds->query, qp, n, &st, d);
 	free(qp);
@@ -1497,6 +1508,8 @@ int report_run(struct store *s, const char *datadir,
 	};
 	struct report_result res = { json_object(), json_object(), 0, "" };
 	struct query_param *qp = xcalloc(5 + p->nextra, sizeof(*qp));
+	struct report_builtin_job **jobs = xcalloc(def->ndatasets + 1,
+						   sizeof(*jobs));
 	sqlite3_int64 mark = 0;
 	int rc = 0, setup_done;
 	size_t i;
@@ -1520,15 +1533,24 @@ int report_run(struct store *s, const char *datadir,
 			    report_meta(def, p, &res, tool_version));
 	if (rc == 0)
 		rc = report_register_sql(store_db(s), d);
+	/* Built-ins (verify, chain) run on threads while the queries do. */
+	for (i = 0; rc == 0 && i < def->ndatasets; i++)
+		if (def->datasets[i].kind == REPORT_DS_BUILTIN)
+			jobs[i] = report_builtin_start(s,
+						       def->datasets[i].builtin);
 	if (rc == 0)
 		rc = run_setup(s, datadir, def, qp, 5 + p->nextra, &mark, d);
 	setup_done = rc == 0;
 	for (i = 0; rc == 0 && i < def->ndatasets; i++)
-		rc = run_dataset(s, datadir, &def->datasets[i], qp,
+		rc = run_dataset(s, datadir, &def->datasets[i], &jobs[i], qp,
 				 5 + p->nextra, &res, d);
 	if (setup_done && end_setup(s, def, mark, rc < 0 ? NULL : d) < 0 &&
 	    rc == 0)
 		rc = -ERR_SQL;
+	for (i = 0; i < def->ndatasets; i++)	/* those not reached */
+		if (jobs[i])
+			report_builtin_finish(jobs[i], NULL, NULL, NULL);
+	free(jobs);
 	free(qp);
 	if (rc < 0)
 		report_result_release(&res);
@@ -1840,6 +1862,10 @@ int report_write(const char *datadir, const struct report_def *def,
 		rc = xlsx_write_report(def, r, tmp.buf, outdir, d);
 		if (rc == -EIO)
 			err_where(d, "%s", path);
+		if (rc == 0 && (rc = fs_sync_path(tmp.buf)) < 0) {
+			err_set(d, "cannot sync: %s", err_str(rc));
+			err_where(d, "%s", tmp.buf);
+		}
 	} else {
 		rc = write_all(fd, text.buf, text.len);
 		if (rc == 0 && fsync(fd) < 0)
@@ -1855,6 +1881,10 @@ int report_write(const char *datadir, const struct report_def *def,
 	if (rc == 0 && rename(tmp.buf, path) < 0) {
 		rc = -errno;
 		err_set(d, "cannot rename into place: %s", err_str(rc));
+		err_where(d, "%s", path);
+	} else if (rc == 0 && (rc = fs_sync_parent(path)) < 0) {
+		sbuf_reset(&tmp);	/* renamed: nothing to unlink */
+		err_set(d, "cannot sync the directory: %s", err_str(rc));
 		err_where(d, "%s", path);
 	}
 out:

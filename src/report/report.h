@@ -110,10 +110,12 @@
  *   {"pivot": "cells", "rows": ["name"],    the rows of an earlier
  *    "columns": "rule", "value": "status"}  dataset turned wide: one
  *                                           row per distinct "rows"
- *                                           tuple (first seen first),
+ *                                           tuple (first seen first;
+ *                                           typed: NULL is not ''),
  *                                           then one column per
  *                                           distinct text of "columns"
- *                                           (sorted), holding "value"
+ *                                           (sorted; NULL is refused,
+ *                                           -ERR_CONFIG), holding "value"
  *                                           (the last row's; null when
  *                                           none). The template also
  *                                           gets NAME_grid: {"columns":
@@ -125,6 +127,10 @@
  *                                           or "broken"), runs,
  *                                           bad_run, reason, head_run,
  *                                           head_hash
+ *   {"builtin": "chain"}                    the same row from
+ *                                           verify_chain(): bodies, run
+ *                                           hashes and links only (no
+ *                                           re-derivation; verify.h)
  *
  * Datasets run in the definition's order. Queries may also call
  * ini_entries(text): the INI text (the project's reader: comments,
@@ -235,7 +241,7 @@ struct report_dataset {
 	size_t npivot_rows;
 	char *pivot_columns;
 	char *pivot_value;
-	char *builtin;		/* builtin: "verify" */
+	char *builtin;		/* builtin: "verify" or "chain" */
 };
 
 /* A loaded, checked definition; a plain record, freed by report_free(). */

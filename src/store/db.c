@@ -192,6 +192,8 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 
 	s->path = xstrdup(path);
 	s->attach_uri = path_uri(path, "mode=ro");
+	if (flags & STORE_ONE_THREAD)
+		oflags |= SQLITE_OPEN_NOMUTEX;
 	r = sqlite3_open_v2(uri, &s->db, oflags | SQLITE_OPEN_URI, NULL);
 	free(uri);
 	if (r != SQLITE_OK) {

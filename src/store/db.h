@@ -27,6 +27,13 @@ enum {
 	 * with store_query_only() to make TEMP helpers first).
 	 */
 	STORE_QUERY_ONLY = 1 << 2,
+	/*
+	 * The connection is only ever used by one thread at a time
+	 * (SQLITE_OPEN_NOMUTEX): no mutex taken on every sqlite3_column_*()
+	 * call, which a reader of every row (the chain check) pays millions
+	 * of times.
+	 */
+	STORE_ONE_THREAD = 1 << 3,
 };
 
 /*

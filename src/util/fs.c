@@ -89,3 +89,30 @@ int fs_exists(const char *path)
 
 	return stat(path, &st) == 0;
 }
+
+int fs_sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int fs_sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r;
+
+	if (!slash)
+		return fs_sync_path(".");
+	dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	r = fs_sync_path(dir);
+	free(dir);
+	return r;
+}

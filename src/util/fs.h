@@ -19,3 +19,13 @@ int fs_mkdirs(const char *path, int mode);
 /* Does path exist as a directory? */
 int fs_is_dir(const char *path);
 int fs_exists(const char *path);
+
+/*
+ * fsync the file or directory at path (opened read-only). 0 or -errno.
+ * With fs_sync_parent(), what makes a rename durable: the new file's
+ * data and entries first, then the directory that holds its new name.
+ */
+int fs_sync_path(const char *path);
+
+/* fsync the directory that holds path ("." when path has no '/'). */
+int fs_sync_parent(const char *path);

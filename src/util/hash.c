@@ -1,13 +1,31 @@
 #include "util/hash.h"
 
+#include <string.h>
+
 #include <openssl/evp.h>
 
 #include "util/err.h"
 
+/*
+ * Small updates (a run hash writes a type byte and a length per value)
+ * are gathered into buf and given to libcrypto 4 KiB at a time: a call
+ * per 9 bytes cost more than the hashing.
+ */
+#define HASH_BUF 4096
+
 struct hash_ctx {
 	EVP_MD_CTX *md;
 	int failed;
+	size_t n;
+	unsigned char buf[HASH_BUF];
 };
+
+static void flush(struct hash_ctx *h)
+{
+	if (h->n && EVP_DigestUpdate(h->md, h->buf, h->n) != 1)
+		h->failed = 1;
+	h->n = 0;
+}
 
 struct hash_ctx *hash_init(void)
 {
@@ -25,7 +43,17 @@ struct hash_ctx *hash_init(void)
 
 void hash_update(struct hash_ctx *h, const void *data, size_t len)
 {
-	if (EVP_DigestUpdate(h->md, data, len) != 1)
+	if (len <= HASH_BUF - h->n) {
+		if (len)
+			memcpy(h->buf + h->n, data, len);
+		h->n += len;
+		return;
+	}
+	flush(h);
+	if (len < HASH_BUF) {
+		memcpy(h->buf, data, len);
+		h->n = len;
+	} else if (EVP_DigestUpdate(h->md, data, len) != 1)
 		h->failed = 1;
 }
 
@@ -47,6 +75,7 @@ int hash_final(struct hash_ctx *h, char out[SHA256_HEX_LEN + 1])
 	unsigned int n = 0, i;
 	int r = 0;
 
+	flush(h);
 	if (h->failed || EVP_DigestFinal_ex(h->md, md, &n) != 1 || n != 32) {
 		r = -ERR_CRYPTO;
 		goto out;

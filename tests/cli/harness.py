@@ -41,8 +41,9 @@ class CliTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def run_cli(self, *args, db=True, config=CONF, env=None):
-        argv = [BIN]
+    def run_cli(self, *args, db=True, config=CONF, env=None, wrap=None):
+        # wrap: a command the binary runs under (strace ...), or None
+        argv = list(wrap or []) + [BIN]
         if db:
             argv += ["--db", self.db]
         if config:

@@ -267,26 +267,90 @@ class Compliance(CliTest):
                       j["changes"][0]["changes"])
         self.assertEqual(j["filesystem_changes"], [])
 
-    def test_integrity_is_verify_and_the_head_as_of(self):
-        _, j = self.month()
+    def integrity(self, out):
+        """The Integrity rows of the JSON, by item, and the workbook's
+        Integrity sheet, as openpyxl reads it, by item."""
+        path, j = self.month(out)
+        wb = openpyxl.load_workbook(os.path.join(path,
+                                                 "compliance-2026-11.xlsx"))
+        rows = list(wb["Integrity"].iter_rows(values_only=True))
+        self.assertEqual(rows[0], ("Item", "Run", "Time", "Hash", "Detail"))
+        return ({r["item"]: r for r in j["integrity"]},
+                {r[0]: r for r in rows[1:]})
+
+    def test_integrity_is_the_chain_and_the_head_as_of(self):
+        items, sheet = self.integrity("out")
         v = self.expect(OK, "verify", "--format", "json").json()
-        items = {r["item"]: r for r in j["integrity"]}
-        self.assertTrue(items["verify"]["detail"].startswith("ok: 6 runs"))
-        self.assertEqual(items["history head (verified)"]["hash"],
+        self.assertTrue(items["chain"]["detail"].startswith(
+            "ok: 6 runs; every evidence body against its SHA-256, every "
+            "run hash recomputed"), items["chain"])
+        self.assertEqual(sheet["chain"][4], items["chain"]["detail"])
+        # What the report did not check, said as such.
+        self.assertTrue(items["full verify"]["detail"].startswith(
+            "not run by the report"))
+        self.assertIn("'amlfs-audit verify'", items["full verify"]["detail"])
+        self.assertEqual(items["history head (chain checked)"]["hash"],
                          v["head_hash"])
         # As of Nov 30 the head is run 4 (the check of Nov 12), not run 6.
         head = items["head as of the report"]
         self.assertEqual((head["run"], head["hash"]),
                          (4, self.scalar("SELECT run_hash FROM runs "
                                          "WHERE id = 4")))
-        # A broken history says so (the report still comes out).
+
+    def broken(self, out, run, *words):
+        """The Integrity sheet and JSON say BROKEN at run, naming words."""
+        items, sheet = self.integrity(out)
+        chain = items["chain"]
+        self.assertTrue(chain["detail"].startswith("BROKEN at run %d: "
+                                                   % run), chain)
+        self.assertEqual(chain["run"], run)
+        self.assertEqual(sheet["chain"][1:2] + sheet["chain"][4:],
+                         (run, chain["detail"]))
+        for w in words:
+            self.assertIn(w, chain["detail"])
+
+    def test_integrity_shows_an_edited_finding(self):
         self.sql("UPDATE findings SET reason = 'edited' WHERE id = "
                  "(SELECT min(id) FROM findings)")
-        _, j = self.month("out2")
-        items = {r["item"]: r for r in j["integrity"]}
-        self.assertTrue(items["verify"]["detail"].startswith(
-            "BROKEN at run 2"), items["verify"])
-        self.assertEqual(items["verify"]["run"], 2)
+        self.broken("out", 2, "findings were edited")
+
+    def test_integrity_shows_an_edited_run(self):
+        self.sql("UPDATE runs SET status = 'partial' WHERE id = 3")
+        self.broken("out", 3, "metadata")
+
+    def test_integrity_shows_an_edited_evidence_row_and_body(self):
+        self.sql("UPDATE evidence SET status = 500 WHERE run_id = 3 AND "
+                 "seq = 2")
+        self.broken("out", 3, "evidence list")
+        self.sql("UPDATE evidence SET status = (SELECT status FROM "
+                 "evidence WHERE run_id = 1 AND seq = 2) WHERE run_id = 3 "
+                 "AND seq = 2")
+        self.integrity("ok")       # back as it was
+        self.sql("UPDATE bodies SET content = CAST(replace(CAST(content AS "
+                 "TEXT), 'a', 'b') AS BLOB) WHERE id = (SELECT min(body) "
+                 "FROM evidence WHERE run_id = 1 AND status = 200)")
+        self.broken("out2", 1, "evidence body", "was edited")
+
+    def test_integrity_shows_a_deleted_run_and_a_broken_link(self):
+        self.sql("UPDATE runs SET prev_hash = '%s' WHERE id = 5" % ("0" * 64))
+        self.broken("out", 5, "link to the previous run")
+        self.sql("UPDATE runs SET prev_hash = (SELECT run_hash FROM runs "
+                 "WHERE id = 4) WHERE id = 5")
+        self.sql("DELETE FROM findings WHERE check_run = 6")
+        self.sql("DELETE FROM runs WHERE id = 6")
+        self.broken("out2", 6, "missing (deleted)")
+
+    def test_integrity_says_what_only_verify_sees(self):
+        """A typed row edited alone passes the chain (its evidence and run
+        hash are intact); the report says it did not look, and verify,
+        which re-derives, finds it."""
+        self.sql("UPDATE fs_states SET capacity_tib = capacity_tib + 1 "
+                 "WHERE rowid = (SELECT min(rowid) FROM fs_states)")
+        items, _ = self.integrity("out")
+        self.assertTrue(items["chain"]["detail"].startswith("ok: 6 runs"))
+        self.assertTrue(items["full verify"]["detail"].startswith(
+            "not run by the report"))
+        self.expect(1, "verify")
 
     def test_run_report_and_a_check_as_the_run(self):
         out, files = self.write("r", "--run", "3", "--format", "json")
@@ -384,14 +448,19 @@ class Compliance(CliTest):
         for sa, sb in zip(wa.worksheets, wb.worksheets):
             self.assertEqual([[c.value for c in r] for r in sa.iter_rows()],
                              [[c.value for c in r] for r in sb.iter_rows()])
-        # A later run changes only what verify says of the whole history.
+        # A later run changes only what the chain check says of the whole
+        # history (its runs and head).
         self.at("2026-12-02T08:00:00Z", OK, "collect", "--replay",
                 self.copy_replay())
         c, _ = self.month("c")
         ja = json.loads(self.read(os.path.join(a, "compliance-2026-11.json")))
         jc = json.loads(self.read(os.path.join(c, "compliance-2026-11.json")))
-        self.assertNotEqual(ja["integrity"][:2], jc["integrity"][:2])
-        self.assertEqual(ja["integrity"][2:], jc["integrity"][2:])
+        self.assertEqual([r["item"] for r in ja["integrity"][:3]],
+                         ["chain", "full verify",
+                          "history head (chain checked)"])
+        self.assertNotEqual(ja["integrity"][0], jc["integrity"][0])
+        self.assertNotEqual(ja["integrity"][2], jc["integrity"][2])
+        self.assertEqual(ja["integrity"][3:], jc["integrity"][3:])
         del ja["integrity"], jc["integrity"]
         self.assertEqual(ja, jc)
 

@@ -3,6 +3,8 @@ an edited history refused by export, verify --expect-head and
 [evidence] head_log."""
 import hashlib
 import os
+import re
+import socket
 
 from harness import CliTest, main, OK, FINDINGS, USAGE, PARTIAL, SAMPLES
 from test_evidence_pack import PackBase, POLICY
@@ -68,6 +70,42 @@ class Head(PackBase):
         self.assertIn("warning: cannot append the new head", r.err)
         self.assertEqual(self.scalar("SELECT status FROM runs WHERE id = 6"),
                          "ok")
+
+    def test_head_log_syslog(self):
+        """head_log = syslog:PATH sends what head_log = syslog sends to
+        /dev/log (the same code), here to a socket the test reads."""
+        path = os.path.join(self.tmp, "log.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.setblocking(False)
+        try:
+            conf = self.conf(head_log="syslog:" + path)
+            self.expect(OK, "collect", "--replay", self.copy_replay(),
+                        config=conf)
+            self.expect(FINDINGS, "check", "--policy", POLICY, config=conf)
+            got = []
+            while True:
+                try:
+                    got.append(sock.recv(4096).decode())
+                except BlockingIOError:
+                    break
+        finally:
+            sock.close()
+        self.assertEqual(len(got), 2, got)
+        for msg, run in zip(got, (3, 4)):
+            m = re.match(r"^<13>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d "
+                         r"amlfs-audit\[(\d+)\]: head (\S+) (\d+) "
+                         r"([0-9a-f]{64})$", msg)
+            self.assertTrue(m, msg)
+            self.assertRegex(m.group(2), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertEqual(int(m.group(3)), run)
+            self.assertEqual(m.group(4), self.scalar(
+                "SELECT run_hash FROM runs WHERE id = ?", run))
+        # Nobody listening (syslog() would drop it silently): warned, exit 4.
+        r = self.expect(PARTIAL, "collect", "--replay", self.copy_replay(),
+                        config=conf)
+        self.assertIn("warning: cannot append the new head", r.err)
+        self.assertIn("syslog:" + path, r.err)
 
 
 class HashEncoding1(CliTest):

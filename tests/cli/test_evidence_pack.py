@@ -377,5 +377,61 @@ class Pack(PackBase):
         self.expect(USAGE, "evidence", "verify", db=False)
 
 
+class Durable(PackBase):
+    """A pack survives a power cut whole or not at all: every file and
+    directory is synced before the pack is renamed into place, and the
+    directory holding it after (seen with strace, the calls themselves)."""
+
+    def traced_export(self, name):
+        outdir = os.path.join(os.path.realpath(self.tmp), "packs")
+        os.mkdir(outdir)
+        log = os.path.join(self.tmp, "strace.log")
+        out = os.path.join(outdir, name)
+        # LeakSanitizer cannot run under ptrace; every other export test
+        # of the sanitizer build still checks for leaks.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        self.expect(OK, "evidence", "export", "--run", "1", "--check", "2",
+                    "--out", out, wrap=[
+                        "strace", "-f", "-qq", "-y", "-o", log, "-e",
+                        "trace=fsync,fdatasync,rename,renameat,renameat2"],
+                    env={"ASAN_OPTIONS": asan + (":" if asan else "") +
+                         "detect_leaks=0"})
+        calls = []
+        with open(log) as f:
+            for line in f:
+                m = re.search(r"\b(fsync|fdatasync)\(\d+<(.*)>\) += 0$", line)
+                if m:
+                    calls.append(("sync", m.group(2)))
+                m = re.search(r"\brename(?:at2?)?\((?:\S+, )?\"([^\"]*)\", "
+                              r"(?:\S+, )?\"([^\"]*)\"", line)
+                if m:
+                    calls.append(("rename", m.group(1), m.group(2)))
+        renames = [i for i, c in enumerate(calls)
+                   if c[0] == "rename" and c[2] == out]
+        self.assertEqual(len(renames), 1, calls)
+        at = renames[0]
+        tmp = calls[at][1]
+        before = {c[1] for c in calls[:at] if c[0] == "sync"}
+        after = {c[1] for c in calls[at + 1:] if c[0] == "sync"}
+        self.assertIn(outdir, after)
+        return out, tmp, before
+
+    def test_directory_pack_is_synced_then_renamed(self):
+        out, tmp, before = self.traced_export("pack")
+        want = {tmp}
+        for top, dirs, files in os.walk(out):
+            for n in dirs + files:
+                want.add(os.path.join(tmp, os.path.relpath(
+                    os.path.join(top, n), out)))
+        self.assertGreater(len(want), 5)
+        self.assertEqual(want - before, set())
+        self.verify(out, OK)
+
+    def test_tar_gz_pack_is_synced_then_renamed(self):
+        out, tmp, before = self.traced_export("pack.tar.gz")
+        self.assertIn(tmp, before)
+        self.verify(out, OK)
+
+
 if __name__ == "__main__":
     main()

@@ -395,7 +395,7 @@ static void test_derived_dataset_errors(void **state)
 		"\"c\", \"value\": \"v\"}, \"a_grid\": \"t/c.sql\"}}",
 		"$.datasets", "grid of pivot 'a'");
 	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"builtin\": "
-		"\"rm -rf\"}}}", "$.datasets.a", "\"verify\"} alone");
+		"\"rm -rf\"}}}", "$.datasets.a", "\"chain\"} alone");
 	refused("{\"title\": \"T\", \"datasets\": {\"a\": {\"query\": "
 		"\"t/a.sql\", \"builtin\": \"verify\"}}}", "$.datasets.a",
 		"one of 'query'");
@@ -447,9 +447,19 @@ static void test_pivot_bind_and_verify(void **state)
 	    "SELECT 'fs1' AS fs, 'zeta' AS rule, 'ok' AS st UNION ALL "
 	    "SELECT 'fs1', 'alpha', 'alarm' UNION ALL "
 	    "SELECT 'fs2', 'zeta', '=cmd|x' UNION ALL "
-	    "SELECT 'fs1', NULL, 'skip' UNION ALL "
+	    "SELECT 'fs1', '', 'skip' UNION ALL "
 	    /* A rule named like a row field: a column of its own. */
-	    "SELECT 'fs2', 'fs', 'x';\n");
+	    "SELECT 'fs2', 'fs', 'x' UNION ALL "
+	    /* NULL, '' and 1 vs '1': four rows, not two. */
+	    "SELECT NULL, 'zeta', 'n' UNION ALL SELECT '', 'zeta', 'e' UNION ALL "
+	    "SELECT 1, 'zeta', 'i' UNION ALL SELECT '1', 'zeta', 't';\n");
+	put(f->dir, "queries/t/nullcol.sql",
+	    "SELECT 'fs1' AS fs, 'zeta' AS rule, 'ok' AS st UNION ALL "
+	    "SELECT 'fs1', NULL, 'skip';\n");
+	put(f->dir, "reports/nullcol.json",
+	    "{\"title\": \"N\", \"datasets\": {\"long\": \"t/nullcol.sql\", "
+	    "\"wide\": {\"pivot\": \"long\", \"rows\": [\"fs\"], "
+	    "\"columns\": \"rule\", \"value\": \"st\"}}}");
 	put(f->dir, "queries/t/first.sql", "SELECT 7 AS n, 'x|y' AS s;\n");
 	put(f->dir, "queries/t/bound.sql",
 	    "SELECT :from AS f, :n AS n, :to AS t, :h AS h;\n");
@@ -477,8 +487,9 @@ static void test_pivot_bind_and_verify(void **state)
 	if (report_run(st, f->dir, def, &p, "9.9", &r, &d) < 0)
 		fail_msg("report_run: %s (%s)", d.msg, d.where);
 	assert_string_equal(r.label, "2026-02");
-	/* Columns: the row fields, then the distinct texts sorted ("" for
-	 * null); one row per fs, first seen first; null where none. */
+	/* Columns: the row fields, then the distinct texts sorted; one row
+	 * per fs (typed: NULL, '', 1 and '1' apart), first seen first; null
+	 * where none. */
 	text = json_dumps(json_object_get(r.columns, "wide"), JSON_COMPACT);
 	assert_string_equal(text, "[\"fs\",\"\",\"alpha\",\"fs (column)\","
 			    "\"zeta\"]");
@@ -488,7 +499,13 @@ static void test_pivot_bind_and_verify(void **state)
 	assert_string_equal(text,
 		"[{\"fs\":\"fs1\",\"\":\"skip\",\"alpha\":\"alarm\","
 		"\"fs (column)\":null,\"zeta\":\"ok\"},{\"fs\":\"fs2\",\"\":null,"
-		"\"alpha\":null,\"fs (column)\":\"x\",\"zeta\":\"=cmd|x\"}]");
+		"\"alpha\":null,\"fs (column)\":\"x\",\"zeta\":\"=cmd|x\"},"
+		"{\"fs\":null,\"\":null,\"alpha\":null,\"fs (column)\":null,"
+		"\"zeta\":\"n\"},{\"fs\":\"\",\"\":null,\"alpha\":null,"
+		"\"fs (column)\":null,\"zeta\":\"e\"},{\"fs\":1,\"\":null,"
+		"\"alpha\":null,\"fs (column)\":null,\"zeta\":\"i\"},"
+		"{\"fs\":\"1\",\"\":null,\"alpha\":null,\"fs (column)\":null,"
+		"\"zeta\":\"t\"}]");
 	free(text);
 	grid = json_object_get(r.data, "wide_grid");
 	text = json_dumps(grid, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -496,7 +513,10 @@ static void test_pivot_bind_and_verify(void **state)
 		"{\"columns\":[\"\",\"alpha\",\"fs (column)\",\"zeta\"],"
 		"\"rows\":[{\"fs\":\"fs1\",\"cells\":[\"skip\",\"alarm\",null,"
 		"\"ok\"]},{\"fs\":\"fs2\",\"cells\":[null,null,\"x\","
-		"\"=cmd|x\"]}]}");
+		"\"=cmd|x\"]},{\"fs\":null,\"cells\":[null,null,null,\"n\"]},"
+		"{\"fs\":\"\",\"cells\":[null,null,null,\"e\"]},"
+		"{\"fs\":1,\"cells\":[null,null,null,\"i\"]},"
+		"{\"fs\":\"1\",\"cells\":[null,null,null,\"t\"]}]}");
 	free(text);
 	/* Bound: from the first row of earlier datasets, others kept. */
 	rows = first_row(&r, "bound");
@@ -523,6 +543,13 @@ static void test_pivot_bind_and_verify(void **state)
 	report_params_run(&p, 1);
 	assert_int_equal(report_run(st, f->dir, def, &p, "9.9", &r, &d),
 			 -ERR_NOT_FOUND);
+	report_free(def);
+	/* A NULL column value has no name: refused, not merged with ''. */
+	assert_int_equal(report_load(f->dir, "nullcol", &def, &d), 0);
+	report_params_month(&p, "2026-02");
+	assert_int_equal(report_run(st, f->dir, def, &p, "9.9", &r, &d),
+			 -ERR_CONFIG);
+	assert_non_null(strstr(d.msg, "dataset 'long' row 2: 'rule' is NULL"));
 	report_free(def);
 	store_close(st);
 	free(db);

@@ -176,6 +176,7 @@ static const struct query_param g_params[] = {
 	{ ":allocate_by", QP_TEXT, 0, "[\"CostCenter\"]" },
 	{ ":variance_pct", QP_INT, 10, NULL },
 	{ ":usage", QP_NULL, 0, NULL },
+	{ ":run", QP_NULL, 0, NULL },
 };
 
 /*

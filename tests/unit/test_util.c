@@ -12,6 +12,7 @@
 
 #include "cli/output.h"
 #include "util/err.h"
+#include "util/hash.h"
 #include "util/num.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
@@ -279,6 +280,35 @@ static void strict_numbers_and_text(void **state)
 	}
 }
 
+/* Updates of every size around the 4 KiB buffer give one-shot's hash. */
+static void hash_chunks_match_one_shot(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 9, 4095, 4096, 4097, 3, 8192,
+					 5000, 1, 12000 };
+	static unsigned char data[50000];
+	char one[SHA256_HEX_LEN + 1], chunked[SHA256_HEX_LEN + 1];
+	struct hash_ctx *h = hash_init();
+	size_t i, at = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131 + i / 251);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		hash_update(h, data + at, sizes[i]);
+		at += sizes[i];
+	}
+	assert_int_equal(hash_final(h, chunked), 0);
+	assert_int_equal(sha256_hex(data, at, one), 0);
+	assert_string_equal(chunked, one);
+	/* A known answer: SHA-256("abc"), in two updates. */
+	h = hash_init();
+	hash_update(h, "a", 1);
+	hash_update(h, "bc", 2);
+	assert_int_equal(hash_final(h, one), 0);
+	assert_string_equal(one, "ba7816bf8f01cfea414140de5dae2223"
+			    "b00361a396177a9cb410ff61f20015ad");
+}
+
 int main(void)
 {
 	/* As main() does: widths from UTF-8, numbers in the C locale. */
@@ -295,6 +325,7 @@ int main(void)
 		cmocka_unit_test(url_policy),
 		cmocka_unit_test(url_origins_and_regions),
 		cmocka_unit_test(strict_numbers_and_text),
+		cmocka_unit_test(hash_chunks_match_one_shot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
