@@ -408,7 +408,8 @@ int chain_run_encode(const struct chain_run *run,
 
 /*
  * The evidence group read from the tables under the evidence_log view
- * (migration 0007), with the view's request_id done here: through the
+ * (migrations 0007 and 0008: times are seconds from the run's
+ * time_base when it has one), with the view's request_id done here: through the
  * view, hex(), substr() and lower() of every GUID were a third of the
  * chain check. Column EVIDENCE_REQUEST_ID is the stored value: a blob
  * becomes what the view makes of it (evidence_view_request_id()); other
@@ -418,7 +419,8 @@ int chain_run_encode(const struct chain_run *run,
 static const char evidence_raw[] =
 	"SELECT e.seq, q.kind, q.subject, q.method, q.url, "
 	"nullif(q.body, ''), e.status, e.request_id, "
-	"strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at, 'unixepoch'), "
+	"strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at + coalesce((SELECT "
+	"r.time_base FROM runs r WHERE r.id = ?1), 0), 'unixepoch'), "
 	"e.projected, b.sha256 "
 	"FROM evidence e JOIN requests q ON q.id = e.request "
 	"JOIN bodies b ON b.id = e.body WHERE e.run_id = ?1 ORDER BY e.seq";
