@@ -424,12 +424,14 @@ int cost_import_file(struct store *s, const char *path,
 		r = n < 0 ? (int)n : 0;
 		res->superseded = n;
 	}
-	if (r == 0)
-		r = cost_months_refresh(s, im.source, d);
 	/* The kept lines pass through the page cache a page at a time:
-	 * a small cache writes them out (to the WAL) instead of holding them. */
+	 * a small cache writes them out (to the WAL) instead of holding them.
+	 * The months are summed under it too: they read the rows just
+	 * written once (5 MiB more peak memory under the big cache). */
 	if (r == 0)
 		r = store_exec(s, "PRAGMA cache_size = -2048", d);
+	if (r == 0)
+		r = cost_months_refresh(s, im.source, d);
 	if (r == 0)
 		r = store_kept(&im, d);
 	if (r == 0)
