@@ -18,7 +18,7 @@ static int recheck_ids(struct store *s, sqlite3_int64 want,
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 *v = NULL;
 	size_t n = 0;
-	int r;
+	int r, rc;
 
 	r = store_prepare(s, "SELECT id FROM runs WHERE source = 'check' AND "
 			  "status = 'ok' AND (?1 = 0 OR id = ?1) ORDER BY id",
@@ -26,9 +26,16 @@ static int recheck_ids(struct store *s, sqlite3_int64 want,
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, want);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = sqlite3_column_int64(st, 0);
+	}
+	/* A failed read is an error, not fewer checks to evaluate again. */
+	if (rc != SQLITE_DONE) {
+		r = store_sql_error(s, "cannot list the check runs", d);
+		sqlite3_finalize(st);
+		free(v);
+		return r;
 	}
 	sqlite3_finalize(st);
 	if (want && !n) {

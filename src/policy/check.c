@@ -961,7 +961,7 @@ static int load_findings(struct store *s, sqlite3_int64 check_run,
 			 struct check_result *out, struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
-	int r;
+	int r, rc;
 
 	r = store_prepare(s, "SELECT rule, resource_id, status, severity, "
 			  "reason, evidence, detail, exemption FROM findings "
@@ -969,7 +969,7 @@ static int load_findings(struct store *s, sqlite3_int64 check_run,
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, check_run);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(st, 2);
 		enum rule_severity sev = SEVERITY_INFO;
 		struct finding *f;
@@ -988,9 +988,13 @@ static int load_findings(struct store *s, sqlite3_int64 check_run,
 		f->exemption = xstrdup_or_null((const char *)
 					       sqlite3_column_text(st, 7));
 	}
+	/* A read that fails part-way is an error, not fewer findings (which
+	 * --recheck would report as a differing check). */
+	if (rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot read the stored findings", d);
 	sqlite3_finalize(st);
 	qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
-	return 0;
+	return r;
 }
 
 static int same_text(const char *a, const char *b)
