@@ -769,7 +769,7 @@ int project_run_end(struct projector *p, sqlite3_int64 run_id,
 		"INSERT OR IGNORE INTO shadowed (evidence_id, item_index) "
 		"SELECT id, item_index FROM (SELECT e.id, s.item_index, "
 		"row_number() OVER (PARTITION BY s.kind, s.resource, s.parent "
-		"ORDER BY e.seq DESC, s.item_index DESC) AS n "
+		"ORDER BY e.seq DESC, e.id DESC, s.item_index DESC) AS n "
 		"FROM evidence e JOIN sightings s ON s.request = e.request "
 		"AND s.body = e.body WHERE e.run_id = ?1 AND e.projected = 1) "
 		"WHERE n > 1";

@@ -571,7 +571,7 @@ static int write_responses(struct store *s, struct pack_writer *w,
 	static const char sql[] =
 		"SELECT e.seq, b.content FROM evidence_log e "
 		"JOIN bodies b ON b.id = e.body WHERE e.run_id = ?1 "
-		"ORDER BY e.seq";
+		"ORDER BY e.seq, e.id";
 	const struct chain_group_def *g;
 	const struct chain_table *t = &run->g[1];
 	char sha[SHA256_HEX_LEN + 1];

@@ -72,7 +72,7 @@ static int reproject_run(struct store *s, struct store *scratch,
 	static const char sql[] =
 		"SELECT e.id, e.kind, e.subject, b.content, e.url "
 		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
-		"WHERE e.run_id = ?1 AND e.projected = 1 ORDER BY e.seq";
+		"WHERE e.run_id = ?1 AND e.projected = 1 ORDER BY e.seq, e.id";
 	/* The run's evidence rows: the pages its items are seen through. */
 	static const char copy[] =
 		"INSERT INTO main.evidence SELECT * FROM h.evidence "
@@ -300,7 +300,7 @@ static int replay_source(struct store *s, struct store *scratch,
 		"SELECT e.url, e.request_body, b.content, e.status, e.kind "
 		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
 		"WHERE e.run_id = ?1 AND e.kind IN ('cost_query', "
-		"'cost_export') ORDER BY e.seq";
+		"'cost_export') ORDER BY e.seq, e.id";
 	sqlite3_int64 id = sqlite3_column_int64(src, 0);
 	const char *kind = (const char *)sqlite3_column_text(src, 1);
 	const char *name = (const char *)sqlite3_column_text(src, 2);

@@ -906,7 +906,7 @@ static int load_inputs(struct store *s, struct stored_check *c,
 
 	r = store_prepare(s, "SELECT e.kind, e.url, e.fetched_at, b.content "
 			  "FROM evidence_log e JOIN bodies b ON b.id = e.body "
-			  "WHERE e.run_id = ?1 ORDER BY e.seq", &st, d);
+			  "WHERE e.run_id = ?1 ORDER BY e.seq, e.id", &st, d);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, c->asof.run);

@@ -77,7 +77,7 @@ _Static_assert(NCOLS(run_cols_v2) <= CHAIN_MAX_COLS &&
 /* Where each group's rows come from, in hashing order (by group). */
 static const char *const group_from[] = {
 	"FROM runs WHERE id = ?1",
-	"FROM evidence_log WHERE run_id = ?1 ORDER BY seq",
+	"FROM evidence_log WHERE run_id = ?1 ORDER BY seq, id",
 	"FROM run_errors WHERE run_id = ?1 ORDER BY seq",
 	"FROM run_ledger WHERE run_id = ?1 ORDER BY scope, list",
 	"FROM cost_sources WHERE run_id = ?1 ORDER BY id",
@@ -423,7 +423,8 @@ static const char evidence_raw[] =
 	"r.time_base FROM runs r WHERE r.id = ?1), 0), 'unixepoch'), "
 	"e.projected, b.sha256 "
 	"FROM evidence e JOIN requests q ON q.id = e.request "
-	"JOIN bodies b ON b.id = e.body WHERE e.run_id = ?1 ORDER BY e.seq";
+	"JOIN bodies b ON b.id = e.body WHERE e.run_id = ?1 "
+	"ORDER BY e.seq, e.id";
 
 /*
  * What the view makes of a blob request id: lower(hex) cut 8-4-4-4-12
