@@ -356,6 +356,7 @@ static int syslog_send(const char *path, const char *msg)
 	time_t now = time(NULL);
 	struct tm tm;
 	int fd = -1, n, r = 0, type = SOCK_DGRAM;
+	ssize_t sent;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -383,9 +384,11 @@ static int syslog_send(const char *path, const char *msg)
 		r = 0;
 	}
 	/* A stream carries the NUL that ends the message. */
-	if (send(fd, buf, (size_t)n + (type == SOCK_STREAM), MSG_NOSIGNAL) !=
-	    n + (type == SOCK_STREAM))
-		r = errno ? -errno : -EIO;
+	sent = send(fd, buf, (size_t)n + (type == SOCK_STREAM), MSG_NOSIGNAL);
+	if (sent < 0)
+		r = -errno;
+	else if (sent != n + (type == SOCK_STREAM))
+		r = -EIO;	/* short: errno says nothing of it */
 	close(fd);
 	return r;
 }
