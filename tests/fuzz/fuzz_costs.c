@@ -167,8 +167,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/*
 	 * gzip is read from a file only (a memfd); plain text from memory,
-	 * and from a file too for one input in 16 (that path maps two
-	 * 256 KiB buffers per read, which would cost most of the run).
+	 * and from a file too for one input in 16 (a fuzz build reads files
+	 * 4 KiB at a time, so that path still crosses chunk boundaries; doing
+	 * it for every input would halve the executions).
 	 */
 	seen_init(&s, lines);
 	o.ctx = &s;
@@ -188,8 +189,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r2 = cost_read_buffer("fuzz", (const char *)data, size, &o,
 				      &res2, &d2);
 		check_result(r2, &s2, &res2, &d2);
-		if (size % 16 == 0) {
+		/*
+		 * A refusal stops a file read at the chunk it is in, so what
+		 * was hashed and handed on before it may differ; a refusal
+		 * keeps nothing, and both must refuse.
+		 */
+		if (size % 16 == 0)
 			FUZZ_ASSERT(r == r2);
+		if (size % 16 == 0 && r == 0) {
 			FUZZ_ASSERT(!strcmp(res.sha256, res2.sha256));
 			FUZZ_ASSERT(res.rows_read == res2.rows_read);
 			FUZZ_ASSERT(same(&s.rows, &s2.rows));
