@@ -65,19 +65,99 @@ static int check_bodies(struct store *s, struct verify_result *res,
 	return r;
 }
 
+/*
+ * Projecting each run's evidence again, page by page. A page (request,
+ * body) always projects to the same sightings (kind and subject are the
+ * request's, the body is hashed by check_bodies), so a page this verify
+ * has already projected adds nothing when a later run reads it again,
+ * and its body is not parsed again. A metrics page sets points to its
+ * values (a point records the run that last changed it): projecting it
+ * again changes nothing when no point anywhere changed since it was
+ * last projected, which `gen` (bumped by every metrics page that changed
+ * something) tells; else it is projected again.
+ */
+struct reproj {
+	struct projector *proj;
+	sqlite3_stmt *find, *note;
+	long long gen;
+};
+
+static int reproj_init(struct reproj *rp, struct store *scratch,
+		       struct err_detail *d)
+{
+	int r;
+
+	memset(rp, 0, sizeof(*rp));
+	rp->proj = projector_new(store_db(scratch));
+	r = store_exec(scratch, "CREATE TEMP TABLE projected_pages ("
+		       "request INTEGER, body INTEGER, gen INTEGER, "
+		       "PRIMARY KEY (request, body)) WITHOUT ROWID", d);
+	if (r == 0)
+		r = store_prepare(scratch, "SELECT gen FROM temp.projected_pages"
+				  " WHERE request = ?1 AND body = ?2",
+				  &rp->find, d);
+	if (r == 0)
+		r = store_prepare(scratch, "INSERT OR REPLACE INTO "
+				  "temp.projected_pages VALUES (?1, ?2, ?3)",
+				  &rp->note, d);
+	return r;
+}
+
+static void reproj_release(struct reproj *rp)
+{
+	projector_free(rp->proj);
+	sqlite3_finalize(rp->find);
+	sqlite3_finalize(rp->note);
+}
+
+/* Whether the page needs no projecting (see struct reproj). */
+static int page_done(struct store *scratch, struct reproj *rp,
+		     sqlite3_int64 request, sqlite3_int64 body, int metrics,
+		     int *ret, struct err_detail *d)
+{
+	int rc;
+
+	sqlite3_bind_int64(rp->find, 1, request);
+	sqlite3_bind_int64(rp->find, 2, body);
+	rc = sqlite3_step(rp->find);
+	*ret = rc == SQLITE_ROW &&
+	       (!metrics || sqlite3_column_int64(rp->find, 0) == rp->gen);
+	sqlite3_reset(rp->find);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sql_error(scratch, "cannot look up a projected "
+				       "page", d);
+	return 0;
+}
+
+static int page_note(struct store *scratch, struct reproj *rp,
+		     sqlite3_int64 request, sqlite3_int64 body,
+		     struct err_detail *d)
+{
+	int r = 0;
+
+	sqlite3_bind_int64(rp->note, 1, request);
+	sqlite3_bind_int64(rp->note, 2, body);
+	sqlite3_bind_int64(rp->note, 3, rp->gen);
+	if (sqlite3_step(rp->note) != SQLITE_DONE)
+		r = store_sql_error(scratch, "cannot note a projected page", d);
+	sqlite3_reset(rp->note);
+	return r;
+}
+
 static int reproject_run(struct store *s, struct store *scratch,
-			 struct projector *proj, sqlite3_int64 run,
+			 struct reproj *rp, sqlite3_int64 run,
 			 struct verify_result *res, struct err_detail *d)
 {
 	static const char sql[] =
-		"SELECT e.id, e.kind, e.subject, b.content, e.url "
-		"FROM evidence_log e JOIN bodies b ON b.id = e.body "
+		"SELECT e.id, q.kind, q.subject, q.url, e.request, e.body "
+		"FROM evidence e JOIN requests q ON q.id = e.request "
 		"WHERE e.run_id = ?1 AND e.projected = 1 ORDER BY e.seq, e.id";
 	/* The run's evidence rows: the pages its items are seen through. */
 	static const char copy[] =
 		"INSERT INTO main.evidence SELECT * FROM h.evidence "
 		"WHERE run_id = ?1";
-	sqlite3_stmt *st = NULL;
+	sqlite3 *sdb = store_db(scratch);
+	sqlite3_stmt *st = NULL, *content = NULL;
 	int r, rc;
 
 	r = store_prepare(scratch, copy, &st, d);
@@ -90,31 +170,52 @@ static int reproject_run(struct store *s, struct store *scratch,
 	st = NULL;
 	if (r == 0)
 		r = store_prepare(s, sql, &st, d);
+	if (r == 0)
+		r = store_prepare(s, "SELECT content FROM bodies WHERE id = ?1",
+				  &content, d);
 	if (r < 0)
-		return r;
+		goto out;
 	sqlite3_bind_int64(st, 1, run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 1);
 		const char *subject = (const char *)sqlite3_column_text(st, 2);
-		const char *body = sqlite3_column_blob(st, 3);
-		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+		const char *url = (const char *)sqlite3_column_text(st, 3);
+		sqlite3_int64 request = sqlite3_column_int64(st, 4);
+		sqlite3_int64 body_id = sqlite3_column_int64(st, 5);
+		int metrics = !strcmp(kind, KIND_METRICS), done = 0;
+		const char *body;
 		struct err_detail pd;
 		json_error_t je;
 		json_t *j;
+		size_t len;
+		int before;
 
 		if (!project_kind_known(kind)) {
 			fail(res, run, "evidence of unknown kind '%s'", kind);
 			break;
 		}
-		j = json_loadb(body ? body : "", len, 0, &je);
-		if (!j) {
-			fail(res, run, "stored evidence body for %s no longer "
-			     "parses", (const char *)sqlite3_column_text(st, 4));
+		r = page_done(scratch, rp, request, body_id, metrics, &done, d);
+		if (r < 0)
+			break;
+		if (done)
+			continue;
+		sqlite3_bind_int64(content, 1, body_id);
+		if (sqlite3_step(content) != SQLITE_ROW) {
+			r = store_sql_error(s, "cannot read an evidence body", d);
 			break;
 		}
-		r = project_page(proj, run,
-				 sqlite3_column_int64(st, 0), kind, subject, j,
-				 &pd);
+		body = sqlite3_column_blob(content, 0);
+		len = (size_t)sqlite3_column_bytes(content, 0);
+		j = json_loadb(body ? body : "", len, 0, &je);
+		sqlite3_reset(content);
+		if (!j) {
+			fail(res, run, "stored evidence body for %s no longer "
+			     "parses", url);
+			break;
+		}
+		before = sqlite3_total_changes(sdb);
+		r = project_page(rp->proj, run, sqlite3_column_int64(st, 0),
+				 kind, subject, j, &pd);
 		json_decref(j);
 		if (r < 0) {
 			fail(res, run, "its evidence no longer projects: %s",
@@ -122,39 +223,52 @@ static int reproject_run(struct store *s, struct store *scratch,
 			r = 0;
 			break;
 		}
+		if (metrics && sqlite3_total_changes(sdb) != before)
+			rp->gen++;
+		r = page_note(scratch, rp, request, body_id, d);
+		if (r < 0)
+			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = store_sql_error(s, "cannot read evidence", d);
-	sqlite3_finalize(st);
 	if (r == 0 && (!res->bad_run || res->bad_run > run))
-		r = project_run_end(proj, run, d);
+		r = project_run_end(rp->proj, run, d);
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(content);
 	return r;
 }
 
 /*
- * Rows of view a.table for run that are not in b.table. The views hold no
- * internal ids, so the history ("h") and the scratch projection ("main")
- * compare row by row. Identifiers come from project_views[] only.
+ * Rows of a view for run that are in the history ("h") and not in the
+ * scratch projection ("main"), and the other way round. The views hold
+ * no internal ids, so the two compare row by row; each side is computed
+ * once. Identifiers come from project_views[] only.
  */
-static int count_diff(struct store *scratch, const char *a, const char *b,
-		      const char *view, sqlite3_int64 run, int *ret,
+static int count_diff(struct store *scratch, const char *view,
+		      sqlite3_int64 run, int *ret_extra, int *ret_missing,
 		      struct err_detail *d)
 {
 	char sql[512];
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (SELECT * FROM %s.%s "
-		 "WHERE run_id = ?1 EXCEPT SELECT * FROM %s.%s WHERE run_id = ?1)",
-		 a, view, b, view);
+	snprintf(sql, sizeof(sql),
+		 "WITH a AS MATERIALIZED (SELECT * FROM h.%s WHERE run_id = ?1),"
+		 " b AS MATERIALIZED (SELECT * FROM main.%s WHERE run_id = ?1) "
+		 "SELECT (SELECT count(*) FROM (SELECT * FROM a EXCEPT "
+		 "SELECT * FROM b)), (SELECT count(*) FROM (SELECT * FROM b "
+		 "EXCEPT SELECT * FROM a))", view, view);
 	r = store_prepare(scratch, sql, &st, d);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*ret = sqlite3_column_int(st, 0);
-	else
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ret_extra = sqlite3_column_int(st, 0);
+		*ret_missing = sqlite3_column_int(st, 1);
+	} else {
 		r = store_sql_error(scratch, "cannot compare projections", d);
+	}
 	sqlite3_finalize(st);
 	return r;
 }
@@ -166,10 +280,7 @@ static int compare_run(struct store *scratch, sqlite3_int64 run,
 	int r = 0, extra = 0, missing = 0;
 
 	for (v = project_views; *v; v++) {
-		r = count_diff(scratch, "h", "main", *v, run, &extra, d);
-		if (r < 0)
-			return r;
-		r = count_diff(scratch, "main", "h", *v, run, &missing, d);
+		r = count_diff(scratch, *v, run, &extra, &missing, d);
 		if (r < 0)
 			return r;
 		if (extra || missing) {
@@ -223,7 +334,8 @@ static int open_scratch(struct store *s, struct store **ret,
 
 	r = store_open(":memory:", 0, &scratch, d);
 	if (r == 0)
-		r = store_exec(scratch, "PRAGMA foreign_keys = OFF", d);
+		r = store_exec(scratch, "PRAGMA foreign_keys = OFF; "
+			       "PRAGMA temp_store = MEMORY", d);
 	if (r == 0)
 		r = store_prepare(scratch, "ATTACH DATABASE ?1 AS h", &st, d);
 	if (r == 0) {
@@ -609,7 +721,7 @@ static int check_costs(struct store *s, struct store *scratch,
 
 /* Ids are contiguous (AUTOINCREMENT, never reused): a gap is a deletion. */
 static int check_run(struct store *s, struct store *scratch,
-		     struct projector *proj, sqlite3_stmt *st,
+		     struct reproj *rp, sqlite3_stmt *st,
 		     sqlite3_int64 *prev_id, char *prev_hash,
 		     struct verify_result *res, struct err_detail *d)
 {
@@ -638,8 +750,8 @@ static int check_run(struct store *s, struct store *scratch,
 		fail(res, id, "its metadata, evidence list, cost sources or "
 		     "findings were edited "
 		     "(hash %s, recorded %s)", hash, stored);
-	if (proj && (!res->bad_run || res->bad_run > id)) {
-		r = reproject_run(s, scratch, proj, id, res, d);
+	if (rp && (!res->bad_run || res->bad_run > id)) {
+		r = reproject_run(s, scratch, rp, id, res, d);
 		if (r == 0 && (!res->bad_run || res->bad_run > id))
 			r = compare_run(scratch, id, res, d);
 	}
@@ -675,7 +787,7 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		  struct err_detail *d)
 {
 	struct store *scratch = NULL;
-	struct projector *proj = NULL;
+	struct reproj reproj, *rp = NULL;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 prev_id = 0;
 	char prev_hash[SHA256_HEX_LEN + 1] = "";
@@ -686,7 +798,10 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		r = open_scratch(s, &scratch, d);
 		if (r < 0)
 			goto out;
-		proj = projector_new(store_db(scratch));
+		rp = &reproj;
+		r = reproj_init(rp, scratch, d);
+		if (r < 0)
+			goto out;
 	}
 	r = check_bodies(s, res, d);
 	if (r < 0)
@@ -696,7 +811,7 @@ static int verify(struct store *s, int full, struct verify_result *res,
 	if (r < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = check_run(s, scratch, proj, st, &prev_id, prev_hash, res, d);
+		r = check_run(s, scratch, rp, st, &prev_id, prev_hash, res, d);
 		if (r < 0)
 			goto out;
 		if (res->bad_run && res->bad_run <= prev_id)
@@ -717,7 +832,8 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		r = check_prices(s, scratch, res, d);
 out:
 	sqlite3_finalize(st);
-	projector_free(proj);
+	if (rp)
+		reproj_release(rp);
 	store_close(scratch);
 	return r;
 }

@@ -1,4 +1,6 @@
 """verify catches every kind of after-the-fact edit of the history."""
+import os
+
 from harness import CliTest, main, OK, FINDINGS
 
 
@@ -96,6 +98,47 @@ class Verify(CliTest):
         self.sql("UPDATE evidence SET request_id = 'forged' WHERE run_id = 2 AND seq = 1")
         self.broken(2, "metadata, evidence list, cost sources or findings were edited")
 
+
+class VerifyMetricsBackAndForth(CliTest):
+    """A metrics page read again after another page changed its points is
+    projected again (a point records the run that last changed it), and
+    one read again with nothing changed since need not be: both give the
+    history's points, so an intact history verifies and an edited point
+    does not."""
+
+    BODY = "bodies/research-hpc/metrics-eastus-ost.json"
+    FIRST = "2026-11-01T03:00:00Z"
+
+    def setUp(self):
+        super().setUp()
+        replay = self.copy_replay()
+        path = os.path.join(replay, self.BODY)
+        with open(path) as f:
+            original = f.read()
+        changed = original.replace('"average": 1166000000.0', '"average": 1166000001.0', 1)
+        self.assertNotEqual(changed, original)
+        # Run 1 reads page A, run 2 page B (one point changed), runs 3
+        # and 4 page A again.
+        for text in (original, changed, original, original):
+            with open(path, "w") as f:
+                f.write(text)
+            self.expect(OK, "collect", "--replay", replay)
+
+    def point(self):
+        return self.sql("SELECT p.value, p.run_id FROM metric_points p "
+                        "JOIN metric_names n ON n.id = p.metric "
+                        "JOIN resources r ON r.id = p.resource "
+                        "WHERE n.name = 'ClientReadThroughput' AND p.ts = ? "
+                        "AND r.resource_key LIKE '%/amlfilesystems/amlfs-genomics-prod'",
+                        self.FIRST)
+
+    def test_intact_verifies_and_an_edited_point_does_not(self):
+        # Changed by run 2, changed back by run 3, unchanged by run 4.
+        self.assertEqual([run for _, run in self.point()], [3])
+        self.assertIn("verified 4 run(s)", self.expect(OK, "verify").out)
+        self.sql("UPDATE metric_points SET run_id = 2 WHERE run_id = 3")
+        r = self.expect(FINDINGS, "verify")
+        self.assertIn("table 'metrics' differs from its evidence", r.out)
 
 if __name__ == "__main__":
     main()
