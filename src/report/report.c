@@ -1413,27 +1413,53 @@ static int setup_drop(sqlite3 *db, sqlite3_int64 mark, struct err_detail *d)
 }
 
 /*
+ * What run_setup() made: where its objects start in sqlite_temp_master
+ * (mark), and whether it opened the transaction the report runs in
+ * (own_txn), so that end_setup() rolls the TEMP tables back instead of
+ * dropping them one by one.
+ */
+struct setup_state {
+	sqlite3_int64 mark;
+	int own_txn;
+};
+
+/* Ends run_setup()'s transaction (rolling back its TEMP tables) or, in
+ * one the caller holds, drops them. */
+static int setup_undo(sqlite3 *db, const struct setup_state *ss,
+		      struct err_detail *d)
+{
+	if (ss->own_txn)	/* an error may have rolled it back already */
+		return sqlite3_get_autocommit(db) ? 0
+						  : exec_quiet(db, "ROLLBACK", d);
+	return setup_drop(db, ss->mark, d);
+}
+
+/*
  * Runs the definition's setup queries (each to completion) under
  * setup_auth, with the history's query_only lifted for TEMP objects only.
- * *ret_mark: where the setup's objects start in sqlite_temp_master.
+ * When the connection is in autocommit, it first opens a transaction that
+ * the datasets then read in (one snapshot of the history for the whole
+ * report) and that end_setup() rolls back: the TEMP tables are never
+ * committed, written out to the temporary file or dropped row by row.
  */
 static int run_setup(struct store *s, const char *datadir,
 		     const struct report_def *def,
 		     const struct query_param *qp, size_t n,
-		     sqlite3_int64 *ret_mark, struct err_detail *d)
+		     struct setup_state *ret, struct err_detail *d)
 {
 	sqlite3 *db = store_db(s);
 	sqlite3_stmt *st = NULL;
 	int was_query_only, r = 0, rc;
 	size_t i;
 
-	*ret_mark = 0;
+	ret->mark = 0;
+	ret->own_txn = 0;
 	if (!def->nsetup)
 		return 0;
 	rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(rowid), 0) FROM "
 				"sqlite_temp_master", -1, &st, NULL);
 	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		*ret_mark = sqlite3_column_int64(st, 0);
+		ret->mark = sqlite3_column_int64(st, 0);
 	else
 		r = -ERR_SQL;
 	sqlite3_finalize(st);
@@ -1442,10 +1468,17 @@ static int run_setup(struct store *s, const char *datadir,
 		err_set(d, "report setup: %s", sqlite3_errmsg(db));
 		return -ERR_SQL;
 	}
-	if (was_query_only)
+	if (sqlite3_get_autocommit(db)) {
+		r = exec_quiet(db, "BEGIN", d);
+		ret->own_txn = r == 0;
+	}
+	if (r == 0 && was_query_only)
 		r = exec_quiet(db, "PRAGMA query_only = 0", d);
-	if (r < 0)
+	if (r < 0) {
+		if (ret->own_txn)
+			exec_quiet(db, "ROLLBACK", NULL);
 		return r;
+	}
 	sqlite3_set_authorizer(db, setup_auth, NULL);
 	for (i = 0; r == 0 && i < def->nsetup; i++) {
 		st = NULL;
@@ -1467,16 +1500,16 @@ static int run_setup(struct store *s, const char *datadir,
 	}
 	sqlite3_set_authorizer(db, NULL, NULL);
 	if (r < 0)
-		setup_drop(db, *ret_mark, NULL);
+		setup_undo(db, ret, NULL);
 	if (was_query_only && exec_quiet(db, "PRAGMA query_only = 1",
 					 r < 0 ? NULL : d) < 0 && r == 0)
 		r = -ERR_SQL;
 	return r;
 }
 
-/* Drops what run_setup() made; query_only lifted for it. */
+/* Undoes what run_setup() made; query_only lifted for it. */
 static int end_setup(struct store *s, const struct report_def *def,
-		     sqlite3_int64 mark, struct err_detail *d)
+		     const struct setup_state *ss, struct err_detail *d)
 {
 	sqlite3 *db = store_db(s);
 	int was_query_only, r;
@@ -1486,7 +1519,7 @@ static int end_setup(struct store *s, const struct report_def *def,
 	was_query_only = query_only_state(db);
 	r = was_query_only > 0 ? exec_quiet(db, "PRAGMA query_only = 0", d) : 0;
 	if (r == 0)
-		r = setup_drop(db, mark, d);
+		r = setup_undo(db, ss, d);
 	if (was_query_only > 0 && exec_quiet(db, "PRAGMA query_only = 1",
 					     r < 0 ? NULL : d) < 0 && r == 0)
 		r = -ERR_SQL;
@@ -1510,7 +1543,7 @@ int report_run(struct store *s, const char *datadir,
 	struct query_param *qp = xcalloc(5 + p->nextra, sizeof(*qp));
 	struct report_builtin_job **jobs = xcalloc(def->ndatasets + 1,
 						   sizeof(*jobs));
-	sqlite3_int64 mark = 0;
+	struct setup_state ss = { 0, 0 };
 	int rc = 0, setup_done;
 	size_t i;
 
@@ -1539,12 +1572,12 @@ int report_run(struct store *s, const char *datadir,
 			jobs[i] = report_builtin_start(s,
 						       def->datasets[i].builtin);
 	if (rc == 0)
-		rc = run_setup(s, datadir, def, qp, 5 + p->nextra, &mark, d);
+		rc = run_setup(s, datadir, def, qp, 5 + p->nextra, &ss, d);
 	setup_done = rc == 0;
 	for (i = 0; rc == 0 && i < def->ndatasets; i++)
 		rc = run_dataset(s, datadir, &def->datasets[i], &jobs[i], qp,
 				 5 + p->nextra, &res, d);
-	if (setup_done && end_setup(s, def, mark, rc < 0 ? NULL : d) < 0 &&
+	if (setup_done && end_setup(s, def, &ss, rc < 0 ? NULL : d) < 0 &&
 	    rc == 0)
 		rc = -ERR_SQL;
 	for (i = 0; i < def->ndatasets; i++)	/* those not reached */
