@@ -51,16 +51,37 @@ stag AS (
     AND +i.parent = 0 AND t.kind = 'fs' AND t.state = i.state
     AND k.key_norm = t.key_norm
   UNION ALL
-  SELECT s.skey, s.run_id, CASE i.kind WHEN 'rg' THEN 3 ELSE 4 END, k.pos,
-         t.key, trim(t.value),
-         CASE i.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
+  SELECT s.skey, s.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,
+         o.tag_key, o.value,
+         CASE o.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
   FROM sref s
+  CROSS JOIN otag o ON o.run_id = s.run_id AND o.okey = s.rg_key
+  UNION ALL
+  SELECT s.skey, s.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,
+         o.tag_key, o.value,
+         CASE o.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
+  FROM sref s
+  CROSS JOIN otag o ON o.run_id = s.run_id AND o.okey = s.sub_key
+  WHERE s.sub_key IS NOT s.rg_key
+),
+-- The allocation tags of each resource group and subscription (okey) in
+-- each run that a snapshot used names, looked up once for all the file
+-- systems they hold.
+oref AS (
+  SELECT rg_key AS okey, run_id FROM sref
+  UNION
+  SELECT sub_key, run_id FROM sref
+),
+otag AS MATERIALIZED (
+  SELECT o.okey, o.run_id, i.kind, k.pos, t.key AS tag_key,
+         trim(t.value) AS value
+  FROM oref o
   CROSS JOIN resources r
   CROSS JOIN items i
   CROSS JOIN state_tags t
   CROSS JOIN akeys k
-  WHERE r.resource_key IN (s.rg_key, s.sub_key)
-    AND i.run_id = s.run_id AND i.kind IN ('rg', 'sub') AND i.resource = r.id
+  WHERE r.resource_key = o.okey
+    AND i.run_id = o.run_id AND i.kind IN ('rg', 'sub') AND i.resource = r.id
     AND +i.parent = 0 AND t.kind = i.kind AND t.state = i.state
     AND k.key_norm = t.key_norm AND k.pos > 0
 ),
