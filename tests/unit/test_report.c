@@ -622,12 +622,28 @@ static int temp_objects(struct store *s, const char *prefix)
 	return n;
 }
 
+/* PRAGMA schema.cache_size of the store's connection. */
+static long long cache_pages(struct store *s, const char *schema)
+{
+	char sql[64];
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s.cache_size", schema);
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /*
  * A setup's TEMP tables live in a transaction of the report's own that is
  * rolled back at the end (nothing left, the connection in autocommit, the
  * next report makes them again); in a transaction the caller holds, they
  * are dropped and the caller's own TEMP objects stay. A failing setup
- * leaves nothing either.
+ * leaves nothing either. The larger page caches the report runs with are
+ * the connection's own again after it.
  */
 static void test_setup_transaction(void **state)
 {
@@ -654,6 +670,8 @@ static void test_setup_transaction(void **state)
 	    "\"datasets\": {\"r\": \"t/read.sql\"}}");
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(report_params_month(&p, "2026-10"), 0);
+	assert_int_equal(store_exec(f->store, "PRAGMA main.cache_size = -1234;"
+				    "PRAGMA temp.cache_size = 77", &d), 0);
 	if (report_load(f->dir, "tx", &def, &d) < 0)
 		fail_msg("report_load: %s (%s)", d.msg, d.where);
 	for (i = 0; i < 2; i++) {
@@ -664,6 +682,8 @@ static void test_setup_transaction(void **state)
 		report_result_release(&r);
 		assert_true(sqlite3_get_autocommit(db));
 		assert_int_equal(temp_objects(f->store, "t_setup"), 0);
+		assert_int_equal(cache_pages(f->store, "main"), -1234);
+		assert_int_equal(cache_pages(f->store, "temp"), 77);
 	}
 
 	/* The caller's transaction and TEMP table outlive the report. */
@@ -685,6 +705,7 @@ static void test_setup_transaction(void **state)
 	assert_non_null(strstr(d.where, "t/bad.sql"));
 	assert_true(sqlite3_get_autocommit(db));
 	assert_int_equal(temp_objects(f->store, "t_setup"), 0);
+	assert_int_equal(cache_pages(f->store, "main"), -1234);
 	report_free(def);
 }
 
