@@ -51,31 +51,24 @@ stag AS (
     AND +i.parent = 0 AND t.kind = 'fs' AND t.state = i.state
     AND k.key_norm = t.key_norm
   UNION ALL
-  SELECT s.skey, s.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,
+  SELECT x.skey, x.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,
          o.tag_key, o.value,
          CASE o.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
-  FROM sref s
-  CROSS JOIN otag o ON o.run_id = s.run_id AND o.okey = s.rg_key
-  UNION ALL
-  SELECT s.skey, s.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,
-         o.tag_key, o.value,
-         CASE o.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
-  FROM sref s
-  CROSS JOIN otag o ON o.run_id = s.run_id AND o.okey = s.sub_key
-  WHERE s.sub_key IS NOT s.rg_key
+  FROM sscope x
+  CROSS JOIN otag o ON o.run_id = x.run_id AND o.okey = x.okey
 ),
--- The allocation tags of each resource group and subscription (okey) in
--- each run that a snapshot used names, looked up once for all the file
--- systems they hold.
-oref AS (
-  SELECT rg_key AS okey, run_id FROM sref
+-- The resource group and the subscription (okey) of each snapshot used,
+-- and their allocation tags in each run that one names, looked up once for
+-- all the file systems they hold (otag).
+sscope AS (
+  SELECT skey, run_id, rg_key AS okey FROM sref
   UNION
-  SELECT sub_key, run_id FROM sref
+  SELECT skey, run_id, sub_key FROM sref
 ),
 otag AS MATERIALIZED (
   SELECT o.okey, o.run_id, i.kind, k.pos, t.key AS tag_key,
          trim(t.value) AS value
-  FROM oref o
+  FROM (SELECT DISTINCT okey, run_id FROM sscope) o
   CROSS JOIN resources r
   CROSS JOIN items i
   CROSS JOIN state_tags t
