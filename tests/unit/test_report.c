@@ -605,6 +605,110 @@ static void test_period_parameters(void **state)
 	report_result_release(&r);
 }
 
+/* Rows of sqlite_temp_master whose name starts with prefix. */
+static int temp_objects(struct store *s, const char *prefix)
+{
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM "
+			       "sqlite_temp_master WHERE name GLOB ?1 || '*'",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* PRAGMA schema.cache_size of the store's connection. */
+static long long cache_pages(struct store *s, const char *schema)
+{
+	char sql[64];
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s.cache_size", schema);
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * A setup's TEMP tables live in a transaction of the report's own that is
+ * rolled back at the end (nothing left, the connection in autocommit, the
+ * next report makes them again); in a transaction the caller holds, they
+ * are dropped and the caller's own TEMP objects stay. A failing setup
+ * leaves nothing either. The larger page caches the report runs with are
+ * the connection's own again after it.
+ */
+static void test_setup_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct report_def *def = NULL;
+	struct report_params p;
+	struct report_result r;
+	struct err_detail d;
+	sqlite3 *db = store_db(f->store);
+	int i;
+
+	put(f->dir, "queries/t/mk.sql",
+	    "CREATE TEMP TABLE t_setup AS SELECT 7 AS n;\n");
+	put(f->dir, "queries/t/mkv.sql",
+	    "CREATE TEMP VIEW t_setup_v AS SELECT n + 1 AS n FROM t_setup;\n");
+	put(f->dir, "queries/t/read.sql", "SELECT n FROM t_setup_v;\n");
+	put(f->dir, "queries/t/bad.sql",
+	    "CREATE TEMP TABLE t_setup_bad AS SELECT * FROM no_such_table;\n");
+	put(f->dir, "reports/tx.json",
+	    "{\"title\": \"tx\", \"setup\": [\"t/mk.sql\", \"t/mkv.sql\"], "
+	    "\"datasets\": {\"r\": \"t/read.sql\"}}");
+	put(f->dir, "reports/txbad.json",
+	    "{\"title\": \"tx\", \"setup\": [\"t/mk.sql\", \"t/bad.sql\"], "
+	    "\"datasets\": {\"r\": \"t/read.sql\"}}");
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(report_params_month(&p, "2026-10"), 0);
+	assert_int_equal(store_exec(f->store, "PRAGMA main.cache_size = -1234;"
+				    "PRAGMA temp.cache_size = 77", &d), 0);
+	if (report_load(f->dir, "tx", &def, &d) < 0)
+		fail_msg("report_load: %s (%s)", d.msg, d.where);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(report_run(f->store, f->dir, def, &p, "9.9",
+					    &r, &d), 0);
+		assert_int_equal(json_integer_value(json_object_get(
+			first_row(&r, "r"), "n")), 8);
+		report_result_release(&r);
+		assert_true(sqlite3_get_autocommit(db));
+		assert_int_equal(temp_objects(f->store, "t_setup"), 0);
+		assert_int_equal(cache_pages(f->store, "main"), -1234);
+		assert_int_equal(cache_pages(f->store, "temp"), 77);
+	}
+
+	/* The caller's transaction and TEMP table outlive the report. */
+	assert_int_equal(store_exec(f->store, "BEGIN; CREATE TEMP TABLE "
+				    "t_mine AS SELECT 1 AS x", &d), 0);
+	assert_int_equal(report_run(f->store, f->dir, def, &p, "9.9", &r, &d),
+			 0);
+	report_result_release(&r);
+	assert_false(sqlite3_get_autocommit(db));
+	assert_int_equal(temp_objects(f->store, "t_setup"), 0);
+	assert_int_equal(temp_objects(f->store, "t_mine"), 1);
+	assert_int_equal(store_exec(f->store, "ROLLBACK", &d), 0);
+	report_free(def);
+
+	def = NULL;
+	if (report_load(f->dir, "txbad", &def, &d) < 0)
+		fail_msg("report_load: %s (%s)", d.msg, d.where);
+	assert_true(report_run(f->store, f->dir, def, &p, "9.9", &r, &d) < 0);
+	assert_non_null(strstr(d.where, "t/bad.sql"));
+	assert_true(sqlite3_get_autocommit(db));
+	assert_int_equal(temp_objects(f->store, "t_setup"), 0);
+	assert_int_equal(cache_pages(f->store, "main"), -1234);
+	report_free(def);
+}
+
 static void test_query_errors_name_the_file(void **state)
 {
 	struct fixture *f = *state;
@@ -726,6 +830,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_query_errors_name_the_file,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setup_transaction, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_markdown_of_a_dataset,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_csv_outputs,

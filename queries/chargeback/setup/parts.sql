@@ -51,16 +51,30 @@ stag AS (
     AND +i.parent = 0 AND t.kind = 'fs' AND t.state = i.state
     AND k.key_norm = t.key_norm
   UNION ALL
-  SELECT s.skey, s.run_id, CASE i.kind WHEN 'rg' THEN 3 ELSE 4 END, k.pos,
-         t.key, trim(t.value),
-         CASE i.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
-  FROM sref s
+  SELECT x.skey, x.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,
+         o.tag_key, o.value,
+         CASE o.kind WHEN 'rg' THEN 'resource_group' ELSE 'subscription' END
+  FROM sscope x
+  CROSS JOIN otag o ON o.run_id = x.run_id AND o.okey = x.okey
+),
+-- The resource group and the subscription (okey) of each snapshot used,
+-- and their allocation tags in each run that one names, looked up once for
+-- all the file systems they hold (otag).
+sscope AS (
+  SELECT skey, run_id, rg_key AS okey FROM sref
+  UNION
+  SELECT skey, run_id, sub_key FROM sref
+),
+otag AS MATERIALIZED (
+  SELECT o.okey, o.run_id, i.kind, k.pos, t.key AS tag_key,
+         trim(t.value) AS value
+  FROM (SELECT DISTINCT okey, run_id FROM sscope) o
   CROSS JOIN resources r
   CROSS JOIN items i
   CROSS JOIN state_tags t
   CROSS JOIN akeys k
-  WHERE r.resource_key IN (s.rg_key, s.sub_key)
-    AND i.run_id = s.run_id AND i.kind IN ('rg', 'sub') AND i.resource = r.id
+  WHERE r.resource_key = o.okey
+    AND i.run_id = o.run_id AND i.kind IN ('rg', 'sub') AND i.resource = r.id
     AND +i.parent = 0 AND t.kind = i.kind AND t.state = i.state
     AND k.key_norm = t.key_norm AND k.pos > 0
 ),
