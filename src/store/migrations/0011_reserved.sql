@@ -1,0 +1,3 @@
+-- Reserved for the other branch's migration 0011 (integrator: drop this
+-- file when that one is merged, or renumber 0012 to 0011 if it never is).
+-- It does nothing; it only keeps the numbering contiguous on this branch.
