@@ -15,10 +15,16 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			   struct err_detail *d)
 {
 	static const char *const sql[] = {
+		"INSERT INTO main.finding_checks SELECT ?1, min(first_seen) "
+		"FROM main.findings WHERE check_run = ?1 AND status IN ('ok', "
+		"'skip', 'error') HAVING count(*)",
 		"DROP TABLE IF EXISTS temp.finding_runs_new",
 		"CREATE TEMP TABLE finding_runs_new AS "
 		"SELECT rule, resource_id, severity, exemption, status, "
-		"CASE WHEN status <> 'ok' THEN first_seen END AS first_seen, "
+		"CASE WHEN status = 'ok' THEN NULL "
+		"WHEN status IN ('skip', 'error') AND first_seen = (SELECT "
+		"checked_at FROM main.finding_checks WHERE check_run = ?1) "
+		"THEN NULL ELSE first_seen END AS first_seen, "
 		"count(*) AS per_check FROM main.findings WHERE check_run = ?1 "
 		"GROUP BY rule, resource_id, severity, exemption, status, 6",
 		"CREATE INDEX temp.finding_runs_new_key ON "
@@ -58,10 +64,35 @@ int finding_runs_compare(struct store *s, sqlite3_int64 *ret_run, char *why,
 		"(SELECT count(*) FROM d), NULL, NULL, NULL, NULL, NULL, "
 		"coalesce((SELECT min(first_check) FROM finding_runs), "
 		"(SELECT min(first_check) FROM d)), NULL";
+	static const char checks[] =
+		"SELECT check_run FROM ("
+		" SELECT * FROM (SELECT * FROM finding_checks EXCEPT "
+		"  SELECT * FROM finding_checks_derived)"
+		" UNION ALL"
+		" SELECT * FROM (SELECT * FROM finding_checks_derived EXCEPT "
+		"  SELECT * FROM finding_checks)) ORDER BY check_run LIMIT 1";
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 run = 0;
 	int r, rc;
 
+	r = store_prepare(s, checks, &st, d);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		run = sqlite3_column_int64(st, 0);
+		snprintf(why, why_len, "check %lld's time (finding_checks) is "
+			 "not the first_seen of its findings that are not open",
+			 (long long)run);
+	} else if (rc != SQLITE_DONE)
+		r = store_sql_error(s, "cannot compare the findings summary", d);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r < 0 || run) {
+		if (r == 0)
+			*ret_run = run;
+		return r;
+	}
 	r = store_prepare(s, sql, &st, d);
 	if (r < 0)
 		return r;

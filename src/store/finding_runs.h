@@ -12,8 +12,11 @@
  * checks in which its result stayed the same, instead of every finding.
  * A row says: checks first_check to last_check (consecutive among all
  * check runs) each held per_check findings of this rule and resource
- * with this severity, exemption, status and first_seen (NULL for 'ok':
- * what check writes there is its own time, which no report reads).
+ * with this severity, exemption, status and first_seen. What check
+ * writes as the first_seen of a result that is not open is its own time:
+ * that is NULL for 'ok' (no report reads it) and, for a skip or an error,
+ * NULL when it is the check's checked_at in finding_checks (one row a
+ * check: the earliest first_seen of its ok, skip and error findings).
  */
 
 /*
@@ -25,8 +28,8 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			   struct err_detail *d);
 
 /*
- * Compare the stored rows with the rows the findings give
- * (finding_runs_derived). Returns 0 and *ret_run = 0 when they are the
+ * Compare the stored rows of both tables with the rows the findings give
+ * (finding_checks_derived, finding_runs_derived). Returns 0 and *ret_run = 0 when they are the
  * same; otherwise *ret_run is the first check of a row that differs and
  * why (why_len bytes) names it. Negative: the comparison could not run.
  */

@@ -515,6 +515,10 @@ SELECT rule, resource_id, severity, exemption,
         self.assertEqual(stored, sorted(self.sql(
             "SELECT * FROM finding_runs_derived"), key=repr))
         self.assertTrue(any(first < last for *_, first, last in stored))
+        self.assertEqual(self.sql("SELECT * FROM finding_checks"),
+                         self.sql("SELECT * FROM finding_checks_derived"))
+        self.assertTrue(self.sql("SELECT 1 FROM finding_runs WHERE status = "
+                                 "'skip' AND first_seen IS NULL"))
         self.assertLess(len(stored), self.scalar("SELECT count(*) FROM "
                                                  "findings"))
         self.assertEqual(self.scalar(
@@ -531,6 +535,22 @@ SELECT rule, resource_id, severity, exemption,
             want = self.comp_agg(params, True)
             self.assertTrue(want, params)
             self.assertEqual(self.comp_agg(params, False), want, params)
+        # A skip whose first_seen is not its check's time (and one that
+        # is earlier than it) keeps its own; the counts still agree.
+        self.sql("UPDATE findings SET first_seen = '2026-01-01T00:00:00Z' "
+                 "WHERE id = (SELECT min(id) FROM findings WHERE status = "
+                 "'skip' AND check_run = 4)")
+        self.sql("UPDATE findings SET first_seen = '2027-01-01T00:00:00Z' "
+                 "WHERE id = (SELECT max(id) FROM findings WHERE status = "
+                 "'skip' AND check_run = 2)")
+        for t in ("finding_runs", "finding_checks"):
+            self.sql("DELETE FROM " + t)
+            self.sql("INSERT INTO %s SELECT * FROM %s_derived" % (t, t))
+        self.assertTrue(self.sql("SELECT 1 FROM finding_runs WHERE status = "
+                                 "'skip' AND first_seen IS NOT NULL"))
+        params = {"from": "2026-11-01", "to": "2026-11-30"}
+        self.assertEqual(self.comp_agg(params, False),
+                         self.comp_agg(params, True))
 
     def test_a_check_that_judges_again_extends_or_ends_runs(self):
         """A run checked twice: the second check's results extend the
@@ -564,7 +584,10 @@ SELECT rule, resource_id, severity, exemption,
                 ("DELETE FROM finding_runs WHERE rowid = (SELECT max(rowid) "
                  "FROM finding_runs)", "missing: "),
                 ("INSERT INTO finding_runs SELECT * FROM finding_runs "
-                 "WHERE rowid = 1", " rows stored, ")):
+                 "WHERE rowid = 1", " rows stored, "),
+                ("UPDATE finding_checks SET checked_at = "
+                 "'2026-11-01T00:00:00Z' WHERE check_run = 4",
+                 "check 4's time (finding_checks) is not ")):
             shutil.copyfile(clean, self.db)
             self.sql(edit)
             items, _ = self.integrity("out")
@@ -581,15 +604,16 @@ SELECT rule, resource_id, severity, exemption,
         """A history from before migration 0012: migrating builds
         finding_runs from its findings, and the report is the same."""
         a, _ = self.month("a")
-        self.sql("DROP VIEW finding_runs_derived")
-        self.sql("DROP TABLE finding_runs")
+        for obj in ("VIEW finding_runs_derived", "VIEW finding_checks_derived",
+                    "TABLE finding_runs", "TABLE finding_checks"):
+            self.sql("DROP " + obj)
         self.sql("PRAGMA user_version = 10")
         self.expect(OK, "migrate")
         self.assertEqual(self.scalar("PRAGMA user_version"), 12)
-        self.assertEqual(sorted(self.sql("SELECT * FROM finding_runs"),
-                                key=repr),
-                         sorted(self.sql("SELECT * FROM "
-                                         "finding_runs_derived"), key=repr))
+        for t in ("finding_runs", "finding_checks"):
+            self.assertEqual(sorted(self.sql("SELECT * FROM " + t), key=repr),
+                             sorted(self.sql("SELECT * FROM %s_derived" % t),
+                                    key=repr))
         b, _ = self.month("b")
         for ext in ("md", "json"):
             self.assertEqual(

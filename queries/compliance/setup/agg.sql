@@ -39,7 +39,12 @@ SELECT rule, resource_id, severity, exemption,
        sum(CASE WHEN status = 'skip' THEN k * per_check ELSE 0 END) AS skip,
        sum(CASE WHEN status = 'error' THEN k * per_check ELSE 0 END) AS error,
        max(CASE WHEN status <> 'ok' THEN newest END) AS bad_check,
-       min(CASE WHEN status <> 'ok' THEN first_seen END) AS bad_first_seen
+       min(CASE WHEN status <> 'ok' THEN coalesce(first_seen, (
+	         -- (NULL: each check's own time; the earliest of the period)
+	         SELECT min(t.checked_at) FROM chk c
+	           JOIN finding_checks t ON t.check_run = c.check_run
+	          WHERE c.check_run BETWEEN fr.first_check AND fr.last_check))
+	   END) AS bad_first_seen
   FROM fr
  WHERE k > 0
  GROUP BY rule, resource_id, severity, exemption;

@@ -5,8 +5,12 @@
 -- finding_runs: one row per maximal run of consecutive checks (every
 -- check run, source 'check', in id order) in which a rule and resource
 -- had per_check findings with exactly these severity, exemption, status
--- and first_seen (NULL for 'ok': check writes its own time there, which
--- would make every ok finding a row of its own, and no report reads it).
+-- and first_seen. check writes its own time as the first_seen of what
+-- is not open (ok, skip, error), which would make each such finding a
+-- row of its own: first_seen is NULL for 'ok' (no report reads it) and
+-- for a skip or an error whose first_seen is its check's checked_at in
+-- finding_checks (the earliest first_seen of the check's ok, skip and
+-- error findings).
 -- Checks first_check to last_check (their ids) each hold them; a check
 -- between them that held anything else ends the run.
 -- `check` extends or starts rows as it saves its findings
@@ -24,22 +28,35 @@ CREATE TABLE finding_runs (
 	first_check INTEGER NOT NULL REFERENCES runs(id),
 	last_check  INTEGER NOT NULL REFERENCES runs(id)
 );
+CREATE TABLE finding_checks (
+	check_run  INTEGER PRIMARY KEY REFERENCES runs(id),
+	checked_at TEXT NOT NULL
+);
 -- A new check extends the rows that end at the check before it.
 CREATE INDEX finding_runs_last ON finding_runs(last_check, rule, resource_id);
 
 -- The rows as the findings give them (gaps and islands: a run's checks
 -- have consecutive positions among all checks).
+CREATE VIEW finding_checks_derived AS
+SELECT check_run, min(first_seen) AS checked_at
+  FROM findings WHERE status IN ('ok', 'skip', 'error')
+ GROUP BY check_run;
 CREATE VIEW finding_runs_derived AS
-WITH seq AS (
+WITH fc AS MATERIALIZED (SELECT * FROM finding_checks_derived),
+seq AS (
 	SELECT id, row_number() OVER (ORDER BY id) AS n
 	  FROM runs WHERE source = 'check'
 ),
 sig AS (
 	SELECT f.check_run, s.n, f.rule, f.resource_id, f.severity,
 	       f.exemption, f.status,
-	       CASE WHEN f.status <> 'ok' THEN f.first_seen END AS first_seen,
+	       CASE WHEN f.status = 'ok' THEN NULL
+	            WHEN f.status IN ('skip', 'error')
+	             AND f.first_seen = c.checked_at THEN NULL
+	            ELSE f.first_seen END AS first_seen,
 	       count(*) AS per_check
 	  FROM findings f JOIN seq s ON s.id = f.check_run
+	  LEFT JOIN fc c ON c.check_run = f.check_run
 	 GROUP BY f.check_run, f.rule, f.resource_id, f.severity, f.exemption,
 	          f.status, 8
 ),
@@ -55,4 +72,5 @@ SELECT rule, resource_id, severity, exemption, status, first_seen,
  GROUP BY rule, resource_id, severity, exemption, status, first_seen,
           per_check, island;
 
+INSERT INTO finding_checks SELECT * FROM finding_checks_derived;
 INSERT INTO finding_runs SELECT * FROM finding_runs_derived;
