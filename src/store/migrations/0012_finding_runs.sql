@@ -17,7 +17,7 @@
 -- (store/finding_runs.c, in the same transaction); `verify` derives them
 -- again from the findings (the view finding_runs_derived) and compares.
 -- Nothing here is hashed into the chain: it is not evidence.
-CREATE TABLE finding_runs (
+CREATE TABLE IF NOT EXISTS finding_runs (
 	rule        TEXT NOT NULL,
 	resource_id TEXT NOT NULL,
 	severity    TEXT NOT NULL,
@@ -28,20 +28,20 @@ CREATE TABLE finding_runs (
 	first_check INTEGER NOT NULL REFERENCES runs(id),
 	last_check  INTEGER NOT NULL REFERENCES runs(id)
 );
-CREATE TABLE finding_checks (
+CREATE TABLE IF NOT EXISTS finding_checks (
 	check_run  INTEGER PRIMARY KEY REFERENCES runs(id),
 	checked_at TEXT NOT NULL
 );
 -- A new check extends the rows that end at the check before it.
-CREATE INDEX finding_runs_last ON finding_runs(last_check, rule, resource_id);
+CREATE INDEX IF NOT EXISTS finding_runs_last ON finding_runs(last_check, rule, resource_id);
 
 -- The rows as the findings give them (gaps and islands: a run's checks
 -- have consecutive positions among all checks).
-CREATE VIEW finding_checks_derived AS
+CREATE VIEW IF NOT EXISTS finding_checks_derived AS
 SELECT check_run, min(first_seen) AS checked_at
   FROM findings WHERE status IN ('ok', 'skip', 'error')
  GROUP BY check_run;
-CREATE VIEW finding_runs_derived AS
+CREATE VIEW IF NOT EXISTS finding_runs_derived AS
 WITH fc AS MATERIALIZED (SELECT * FROM finding_checks_derived),
 seq AS (
 	SELECT id, row_number() OVER (ORDER BY id) AS n
@@ -72,5 +72,8 @@ SELECT rule, resource_id, severity, exemption, status, first_seen,
  GROUP BY rule, resource_id, severity, exemption, status, first_seen,
           per_check, island;
 
+-- Built whole (again, when a history is migrated a second time).
+DELETE FROM finding_checks;
+DELETE FROM finding_runs;
 INSERT INTO finding_checks SELECT * FROM finding_checks_derived;
 INSERT INTO finding_runs SELECT * FROM finding_runs_derived;
