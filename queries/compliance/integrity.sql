@@ -32,8 +32,10 @@ SELECT item, run, time, hash, detail FROM (
 	UNION ALL
 	SELECT 1, 1, 'full verify', NULL, NULL, NULL,
 	       'not run by the report: the typed rows, cost rows, metrics and '
-	       || 'prices derived again from the evidence and compared; run '
-	       || '''amlfs-audit verify'' for that'
+	       || 'prices derived again from the evidence and compared, and '
+	       || 'the findings summary the counts, pass rates and first seen '
+	       || 'are read from (finding_runs) derived again from the '
+	       || 'findings; run ''amlfs-audit verify'' for that'
 	UNION ALL
 	SELECT 2, 0, 'history head (chain checked)', :chain_head_run, NULL,
 	       :chain_head_hash, 'the newest run when the report was made'

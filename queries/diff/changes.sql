@@ -108,6 +108,11 @@ jobs AS MATERIALIZED (
 	  FROM auto_import_jobs j JOIN pair p ON p.resource_key = j.fs_key
 	 WHERE j.run_id IN (:from, :to)
 ),
+-- A full join of the two runs' jobs, written as a left join and the jobs
+-- only in :to: SQLite indexes the inner side of a left join, while a FULL
+-- JOIN compared every job with every job (0.6 s for 1,000 file systems).
+jobs_a AS MATERIALIZED (SELECT * FROM jobs WHERE run_id = :from),
+jobs_b AS MATERIALIZED (SELECT * FROM jobs WHERE run_id = :to),
 job_pairs AS MATERIALIZED (
 	SELECT coalesce(b.fs_key, a.fs_key) AS resource_key,
 	       coalesce(b.kind, a.kind) || '/' || coalesce(b.name, a.name)
@@ -117,10 +122,17 @@ job_pairs AS MATERIALIZED (
 	       a.provisioning_state AS a_prov,
 	       b.state AS b_state, b.admin_status AS b_admin,
 	       b.provisioning_state AS b_prov
-	  FROM (SELECT * FROM jobs WHERE run_id = :from) a
-	  FULL JOIN (SELECT * FROM jobs WHERE run_id = :to) b
+	  FROM jobs_a a
+	  LEFT JOIN jobs_b b
 	    ON b.fs_key = a.fs_key AND b.kind = a.kind
 	   AND b.name = a.name COLLATE NOCASE
+	UNION ALL
+	SELECT b.fs_key, b.kind || '/' || b.name, 0, 1, NULL, NULL, NULL,
+	       b.state, b.admin_status, b.provisioning_state
+	  FROM jobs_b b
+	 WHERE NOT EXISTS (SELECT 1 FROM jobs_a a
+			    WHERE b.fs_key = a.fs_key AND b.kind = a.kind
+			      AND b.name = a.name COLLATE NOCASE)
 ),
 fields(field) AS (VALUES ('state'), ('adminStatus'), ('provisioningState')),
 job_changes AS (

@@ -71,8 +71,8 @@
 "Check the whole history offline: every evidence body against its SHA-256,\n" \
 "every run's hash and its link to the run before it, that no run is\n" \
 "missing, and that each run's typed rows are exactly what its evidence\n" \
-"yields. Prints the newest run's hash, which can be kept elsewhere as an\n" \
-"anchor.\n" \
+"yields (and the findings summary what the findings give). Prints the\n" \
+"newest run's hash, which can be kept elsewhere as an anchor.\n" \
 "\n" \
 "  --format FMT        text (default) or json\n" \
 "  --recheck[=CHECK]   also evaluate every stored check (or check run CHECK)\n" \

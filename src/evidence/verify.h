@@ -20,7 +20,8 @@ struct verify_result {
  * projecting its evidence again yields (an edited row), and that the cost
  * rows are exactly what the evidence of their sources' runs yields (a
  * query's answers, an import's kept lines); each source itself is covered
- * by its run's hash. Returns 0 when the
+ * by its run's hash; and that the findings summary (finding_runs) is
+ * what the findings give. Returns 0 when the
  * check ran (res says whether it passed) or negative when it could not.
  */
 int verify_history(struct store *s, struct verify_result *res,
@@ -32,8 +33,9 @@ int verify_history(struct store *s, struct verify_result *res,
  * fields (metadata, evidence list, errors, ledger, cost sources,
  * findings), every run's link to the run before it, no run id missing,
  * every run sealed. Not done: the typed rows, cost rows, metrics and
- * prices derived again from the evidence (verify_history() does that; a
- * row edited there and nowhere else passes this check). Returns as
+ * prices derived again from the evidence, nor the findings summary
+ * derived again from the findings (verify_history() does that; a row
+ * edited there and nowhere else passes this check). Returns as
  * verify_history(); res->uncovered_sources stays 0.
  */
 int verify_chain(struct store *s, struct verify_result *res,

@@ -12,6 +12,7 @@
 #include "policy/policy.h"
 #include "policy/sqlfuncs.h"
 #include "store/evidence.h"
+#include "store/finding_runs.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/sbuf.h"
@@ -770,6 +771,8 @@ static int save(struct store *s, const struct rule_set *rules,
 				 d);
 	if (r == 0)
 		r = store_findings(s, res, d);
+	if (r == 0)
+		r = finding_runs_add_check(s, res->check_run, d);
 	if (r == 0)
 		r = chain_seal_run(s, res->check_run, "ok", NULL, d);
 	if (r == 0)

@@ -86,6 +86,11 @@ static void *job_run(void *arg)
 	memset(&j->v, 0, sizeof(j->v));
 	j->rc = store_open(j->path, STORE_READONLY | STORE_ONE_THREAD, &own,
 			   &j->d);
+	/* The chain reads a request and a body row for every evidence row:
+	 * with SQLite's 2 MiB cache they were read from the file again and
+	 * again (half of the chain check's time on 190,000 rows). */
+	if (j->rc == 0)
+		j->rc = store_exec(own, "PRAGMA cache_size = -32768", &j->d);
 	if (j->rc == 0)
 		j->rc = j->chain ? verify_chain(own, &j->v, &j->d) :
 			verify_history(own, &j->v, &j->d);

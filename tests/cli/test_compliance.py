@@ -6,6 +6,7 @@ same history and --as-of give the same bytes."""
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 
 import openpyxl
@@ -463,6 +464,162 @@ class Compliance(CliTest):
         self.assertEqual(ja["integrity"][3:], jc["integrity"][3:])
         del ja["integrity"], jc["integrity"]
         self.assertEqual(ja, jc)
+
+    # The findings counted the way setup/agg.sql did before finding_runs
+    # (every finding of the period's checks), to hold the new one to.
+    AGG_FROM_FINDINGS = """
+SELECT rule, resource_id, severity, exemption,
+       count(CASE WHEN status = 'ok' THEN 1 END),
+       count(CASE WHEN status = 'alarm' THEN 1 END),
+       count(CASE WHEN status = 'exempt' THEN 1 END),
+       count(CASE WHEN status = 'skip' THEN 1 END),
+       count(CASE WHEN status = 'error' THEN 1 END),
+       max(CASE WHEN status <> 'ok' THEN check_run END),
+       min(CASE WHEN status <> 'ok' THEN first_seen END)
+  FROM findings
+ WHERE check_run IN (SELECT check_run FROM chk)
+ GROUP BY rule, resource_id, severity, exemption"""
+
+    def comp_agg(self, params, from_findings):
+        """comp_agg as setup/agg.sql makes it, or from every finding."""
+        qdir = os.path.join(os.path.dirname(SAMPLES), "queries")
+
+        def load(rel):
+            out = []
+            with open(os.path.join(qdir, rel), encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("-- include: "):
+                        with open(os.path.join(qdir, line[12:].strip()),
+                                  encoding="utf-8") as g:
+                            line = g.read()
+                    out.append(line)
+            return "".join(out)
+        sql = load("compliance/setup/agg.sql")
+        sql = "WITH" + sql.split("AS\nWITH", 1)[1]
+        if from_findings:
+            sql = sql[:sql.index(",ck AS MATERIALIZED")] + \
+                self.AGG_FROM_FINDINGS
+        p = {"from": None, "to": None, "run": None, "as_of": None}
+        p.update(params)
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        try:
+            return sorted(con.execute(sql, p).fetchall(), key=repr)
+        finally:
+            con.close()
+
+    def test_counts_from_finding_runs_are_the_findings_counts(self):
+        """finding_runs (check keeps it, migration 0011) holds the findings
+        in runs of checks; the report's counts and spans from it are what
+        every finding gives, for a month, a run, a check and --as-of."""
+        stored = sorted(self.sql("SELECT * FROM finding_runs"), key=repr)
+        self.assertEqual(stored, sorted(self.sql(
+            "SELECT * FROM finding_runs_derived"), key=repr))
+        self.assertTrue(any(first < last for *_, first, last in stored))
+        self.assertEqual(self.sql("SELECT * FROM finding_checks"),
+                         self.sql("SELECT * FROM finding_checks_derived"))
+        self.assertTrue(self.sql("SELECT 1 FROM finding_runs WHERE status = "
+                                 "'skip' AND first_seen IS NULL"))
+        self.assertLess(len(stored), self.scalar("SELECT count(*) FROM "
+                                                 "findings"))
+        self.assertEqual(self.scalar(
+            "SELECT sum(r.per_check * (SELECT count(*) FROM runs c WHERE "
+            "c.source = 'check' AND c.id BETWEEN r.first_check AND "
+            "r.last_check)) FROM finding_runs r"),
+            self.scalar("SELECT count(*) FROM findings"))
+        for params in ({"from": "2026-11-01", "to": "2026-11-30"},
+                       {"from": "2026-11-01", "to": "2026-11-30",
+                        "as_of": "2026-11-11T00:00:00Z"},
+                       {"from": "2026-11-01", "to": "2026-12-31"},
+                       {"from": "2026-12-01", "to": "2026-12-31"},
+                       {"run": 3}, {"run": 4}, {"run": 5}):
+            want = self.comp_agg(params, True)
+            self.assertTrue(want, params)
+            self.assertEqual(self.comp_agg(params, False), want, params)
+        # A skip whose first_seen is not its check's time (and one that
+        # is earlier than it) keeps its own; the counts still agree.
+        self.sql("UPDATE findings SET first_seen = '2026-01-01T00:00:00Z' "
+                 "WHERE id = (SELECT min(id) FROM findings WHERE status = "
+                 "'skip' AND check_run = 4)")
+        self.sql("UPDATE findings SET first_seen = '2027-01-01T00:00:00Z' "
+                 "WHERE id = (SELECT max(id) FROM findings WHERE status = "
+                 "'skip' AND check_run = 2)")
+        for t in ("finding_runs", "finding_checks"):
+            self.sql("DELETE FROM " + t)
+            self.sql("INSERT INTO %s SELECT * FROM %s_derived" % (t, t))
+        self.assertTrue(self.sql("SELECT 1 FROM finding_runs WHERE status = "
+                                 "'skip' AND first_seen IS NOT NULL"))
+        params = {"from": "2026-11-01", "to": "2026-11-30"}
+        self.assertEqual(self.comp_agg(params, False),
+                         self.comp_agg(params, True))
+
+    def test_a_check_that_judges_again_extends_or_ends_runs(self):
+        """A run checked twice: the second check's results extend the
+        rows that ended at the first; a changed result starts its own."""
+        policy = os.path.join(self.tmp, "p.ini")
+        with open(policy, "w", encoding="utf-8") as f:
+            f.write("[rule zones-required]\nparam.min_zones = 3\n")
+        self.check("2026-12-01T09:00:00Z", policy)
+        self.check("2026-12-01T10:00:00Z", policy)
+        self.assertEqual(sorted(self.sql("SELECT * FROM finding_runs"),
+                                key=repr),
+                         sorted(self.sql("SELECT * FROM "
+                                         "finding_runs_derived"), key=repr))
+        self.assertTrue(self.sql("SELECT 1 FROM finding_runs WHERE "
+                                 "first_check = 7 AND last_check = 8"))
+        self.assertTrue(self.sql("SELECT 1 FROM finding_runs WHERE "
+                                 "last_check = 6"))
+        self.expect(OK, "verify")
+
+    def test_verify_holds_finding_runs_to_the_findings(self):
+        """finding_runs is derived data, outside the chain: the report's
+        Integrity sheet says it did not check it; verify finds an edit, a
+        deleted row and a row stored twice."""
+        self.expect(OK, "verify")
+        clean = os.path.join(self.tmp, "clean.db")
+        shutil.copyfile(self.db, clean)
+        for edit, words in (
+                ("UPDATE finding_runs SET per_check = 2 WHERE rowid = "
+                 "(SELECT min(rowid) FROM finding_runs WHERE status = "
+                 "'alarm')", "stored but not in the findings: "),
+                ("DELETE FROM finding_runs WHERE rowid = (SELECT max(rowid) "
+                 "FROM finding_runs)", "missing: "),
+                ("INSERT INTO finding_runs SELECT * FROM finding_runs "
+                 "WHERE rowid = 1", " rows stored, "),
+                ("UPDATE finding_checks SET checked_at = "
+                 "'2026-11-01T00:00:00Z' WHERE check_run = 4",
+                 "check 4's time (finding_checks) is not ")):
+            shutil.copyfile(clean, self.db)
+            self.sql(edit)
+            items, _ = self.integrity("out")
+            self.assertTrue(items["chain"]["detail"].startswith("ok: "))
+            self.assertIn("(finding_runs)", items["full verify"]["detail"])
+            r = self.expect(1, "verify")
+            self.assertIn("BROKEN: the findings summary (finding_runs) "
+                          "does not match the findings: ", r.out)
+            self.assertIn(words, r.out)
+            shutil.rmtree(os.path.join(self.tmp, "out"))
+        shutil.copyfile(clean, self.db)
+
+    def test_an_old_history_gets_finding_runs_when_migrated(self):
+        """A history from before migration 0011: migrating builds
+        finding_runs from its findings, and the report is the same."""
+        a, _ = self.month("a")
+        for obj in ("VIEW finding_runs_derived", "VIEW finding_checks_derived",
+                    "TABLE finding_runs", "TABLE finding_checks"):
+            self.sql("DROP " + obj)
+        self.sql("PRAGMA user_version = 10")
+        self.expect(OK, "migrate")
+        self.assertEqual(self.scalar("PRAGMA user_version"), 11)
+        for t in ("finding_runs", "finding_checks"):
+            self.assertEqual(sorted(self.sql("SELECT * FROM " + t), key=repr),
+                             sorted(self.sql("SELECT * FROM %s_derived" % t),
+                                    key=repr))
+        b, _ = self.month("b")
+        for ext in ("md", "json"):
+            self.assertEqual(
+                self.read(os.path.join(a, "compliance-2026-11." + ext)),
+                self.read(os.path.join(b, "compliance-2026-11." + ext)))
+        self.expect(OK, "verify")
 
     def test_the_history_is_only_read(self):
         import hashlib
