@@ -61,14 +61,20 @@ static int check_bodies(struct store *s, struct verify_result *res,
 			if (r < 0)
 				break;
 			sqlite3_bind_int64(one, 1, sqlite3_column_int64(st, 3));
-			if (sqlite3_step(one) == SQLITE_ROW)
+			rc = sqlite3_step(one);
+			if (rc == SQLITE_ROW)
 				run = sqlite3_column_int64(one, 0);
+			else if (rc != SQLITE_DONE) {
+				r = store_sql_error(s, "cannot find the run of an "
+						    "edited body", d);
+				break;
+			}
 			fail(res, run ? run : -1, "evidence body %s was edited "
 			     "(its content hashes to %s)", want, sha);
 			break;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = store_sql_error(s, "cannot read bodies", d);
 	sqlite3_finalize(one);
 	sqlite3_finalize(st);

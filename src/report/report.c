@@ -1534,11 +1534,14 @@ static int run_setup(struct store *s, const char *datadir,
 		r = exec_quiet(db, "PRAGMA query_only = 0", d);
 	if (r == 0 && cache_size(db, "main", &ret->main_cache) == 0 &&
 	    cache_size(db, "temp", &ret->temp_cache) == 0) {
+		/* Restored by setup_undo() even when only one was set. */
+		ret->cache_set = 1;
 		r = set_cache(db, -SETUP_CACHE_KIB, -SETUP_CACHE_KIB, d);
-		ret->cache_set = r == 0;
 	}
 	if (r < 0) {
 		setup_undo(db, ret, NULL);
+		if (was_query_only)
+			exec_quiet(db, "PRAGMA query_only = 1", NULL);
 		return r;
 	}
 	sqlite3_set_authorizer(db, setup_auth, NULL);
@@ -1580,8 +1583,9 @@ static int end_setup(struct store *s, const struct report_def *def,
 		return 0;
 	was_query_only = query_only_state(db);
 	r = was_query_only > 0 ? exec_quiet(db, "PRAGMA query_only = 0", d) : 0;
-	if (r == 0)
-		r = setup_undo(db, ss, d);
+	/* Undone whatever: the report's transaction must not stay open. */
+	if (setup_undo(db, ss, r < 0 ? NULL : d) < 0 && r == 0)
+		r = -ERR_SQL;
 	if (was_query_only > 0 && exec_quiet(db, "PRAGMA query_only = 1",
 					     r < 0 ? NULL : d) < 0 && r == 0)
 		r = -ERR_SQL;
@@ -1628,10 +1632,6 @@ int report_run(struct store *s, const char *datadir,
 			    report_meta(def, p, &res, tool_version));
 	if (rc == 0)
 		rc = report_register_sql(store_db(s), d);
-	/* The setup's tables, materialized views and sorts in memory, not
-	 * in temporary files (the compliance report's are a few MiB). */
-	if (rc == 0)
-		rc = store_exec(s, "PRAGMA temp_store = MEMORY", d);
 	/* Built-ins (verify, chain) run on threads while the queries do. */
 	for (i = 0; rc == 0 && i < def->ndatasets; i++)
 		if (def->datasets[i].kind == REPORT_DS_BUILTIN)

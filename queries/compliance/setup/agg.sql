@@ -7,7 +7,7 @@
 -- findings: how many were ok, alarm, exempt, skip and error; of those not
 -- ok, the newest check (bad_check) and the earliest first_seen
 -- (bad_first_seen; NULL when all were ok).
--- Read from finding_runs (migration 0012: the findings in runs of
+-- Read from finding_runs (migration 0011: the findings in runs of
 -- consecutive checks with the same result, which verify derives again
 -- from the findings), not from the findings: a row counts per_check
 -- times for each check of the period from its first_check to its
