@@ -154,46 +154,56 @@ static void set_bytes(struct chain_value *v, enum chain_type type,
 /*
  * Column i of st's current row as a value: typed, or as text (version 1).
  * Text and blobs point into st (valid until its next step), not owned.
+ * 0, or -ENOMEM when SQLite could not give a value's bytes (a NULL
+ * pointer for a value that is not NULL and not empty): hashed as empty,
+ * it would read as a tampered run.
  */
-static void view_column(struct chain_value *v, sqlite3_stmt *st, int i,
-			int version)
+static int view_column(struct chain_value *v, sqlite3_stmt *st, int i,
+		       int version)
 {
 	int type = sqlite3_column_type(st, i);
 
 	memset(v, 0, sizeof(*v));
-	if (type == SQLITE_NULL)
+	if (type == SQLITE_NULL) {
 		v->type = CHAIN_NULL;
-	else if (version == 1) {
-		v->type = CHAIN_TEXT;
-		v->p = (char *)sqlite3_column_text(st, i);
-		v->n = v->p ? strlen(v->p) : 0;
-	} else if (type == SQLITE_INTEGER) {
+		return 0;
+	}
+	if (type == SQLITE_INTEGER && version != 1) {
 		v->type = CHAIN_INT;
 		v->i = sqlite3_column_int64(st, i);
-	} else if (type == SQLITE_FLOAT) {
+		return 0;
+	}
+	if (type == SQLITE_FLOAT && version != 1) {
 		v->type = CHAIN_REAL;
 		v->r = sqlite3_column_double(st, i);
-	} else if (type == SQLITE_TEXT) {
+		return 0;
+	}
+	if (version == 1 || type == SQLITE_TEXT) {
 		v->type = CHAIN_TEXT;
 		v->p = (char *)sqlite3_column_text(st, i);
-		v->n = (size_t)sqlite3_column_bytes(st, i);
 	} else {
 		v->type = CHAIN_BLOB;
 		v->p = (char *)sqlite3_column_blob(st, i);
-		v->n = (size_t)sqlite3_column_bytes(st, i);
 	}
+	v->n = (size_t)sqlite3_column_bytes(st, i);
+	/* (an empty blob is a NULL pointer too; SQLite's error tells) */
+	if (!v->p && (v->n ||
+		      sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM))
+		return -ENOMEM;
+	return 0;
 }
 
 /* Column i of st's current row into v, text and blobs copied (owned). */
-static void load_column(struct chain_value *v, sqlite3_stmt *st, int i,
-			int version)
+static int load_column(struct chain_value *v, sqlite3_stmt *st, int i,
+		       int version)
 {
 	struct chain_value view;
+	int r = view_column(&view, st, i, version);
 
-	view_column(&view, st, i, version);
 	*v = view;
 	if (view.type == CHAIN_TEXT || view.type == CHAIN_BLOB)
 		set_bytes(v, view.type, view.p ? view.p : "", view.n);
+	return r;
 }
 
 /* The statement reading group g of a run (?1: the run id). */
@@ -230,10 +240,15 @@ static int load_group(struct store *s, sqlite3_int64 run_id,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct chain_value *row = chain_run_add_row(run, g);
 
-		for (i = 0; i < def->ncols; i++)
-			load_column(&row[i], st, (int)i, run->version);
+		for (i = 0; i < def->ncols && r == 0; i++)
+			r = load_column(&row[i], st, (int)i, run->version);
+		if (r < 0)
+			break;
 	}
-	if (rc != SQLITE_DONE)
+	if (r < 0)
+		err_set(d, "cannot read run %lld for hashing: %s",
+			(long long)run_id, err_str(r));
+	else if (rc != SQLITE_DONE)
 		r = store_sql_error(s, "cannot read run for hashing", d);
 	sqlite3_finalize(st);
 	return r;
@@ -512,11 +527,19 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 				if (blob_id && i == EVIDENCE_REQUEST_ID)
 					view_request_id(&row[i], st, rid);
 				else
-					view_column(&row[i], st, (int)i, version);
+					r = view_column(&row[i], st, (int)i,
+							version);
+				if (r < 0)
+					break;
 			}
+			if (r < 0)
+				break;
 			put_row(h, version, row, defs[g].ncols);
 		}
-		if (rc != SQLITE_DONE)
+		if (r < 0)
+			err_set(d, "cannot read run %lld for hashing: %s",
+				(long long)run_id, err_str(r));
+		else if (rc != SQLITE_DONE)
 			r = store_sql_error(s, "cannot read run for hashing", d);
 		sqlite3_finalize(st);
 		st = NULL;
