@@ -309,11 +309,19 @@ static int scope_begin(sqlite3 *db, struct scope *sc, const struct task *t,
 	return 0;
 }
 
-static void scope_end(sqlite3 *db, const struct task *t)
+/* The view gone again, or the error: left in place, it would limit the
+ * worker's next rule to this task's scope. */
+static int scope_end(sqlite3 *db, const struct task *t, struct err_detail *d)
 {
-	if (scoped(t))
-		sqlite3_exec(db, "DROP VIEW IF EXISTS temp.filesystems", NULL,
-			     NULL, NULL);
+	if (!scoped(t))
+		return 0;
+	if (sqlite3_exec(db, "DROP VIEW IF EXISTS temp.filesystems", NULL,
+			 NULL, NULL) != SQLITE_OK) {
+		err_set(d, "cannot lift the override's scope after the rule: %s",
+			sqlite3_errmsg(db));
+		return -ERR_SQL;
+	}
+	return 0;
 }
 
 static void *worker(void *arg)
@@ -349,7 +357,8 @@ static void *worker(void *arg)
 			t->ret = rule_eval(store_db(ro), t->rule, p->run,
 					   t->params, t->nparams, keep_row, t,
 					   &t->why);
-		scope_end(store_db(ro), t);
+		/* (a view left behind fails the worker, not the rule) */
+		r = scope_end(store_db(ro), t, &d);
 	}
 	store_close(ro);
 	return NULL;
