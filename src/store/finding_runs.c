@@ -45,81 +45,123 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			      0, "cannot summarize the findings", d);
 }
 
+/* The signature of check ?1's findings, as finding_runs_add_check makes
+ * it (finding_checks is compared with its derivation first). */
+#define CHECK_SIGNATURE \
+	"SELECT rule, resource_id, severity, exemption, status, " \
+	"CASE WHEN status = 'ok' THEN NULL " \
+	"WHEN status IN ('skip', 'error') AND first_seen = (SELECT " \
+	"checked_at FROM main.finding_checks WHERE check_run = ?1) " \
+	"THEN NULL ELSE first_seen END AS first_seen, " \
+	"count(*) AS per_check FROM main.findings WHERE check_run = ?1 " \
+	"GROUP BY rule, resource_id, severity, exemption, status, 6"
+
+/* The first row of st (?1 bound to bind when bind > 0) into why: its
+ * columns formatted by fmt's %s and %lld in order (text columns 1.., the
+ * run last). 1 when there was a row, 0 when none, or the error. */
+static int first_row(struct store *s, const char *sql, sqlite3_int64 bind,
+		     sqlite3_int64 *ret_run, char *why, size_t why_len,
+		     const char *what, struct err_detail *d)
+{
+	sqlite3_stmt *st = NULL;
+	int r = store_prepare(s, sql, &st, d), rc;
+
+	if (r < 0)
+		return r;
+	if (bind > 0)
+		sqlite3_bind_int64(st, 1, bind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_run = sqlite3_column_int64(st, 0);
+		snprintf(why, why_len, "%s", sqlite3_column_text(st, 1));
+		r = 1;
+	} else if (rc != SQLITE_DONE)
+		r = store_sql_error(s, what, d);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * Check by check, not the whole derivation at once (finding_runs_derived
+ * groups and windows every finding of the history: 6.5 s for 614,340):
+ * the rows' ends are checks in order; at each check the rows holding it
+ * are its findings' signature, no more, no less, no row twice; and no
+ * two rows with the same signature meet (a stretch split in two).
+ */
 int finding_runs_compare(struct store *s, sqlite3_int64 *ret_run, char *why,
 			 size_t why_len, struct err_detail *d)
 {
-	/* Each way round, and the counts (EXCEPT would not see a row stored
-	 * twice). */
-	static const char sql[] =
-		"WITH d AS MATERIALIZED (SELECT * FROM finding_runs_derived) "
-		"SELECT * FROM ("
-		" SELECT 'stored but not in the findings' AS k, * FROM ("
-		"  SELECT * FROM finding_runs EXCEPT SELECT * FROM d)"
-		" UNION ALL"
-		" SELECT 'missing', * FROM ("
-		"  SELECT * FROM d EXCEPT SELECT * FROM finding_runs)"
-		" ORDER BY first_check, rule, resource_id LIMIT 1)"
-		" UNION ALL "
-		"SELECT 'rows', (SELECT count(*) FROM finding_runs), "
-		"(SELECT count(*) FROM d), NULL, NULL, NULL, NULL, NULL, "
-		"coalesce((SELECT min(first_check) FROM finding_runs), "
-		"(SELECT min(first_check) FROM d)), NULL";
-	static const char checks[] =
-		"SELECT check_run FROM ("
+	static const char times[] =
+		"SELECT check_run, printf('check %d''s time (finding_checks) "
+		"is not the first_seen of its findings that are not open', "
+		"check_run) FROM ("
 		" SELECT * FROM (SELECT * FROM finding_checks EXCEPT "
 		"  SELECT * FROM finding_checks_derived)"
 		" UNION ALL"
 		" SELECT * FROM (SELECT * FROM finding_checks_derived EXCEPT "
 		"  SELECT * FROM finding_checks)) ORDER BY check_run LIMIT 1";
-	sqlite3_stmt *st = NULL;
+	static const char ends[] =
+		"SELECT first_check, printf('stored but not in the findings: "
+		"%s on %s (%s, checks %d to %d: not two checks in order)', "
+		"rule, resource_id, status, first_check, last_check) "
+		"FROM finding_runs WHERE first_check > last_check "
+		"OR first_check NOT IN (SELECT id FROM runs WHERE source = "
+		"'check') OR last_check NOT IN (SELECT id FROM runs WHERE "
+		"source = 'check') ORDER BY first_check LIMIT 1";
+	static const char at_check[] =
+		"WITH a AS MATERIALIZED (" CHECK_SIGNATURE "), "
+		"b AS MATERIALIZED (SELECT rule, resource_id, severity, "
+		" exemption, status, first_seen, per_check FROM finding_runs "
+		" WHERE first_check <= ?1 AND last_check >= ?1) "
+		"SELECT ?1, k || printf(': %s on %s (%s, check %d)', rule, "
+		" resource_id, status, ?1) FROM ("
+		" SELECT 'stored but not in the findings' AS k, * FROM ("
+		"  SELECT * FROM b EXCEPT SELECT * FROM a)"
+		" UNION ALL"
+		" SELECT 'missing', * FROM (SELECT * FROM a EXCEPT SELECT * FROM b)"
+		" ORDER BY rule, resource_id LIMIT 1) "
+		"UNION ALL "
+		"SELECT ?1, printf('at check %d, %d rows stored, %d in the "
+		"findings', ?1, (SELECT count(*) FROM b), (SELECT count(*) "
+		"FROM a)) WHERE (SELECT count(*) FROM b) <> (SELECT count(*) "
+		"FROM a)";
+	static const char split[] =
+		"WITH seq AS (SELECT id, lag(id) OVER (ORDER BY id) AS prev "
+		" FROM runs WHERE source = 'check') "
+		"SELECT b.first_check, printf('stored but not in the findings: "
+		"%s on %s (%s) is two rows, checks %d to %d and %d to %d, "
+		"where the findings give one', b.rule, b.resource_id, b.status, "
+		"a.first_check, a.last_check, b.first_check, b.last_check) "
+		"FROM finding_runs b JOIN seq ON seq.id = b.first_check "
+		"JOIN finding_runs a ON a.last_check = seq.prev "
+		"AND a.rule = b.rule AND a.resource_id = b.resource_id "
+		"AND a.severity = b.severity AND a.exemption IS b.exemption "
+		"AND a.status = b.status AND a.first_seen IS b.first_seen "
+		"AND a.per_check = b.per_check "
+		"ORDER BY b.first_check LIMIT 1";
+	const char *what = "cannot compare the findings summary";
+	sqlite3_stmt *checks = NULL;
 	sqlite3_int64 run = 0;
 	int r, rc;
 
-	r = store_prepare(s, checks, &st, d);
-	if (r < 0)
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		run = sqlite3_column_int64(st, 0);
-		snprintf(why, why_len, "check %lld's time (finding_checks) is "
-			 "not the first_seen of its findings that are not open",
-			 (long long)run);
-	} else if (rc != SQLITE_DONE)
-		r = store_sql_error(s, "cannot compare the findings summary", d);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (r < 0 || run) {
-		if (r == 0)
-			*ret_run = run;
-		return r;
-	}
-	r = store_prepare(s, sql, &st, d);
-	if (r < 0)
-		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 0);
-
-		if (strcmp(k, "rows")) {
-			run = sqlite3_column_int64(st, 8);
-			snprintf(why, why_len, "%s: %s on %s (%s, checks %lld "
-				 "to %lld)", k, sqlite3_column_text(st, 1),
-				 sqlite3_column_text(st, 2),
-				 sqlite3_column_text(st, 5),
-				 (long long)run,
-				 (long long)sqlite3_column_int64(st, 9));
-			break;
-		}
-		if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2)) {
-			run = sqlite3_column_int64(st, 8);
-			snprintf(why, why_len, "%lld rows stored, %lld in the "
-				 "findings", (long long)sqlite3_column_int64(st, 1),
-				 (long long)sqlite3_column_int64(st, 2));
-		}
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = store_sql_error(s, "cannot compare the findings summary", d);
-	sqlite3_finalize(st);
+	*ret_run = 0;
+	r = first_row(s, times, 0, &run, why, why_len, what, d);
 	if (r == 0)
+		r = first_row(s, ends, 0, &run, why, why_len, what, d);
+	if (r == 0)
+		r = store_prepare(s, "SELECT id FROM runs WHERE source = "
+				  "'check' ORDER BY id", &checks, d);
+	while (r == 0 && (rc = sqlite3_step(checks)) == SQLITE_ROW)
+		r = first_row(s, at_check, sqlite3_column_int64(checks, 0),
+			      &run, why, why_len, what, d);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_sql_error(s, what, d);
+	sqlite3_finalize(checks);
+	if (r == 0)
+		r = first_row(s, split, 0, &run, why, why_len, what, d);
+	if (r < 0)
+		return r;
+	if (r == 1)
 		*ret_run = run;
-	return r;
+	return 0;
 }

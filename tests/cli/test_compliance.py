@@ -621,6 +621,48 @@ SELECT rule, resource_id, severity, exemption,
                 self.read(os.path.join(b, "compliance-2026-11." + ext)))
         self.expect(OK, "verify")
 
+    def test_verify_finds_a_stretch_split_or_ending_off_a_check(self):
+        """verify compares the summary check by check: a stretch stored
+        as two rows that meet, and a row whose end is not a check run,
+        are caught too (each check alone still holds the right rows)."""
+        clean = os.path.join(self.tmp, "clean.db")
+        shutil.copyfile(self.db, clean)
+        checks = [r[0] for r in self.sql(
+            "SELECT id FROM runs WHERE source = 'check' ORDER BY id")]
+        # the newest stretch of two checks or more, cut before its last
+        first, last = self.sql(
+            "SELECT first_check, last_check FROM finding_runs "
+            "WHERE first_check < last_check ORDER BY last_check DESC, "
+            "rowid LIMIT 1")[0]
+        cut = checks[checks.index(last) - 1]
+        collect = self.scalar("SELECT max(id) FROM runs WHERE source <> "
+                              "'check' AND id < %d" % last)
+        for edits, words in (
+                (["INSERT INTO finding_runs SELECT rule, resource_id, "
+                  "severity, exemption, status, first_seen, per_check, "
+                  "%d, %d FROM finding_runs WHERE rowid = (SELECT min(rowid) "
+                  "FROM finding_runs WHERE first_check = %d AND last_check "
+                  "= %d)" % (last, last, first, last),
+                  "UPDATE finding_runs SET last_check = %d WHERE rowid = "
+                  "(SELECT min(rowid) FROM finding_runs WHERE first_check "
+                  "= %d AND last_check = %d)" % (cut, first, last)],
+                 "checks %d to %d and %d to %d, where the findings give one"
+                 % (first, cut, last, last)),
+                (["UPDATE finding_runs SET last_check = %d WHERE rowid = "
+                  "(SELECT min(rowid) FROM finding_runs WHERE first_check "
+                  "= %d AND last_check = %d)" % (collect, first, last)],
+                 "not two checks in order")):
+            shutil.copyfile(clean, self.db)
+            for edit in edits:
+                self.sql(edit)
+            r = self.expect(1, "verify")
+            self.assertIn("BROKEN: the findings summary (finding_runs) "
+                          "does not match the findings: stored but not in "
+                          "the findings: ", r.out)
+            self.assertIn(words, r.out)
+        shutil.copyfile(clean, self.db)
+        self.expect(OK, "verify")
+
     def test_the_history_is_only_read(self):
         import hashlib
         with open(self.db, "rb") as f:
