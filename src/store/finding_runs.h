@@ -28,10 +28,13 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			   struct err_detail *d);
 
 /*
- * Compare the stored rows of both tables with the rows the findings give
- * (finding_checks_derived, finding_runs_derived). Returns 0 and *ret_run = 0 when they are the
- * same; otherwise *ret_run is the first check of a row that differs and
- * why (why_len bytes) names it. Negative: the comparison could not run.
+ * Compare the stored rows of both tables with what the findings give:
+ * finding_checks with finding_checks_derived, then finding_runs check by
+ * check (the rows holding a check are its findings' signature; their
+ * ends are checks; no stretch is split in two). Returns 0 and *ret_run =
+ * 0 when they are the same; otherwise *ret_run is the check where they
+ * differ and why (why_len bytes) names the row. Negative: the comparison
+ * could not run.
  */
 int finding_runs_compare(struct store *s, sqlite3_int64 *ret_run, char *why,
 			 size_t why_len, struct err_detail *d);

@@ -15,7 +15,7 @@
 -- between them that held anything else ends the run.
 -- `check` extends or starts rows as it saves its findings
 -- (store/finding_runs.c, in the same transaction); `verify` derives them
--- again from the findings (the view finding_runs_derived) and compares.
+-- again from the findings, check by check, and compares.
 -- Nothing here is hashed into the chain: it is not evidence.
 CREATE TABLE IF NOT EXISTS finding_runs (
 	rule        TEXT NOT NULL,
