@@ -53,37 +53,7 @@ sources AS MATERIALIZED (
     ON me.resource_key = s.resource_key
    AND me.run_id IN (s.used_run, s.total_run)
 ),
--- Where each file system's newest cost_days days of billed cost begin
--- (once per file system, not once per cost row; the newest day read
--- down the (resource_key, day) index, not every row's).
-since AS MATERIALIZED (
-  SELECT fs.resource_key,
-         date((SELECT c.day FROM costs_current c
-                WHERE c.resource_key = fs.resource_key
-                  AND c.cost_type = 'ActualCost'
-                ORDER BY c.day DESC LIMIT 1),
-              '-' || :cost_days || ' days') AS after
-  FROM fs
-),
-billed AS (
-  SELECT c.resource_key, c.currency,
-         sum(c.cost_micros) / 1000000.0 / count(DISTINCT c.day) * 365.25 / 12 AS monthly,
-         row_number() OVER (PARTITION BY c.resource_key
-                            ORDER BY count(DISTINCT c.day) DESC,
-                                     c.currency) AS n
-  FROM since d
-  JOIN costs_current c ON c.resource_key = d.resource_key
-   AND c.cost_type = 'ActualCost' AND c.day > d.after
-  GROUP BY c.resource_key, c.currency
-),
-listed AS (
-  SELECT fs.resource_key, p.currency, p.price_tib_hour * 24 * 365.25 / 12
-           AS per_tib,
-         row_number() OVER (PARTITION BY fs.resource_key
-                            ORDER BY p.effective_from DESC, p.currency) AS n
-  FROM fs
-  JOIN retail_prices p ON p.sku = fs.sku AND p.region = lower(fs.location)
-),
+-- include: cost-per-tib.sql.inc
 priced AS (
   SELECT fs.resource_id, fs.resource_key, fs.evidence_id, fs.last_ts,
          fs.capacity_tib, fs.step_tib, s.used_pct, s.used_run, s.total_run,

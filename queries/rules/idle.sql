@@ -80,13 +80,7 @@ used AS MATERIALIZED (
                                       'ClientWriteThroughput',
                                       'ClientReadOps', 'ClientWriteOps'))) r
 ),
-sources AS MATERIALIZED (
-  SELECT DISTINCT u.resource_key, me.evidence_id
-  FROM used u
-  JOIN (SELECT * FROM metric_evidence
-         WHERE run_id IN (SELECT run_id FROM used)) me
-    ON me.resource_key = u.resource_key AND me.run_id = u.run_id
-),
+-- include: metric-sources.sql.inc
 activity AS MATERIALIZED (
   SELECT w.resource_key, 'import job ' || j.name AS what, j.evidence_id
   FROM win w

@@ -392,6 +392,7 @@ void rule_release(struct rule *r)
 	free(r->reads);
 	free(r->path);
 	free(r->sql);
+	query_origin_release(&r->origin);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -497,12 +498,16 @@ static int id_line(const struct rule *r)
 	return 1;
 }
 
-static int load_one(struct rule_set *set, const char *path,
+/* Read dir/name: its includes (a shared part such as
+ * cost-per-tib.sql.inc) are files of dir. */
+static int load_one(struct rule_set *set, const char *dir, const char *name,
 		    struct err_detail *d)
 {
 	struct sbuf text = SBUF_INIT;
+	struct query_origin origin = { NULL, 0 };
 	struct rule rule;
 	const struct rule *other;
+	char *path = fs_join(dir, name);
 	int r;
 
 	sbuf_init(&text, RULE_FILE_MAX);
@@ -512,14 +517,22 @@ static int load_one(struct rule_set *set, const char *path,
 		err_where(d, "%s", path);
 		goto out;
 	}
+	r = query_expand_includes(dir, path, &text, &origin, d);
+	if (r < 0) {
+		r = -ERR_CONFIG;	/* the rule file is at fault */
+		goto out;
+	}
 	r = rule_parse(path, text.buf, text.len, &rule, d);
 	if (r < 0)
 		goto out;
+	rule.origin = origin;
+	origin.v = NULL;
+	origin.n = 0;
 	other = rule_set_find(set, rule.id);
 	if (other) {
 		err_set(d, "duplicate rule id '%s' (also in %s)", rule.id,
 			other->path);
-		err_where(d, "%s:%d", path, id_line(&rule));
+		query_origin_where(&rule.origin, path, id_line(&rule), d);
 		rule_release(&rule);
 		r = -ERR_CONFIG;
 		goto out;
@@ -527,7 +540,9 @@ static int load_one(struct rule_set *set, const char *path,
 	set->v = xrealloc(set->v, (set->n + 1) * sizeof(*set->v));
 	set->v[set->n++] = rule;
 out:
+	query_origin_release(&origin);
 	sbuf_release(&text);
+	free(path);
 	return r;
 }
 
@@ -535,16 +550,13 @@ int rules_load_dir(const char *dir, struct rule_set **ret,
 		   struct err_detail *d)
 {
 	struct rule_set *set = xcalloc(1, sizeof(*set));
-	char **names = NULL, *path;
+	char **names = NULL;
 	size_t i, n = 0;
 	int r;
 
 	r = list_sql(dir, &names, &n, d);
-	for (i = 0; r == 0 && i < n; i++) {
-		path = fs_join(dir, names[i]);
-		r = load_one(set, path, d);
-		free(path);
-	}
+	for (i = 0; r == 0 && i < n; i++)
+		r = load_one(set, dir, names[i], d);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -635,7 +647,7 @@ static int rule_error(const struct rule *r, int line, struct err_detail *d,
 	err_set(d, "%s", sb.buf);
 	sbuf_release(&sb);
 	if (line > 0)
-		err_where(d, "%s:%d", r->path, line);
+		query_origin_where(&r->origin, r->path, line, d);
 	else
 		err_where(d, "%s", r->path);
 	return -ERR_CONFIG;

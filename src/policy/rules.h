@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
+#include "store/query.h"
 #include "util/err.h"
 
 /*
@@ -77,8 +78,10 @@ struct rule {
 	size_t n_reads;
 	int per_filesystem;	/* scope: filesystem */
 	char *path;		/* the file (or name) it was read from */
-	char *sql;		/* the whole text, header included */
+	char *sql;		/* the whole text, header included, its
+				 * includes expanded (see origin) */
 	int body_line;		/* the first line after the header */
+	struct query_origin origin;	/* sql's lines from includes */
 };
 
 struct rule_set {

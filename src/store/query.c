@@ -52,8 +52,8 @@ static int line_of(const char *text, size_t off)
 /*
  * SQL has no includes, and one statement a file would otherwise copy a
  * shared part (the chargeback allocation) into every dataset: a line that
- * is exactly "-- include: REL" is replaced by DATADIR/queries/REL, once
- * (an included file includes nothing). REL is a plain relative path.
+ * is exactly "-- include: REL" is replaced by DIR/REL, once (an included
+ * file includes nothing). REL is a plain relative path.
  */
 #define INCLUDE_MARK "-- include: "
 
@@ -69,19 +69,31 @@ static int rel_ok(const char *rel, size_t n)
 	return 1;
 }
 
-static int expand_includes(const char *datadir, const char *path,
-			   struct sbuf *text, struct err_detail *d)
+static int count_lines(const char *p, size_t n)
+{
+	int k = 0;
+
+	while (n--)
+		k += *p++ == '\n';
+	return k;
+}
+
+int query_expand_includes(const char *dir, const char *path,
+			  struct sbuf *text, struct query_origin *o,
+			  struct err_detail *d)
 {
 	struct sbuf out = SBUF_INIT, name = SBUF_INIT;
 	const char *p = text->buf, *end = text->buf + text->len, *nl;
-	size_t k = strlen(INCLUDE_MARK), n;
-	int r = 0;
+	size_t k = strlen(INCLUDE_MARK), n, before;
+	int r = 0, line = 0;
 
+	memset(o, 0, sizeof(*o));
 	if (!strstr(text->buf, INCLUDE_MARK))
 		return 0;
 	for (; p < end && r == 0; p = nl ? nl + 1 : end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = (size_t)((nl ? nl : end) - p);
+		line++;
 		if (n && p[n - 1] == '\r')
 			n--;
 		if (n <= k || memcmp(p, INCLUDE_MARK, k)) {
@@ -90,29 +102,65 @@ static int expand_includes(const char *datadir, const char *path,
 		}
 		if (!rel_ok(p + k, n - k)) {
 			err_set(d, "bad include '%.*s'", (int)(n - k), p + k);
-			err_where(d, "%s:%d", path, line_of(text->buf,
-							   (size_t)(p - text->buf)));
+			err_where(d, "%s:%d", path, line);
 			r = -ERR_SQL;
 			break;
 		}
 		sbuf_reset(&name);
-		sbuf_addf(&name, "%s/queries/%.*s", datadir, (int)(n - k), p + k);
+		sbuf_addf(&name, "%s/%.*s", dir, (int)(n - k), p + k);
+		before = out.len;
 		r = fs_read_file(name.buf, &out);
 		if (r < 0) {
 			err_set(d, "cannot read include: %s", err_str(r));
-			err_where(d, "%s", name.buf);
+			err_where(d, "%s (included at %s:%d)", name.buf, path,
+				  line);
 			r = -ERR_SQL;
+			break;
 		}
 		sbuf_addch(&out, '\n');
+		o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
+		o->v[o->n].first = count_lines(out.buf, before) + 1;
+		o->v[o->n].n = count_lines(out.buf + before, out.len - before);
+		o->v[o->n].at = line;
+		o->v[o->n].path = xstrdup(name.buf);
+		o->n++;
 	}
 	if (r == 0) {
 		sbuf_release(text);
 		*text = out;
 	} else {
 		sbuf_release(&out);
+		query_origin_release(o);
 	}
 	sbuf_release(&name);
 	return r;
+}
+
+void query_origin_where(const struct query_origin *o, const char *path,
+			int line, struct err_detail *d)
+{
+	int shift = 0;
+	size_t i;
+
+	for (i = 0; i < o->n && line >= o->v[i].first; i++) {
+		if (line < o->v[i].first + o->v[i].n) {
+			err_where(d, "%s:%d (included at %s:%d)", o->v[i].path,
+				  line - o->v[i].first + 1, path, o->v[i].at);
+			return;
+		}
+		shift += o->v[i].n - 1;
+	}
+	err_where(d, "%s:%d", path, line - shift);
+}
+
+void query_origin_release(struct query_origin *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->v[i].path);
+	free(o->v);
+	memset(o, 0, sizeof(*o));
 }
 
 static int open_stmt(struct store *s, const char *datadir, const char *rel,
@@ -120,6 +168,7 @@ static int open_stmt(struct store *s, const char *datadir, const char *rel,
 		     sqlite3_stmt **ret, struct err_detail *d)
 {
 	struct sbuf text = SBUF_INIT, sub = SBUF_INIT;
+	struct query_origin origin = { NULL, 0 };
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
 	char *path;
@@ -133,7 +182,9 @@ static int open_stmt(struct store *s, const char *datadir, const char *rel,
 		err_where(d, "%s", path);
 		goto out;
 	}
-	r = expand_includes(datadir, path, &text, d);
+	sbuf_reset(&sub);
+	sbuf_addf(&sub, "%s/queries", datadir);
+	r = query_expand_includes(sub.buf, path, &text, &origin, d);
 	if (r < 0)
 		goto out;
 	if (sqlite3_prepare_v2(store_db(s), text.buf, (int)text.len, &st,
@@ -141,8 +192,8 @@ static int open_stmt(struct store *s, const char *datadir, const char *rel,
 		int off = sqlite3_error_offset(store_db(s));
 
 		err_set(d, "bad query: %s", sqlite3_errmsg(store_db(s)));
-		err_where(d, "%s:%d", path,
-			  off >= 0 ? line_of(text.buf, (size_t)off) : 1);
+		query_origin_where(&origin, path, off >= 0 ?
+				   line_of(text.buf, (size_t)off) : 1, d);
 		r = -ERR_SQL;
 		goto out;
 	}
@@ -165,6 +216,7 @@ out:
 		sqlite3_finalize(st);
 	else
 		*ret = st;
+	query_origin_release(&origin);
 	sbuf_release(&text);
 	sbuf_release(&sub);
 	free(path);

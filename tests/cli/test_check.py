@@ -220,6 +220,56 @@ class Check(CliTest):
         self.assertEqual([x["status"] for x in bad], ["error"])
         self.assertIn("zz-bad.sql", bad[0]["reason"])
 
+    def test_a_rule_shares_a_part_by_include(self):
+        """A rule file may include a part kept beside it (as
+        capacity-pressure and over-provisioned share cost-per-tib.sql.inc);
+        an error in the part names the part's line and where it was
+        included; a path out of the rules folder is refused at its line."""
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        rules = os.path.join(data, "queries", "rules")
+        head = ("-- id: with-part\n-- title: t\n-- severity: info\n"
+                "-- reads: filesystems\n"
+                "WITH fs AS (SELECT resource_id FROM filesystems "
+                "WHERE run_id = :run),\n"
+                "-- include: zz-part.sql.inc\n"
+                "last AS (SELECT 1)\n"
+                "SELECT resource_id, 'ok' AS status, 'seen ' || n AS reason,"
+                "\n NULL AS evidence FROM fs, counted;\n")
+        with open(os.path.join(rules, "zz-with-part.sql"), "w") as f:
+            f.write(head)
+        with open(os.path.join(rules, "zz-part.sql.inc"), "w") as f:
+            f.write("-- a shared part\ncounted AS (SELECT count(*) AS n "
+                    "FROM fs),\n")
+        r = self.expect(FINDINGS, "--datadir", data, "check", "--format",
+                        "json")
+        mine = [x for x in self.lines(r) if x["rule"] == "with-part"]
+        self.assertEqual({x["reason"] for x in mine}, {"seen 8"})
+        # The check's evidence holds the rule as it ran, part included.
+        import hashlib
+        part = ("-- a shared part\ncounted AS (SELECT count(*) AS n "
+                "FROM fs),\n")
+        ran = head.replace("-- include: zz-part.sql.inc\n", part + "\n")
+        self.assertEqual(self.scalar(
+            "SELECT sha256 FROM evidence_log WHERE kind = 'rule' AND url "
+            "LIKE '%zz-with-part.sql' ORDER BY id DESC LIMIT 1"),
+            hashlib.sha256(ran.encode()).hexdigest())
+        with open(os.path.join(rules, "zz-part.sql.inc"), "w") as f:
+            f.write("-- a shared part\ncounted AS (SELEC count(*) AS n "
+                    "FROM fs),\n")
+        r = self.expect(RUNTIME, "--datadir", data, "check", "--fail-on",
+                        "critical", "--format", "json")
+        bad = [x for x in self.lines(r) if x["rule"] == "with-part"]
+        self.assertEqual([x["status"] for x in bad], ["error"])
+        self.assertIn("zz-part.sql.inc:2 (included at %s:6)" %
+                      os.path.join(rules, "zz-with-part.sql"),
+                      bad[0]["reason"])
+        with open(os.path.join(rules, "zz-with-part.sql"), "w") as f:
+            f.write(head.replace("zz-part.sql.inc", "../zz-part.sql.inc"))
+        r = self.expect(USAGE, "--datadir", data, "check")
+        self.assertIn("bad include '../zz-part.sql.inc'", r.err)
+        self.assertIn("zz-with-part.sql:6", r.err)
+
     def test_drift_from_the_desired_state(self):
         r = self.check(FINDINGS, "--desired", DESIRED, "--format", "json")
         drift = {x["resource_id"].rsplit("/", 1)[1]: x for x in self.lines(r)
