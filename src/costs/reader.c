@@ -757,10 +757,13 @@ static int feed_line(struct reader *rd, const char *line, size_t len)
 	/*
 	 * A UTF-8 BOM before the header (seen in MCA exports) is dropped
 	 * before libcsv sees it: after it, a quoted first name would be read
-	 * as an unquoted one with literal quotes.
+	 * as an unquoted one with literal quotes. Every BOM there, not one:
+	 * the header handed on as evidence has lost the first, and read
+	 * again it must give the same names (a file saved twice with a BOM
+	 * was read one way on import and refused on verify; fuzzing).
 	 */
-	if (rd->stream_line == 0 && len >= 3 &&
-	    !memcmp(line, "\xEF\xBB\xBF", 3)) {
+	while (rd->stream_line == 0 && len >= 3 &&
+	       !memcmp(line, "\xEF\xBB\xBF", 3)) {
 		line += 3;
 		len -= 3;
 	}
