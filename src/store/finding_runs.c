@@ -11,6 +11,18 @@
 	"n.status = r.status AND n.first_seen IS r.first_seen AND " \
 	"n.per_check = r.per_check"
 
+/* The signature of check ?1's findings: one row per rule, resource and
+ * result, first_seen NULL where the header says (finding_checks holds
+ * ?1's time). */
+#define CHECK_SIGNATURE \
+	"SELECT rule, resource_id, severity, exemption, status, " \
+	"CASE WHEN status = 'ok' THEN NULL " \
+	"WHEN status IN ('skip', 'error') AND first_seen = (SELECT " \
+	"checked_at FROM main.finding_checks WHERE check_run = ?1) " \
+	"THEN NULL ELSE first_seen END AS first_seen, " \
+	"count(*) AS per_check FROM main.findings WHERE check_run = ?1 " \
+	"GROUP BY rule, resource_id, severity, exemption, status, 6"
+
 int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			   struct err_detail *d)
 {
@@ -19,14 +31,7 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 		"FROM main.findings WHERE check_run = ?1 AND status IN ('ok', "
 		"'skip', 'error') HAVING count(*)",
 		"DROP TABLE IF EXISTS temp.finding_runs_new",
-		"CREATE TEMP TABLE finding_runs_new AS "
-		"SELECT rule, resource_id, severity, exemption, status, "
-		"CASE WHEN status = 'ok' THEN NULL "
-		"WHEN status IN ('skip', 'error') AND first_seen = (SELECT "
-		"checked_at FROM main.finding_checks WHERE check_run = ?1) "
-		"THEN NULL ELSE first_seen END AS first_seen, "
-		"count(*) AS per_check FROM main.findings WHERE check_run = ?1 "
-		"GROUP BY rule, resource_id, severity, exemption, status, 6",
+		"CREATE TEMP TABLE finding_runs_new AS " CHECK_SIGNATURE,
 		"CREATE INDEX temp.finding_runs_new_key ON "
 		"finding_runs_new(rule, resource_id)",
 		"UPDATE main.finding_runs AS r SET last_check = ?1 "
@@ -45,20 +50,10 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			      0, "cannot summarize the findings", d);
 }
 
-/* The signature of check ?1's findings, as finding_runs_add_check makes
- * it (finding_checks is compared with its derivation first). */
-#define CHECK_SIGNATURE \
-	"SELECT rule, resource_id, severity, exemption, status, " \
-	"CASE WHEN status = 'ok' THEN NULL " \
-	"WHEN status IN ('skip', 'error') AND first_seen = (SELECT " \
-	"checked_at FROM main.finding_checks WHERE check_run = ?1) " \
-	"THEN NULL ELSE first_seen END AS first_seen, " \
-	"count(*) AS per_check FROM main.findings WHERE check_run = ?1 " \
-	"GROUP BY rule, resource_id, severity, exemption, status, 6"
 
-/* The first row of st (?1 bound to bind when bind > 0) into why: its
- * columns formatted by fmt's %s and %lld in order (text columns 1.., the
- * run last). 1 when there was a row, 0 when none, or the error. */
+/* The first row of sql (?1 bound to bind when bind > 0): column 0, a
+ * check, into *ret_run and column 1, what differs there, into why. 1 when
+ * there was a row, 0 when none, or the error. */
 static int first_row(struct store *s, const char *sql, sqlite3_int64 bind,
 		     sqlite3_int64 *ret_run, char *why, size_t why_len,
 		     const char *what, struct err_detail *d)
@@ -128,17 +123,13 @@ int finding_runs_compare(struct store *s, sqlite3_int64 *ret_run, char *why,
 	static const char split[] =
 		"WITH seq AS (SELECT id, lag(id) OVER (ORDER BY id) AS prev "
 		" FROM runs WHERE source = 'check') "
-		"SELECT b.first_check, printf('stored but not in the findings: "
+		"SELECT n.first_check, printf('stored but not in the findings: "
 		"%s on %s (%s) is two rows, checks %d to %d and %d to %d, "
-		"where the findings give one', b.rule, b.resource_id, b.status, "
-		"a.first_check, a.last_check, b.first_check, b.last_check) "
-		"FROM finding_runs b JOIN seq ON seq.id = b.first_check "
-		"JOIN finding_runs a ON a.last_check = seq.prev "
-		"AND a.rule = b.rule AND a.resource_id = b.resource_id "
-		"AND a.severity = b.severity AND a.exemption IS b.exemption "
-		"AND a.status = b.status AND a.first_seen IS b.first_seen "
-		"AND a.per_check = b.per_check "
-		"ORDER BY b.first_check LIMIT 1";
+		"where the findings give one', n.rule, n.resource_id, n.status, "
+		"r.first_check, r.last_check, n.first_check, n.last_check) "
+		"FROM finding_runs n JOIN seq ON seq.id = n.first_check "
+		"JOIN finding_runs r ON r.last_check = seq.prev AND "
+		SAME_FINDING " ORDER BY n.first_check LIMIT 1";
 	const char *what = "cannot compare the findings summary";
 	sqlite3_stmt *checks = NULL;
 	sqlite3_int64 run = 0;
