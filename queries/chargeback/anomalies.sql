@@ -62,7 +62,8 @@ nocost AS (
   SELECT l.resource_key, count(*) AS days, min(l.day) AS first_day,
          max(l.day) AS last_day
   FROM live l
-  WHERE NOT EXISTS (SELECT 1 FROM grp x WHERE x.resource_key = l.resource_key
+  -- (cb_grp by its index: l.day is in the period, as grp's days are)
+  WHERE NOT EXISTS (SELECT 1 FROM cb_grp x WHERE x.resource_key = l.resource_key
                     AND x.day = l.day AND x.actual IS NOT NULL)
   GROUP BY l.resource_key
 ),

@@ -41,11 +41,10 @@ used AS (
   GROUP BY m.resource_key
 ),
 -- Rounded to the cent once, largest remainder per currency
--- (chargeback/cents.sql.inc), ties by resource.
+-- (chargeback/cents.sql.inc), ties by resource (unique in a currency).
 cents_in AS (
   SELECT s.*, coalesce(s.actual, 0) AS a, s.amortized AS m,
-         s.currency AS p1, NULL AS p2,
-         row_number() OVER (ORDER BY s.resource_key) AS tie
+         s.currency AS p1, NULL AS p2, s.resource_key AS tie
   FROM fsstat s
 ),
 -- include: chargeback/cents.sql.inc

@@ -27,11 +27,11 @@ period AS (
 ),
 -- Rounded to the cent once, largest remainder per currency
 -- (chargeback/cents.sql.inc), ties by day, then allocated first, then
--- cost center.
+-- cost center: one text in that order (the day and the flag are of fixed
+-- width, and a currency's cells are unique by them), not a sort of its own.
 cents_in AS (
   SELECT l.*, l.currency AS p1, NULL AS p2,
-         row_number() OVER (ORDER BY l.day, l.unallocated, l.cost_center)
-           AS tie
+         l.day || l.unallocated || l.cost_center AS tie
   FROM cells l
 ),
 -- include: chargeback/cents.sql.inc

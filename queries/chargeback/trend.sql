@@ -25,10 +25,12 @@ cells AS (
   SELECT month, currency, cost_center, unallocated, a, m FROM cb_trend
 ),
 -- Rounded to the cent once, largest remainder per month and currency
--- (chargeback/cents.sql.inc), ties allocated first, then by cost center.
+-- (chargeback/cents.sql.inc), ties allocated first, then by cost center:
+-- one text in that order (the flag is one character, and a month's cells
+-- of a currency are unique by it and the cost center).
 cents_in AS (
   SELECT l.*, l.month AS p1, l.currency AS p2,
-         row_number() OVER (ORDER BY l.unallocated, l.cost_center) AS tie
+         l.unallocated || l.cost_center AS tie
   FROM cells l
 ),
 -- include: chargeback/cents.sql.inc

@@ -21,8 +21,10 @@ fsday0 AS (
   WHERE g.day BETWEEN (SELECT p_from FROM period) AND (SELECT p_to FROM period)
   GROUP BY g.resource_key, g.currency, g.day
 ),
--- The price of each SKU, region, currency and day, looked up once.
-pday AS (
+-- The price of each SKU, region, currency and day, looked up once
+-- (MATERIALIZED: else the lookup is flattened into fsday and runs twice for
+-- every file system's day).
+pday AS MATERIALIZED (
   SELECT k.*,
          (SELECT p.price_tib_hour FROM retail_prices p
           WHERE p.sku = k.sku AND p.region = k.region

@@ -42,14 +42,14 @@ rows AS (
     AND (:as_of IS NULL OR s.ingested_at <= :as_of)
     AND (r.superseded_by IS NULL
          OR (:as_of IS NOT NULL AND sup.ingested_at > :as_of))
-),
-grp AS (
-  SELECT resource_key, min(resource_id) AS resource_id, day, currency, tags,
-         sum(CASE WHEN cost_type = 'ActualCost' THEN micros END) AS actual,
-         sum(CASE WHEN cost_type = 'AmortizedCost' THEN micros END) AS amortized,
-         resource_key LIKE '%/providers/microsoft.storagecache/amlfilesystems/%'
-           AS is_fs
-  FROM rows
-  GROUP BY resource_key, day, currency, tags
 )
-SELECT * FROM grp ORDER BY resource_key, day, currency, tags;
+-- Grouped and ordered in one statement: the groups come out of the
+-- GROUP BY's sort in that order, with no second sort.
+SELECT resource_key, min(resource_id) AS resource_id, day, currency, tags,
+       sum(CASE WHEN cost_type = 'ActualCost' THEN micros END) AS actual,
+       sum(CASE WHEN cost_type = 'AmortizedCost' THEN micros END) AS amortized,
+       resource_key LIKE '%/providers/microsoft.storagecache/amlfilesystems/%'
+         AS is_fs
+FROM rows
+GROUP BY resource_key, day, currency, tags
+ORDER BY resource_key, day, currency, tags;

@@ -6,7 +6,8 @@
 -- started on or before the end of the day, else (days before its first
 -- run) the earliest after; newest = 1 for its newest snapshot; and what
 -- the reports read of that snapshot (name, SKU, region, capacity, HSM
--- containers), so that they need not look it up again.
+-- containers; state: its fs_states id, for its tags), so that they need
+-- not look it up again. (The view filesystems, spelled out for the state.)
 -- Parameters: :as_of
 CREATE TEMP TABLE cb_iv AS
 WITH
@@ -19,13 +20,15 @@ cruns AS (
     AND (:as_of IS NULL OR started_at <= :as_of)
 ),
 seen AS (
-  SELECT f.resource_key, f.run_id, c.started_at, f.resource_id, f.name,
-         f.sku, f.location, f.capacity_tib, f.hsm_container,
-         f.hsm_logging_container,
+  SELECT f.resource_key, i.run_id, c.started_at, s.resource_id, s.name,
+         s.sku, s.location, s.capacity_tib, s.hsm_container,
+         s.hsm_logging_container, i.state,
          lag(c.started_at) OVER w AS prev_at,
          lead(c.started_at) OVER w AS next_at
   FROM cruns c
-  CROSS JOIN filesystems f ON f.run_id = c.id    -- by run
+  CROSS JOIN items i ON i.run_id = c.id AND i.kind = 'fs'    -- by run
+  JOIN resources f ON f.id = i.resource
+  JOIN fs_states s ON s.id = i.state
   WINDOW w AS (PARTITION BY f.resource_key ORDER BY c.started_at, c.id)
 ),
 iv AS (
@@ -35,7 +38,7 @@ iv AS (
          CASE WHEN next_at IS NULL THEN '9999-12-31'
               ELSE substr(next_at, 1, 10) END AS d_to,      -- exclusive
          next_at IS NULL AS newest, resource_id, name, sku, location,
-         capacity_tib, hsm_container, hsm_logging_container
+         capacity_tib, hsm_container, hsm_logging_container, state
   FROM seen
 )
 SELECT * FROM iv ORDER BY resource_key, d_from, d_to;

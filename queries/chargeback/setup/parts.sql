@@ -38,17 +38,17 @@ sref AS (
   JOIN resources r ON r.resource_key = d.skey
   WHERE d.run_id IS NOT NULL
 ),
--- (+i.parent: the snapshot's items are found by resource, not by the
--- parent 0 they share with every other top-level item.)
+-- The file system's own are those of its snapshot's state (cb_iv: the
+-- runs in force, so every decision's run is there).
 stag AS (
   SELECT s.skey, s.run_id, 2 AS lvl, k.pos, t.key AS tag_key,
          trim(t.value) AS value, NULL AS inherited
   FROM sref s
-  CROSS JOIN items i
+  CROSS JOIN cb_iv v
   CROSS JOIN state_tags t
   CROSS JOIN akeys k
-  WHERE i.run_id = s.run_id AND i.kind = 'fs' AND i.resource = s.res
-    AND +i.parent = 0 AND t.kind = 'fs' AND t.state = i.state
+  WHERE v.resource_key = s.skey AND v.run_id = s.run_id
+    AND t.kind = 'fs' AND t.state = v.state
     AND k.key_norm = t.key_norm
   UNION ALL
   SELECT x.skey, x.run_id, CASE o.kind WHEN 'rg' THEN 3 ELSE 4 END, o.pos,

@@ -49,24 +49,33 @@ pn AS (
   LEFT JOIN cb_iv iv ON iv.resource_key = cm.resource_key
    AND iv.d_from <= cm.m_to AND iv.d_to > cm.m_from
 ),
--- Record n of totals (48 characters): actual and amortized micro-units of
--- days 1 to n, days with a row, days with amortized; days 1 to 0 are 0.
-pv AS (
-  SELECT cm_id, resource_key, currency, tags, month, run_id, n0 + 1 AS n1, n2,
-         CAST(substr(totals, 48 * n2 - 47, 20) AS INTEGER)
-         - CASE WHEN n0 > 0 THEN CAST(substr(totals, 48 * n0 - 47, 20) AS INTEGER)
-                ELSE 0 END AS actual,
-         CAST(substr(totals, 48 * n2 - 27, 20) AS INTEGER)
-         - CASE WHEN n0 > 0 THEN CAST(substr(totals, 48 * n0 - 27, 20) AS INTEGER)
-                ELSE 0 END AS amortized,
-         CAST(substr(totals, 48 * n2 - 7, 4) AS INTEGER)
-         - CASE WHEN n0 > 0 THEN CAST(substr(totals, 48 * n0 - 7, 4) AS INTEGER)
-                ELSE 0 END AS nrows,
-         CAST(substr(totals, 48 * n2 - 3, 4) AS INTEGER)
-         - CASE WHEN n0 > 0 THEN CAST(substr(totals, 48 * n0 - 3, 4) AS INTEGER)
-                ELSE 0 END AS nm
+-- Records n2 and n0 of totals (48 characters each; r0 NULL for day 0),
+-- cut out once per piece: every reference to totals would copy all 31
+-- records again.
+pr AS MATERIALIZED (
+  SELECT cm_id, resource_key, currency, tags, month, run_id, n0, n2,
+         substr(CAST(totals AS BLOB), 48 * n2 - 47, 48) AS r2,
+         CASE WHEN n0 > 0 THEN substr(CAST(totals AS BLOB), 48 * n0 - 47, 48) END AS r0
   FROM pn
   WHERE n0 < n2
+),
+-- A record: actual and amortized micro-units of days 1 to n, days with a
+-- row, days with amortized; days 1 to 0 are 0.
+pv AS (
+  SELECT cm_id, resource_key, currency, tags, month, run_id, n0 + 1 AS n1, n2,
+         CAST(substr(r2, 1, 20) AS INTEGER)
+         - CASE WHEN n0 > 0 THEN CAST(substr(r0, 1, 20) AS INTEGER)
+                ELSE 0 END AS actual,
+         CAST(substr(r2, 21, 20) AS INTEGER)
+         - CASE WHEN n0 > 0 THEN CAST(substr(r0, 21, 20) AS INTEGER)
+                ELSE 0 END AS amortized,
+         CAST(substr(r2, 41, 4) AS INTEGER)
+         - CASE WHEN n0 > 0 THEN CAST(substr(r0, 41, 4) AS INTEGER)
+                ELSE 0 END AS nrows,
+         CAST(substr(r2, 45, 4) AS INTEGER)
+         - CASE WHEN n0 > 0 THEN CAST(substr(r0, 45, 4) AS INTEGER)
+                ELSE 0 END AS nm
+  FROM pr
 )
 SELECT cm_id, resource_key, currency, tags, month, run_id, n1, n2, actual,
        CASE WHEN nm > 0 THEN amortized END AS amortized, nrows,

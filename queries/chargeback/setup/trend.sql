@@ -6,8 +6,8 @@
 -- and allocated or not, for queries/chargeback/trend.sql. The same
 -- allocation as the month's, group by group, read more cheaply: a piece
 -- of cb_tpiece (a resource's days under one collection run, in one
--- month) is one group when its decision is one part (the part is the
--- cost, whatever the days); a split decision is applied day by day (each
+-- month) goes whole to its decision's part when that is one (the part is
+-- the cost, whatever the days); a split decision is applied day by day (each
 -- day's cost split on its own, as the month's lines are), the days read
 -- from the piece's running totals; related resources following a file
 -- system (cb_dpath) are the daily groups of cb_subj.
@@ -30,45 +30,44 @@ piece AS (
    AND d.run_id IS t.run_id
 ),
 days(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM days WHERE n < 31),
--- Record n of the running totals (cost_months): actual, amortized, days
--- with a row, days with amortized, over days 1 to n.
-pday AS (
-  SELECT p.resource_key, p.currency, p.tags, p.run_id, p.is_fs,
-         p.month || '-' || printf('%02d', k.n) AS day,
-         CAST(substr(c.totals, 48 * k.n - 47, 20) AS INTEGER)
-         - CASE WHEN k.n > 1 THEN CAST(substr(c.totals, 48 * k.n - 95, 20) AS INTEGER)
-                ELSE 0 END AS actual,
-         CAST(substr(c.totals, 48 * k.n - 27, 20) AS INTEGER)
-         - CASE WHEN k.n > 1 THEN CAST(substr(c.totals, 48 * k.n - 75, 20) AS INTEGER)
-                ELSE 0 END AS amortized,
-         CAST(substr(c.totals, 48 * k.n - 7, 4) AS INTEGER)
-         - CASE WHEN k.n > 1 THEN CAST(substr(c.totals, 48 * k.n - 55, 4) AS INTEGER)
-                ELSE 0 END AS has_row,
-         CAST(substr(c.totals, 48 * k.n - 3, 4) AS INTEGER)
-         - CASE WHEN k.n > 1 THEN CAST(substr(c.totals, 48 * k.n - 51, 4) AS INTEGER)
-                ELSE 0 END AS has_m
+-- Records n and n - 1 of the running totals (cost_months), cut out once
+-- per day (r0 NULL for day 1; see setup/tpiece.sql)...
+pd AS MATERIALIZED (
+  SELECT p.resource_key, p.currency, p.tags, p.run_id, p.is_fs, p.month,
+         k.n, substr(CAST(c.totals AS BLOB), 48 * k.n - 47, 48) AS r,
+         CASE WHEN k.n > 1
+              THEN substr(CAST(c.totals AS BLOB), 48 * k.n - 95, 48) END AS r0
   FROM piece p
   JOIN days k ON k.n BETWEEN p.n1 AND p.n2
   JOIN cost_months c ON c.rowid = p.cm_id
   WHERE p.did IN (SELECT did FROM split)
 ),
--- The groups: one per piece of a decision of one part, one per day of a
--- split one (its sources summed), and the followers' daily ones.
+-- ... and read: actual, amortized, days with a row, days with amortized,
+-- of day n.
+pday AS (
+  SELECT resource_key, currency, tags, run_id, is_fs,
+         month || '-' || printf('%02d', n) AS day,
+         CAST(substr(r, 1, 20) AS INTEGER)
+         - CASE WHEN n > 1 THEN CAST(substr(r0, 1, 20) AS INTEGER)
+                ELSE 0 END AS actual,
+         CAST(substr(r, 21, 20) AS INTEGER)
+         - CASE WHEN n > 1 THEN CAST(substr(r0, 21, 20) AS INTEGER)
+                ELSE 0 END AS amortized,
+         CAST(substr(r, 41, 4) AS INTEGER)
+         - CASE WHEN n > 1 THEN CAST(substr(r0, 41, 4) AS INTEGER)
+                ELSE 0 END AS has_row,
+         CAST(substr(r, 45, 4) AS INTEGER)
+         - CASE WHEN n > 1 THEN CAST(substr(r0, 45, 4) AS INTEGER)
+                ELSE 0 END AS has_m
+  FROM pd
+),
+-- The groups applied day by day: one per day of a split decision's pieces
+-- (its sources summed), and the followers' daily ones.
 subj_in AS (
   SELECT NULL AS gid, resource_key, day, currency, is_fs AS own_fs,
-         NULL AS fs_key,
-         resource_key AS skey, tags AS stags, run_id, NULL AS resource_id,
-         actual, amortized
-  FROM (SELECT resource_key, month || '-' || printf('%02d', n1) AS day,
-               currency, is_fs, tags, run_id, did,
-               sum(actual) AS actual, sum(amortized) AS amortized
-        FROM piece
-        GROUP BY resource_key, currency, tags, run_id, month, n1, n2)
-  WHERE did NOT IN (SELECT did FROM split)
-  UNION ALL
-  SELECT NULL, resource_key, day, currency, is_fs, NULL, resource_key, tags,
-         run_id, NULL, sum(actual),
-         CASE WHEN sum(has_m) > 0 THEN sum(amortized) END
+         NULL AS fs_key, resource_key AS skey, tags AS stags, run_id,
+         NULL AS resource_id, sum(actual) AS actual,
+         CASE WHEN sum(has_m) > 0 THEN sum(amortized) END AS amortized
   FROM pday
   GROUP BY resource_key, currency, tags, run_id, day
   HAVING sum(has_row) > 0
@@ -79,8 +78,24 @@ subj_in AS (
   WHERE resource_key IN (SELECT resource_key FROM cb_dpath WHERE follows)
 ),
 -- include: chargeback/alloc.sql.inc
-SELECT substr(day, 1, 7) AS month, currency, cost_center,
-       reason IS NOT NULL AS unallocated,
+,
+-- A piece of a decision of one part (all of the cost, [0, 1e6)) is that
+-- part's whatever its days: summed straight into its month's cells (exact
+-- integers, so the same sums as group by group).
+whole AS (
+  SELECT t.month, t.currency, p.cost_center, p.reason, t.actual, t.amortized
+  FROM piece t
+  CROSS JOIN cb_parts p ON p.did = t.did
+  WHERE t.did NOT IN (SELECT did FROM split)
+),
+cells AS (
+  SELECT substr(day, 1, 7) AS month, currency, cost_center, reason,
+         actual, amortized
+  FROM alloc
+  UNION ALL
+  SELECT month, currency, cost_center, reason, actual, amortized FROM whole
+)
+SELECT month, currency, cost_center, reason IS NOT NULL AS unallocated,
        coalesce(sum(actual), 0) AS a, sum(amortized) AS m
-FROM alloc
-GROUP BY substr(day, 1, 7), currency, cost_center, reason IS NOT NULL;
+FROM cells
+GROUP BY month, currency, cost_center, reason IS NOT NULL;
