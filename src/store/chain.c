@@ -151,12 +151,9 @@ static void set_bytes(struct chain_value *v, enum chain_type type,
 	v->p[n] = '\0';
 }
 
-/*
- * Column i of st's current row as a value: typed, or as text (version 1).
- * Text and blobs point into st (valid until its next step), not owned.
- */
-static void view_column(struct chain_value *v, sqlite3_stmt *st, int i,
-			int version)
+/* (chain.h) */
+void chain_view_column(struct chain_value *v, sqlite3_stmt *st, int i,
+		       int version)
 {
 	int type = sqlite3_column_type(st, i);
 
@@ -190,7 +187,7 @@ static void load_column(struct chain_value *v, sqlite3_stmt *st, int i,
 {
 	struct chain_value view;
 
-	view_column(&view, st, i, version);
+	chain_view_column(&view, st, i, version);
 	*v = view;
 	if (view.type == CHAIN_TEXT || view.type == CHAIN_BLOB)
 		set_bytes(v, view.type, view.p ? view.p : "", view.n);
@@ -475,6 +472,13 @@ static void view_request_id(struct chain_value *v, sqlite3_stmt *st,
 int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		   char out[SHA256_HEX_LEN + 1], struct err_detail *d)
 {
+	return chain_run_hash_each(s, run_id, out, NULL, NULL, d);
+}
+
+int chain_run_hash_each(struct store *s, sqlite3_int64 run_id,
+			char out[SHA256_HEX_LEN + 1], chain_row_fn *fn,
+			void *ctx, struct err_detail *d)
+{
 	const struct chain_group_def *defs;
 	struct chain_value row[CHAIN_MAX_COLS];
 	char rid[37];
@@ -512,11 +516,14 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 				if (blob_id && i == EVIDENCE_REQUEST_ID)
 					view_request_id(&row[i], st, rid);
 				else
-					view_column(&row[i], st, (int)i, version);
+					chain_view_column(&row[i], st, (int)i,
+							  version);
 			}
 			put_row(h, version, row, defs[g].ncols);
+			if (fn && (r = fn(ctx, run_id, version, g, row)) < 0)
+				break;
 		}
-		if (rc != SQLITE_DONE)
+		if (r == 0 && rc != SQLITE_DONE)
 			r = store_sql_error(s, "cannot read run for hashing", d);
 		sqlite3_finalize(st);
 		st = NULL;

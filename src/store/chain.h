@@ -61,6 +61,13 @@ struct chain_run {
  */
 size_t chain_groups(int version, const struct chain_group_def **ret);
 
+/*
+ * Column i of st's current row as a value: typed, or as text (version 1).
+ * Text and blobs point into st (valid until its next step), not owned.
+ */
+void chain_view_column(struct chain_value *v, sqlite3_stmt *st, int i,
+		       int version);
+
 /* Empty run of a known version (0, or -EINVAL). */
 int chain_run_init(struct chain_run *run, int version);
 void chain_run_release(struct chain_run *run);
