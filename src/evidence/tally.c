@@ -92,7 +92,11 @@ static uint64_t siphash(uint64_t k0, uint64_t k1, const void *data,
 	size_t i, end = len - len % 8;
 
 	for (i = 0; i < end; i += 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(&m, in + i, 8);	/* one load, not eight */
+#else
 		m = le64(in + i, 8);
+#endif
 		v3 ^= m;
 		SIPROUND;
 		SIPROUND;
