@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "store/evidence.h"
-#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 /* The statuses of a check, as the summary's messages name them; a status
@@ -42,19 +41,16 @@ struct check_tally {
 	struct chain_value at;	/* the earliest first_seen of those (owned) */
 };
 
-/* A skip or error finding of the current check, encoded in the arena
- * from off; its first_seen from fs to end. */
-struct pending {
-	size_t off, fs, end;
-};
+/* A skip or error finding of the current check: the digest of what comes
+ * before its first_seen, and that value, held until the check's time is
+ * known (see settle()). */
+struct pending;
 
 struct finding_tally {
 	uint64_t k0, k1;	/* the SipHash key */
 	size_t cols[NKEPT];	/* kept[] in the findings group */
 	struct check_tally *v;	/* in run id order */
 	size_t n, alloc;
-	struct sbuf enc;	/* one finding's encoding */
-	struct sbuf arena;
 	struct pending *p;
 	size_t np, palloc;
 };
@@ -80,34 +76,76 @@ static uint64_t le64(const unsigned char *p, size_t n)
 	return m;
 }
 
-static uint64_t siphash(uint64_t k0, uint64_t k1, const void *data,
-			size_t len)
-{
-	const unsigned char *in = data;
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ k1;
-	uint64_t m;
-	size_t i, end = len - len % 8;
+/*
+ * Streamed: what is hashed is the run hash's encoding of the values (a
+ * type byte, a length, the bytes), given a piece at a time with no copy
+ * of the row (building a buffer was half of the tally).
+ */
+struct sip {
+	uint64_t v0, v1, v2, v3;
+	uint64_t tail;		/* ntail bytes not yet compressed */
+	size_t ntail, len;
+};
 
-	for (i = 0; i < end; i += 8) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		memcpy(&m, in + i, 8);	/* one load, not eight */
-#else
-		m = le64(in + i, 8);
-#endif
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
+static void sip_init(struct sip *h, uint64_t k0, uint64_t k1)
+{
+	h->v0 = 0x736f6d6570736575ULL ^ k0;
+	h->v1 = 0x646f72616e646f6dULL ^ k1;
+	h->v2 = 0x6c7967656e657261ULL ^ k0;
+	h->v3 = 0x7465646279746573ULL ^ k1;
+	h->tail = 0;
+	h->ntail = h->len = 0;
+}
+
+static void sip_word(struct sip *h, uint64_t m)
+{
+	uint64_t v0 = h->v0, v1 = h->v1, v2 = h->v2, v3 = h->v3 ^ m;
+
+	SIPROUND;
+	SIPROUND;
+	h->v0 = v0 ^ m;
+	h->v1 = v1;
+	h->v2 = v2;
+	h->v3 = v3;
+}
+
+static void sip_update(struct sip *h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t m;
+
+	h->len += n;
+	while (h->ntail && n) {
+		h->tail |= (uint64_t)*p++ << (8 * h->ntail);
+		n--;
+		if (++h->ntail == 8) {
+			sip_word(h, h->tail);
+			h->tail = 0;
+			h->ntail = 0;
+		}
 	}
-	m = le64(in + end, len % 8) | (uint64_t)len << 56;
-	v3 ^= m;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
+	for (; n >= 8; p += 8, n -= 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(&m, p, 8);	/* one load, not eight */
+#else
+		m = le64(p, 8);
+#endif
+		sip_word(h, m);
+	}
+	h->tail |= le64(p, n) << (8 * h->ntail);
+	h->ntail += n;
+}
+
+static uint64_t sip_final(const struct sip *s)
+{
+	struct sip h = *s;
+	uint64_t v0, v1, v2, v3;
+
+	sip_word(&h, h.tail | (uint64_t)h.len << 56);
+	v0 = h.v0;
+	v1 = h.v1;
+	v2 = h.v2 ^ 0xff;
+	v3 = h.v3;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
@@ -117,8 +155,8 @@ static uint64_t siphash(uint64_t k0, uint64_t k1, const void *data,
 
 /* ---- values ------------------------------------------------------------- */
 
-/* A value as the run hash writes it (typed, with its length). */
-static void encode(struct sbuf *sb, const struct chain_value *v)
+/* A value as the run hash writes it (typed, with its length), into h. */
+static void sip_value(struct sip *h, const struct chain_value *v)
 {
 	unsigned char b[9];
 	uint64_t x = 0;
@@ -126,7 +164,7 @@ static void encode(struct sbuf *sb, const struct chain_value *v)
 
 	switch (v->type) {
 	case CHAIN_NULL:
-		sbuf_addch(sb, 'N');
+		sip_update(h, "N", 1);
 		return;
 	case CHAIN_INT:
 		b[0] = 'I';
@@ -144,9 +182,9 @@ static void encode(struct sbuf *sb, const struct chain_value *v)
 	}
 	for (i = 0; i < 8; i++)
 		b[1 + i] = (unsigned char)(x >> (56 - 8 * i));
-	sbuf_add(sb, b, sizeof(b));
+	sip_update(h, b, sizeof(b));
 	if (v->type == CHAIN_TEXT || v->type == CHAIN_BLOB)
-		sbuf_add(sb, v->p, v->n);
+		sip_update(h, v->p, v->n);
 }
 
 /* SQLite's order of values (min()): NULL, numbers, text, blobs. */
@@ -195,6 +233,11 @@ static int status_index(const struct chain_value *v)
 	return NSTATUS - 1;
 }
 
+struct pending {
+	struct sip h;
+	struct chain_value fs;	/* owned */
+};
+
 /* ---- the findings' side ------------------------------------------------- */
 
 struct finding_tally *finding_tally_new(void)
@@ -233,10 +276,10 @@ void finding_tally_free(struct finding_tally *t)
 		return;
 	for (i = 0; i < t->n; i++)
 		free(t->v[i].at.p);
+	for (i = 0; i < t->np; i++)
+		free(t->p[i].fs.p);
 	free(t->v);
 	free(t->p);
-	sbuf_release(&t->enc);
-	sbuf_release(&t->arena);
 	free(t);
 }
 
@@ -246,31 +289,21 @@ void finding_tally_free(struct finding_tally *t)
  */
 static void settle(struct finding_tally *t)
 {
+	static const struct chain_value null;
 	struct check_tally *c = t->n ? &t->v[t->n - 1] : NULL;
-	struct sbuf at = SBUF_INIT;
 	size_t i;
 
-	if (!c || !t->np)
-		goto out;
-	if (c->at.type != CHAIN_NULL)
-		encode(&at, &c->at);
 	for (i = 0; i < t->np; i++) {
-		const struct pending *p = &t->p[i];
-		const char *a = t->arena.buf;
+		struct pending *p = &t->p[i];
+		int same = c->at.type != CHAIN_NULL &&
+			   p->fs.type == c->at.type &&
+			   !value_cmp(&p->fs, &c->at);
 
-		sbuf_reset(&t->enc);
-		sbuf_add(&t->enc, a + p->off, p->fs - p->off);
-		if (at.len && p->end - p->fs == at.len &&
-		    !memcmp(a + p->fs, at.buf, at.len))
-			sbuf_addch(&t->enc, 'N');
-		else
-			sbuf_add(&t->enc, a + p->fs, p->end - p->fs);
-		c->sum += siphash(t->k0, t->k1, t->enc.buf, t->enc.len);
+		sip_value(&p->h, same ? &null : &p->fs);
+		c->sum += sip_final(&p->h);
+		free(p->fs.p);
 	}
-out:
 	t->np = 0;
-	sbuf_reset(&t->arena);
-	sbuf_release(&at);
 }
 
 static struct check_tally *check_of(struct finding_tally *t,
@@ -294,10 +327,12 @@ static struct check_tally *check_of(struct finding_tally *t,
 int finding_tally_row(void *ctx, sqlite3_int64 run_id, int version,
 		      size_t g, const struct chain_value *row)
 {
+	static const struct chain_value null;
 	struct finding_tally *t = ctx;
 	const struct chain_value *fs = &row[t->cols[K_FIRST_SEEN]];
 	struct check_tally *c;
-	size_t i, off;
+	struct sip h;
+	size_t i;
 	int k;
 
 	if (version != 2 || g != FINDINGS_GROUP)
@@ -311,30 +346,21 @@ int finding_tally_row(void *ctx, sqlite3_int64 run_id, int version,
 			value_copy(&c->at, fs);
 		c->timed = 1;
 	}
+	sip_init(&h, t->k0, t->k1);
+	for (i = 0; i < K_FIRST_SEEN; i++)
+		sip_value(&h, &row[t->cols[i]]);
 	if (k == ST_SKIP || k == ST_ERROR) {	/* settled with the check */
 		if (t->np == t->palloc) {
 			t->palloc = t->palloc ? 2 * t->palloc : 256;
 			t->p = xrealloc(t->p, t->palloc * sizeof(*t->p));
 		}
-		off = t->arena.len;
-		for (i = 0; i < K_FIRST_SEEN; i++)
-			encode(&t->arena, &row[t->cols[i]]);
-		t->p[t->np].off = off;
-		t->p[t->np].fs = t->arena.len;
-		encode(&t->arena, fs);
-		t->p[t->np++].end = t->arena.len;
+		t->p[t->np].h = h;
+		memset(&t->p[t->np].fs, 0, sizeof(t->p[t->np].fs));
+		value_copy(&t->p[t->np++].fs, fs);
 		return 0;
 	}
-	sbuf_reset(&t->enc);
-	for (i = 0; i < K_FIRST_SEEN; i++)
-		encode(&t->enc, &row[t->cols[i]]);
-	if (k == ST_OK) {
-		static const struct chain_value null;
-
-		encode(&t->enc, &null);
-	} else
-		encode(&t->enc, fs);
-	c->sum += siphash(t->k0, t->k1, t->enc.buf, t->enc.len);
+	sip_value(&h, k == ST_OK ? &null : fs);
+	c->sum += sip_final(&h);
 	return 0;
 }
 
@@ -431,6 +457,7 @@ static int read_runs(struct finding_tally *t, struct store *s,
 		"first_seen, per_check, first_check, last_check "
 		"FROM finding_runs";
 	struct chain_value v;
+	struct sip sh;
 	sqlite3_stmt *st = NULL;
 	int r, rc, i, k = NSTATUS - 1;
 
@@ -451,14 +478,14 @@ static int read_runs(struct finding_tally *t, struct store *s,
 				(long long)last);
 			continue;
 		}
-		sbuf_reset(&t->enc);
+		sip_init(&sh, t->k0, t->k1);
 		for (i = 0; i < NKEPT; i++) {
 			chain_view_column(&v, st, i, 2);
-			encode(&t->enc, &v);
+			sip_value(&sh, &v);
 			if (i == K_STATUS)
 				k = status_index(&v);
 		}
-		h = siphash(t->k0, t->k1, t->enc.buf, t->enc.len);
+		h = sip_final(&sh);
 		b->n[a][k] += per;
 		b->n[z + 1][k] -= per;
 		b->sum[a] += per * h;
