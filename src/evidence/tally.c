@@ -77,14 +77,16 @@ static uint64_t le64(const unsigned char *p, size_t n)
 }
 
 /*
- * Streamed: what is hashed is the run hash's encoding of the values (a
- * type byte, a length, the bytes), given a piece at a time with no copy
- * of the row (building a buffer was half of the tally).
+ * Streamed a word at a time over each value: its type and length in one
+ * word (the type in the top byte), then its bytes in words, the last
+ * padded with zeros (or an integer's or a real's 8 bytes). No copy of
+ * the row, and every load a whole word (the run hash's 9-byte headers
+ * left every text unaligned, and a buffer built for each finding was
+ * half of the tally).
  */
 struct sip {
 	uint64_t v0, v1, v2, v3;
-	uint64_t tail;		/* ntail bytes not yet compressed */
-	size_t ntail, len;
+	size_t len;
 };
 
 static void sip_init(struct sip *h, uint64_t k0, uint64_t k1)
@@ -93,8 +95,7 @@ static void sip_init(struct sip *h, uint64_t k0, uint64_t k1)
 	h->v1 = 0x646f72616e646f6dULL ^ k1;
 	h->v2 = 0x6c7967656e657261ULL ^ k0;
 	h->v3 = 0x7465646279746573ULL ^ k1;
-	h->tail = 0;
-	h->ntail = h->len = 0;
+	h->len = 0;
 }
 
 static void sip_word(struct sip *h, uint64_t m)
@@ -107,33 +108,7 @@ static void sip_word(struct sip *h, uint64_t m)
 	h->v1 = v1;
 	h->v2 = v2;
 	h->v3 = v3;
-}
-
-static void sip_update(struct sip *h, const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	uint64_t m;
-
-	h->len += n;
-	while (h->ntail && n) {
-		h->tail |= (uint64_t)*p++ << (8 * h->ntail);
-		n--;
-		if (++h->ntail == 8) {
-			sip_word(h, h->tail);
-			h->tail = 0;
-			h->ntail = 0;
-		}
-	}
-	for (; n >= 8; p += 8, n -= 8) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		memcpy(&m, p, 8);	/* one load, not eight */
-#else
-		m = le64(p, 8);
-#endif
-		sip_word(h, m);
-	}
-	h->tail |= le64(p, n) << (8 * h->ntail);
-	h->ntail += n;
+	h->len += 8;
 }
 
 static uint64_t sip_final(const struct sip *s)
@@ -141,7 +116,7 @@ static uint64_t sip_final(const struct sip *s)
 	struct sip h = *s;
 	uint64_t v0, v1, v2, v3;
 
-	sip_word(&h, h.tail | (uint64_t)h.len << 56);
+	sip_word(&h, (uint64_t)s->len << 56);
 	v0 = h.v0;
 	v1 = h.v1;
 	v2 = h.v2 ^ 0xff;
@@ -155,36 +130,42 @@ static uint64_t sip_final(const struct sip *s)
 
 /* ---- values ------------------------------------------------------------- */
 
-/* A value as the run hash writes it (typed, with its length), into h. */
+/* A value into h (see struct sip). */
 static void sip_value(struct sip *h, const struct chain_value *v)
 {
-	unsigned char b[9];
-	uint64_t x = 0;
-	int i;
+	const unsigned char *p = (const unsigned char *)v->p;
+	uint64_t m;
+	size_t n = v->n;
 
 	switch (v->type) {
 	case CHAIN_NULL:
-		sip_update(h, "N", 1);
+		sip_word(h, (uint64_t)'N' << 56);
 		return;
 	case CHAIN_INT:
-		b[0] = 'I';
-		x = (uint64_t)v->i;
-		break;
+		sip_word(h, (uint64_t)'I' << 56);
+		sip_word(h, (uint64_t)v->i);
+		return;
 	case CHAIN_REAL:
-		b[0] = 'R';
-		memcpy(&x, &v->r, sizeof(x));
-		break;
+		memcpy(&m, &v->r, sizeof(m));
+		sip_word(h, (uint64_t)'R' << 56);
+		sip_word(h, m);
+		return;
 	case CHAIN_TEXT:
 	case CHAIN_BLOB:
-		b[0] = v->type == CHAIN_TEXT ? 'T' : 'B';
-		x = v->n;
 		break;
 	}
-	for (i = 0; i < 8; i++)
-		b[1 + i] = (unsigned char)(x >> (56 - 8 * i));
-	sip_update(h, b, sizeof(b));
-	if (v->type == CHAIN_TEXT || v->type == CHAIN_BLOB)
-		sip_update(h, v->p, v->n);
+	sip_word(h, (uint64_t)(v->type == CHAIN_TEXT ? 'T' : 'B') << 56 |
+		 ((uint64_t)n & 0x00ffffffffffffffULL));
+	for (; n >= 8; p += 8, n -= 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		memcpy(&m, p, 8);	/* one load, not eight */
+#else
+		m = le64(p, 8);
+#endif
+		sip_word(h, m);
+	}
+	if (n)
+		sip_word(h, le64(p, n));
 }
 
 /* SQLite's order of values (min()): NULL, numbers, text, blobs. */
