@@ -21,8 +21,9 @@ Then it times `amlfs-audit report compliance --month 2026-11 --as-of
 /usr/bin/time -v and prints the CPU time (user + system), the wall time
 and the peak RSS, and whether the goals are met; then `amlfs-audit
 verify` alone, for comparison: the report's Integrity sheet checks the
-chain only (bodies, run hashes, links; on a thread of its own while the
-queries run), not verify's re-derivation. Wall times include whatever
+chain only (bodies, run hashes, links, and the findings summary against
+each check's findings as the chain reads them; on a thread of its own
+while the queries run), not verify's re-derivation. Wall times include whatever
 else the machine was doing; CPU time is the figure to compare.
 
     python3 bench/compliance.py [--checks 30] [--runs 3] [--bin build/amlfs-audit]

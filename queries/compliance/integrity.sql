@@ -1,7 +1,8 @@
 -- Compliance integrity: what the report's built-in 'chain' dataset found
 -- in the whole history when the report was made (every body against its
 -- SHA-256, every run hash recomputed from its stored fields, every link
--- to the run before, no run missing; bound as parameters), what it did
+-- to the run before, no run missing, the findings summary held to each
+-- check's findings: evidence/tally.h; bound as parameters), what it did
 -- not check (the re-derivation 'verify' does), the head of the chain as
 -- of the report, and the hash of every run the report rests on (the
 -- checks used and the runs they judged).
@@ -26,16 +27,19 @@ SELECT item, run, time, hash, detail FROM (
 	                 || 'recomputed from its stored fields (metadata, '
 	                 || 'evidence list, errors, ledger, cost sources, '
 	                 || 'findings), every link to the run before, no run '
-	                 || 'missing'
+	                 || 'missing; the findings summary the counts, pass '
+	                 || 'rates and first seen are read from (finding_runs) '
+	                 || 'held to the findings of every check (its counts '
+	                 || 'by status, its time and a keyed digest of its '
+	                 || 'rows)'
 	            ELSE 'BROKEN at run ' || :chain_bad_run || ': ' ||
 	                 coalesce(:chain_reason, '') END AS detail
 	UNION ALL
 	SELECT 1, 1, 'full verify', NULL, NULL, NULL,
 	       'not run by the report: the typed rows, cost rows, metrics and '
 	       || 'prices derived again from the evidence and compared, and '
-	       || 'the findings summary the counts, pass rates and first seen '
-	       || 'are read from (finding_runs) derived again from the '
-	       || 'findings; run ''amlfs-audit verify'' for that'
+	       || 'the findings summary (finding_runs) derived again from the '
+	       || 'findings row by row; run ''amlfs-audit verify'' for that'
 	UNION ALL
 	SELECT 2, 0, 'history head (chain checked)', :chain_head_run, NULL,
 	       :chain_head_hash, 'the newest run when the report was made'

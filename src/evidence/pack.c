@@ -247,7 +247,7 @@ struct pack_writer {
 	char *tmp;		/* written here, then renamed */
 	struct strlist made;	/* dir: what was made under tmp, in order */
 	struct archive *a;	/* tar: the archive, written to fd */
-	int fd;
+	int fd;			/* tar: the file; dir: tmp, open to sync */
 	char top[64];		/* tar: the directory inside */
 	unsigned long long bytes;
 	size_t files;
@@ -323,7 +323,11 @@ static int pw_open(struct pack_writer *w, const char *out, const char *top,
 	snprintf(w->top, sizeof(w->top), "%s", top);
 	sbuf_addf(&tmp, "%s.tmp-XXXXXX", out);
 	if (!ends_with(out, ".tar.gz")) {
-		if (!mkdtemp(tmp.buf))
+		/* Opened before any file is written: syncfs() on it reports
+		 * the write-back errors of the file system since then. */
+		if (!mkdtemp(tmp.buf) ||
+		    (w->fd = open(tmp.buf, O_RDONLY | O_DIRECTORY |
+				  O_CLOEXEC)) < 0)
 			r = -errno;
 	} else if ((w->fd = mkostemp(tmp.buf, O_CLOEXEC)) < 0) {
 		r = -errno;
@@ -432,16 +436,18 @@ static void pw_free(struct pack_writer *w, int keep)
 }
 
 /*
- * Finish: the archive flushed and synced, or every file and directory of
- * the pack synced (all written first, so the first fsync commits most of
- * them at once); then renamed into place (a directory is renamed whole: a
- * reader never sees part of a pack) and the parent synced, so that after
- * a power cut the pack is there whole or not at all.
+ * Finish: the archive flushed and synced, or the file system holding the
+ * temporary directory synced once with syncfs(2) (every file and
+ * directory of the pack is under it; an open and an fsync per file was
+ * half of the export's time for 6,829 files, and since Linux 5.8 syncfs
+ * reports write-back errors of files written since the directory was
+ * opened, as fsync does for its file); then renamed into place (a
+ * directory is renamed whole: a reader never sees part of a pack) and
+ * the parent synced, so that after a power cut the pack is there whole
+ * or not at all.
  */
 static int pw_commit(struct pack_writer *w, struct err_detail *d)
 {
-	const char *what = w->tmp;
-	size_t i;
 	int r = 0;
 
 	if (w->a) {
@@ -452,18 +458,11 @@ static int pw_commit(struct pack_writer *w, struct err_detail *d)
 		}
 		if (fsync(w->fd) < 0)
 			r = -errno;
-	} else {
-		for (i = 0; r == 0 && i < w->made.n; i++) {
-			what = w->made.v[i];
-			r = fs_sync_path(what);
-		}
-		if (r == 0) {
-			what = w->tmp;
-			r = fs_sync_path(what);
-		}
+	} else if (syncfs(w->fd) < 0) {
+		r = -errno;
 	}
 	if (r < 0) {
-		err_set(d, "cannot sync '%s': %s", what, err_str(r));
+		err_set(d, "cannot sync '%s': %s", w->tmp, err_str(r));
 		return r;
 	}
 	if (rename(w->tmp, w->out) < 0) {

@@ -9,6 +9,7 @@
 #include "costs/costs.h"
 #include "costs/prices.h"
 #include "costs/query.h"
+#include "evidence/tally.h"
 #include "store/evidence.h"
 #include "store/finding_runs.h"
 
@@ -737,7 +738,8 @@ static int check_costs(struct store *s, struct store *scratch,
 
 /* Ids are contiguous (AUTOINCREMENT, never reused): a gap is a deletion. */
 static int check_run(struct store *s, struct store *scratch,
-		     struct reproj *rp, sqlite3_stmt *st,
+		     struct reproj *rp, struct finding_tally *tally,
+		     sqlite3_stmt *st,
 		     sqlite3_int64 *prev_id, char *prev_hash,
 		     struct verify_result *res, struct err_detail *d)
 {
@@ -759,7 +761,8 @@ static int check_run(struct store *s, struct store *scratch,
 		fail(res, id, "its link to the previous run does not match "
 		     "(a run before it was edited or deleted)");
 	}
-	r = chain_run_hash(s, id, hash, d);
+	r = chain_run_hash_each(s, id, hash, tally ? finding_tally_row : NULL,
+				tally, d);
 	if (r < 0)
 		return r;
 	if (stored && strcmp(hash, stored))
@@ -812,12 +815,27 @@ static int check_finding_runs(struct store *s, struct verify_result *res,
 	return r;
 }
 
+/* The findings summary held to the findings the chain read (tally.h). */
+static int check_tally(struct store *s, struct finding_tally *tally,
+		       struct verify_result *res, struct err_detail *d)
+{
+	sqlite3_int64 check = 0;
+	char why[512];
+	int r = finding_tally_compare(tally, s, &check, why, sizeof(why), d);
+
+	if (r == 0 && check)
+		fail(res, check, "the findings summary (finding_runs) does not "
+		     "match the findings: %s", why);
+	return r;
+}
+
 /* The whole check (full) or the chain alone (see verify.h). */
 static int verify(struct store *s, int full, struct verify_result *res,
 		  struct err_detail *d)
 {
 	struct store *scratch = NULL;
 	struct reproj reproj, *rp = NULL;
+	struct finding_tally *tally = NULL;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 prev_id = 0;
 	char prev_hash[SHA256_HEX_LEN + 1] = "";
@@ -832,7 +850,8 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		r = reproj_init(rp, scratch, d);
 		if (r < 0)
 			goto out;
-	}
+	} else
+		tally = finding_tally_new();
 	r = check_bodies(s, res, d);
 	if (r < 0)
 		goto out;
@@ -841,7 +860,8 @@ static int verify(struct store *s, int full, struct verify_result *res,
 	if (r < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = check_run(s, scratch, rp, st, &prev_id, prev_hash, res, d);
+		r = check_run(s, scratch, rp, tally, st, &prev_id, prev_hash,
+			      res, d);
 		if (r < 0)
 			goto out;
 		if (res->bad_run && res->bad_run <= prev_id)
@@ -852,8 +872,11 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		goto out;
 	}
 	r = check_sequence(s, prev_id, res, d);
-	if (!full)
+	if (!full) {
+		if (r == 0 && !res->bad_run)
+			r = check_tally(s, tally, res, d);
 		goto out;
+	}
 	if (r == 0 && !res->bad_run)
 		r = compare_metrics(scratch, res, d);
 	if (r == 0 && !res->bad_run)
@@ -866,6 +889,7 @@ out:
 	sqlite3_finalize(st);
 	if (rp)
 		reproj_release(rp);
+	finding_tally_free(tally);
 	store_close(scratch);
 	return r;
 }

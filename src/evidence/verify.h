@@ -32,9 +32,12 @@ int verify_history(struct store *s, struct verify_result *res,
  * body against its SHA-256, every run's hash recomputed from its stored
  * fields (metadata, evidence list, errors, ledger, cost sources,
  * findings), every run's link to the run before it, no run id missing,
- * every run sealed. Not done: the typed rows, cost rows, metrics and
- * prices derived again from the evidence, nor the findings summary
- * derived again from the findings (verify_history() does that; a row
+ * every run sealed; and, from the findings read for the hashes, the
+ * findings summary of every check (its counts by status, its time and a
+ * keyed digest of its rows: evidence/tally.h), the first check that
+ * differs failing. Not done: the typed rows, cost rows, metrics and
+ * prices derived again from the evidence, nor the summary's rows
+ * derived again one by one (verify_history() does that; a typed row
  * edited there and nowhere else passes this check). Returns as
  * verify_history(); res->uncovered_sources stays 0.
  */

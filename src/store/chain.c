@@ -151,14 +151,8 @@ static void set_bytes(struct chain_value *v, enum chain_type type,
 	v->p[n] = '\0';
 }
 
-/*
- * Column i of st's current row as a value: typed, or as text (version 1).
- * Text and blobs point into st (valid until its next step), not owned.
- * 0, or -ENOMEM when SQLite could not give a value's bytes (a NULL
- * pointer for a value that is not NULL and not empty): hashed as empty,
- * it would read as a tampered run.
- */
-static int view_column(struct chain_value *v, sqlite3_stmt *st, int i,
+/* (chain.h) */
+int chain_view_column(struct chain_value *v, sqlite3_stmt *st, int i,
 		       int version)
 {
 	int type = sqlite3_column_type(st, i);
@@ -198,7 +192,7 @@ static int load_column(struct chain_value *v, sqlite3_stmt *st, int i,
 		       int version)
 {
 	struct chain_value view;
-	int r = view_column(&view, st, i, version);
+	int r = chain_view_column(&view, st, i, version);
 
 	*v = view;
 	if (view.type == CHAIN_TEXT || view.type == CHAIN_BLOB)
@@ -490,6 +484,13 @@ static void view_request_id(struct chain_value *v, sqlite3_stmt *st,
 int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		   char out[SHA256_HEX_LEN + 1], struct err_detail *d)
 {
+	return chain_run_hash_each(s, run_id, out, NULL, NULL, d);
+}
+
+int chain_run_hash_each(struct store *s, sqlite3_int64 run_id,
+			char out[SHA256_HEX_LEN + 1], chain_row_fn *fn,
+			void *ctx, struct err_detail *d)
+{
 	const struct chain_group_def *defs;
 	struct chain_value row[CHAIN_MAX_COLS];
 	char rid[37];
@@ -527,19 +528,21 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 				if (blob_id && i == EVIDENCE_REQUEST_ID)
 					view_request_id(&row[i], st, rid);
 				else
-					r = view_column(&row[i], st, (int)i,
-							version);
+					r = chain_view_column(&row[i], st,
+							      (int)i, version);
 				if (r < 0)
 					break;
 			}
-			if (r < 0)
+			if (r < 0) {
+				err_set(d, "cannot read run %lld for hashing: "
+					"%s", (long long)run_id, err_str(r));
 				break;
+			}
 			put_row(h, version, row, defs[g].ncols);
+			if (fn && (r = fn(ctx, run_id, version, g, row)) < 0)
+				break;
 		}
-		if (r < 0)
-			err_set(d, "cannot read run %lld for hashing: %s",
-				(long long)run_id, err_str(r));
-		else if (rc != SQLITE_DONE)
+		if (r == 0 && rc != SQLITE_DONE)
 			r = store_sql_error(s, "cannot read run for hashing", d);
 		sqlite3_finalize(st);
 		st = NULL;

@@ -61,6 +61,16 @@ struct chain_run {
  */
 size_t chain_groups(int version, const struct chain_group_def **ret);
 
+/*
+ * Column i of st's current row as a value: typed, or as text (version 1).
+ * Text and blobs point into st (valid until its next step), not owned.
+ * 0, or -ENOMEM when SQLite could not give a value's bytes (a NULL
+ * pointer for a value that is not NULL and not empty): hashed as empty,
+ * it would read as a tampered run.
+ */
+int chain_view_column(struct chain_value *v, sqlite3_stmt *st, int i,
+		      int version);
+
 /* Empty run of a known version (0, or -EINVAL). */
 int chain_run_init(struct chain_run *run, int version);
 void chain_run_release(struct chain_run *run);

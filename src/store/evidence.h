@@ -74,6 +74,18 @@ int chain_run_hash(struct store *s, sqlite3_int64 run_id,
 		   char out[SHA256_HEX_LEN + 1], struct err_detail *d);
 
 /*
+ * chain_run_hash(), giving fn each row as it is hashed: group g (the
+ * groups of chain_groups(version)) and its values, valid during the call
+ * only. A negative return from fn stops the hashing and is returned.
+ */
+struct chain_value;
+typedef int chain_row_fn(void *ctx, sqlite3_int64 run_id, int version,
+			 size_t g, const struct chain_value *row);
+int chain_run_hash_each(struct store *s, sqlite3_int64 run_id,
+			char out[SHA256_HEX_LEN + 1], chain_row_fn *fn,
+			void *ctx, struct err_detail *d);
+
+/*
  * Start a link of the chain that is not a collection (an import, a
  * check): a run of `source` with scope (JSON text) and the current hash
  * encoding, status "running" until chain_seal_run(). Call inside the

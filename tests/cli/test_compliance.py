@@ -286,9 +286,15 @@ class Compliance(CliTest):
             "ok: 6 runs; every evidence body against its SHA-256, every "
             "run hash recomputed"), items["chain"])
         self.assertEqual(sheet["chain"][4], items["chain"]["detail"])
+        self.assertIn("; the findings summary the counts, pass rates and "
+                      "first seen are read from (finding_runs) held to the "
+                      "findings of every check", items["chain"]["detail"])
         # What the report did not check, said as such.
         self.assertTrue(items["full verify"]["detail"].startswith(
             "not run by the report"))
+        self.assertIn("the findings summary (finding_runs) derived again "
+                      "from the findings row by row",
+                      items["full verify"]["detail"])
         self.assertIn("'amlfs-audit verify'", items["full verify"]["detail"])
         self.assertEqual(items["history head (chain checked)"]["hash"],
                          v["head_hash"])
@@ -572,27 +578,42 @@ SELECT rule, resource_id, severity, exemption,
 
     def test_verify_holds_finding_runs_to_the_findings(self):
         """finding_runs is derived data, outside the chain: the report's
-        Integrity sheet says it did not check it; verify finds an edit, a
-        deleted row and a row stored twice."""
+        Integrity sheet holds it to the findings the chain check reads
+        (each check's counts by status, its time and a digest of its
+        rows) and names the first check that differs; verify derives it
+        again and finds an edit, a deleted row and a row stored twice."""
         self.expect(OK, "verify")
         clean = os.path.join(self.tmp, "clean.db")
         shutil.copyfile(self.db, clean)
-        for edit, words in (
+        alarm = ("(SELECT min(rowid) FROM finding_runs WHERE status = "
+                 "'alarm')")
+        for edit, check, words, report_words in (
                 ("UPDATE finding_runs SET per_check = 2 WHERE rowid = "
-                 "(SELECT min(rowid) FROM finding_runs WHERE status = "
-                 "'alarm')", "stored but not in the findings: "),
+                 + alarm, "SELECT first_check FROM finding_runs WHERE "
+                 "rowid = " + alarm, "stored but not in the findings: ",
+                 "results, the summary (finding_runs) "),
                 ("DELETE FROM finding_runs WHERE rowid = (SELECT max(rowid) "
-                 "FROM finding_runs)", "missing: "),
+                 "FROM finding_runs)", "SELECT first_check FROM finding_runs "
+                 "WHERE rowid = (SELECT max(rowid) FROM finding_runs)",
+                 "missing: ", "results, the summary (finding_runs) "),
                 ("INSERT INTO finding_runs SELECT * FROM finding_runs "
-                 "WHERE rowid = 1", " rows stored, "),
+                 "WHERE rowid = 1", "SELECT first_check FROM finding_runs "
+                 "WHERE rowid = 1", " rows stored, ",
+                 "results, the summary (finding_runs) "),
+                # The same counts: only the digest tells.
+                ("UPDATE finding_runs SET severity = 'low' WHERE rowid = "
+                 + alarm, "SELECT first_check FROM finding_runs WHERE "
+                 "rowid = " + alarm, "stored but not in the findings: ",
+                 "gives the same counts, but not the rules, resources"),
                 ("UPDATE finding_checks SET checked_at = "
-                 "'2026-11-01T00:00:00Z' WHERE check_run = 4",
+                 "'2026-11-01T00:00:00Z' WHERE check_run = 4", "SELECT 4",
+                 "check 4's time (finding_checks) is not ",
                  "check 4's time (finding_checks) is not ")):
             shutil.copyfile(clean, self.db)
+            first = self.scalar(check)
             self.sql(edit)
-            items, _ = self.integrity("out")
-            self.assertTrue(items["chain"]["detail"].startswith("ok: "))
-            self.assertIn("(finding_runs)", items["full verify"]["detail"])
+            self.broken("out", first, "the findings summary (finding_runs) "
+                        "does not match the findings: ", report_words)
             r = self.expect(1, "verify")
             self.assertIn("BROKEN: the findings summary (finding_runs) "
                           "does not match the findings: ", r.out)

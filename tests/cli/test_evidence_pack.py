@@ -393,15 +393,21 @@ class Durable(PackBase):
         self.expect(OK, "evidence", "export", "--run", "1", "--check", "2",
                     "--out", out, wrap=[
                         "strace", "-f", "-qq", "-y", "-o", log, "-e",
-                        "trace=fsync,fdatasync,rename,renameat,renameat2"],
+                        "trace=fsync,fdatasync,syncfs,openat,rename,"
+                        "renameat,renameat2"],
                     env={"ASAN_OPTIONS": asan + (":" if asan else "") +
                          "detect_leaks=0"})
         calls = []
         with open(log) as f:
             for line in f:
-                m = re.search(r"\b(fsync|fdatasync)\(\d+<(.*)>\) += 0$", line)
+                m = re.search(r"\b(fsync|fdatasync|syncfs)\(\d+<(.*)>\) += 0$",
+                              line)
                 if m:
-                    calls.append(("sync", m.group(2)))
+                    calls.append(("sync" if m.group(1) != "syncfs" else
+                                  "syncfs", m.group(2)))
+                m = re.search(r"\bopenat\(\S+, \"([^\"]*)\", ([^,)]*)", line)
+                if m and m.group(1).startswith(outdir):
+                    calls.append(("open", m.group(1), m.group(2)))
                 m = re.search(r"\brename(?:at2?)?\((?:\S+, )?\"([^\"]*)\", "
                               r"(?:\S+, )?\"([^\"]*)\"", line)
                 if m:
@@ -414,17 +420,31 @@ class Durable(PackBase):
         before = {c[1] for c in calls[:at] if c[0] == "sync"}
         after = {c[1] for c in calls[at + 1:] if c[0] == "sync"}
         self.assertIn(outdir, after)
+        self.calls = calls[:at]
         return out, tmp, before
 
     def test_directory_pack_is_synced_then_renamed(self):
+        """Every file is written under the temporary directory, which was
+        opened before the first of them; one syncfs(2) on it (which
+        reports the write-back errors of the file system since it was
+        opened) commits them all before the rename, not a fsync a file."""
         out, tmp, before = self.traced_export("pack")
-        want = {tmp}
-        for top, dirs, files in os.walk(out):
-            for n in dirs + files:
-                want.add(os.path.join(tmp, os.path.relpath(
-                    os.path.join(top, n), out)))
-        self.assertGreater(len(want), 5)
-        self.assertEqual(want - before, set())
+        files = [c[1] for c in self.calls if c[0] == "open" and
+                 "O_CREAT" in c[2]]
+        self.assertGreater(len(files), 5)
+        self.assertTrue(all(f.startswith(tmp + "/") for f in files), files)
+        opened = [i for i, c in enumerate(self.calls) if c[0] == "open" and
+                  c[1] == tmp and "O_DIRECTORY" in c[2]]
+        first_file = min(i for i, c in enumerate(self.calls)
+                         if c[0] == "open" and "O_CREAT" in c[2])
+        synced = [i for i, c in enumerate(self.calls)
+                  if c[0] == "syncfs" and c[1] == tmp]
+        self.assertEqual(len(opened), 1, self.calls)
+        self.assertLess(opened[0], first_file)
+        self.assertEqual(len(synced), 1, self.calls)
+        self.assertGreater(synced[0], max(i for i, c in enumerate(self.calls)
+                                          if c[0] == "open"))
+        self.assertEqual(before, set())    # no file synced one by one
         self.verify(out, OK)
 
     def test_tar_gz_pack_is_synced_then_renamed(self):
