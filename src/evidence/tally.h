@@ -17,12 +17,13 @@
  * status, first_seen as the summary writes it); the summary's rows give
  * the same three per check (a row counts per_check times in each check
  * from first_check to last_check). The digest is a sum of SipHash-2-4
- * values under a key drawn for each tally: a checksum that an edit
- * cannot be made to match without the key, not a seal (the summary is
- * outside the chain).
+ * values (libcrypto) under a key drawn for each tally: a checksum that an
+ * edit cannot be made to match without the key, not a seal (the summary
+ * is outside the chain).
  */
 struct finding_tally;
 
+/* A new tally, or NULL when libcrypto has no SipHash to give. */
 struct finding_tally *finding_tally_new(void);
 void finding_tally_free(struct finding_tally *t);
 

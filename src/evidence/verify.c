@@ -850,8 +850,11 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		r = reproj_init(rp, scratch, d);
 		if (r < 0)
 			goto out;
-	} else
-		tally = finding_tally_new();
+	} else if (!(tally = finding_tally_new())) {
+		err_set(d, "cannot compute SipHash (libcrypto)");
+		r = -ERR_CRYPTO;
+		goto out;
+	}
 	r = check_bodies(s, res, d);
 	if (r < 0)
 		goto out;
