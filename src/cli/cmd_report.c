@@ -1,11 +1,9 @@
 #include "cli/commands.h"
 
 #include <getopt.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -343,92 +341,42 @@ static int pick_period(struct app *app, const struct report_def *def,
 }
 
 /*
- * The workbook, written on a thread of its own while the text formats
- * are: it is half of the writing (on the 1,000-fs compliance month, 1.7
- * of 3.1 billion instructions), and by then the report's other thread
- * (the chain check) is done. Both only read the result (jansson's
- * reference counts are atomic).
- */
-struct xlsx_job {
-	pthread_t thread;
-	const char *datadir, *out;
-	const struct report_def *def;
-	const struct report_result *res;
-	char *path;
-	int rc;
-	struct err_detail d;
-};
-
-static void *xlsx_run(void *arg)
-{
-	struct xlsx_job *j = arg;
-
-	j->rc = report_write(j->datadir, j->def, j->res, REPORT_XLSX, j->out,
-			     &j->path, &j->d);
-	return NULL;
-}
-
-/*
  * Write each format asked for; an exit code. What a definition can get
  * wrong shows first (the sheets' columns, then the template), so a broken
- * one leaves no file behind (a workbook written beside a text format
- * that failed is removed). Paths are printed in the order md, csv, json,
- * xlsx.
+ * one leaves no file behind.
  */
 static int write_outputs(struct app *app, const struct report_def *def,
 			 const struct report_result *res, unsigned formats,
 			 const char *out)
 {
 	static const enum report_format order[] = {
-		REPORT_MD, REPORT_CSV, REPORT_JSON
+		REPORT_MD, REPORT_CSV, REPORT_JSON, REPORT_XLSX
 	};
 	struct err_detail d = { "", "" };
-	struct xlsx_job x = { .datadir = app->datadir, .out = out, .def = def,
-			      .res = res, .d = { "", "" } };
-	char *paths[3] = { NULL, NULL, NULL };
-	int r, started = 0, status = EXIT_OK;
 	size_t i;
+	int r;
 
 	r = report_check(def, res, &d);
 	if (r < 0) {
 		app_fail(app, "cannot write the report", r, &d);
 		return report_exit(r);
 	}
-	if (formats & REPORT_XLSX)
-		started = pthread_create(&x.thread, NULL, xlsx_run, &x) == 0;
+
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		char *path = NULL;
+
 		if (!(formats & order[i]))
 			continue;
-		r = report_write(app->datadir, def, res, order[i], out,
-				 &paths[i], &d);
+		r = report_write(app->datadir, def, res, order[i], out, &path,
+				 &d);
 		if (r < 0) {
 			app_fail(app, "cannot write the report", r, &d);
-			status = report_exit(r);
-			break;
+			return report_exit(r);
 		}
+		fprintf(app->out, "%s\n", path);
+		free(path);
 	}
-	if (started)
-		pthread_join(x.thread, NULL);
-	else if (formats & REPORT_XLSX && status == EXIT_OK)
-		xlsx_run(&x);
-	if (status != EXIT_OK) {
-		if (x.path && x.rc == 0)
-			unlink(x.path);
-		goto out;
-	}
-	for (i = 0; i < 3; i++)
-		if (paths[i])
-			fprintf(app->out, "%s\n", paths[i]);
-	if (formats & REPORT_XLSX && x.rc < 0) {
-		app_fail(app, "cannot write the report", x.rc, &x.d);
-		status = report_exit(x.rc);
-	} else if (x.path)
-		fprintf(app->out, "%s\n", x.path);
-out:
-	for (i = 0; i < 3; i++)
-		free(paths[i]);
-	free(x.path);
-	return status;
+	return EXIT_OK;
 }
 
 /*
