@@ -13,7 +13,6 @@
 #include <openssl/params.h>
 
 #include "store/evidence.h"
-#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 /* The statuses of a check, as the summary's messages name them; a status
@@ -54,7 +53,10 @@ struct pending;
 struct finding_tally {
 	EVP_MAC *mac;		/* libcrypto's SipHash-2-4 */
 	EVP_MAC_CTX *ctx;	/* keyed, 8-byte output */
-	struct sbuf buf;	/* a finding's values, encoded */
+	struct enc {		/* a finding's values, encoded */
+		unsigned char *p;
+		size_t len, cap;
+	} enc;
 	size_t cols[NKEPT];	/* kept[] in the findings group */
 	struct check_tally *v;	/* in run id order */
 	size_t n, alloc;
@@ -64,61 +66,79 @@ struct finding_tally {
 
 /* ---- the digest ---------------------------------------------------------- */
 
-static void put_word(struct sbuf *b, uint64_t m)
+/* Room for n more bytes at the end of e (no cap: a value of any length
+ * is hashed whole). */
+static inline unsigned char *room(struct enc *e, size_t n)
 {
-	unsigned char w[8];
+	if (e->cap - e->len < n) {
+		e->cap = 2 * (e->len + n);
+		e->p = xrealloc(e->p, e->cap);
+	}
+	return e->p + e->len;
+}
+
+/* m's 8 bytes, least significant first. */
+static inline void put_word(struct enc *e, uint64_t m)
+{
+	unsigned char *w = room(e, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(w, &m, 8);	/* one store, not eight */
+#else
 	size_t i;
 
 	for (i = 0; i < 8; i++)
 		w[i] = (unsigned char)(m >> (8 * i));
-	sbuf_add(b, w, 8);
+#endif
+	e->len += 8;
 }
 
 /*
- * A value appended to b, so that a row's values are one unambiguous
+ * A value appended to e, so that a row's values are one unambiguous
  * string: its type and length in one word (the type in the top byte),
  * then an integer's or a real's 8 bytes, or a text's or blob's bytes
  * padded with zeros to a whole word.
  */
-static void put_value(struct sbuf *b, const struct chain_value *v)
+static void put_value(struct enc *e, const struct chain_value *v)
 {
-	static const char zeros[8];
+	size_t pad = (8 - v->n % 8) % 8;
 	uint64_t m;
 
 	switch (v->type) {
 	case CHAIN_NULL:
-		put_word(b, (uint64_t)'N' << 56);
+		put_word(e, (uint64_t)'N' << 56);
 		return;
 	case CHAIN_INT:
-		put_word(b, (uint64_t)'I' << 56);
-		put_word(b, (uint64_t)v->i);
+		put_word(e, (uint64_t)'I' << 56);
+		put_word(e, (uint64_t)v->i);
 		return;
 	case CHAIN_REAL:
 		memcpy(&m, &v->r, sizeof(m));
-		put_word(b, (uint64_t)'R' << 56);
-		put_word(b, m);
+		put_word(e, (uint64_t)'R' << 56);
+		put_word(e, m);
 		return;
 	case CHAIN_TEXT:
 	case CHAIN_BLOB:
 		break;
 	}
-	put_word(b, (uint64_t)(v->type == CHAIN_TEXT ? 'T' : 'B') << 56 |
+	put_word(e, (uint64_t)(v->type == CHAIN_TEXT ? 'T' : 'B') << 56 |
 		 ((uint64_t)v->n & 0x00ffffffffffffffULL));
-	sbuf_add(b, v->p, v->n);
-	if (v->n % 8)
-		sbuf_add(b, zeros, 8 - v->n % 8);
+	room(e, v->n + pad);
+	if (v->n)
+		memcpy(e->p + e->len, v->p, v->n);
+	memset(e->p + e->len + v->n, 0, pad);
+	e->len += v->n + pad;
 }
 
-/* The keyed digest of b's bytes (SipHash-2-4, libcrypto's EVP_MAC: a
- * re-init keeps the key; 0.15 us a finding). */
-static uint64_t digest(struct finding_tally *t, const struct sbuf *b)
+/* The keyed digest of t->enc (SipHash-2-4, libcrypto's EVP_MAC: a
+ * re-init keeps the key). */
+static uint64_t digest(struct finding_tally *t)
 {
 	unsigned char out[8];
 	size_t n = 0, i;
 	uint64_t h = 0;
 
 	if (!EVP_MAC_init(t->ctx, NULL, 0, NULL) ||
-	    !EVP_MAC_update(t->ctx, (const unsigned char *)b->buf, b->len) ||
+	    !EVP_MAC_update(t->ctx, t->enc.p, t->enc.len) ||
 	    !EVP_MAC_final(t->ctx, out, &n, sizeof(out)) || n != sizeof(out))
 		return 0;	/* (cannot fail once keyed; a 0 still sums) */
 	for (i = 0; i < 8; i++)
@@ -207,7 +227,6 @@ struct finding_tally *finding_tally_new(void)
 		finding_tally_free(t);
 		return NULL;
 	}
-	sbuf_init(&t->buf, 4096);
 	chain_groups(2, &g);
 	for (i = 0; i < NKEPT; i++)
 		for (j = 0; j < g[FINDINGS_GROUP].ncols; j++)
@@ -232,7 +251,7 @@ void finding_tally_free(struct finding_tally *t)
 	free(t->p);
 	EVP_MAC_CTX_free(t->ctx);
 	EVP_MAC_free(t->mac);
-	sbuf_release(&t->buf);
+	free(t->enc.p);
 	free(t);
 }
 
@@ -252,10 +271,12 @@ static void settle(struct finding_tally *t)
 			   p->fs.type == c->at.type &&
 			   !value_cmp(&p->fs, &c->at);
 
-		sbuf_reset(&t->buf);
-		sbuf_add(&t->buf, p->head, p->len);
-		put_value(&t->buf, same ? &null : &p->fs);
-		c->sum += digest(t, &t->buf);
+		t->enc.len = 0;
+		if (p->len)
+			memcpy(room(&t->enc, p->len), p->head, p->len);
+		t->enc.len = p->len;
+		put_value(&t->enc, same ? &null : &p->fs);
+		c->sum += digest(t);
 		free(p->head);
 		free(p->fs.p);
 	}
@@ -301,23 +322,23 @@ int finding_tally_row(void *ctx, sqlite3_int64 run_id, int version,
 			value_copy(&c->at, fs);
 		c->timed = 1;
 	}
-	sbuf_reset(&t->buf);
+	t->enc.len = 0;
 	for (i = 0; i < K_FIRST_SEEN; i++)
-		put_value(&t->buf, &row[t->cols[i]]);
+		put_value(&t->enc, &row[t->cols[i]]);
 	if (k == ST_SKIP || k == ST_ERROR) {	/* settled with the check */
 		if (t->np == t->palloc) {
 			t->palloc = t->palloc ? 2 * t->palloc : 256;
 			t->p = xrealloc(t->p, t->palloc * sizeof(*t->p));
 		}
-		t->p[t->np].len = t->buf.len;
-		t->p[t->np].head = xmalloc(t->buf.len ? t->buf.len : 1);
-		memcpy(t->p[t->np].head, t->buf.buf, t->buf.len);
+		t->p[t->np].len = t->enc.len;
+		t->p[t->np].head = xmalloc(t->enc.len ? t->enc.len : 1);
+		memcpy(t->p[t->np].head, t->enc.p, t->enc.len);
 		memset(&t->p[t->np].fs, 0, sizeof(t->p[t->np].fs));
 		value_copy(&t->p[t->np++].fs, fs);
 		return 0;
 	}
-	put_value(&t->buf, k == ST_OK ? &null : fs);
-	c->sum += digest(t, &t->buf);
+	put_value(&t->enc, k == ST_OK ? &null : fs);
+	c->sum += digest(t);
 	return 0;
 }
 
@@ -434,10 +455,10 @@ static int read_runs(struct finding_tally *t, struct store *s,
 				(long long)last);
 			continue;
 		}
-		sbuf_reset(&t->buf);
+		t->enc.len = 0;
 		for (i = 0; i < NKEPT && r == 0; i++) {
 			r = chain_view_column(&v, st, i, 2);
-			put_value(&t->buf, &v);
+			put_value(&t->enc, &v);
 			if (i == K_STATUS)
 				k = status_index(&v);
 		}
@@ -446,7 +467,7 @@ static int read_runs(struct finding_tally *t, struct store *s,
 				err_str(r));
 			break;
 		}
-		h = digest(t, &t->buf);
+		h = digest(t);
 		b->n[a][k] += per;
 		b->n[z + 1][k] -= per;
 		b->sum[a] += per * h;
