@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include "store/evidence.h"
 #include "util/xalloc.h"
@@ -209,15 +208,10 @@ struct finding_tally *finding_tally_new(void)
 	size_t i, j, size = 8;
 
 	/* A key nobody knows before the tally: an edit cannot be made to
-	 * give the same sum. Without randomness, a weaker key still tells
-	 * every accidental difference. */
-	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		memset(key, 0, sizeof(key));
-		memcpy(key, &ts, sizeof(ts) < sizeof(key) ? sizeof(ts) :
-		       sizeof(key));
+	 * give the same sum. */
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		free(t);
+		return NULL;
 	}
 	t->mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
 	t->ctx = t->mac ? EVP_MAC_CTX_new(t->mac) : NULL;

@@ -23,7 +23,7 @@
  */
 struct finding_tally;
 
-/* A new tally, or NULL when libcrypto has no SipHash to give. */
+/* A new tally, or NULL when libcrypto cannot give a key or SipHash. */
 struct finding_tally *finding_tally_new(void);
 void finding_tally_free(struct finding_tally *t);
 
