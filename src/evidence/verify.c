@@ -801,27 +801,19 @@ static int check_sequence(struct store *s, sqlite3_int64 last,
 	return r;
 }
 
-/* The findings summary (finding_runs), derived again from the findings. */
-static int check_finding_runs(struct store *s, struct verify_result *res,
-			      struct err_detail *d)
-{
-	sqlite3_int64 run = 0;
-	char why[512];
-	int r = finding_runs_compare(s, &run, why, sizeof(why), d);
-
-	if (r == 0 && run)
-		fail(res, run, "the findings summary (finding_runs) does not "
-		     "match the findings: %s", why);
-	return r;
-}
-
-/* The findings summary held to the findings the chain read (tally.h). */
-static int check_tally(struct store *s, struct finding_tally *tally,
-		       struct verify_result *res, struct err_detail *d)
+/*
+ * The findings summary held to the findings: derived again check by
+ * check (tally NULL: the full verify) or against what the chain check
+ * counted of them (tally.h).
+ */
+static int check_summary(struct store *s, struct finding_tally *tally,
+			 struct verify_result *res, struct err_detail *d)
 {
 	sqlite3_int64 check = 0;
 	char why[512];
-	int r = finding_tally_compare(tally, s, &check, why, sizeof(why), d);
+	int r = tally ? finding_tally_compare(tally, s, &check, why,
+					      sizeof(why), d) :
+		finding_runs_compare(s, &check, why, sizeof(why), d);
 
 	if (r == 0 && check)
 		fail(res, check, "the findings summary (finding_runs) does not "
@@ -851,7 +843,7 @@ static int verify(struct store *s, int full, struct verify_result *res,
 		if (r < 0)
 			goto out;
 	} else if (!(tally = finding_tally_new())) {
-		err_set(d, "cannot compute SipHash (libcrypto)");
+		err_set(d, "cannot key SipHash (libcrypto)");
 		r = -ERR_CRYPTO;
 		goto out;
 	}
@@ -877,7 +869,7 @@ static int verify(struct store *s, int full, struct verify_result *res,
 	r = check_sequence(s, prev_id, res, d);
 	if (!full) {
 		if (r == 0 && !res->bad_run)
-			r = check_tally(s, tally, res, d);
+			r = check_summary(s, tally, res, d);
 		goto out;
 	}
 	if (r == 0 && !res->bad_run)
@@ -887,7 +879,7 @@ static int verify(struct store *s, int full, struct verify_result *res,
 	if (r == 0 && !res->bad_run)
 		r = check_prices(s, scratch, res, d);
 	if (r == 0 && !res->bad_run)
-		r = check_finding_runs(s, res, d);
+		r = check_summary(s, NULL, res, d);
 out:
 	sqlite3_finalize(st);
 	if (rp)
