@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/migrate.h"
 #include "util/num.h"
@@ -181,6 +182,46 @@ static void month_totals_final(sqlite3_context *c)
 			    SQLITE_TRANSIENT);
 }
 
+/* The busy timeout, which set_wal keeps to as well. */
+#define BUSY_MS 10000
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Into WAL mode. Switching a history still in rollback mode (a new one)
+ * takes a read lock and then upgrades it to an exclusive one, and SQLite
+ * does not call the busy handler for that upgrade (two upgraders would
+ * deadlock): it answers SQLITE_BUSY at once, so the second of two collects
+ * racing on a brand-new history failed with "database is locked". Waited
+ * for here instead, within the busy timeout; the retry finds the history
+ * in WAL mode and has nothing left to switch.
+ */
+static int set_wal(struct store *s, struct err_detail *d)
+{
+	long long deadline = monotonic_ms() + BUSY_MS;
+	int nap = 1, rc;
+
+	for (;;) {
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL,
+				  NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || monotonic_ms() >= deadline)
+			break;
+		sqlite3_sleep(nap);
+		if (nap < 64)
+			nap *= 2;
+	}
+	if (rc != SQLITE_OK)
+		return store_sql_error(s, "cannot switch the history to WAL "
+				       "mode", d);
+	return store_exec(s, "PRAGMA synchronous = NORMAL", d);
+}
+
 int store_open(const char *path, unsigned flags, struct store **ret_store,
 	       struct err_detail *d)
 {
@@ -203,7 +244,7 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 		r = -ERR_SQL;
 		goto out;
 	}
-	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_busy_timeout(s->db, BUSY_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_create_function_v2(s->db, "amlfs_micros", 1, SQLITE_UTF8 |
 				   SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
@@ -223,8 +264,7 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 		goto out;
 	}
 	if (!(flags & STORE_READONLY)) {
-		r = store_exec(s, "PRAGMA journal_mode = WAL;"
-				  "PRAGMA synchronous = NORMAL", d);
+		r = set_wal(s, d);
 		if (r < 0)
 			goto out;
 		if (!(flags & STORE_NO_MIGRATE))

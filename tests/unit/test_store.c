@@ -94,6 +94,206 @@ static void tmp_history_release(struct tmp_history *h)
 	rmdir(h->dir);
 }
 
+/*
+ * A VFS over the default one whose main database file answers its first
+ * g_refuse lock requests past SHARED with SQLITE_BUSY: what a second
+ * process switching the same new history into WAL mode makes it answer,
+ * here without a second process or a clock.
+ */
+struct busy_file {
+	sqlite3_file base;
+	sqlite3_file *real;
+	int main_db;
+};
+
+static sqlite3_vfs *g_real_vfs;
+static sqlite3_vfs g_busy_vfs;
+static sqlite3_io_methods g_busy_io;
+static int g_refuse, g_refused;
+
+#define REAL(f) (((struct busy_file *)(f))->real)
+
+static int busy_close(sqlite3_file *f)
+{
+	int rc = REAL(f)->pMethods->xClose(REAL(f));
+
+	f->pMethods = NULL;
+	return rc;
+}
+
+static int busy_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), buf, n, off);
+}
+
+static int busy_write(sqlite3_file *f, const void *buf, int n,
+		      sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xWrite(REAL(f), buf, n, off);
+}
+
+static int busy_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+
+static int busy_sync(sqlite3_file *f, int flags)
+{
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int busy_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+
+static int busy_lock(sqlite3_file *f, int level)
+{
+	if (((struct busy_file *)f)->main_db && level > SQLITE_LOCK_SHARED &&
+	    g_refused < g_refuse) {
+		g_refused++;
+		return SQLITE_BUSY;
+	}
+	return REAL(f)->pMethods->xLock(REAL(f), level);
+}
+
+static int busy_unlock(sqlite3_file *f, int level)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), level);
+}
+
+static int busy_check_reserved(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+
+static int busy_file_control(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+
+static int busy_sector_size(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int busy_device(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int busy_shm_map(sqlite3_file *f, int region, int size, int extend,
+			void volatile **out)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), region, size, extend, out);
+}
+
+static int busy_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+}
+
+static void busy_shm_barrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int busy_shm_unmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static int busy_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **out)
+{
+	return REAL(f)->pMethods->xFetch(REAL(f), off, n, out);
+}
+
+static int busy_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
+}
+
+static int busy_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+		     int flags, int *out_flags)
+{
+	struct busy_file *b = (struct busy_file *)f;
+	int rc;
+
+	(void)vfs;
+	b->real = (sqlite3_file *)(b + 1);
+	rc = g_real_vfs->xOpen(g_real_vfs, name, b->real, flags, out_flags);
+	if (rc != SQLITE_OK || !b->real->pMethods) {
+		f->pMethods = NULL;
+		return rc;
+	}
+	b->main_db = !!(flags & SQLITE_OPEN_MAIN_DB);
+	/* The unix VFS's methods are version 3: every one is forwarded. */
+	assert_true(b->real->pMethods->iVersion >= 3);
+	f->pMethods = &g_busy_io;
+	return SQLITE_OK;
+}
+
+static void busy_vfs_install(int refuse)
+{
+	static const sqlite3_io_methods io = {
+		3, busy_close, busy_read, busy_write, busy_truncate, busy_sync,
+		busy_file_size, busy_lock, busy_unlock, busy_check_reserved,
+		busy_file_control, busy_sector_size, busy_device, busy_shm_map,
+		busy_shm_lock, busy_shm_barrier, busy_shm_unmap, busy_fetch,
+		busy_unfetch,
+	};
+
+	g_real_vfs = sqlite3_vfs_find(NULL);
+	assert_non_null(g_real_vfs);
+	g_busy_io = io;
+	g_busy_vfs = *g_real_vfs;
+	g_busy_vfs.zName = "amlfs-busy";
+	g_busy_vfs.pNext = NULL;
+	g_busy_vfs.szOsFile = (int)sizeof(struct busy_file) +
+			      g_real_vfs->szOsFile;
+	g_busy_vfs.xOpen = busy_open;
+	g_refuse = refuse;
+	g_refused = 0;
+	assert_int_equal(sqlite3_vfs_register(&g_busy_vfs, 1), SQLITE_OK);
+}
+
+/* A teardown, so a failed test leaves the default VFS to the next. */
+static int busy_vfs_remove(void **state)
+{
+	(void)state;
+	if (g_real_vfs && sqlite3_vfs_register(g_real_vfs, 1) != SQLITE_OK)
+		return -1;
+	return sqlite3_vfs_unregister(&g_busy_vfs) == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Two collects racing on a brand-new history (a CI run failed on it): SQLite
+ * answers SQLITE_BUSY to the switch into WAL mode at once, without its busy
+ * handler, and the history must wait that out as it waits out any lock.
+ */
+static void a_new_history_waits_out_a_busy_switch_to_wal(void **state)
+{
+	struct tmp_history h;
+	struct store *s = NULL;
+	struct err_detail d;
+	sqlite3_stmt *st;
+
+	(void)state;
+	snprintf(h.dir, sizeof(h.dir), "/tmp/amlfs-store-XXXXXX");
+	assert_non_null(mkdtemp(h.dir));
+	snprintf(h.path, sizeof(h.path), "%s/new.db", h.dir);
+	busy_vfs_install(3);
+	assert_int_equal(store_open(h.path, 0, &s, &d), 0);
+	assert_int_equal(g_refused, 3);
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA journal_mode",
+					    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	store_close(s);
+	tmp_history_release(&h);
+}
+
 static void readers_cannot_write(void **state)
 {
 	struct tmp_history h;
@@ -309,6 +509,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrates_to_newest_and_refuses_newer),
 		cmocka_unit_test(readers_cannot_write),
+		cmocka_unit_test_teardown(
+			a_new_history_waits_out_a_busy_switch_to_wal,
+			busy_vfs_remove),
 		cmocka_unit_test(readers_refuse_other_versions_and_migrate_says_what),
 		cmocka_unit_test(every_query_prepares_and_runs),
 		cmocka_unit_test(query_errors_name_the_file),
