@@ -487,6 +487,12 @@ class Report(CliTest):
         r = self.report(RUNTIME, "t", "--month", "2026-10", "--out",
                         os.path.join(blocker, "sub"))
         self.assertIn("cannot write the report", r.err)
+        # The workbook alone, written on a thread of its own: the same
+        # failure, naming the directory.
+        r = self.report(RUNTIME, "t", "--month", "2026-10", "--format",
+                        "xlsx", "--out", os.path.join(blocker, "sub"))
+        self.assertIn("cannot write the report", r.err)
+        self.assertIn(os.path.join(blocker, "sub"), r.err)
 
     def test_a_setup_cannot_feed_the_builtin_verify(self):
         """TEMP tables of a setup shadow main's names on the report's
