@@ -418,22 +418,72 @@ int chain_run_encode(const struct chain_run *run,
 /*
  * The evidence group read from the tables under the evidence_log view
  * (migrations 0007 and 0008: times are seconds from the run's
- * time_base when it has one), with the view's request_id done here: through the
- * view, hex(), substr() and lower() of every GUID were a third of the
- * chain check. Column EVIDENCE_REQUEST_ID is the stored value: a blob
- * becomes what the view makes of it (evidence_view_request_id()); other
- * columns are the view's. A unit test holds the two to the same rows.
+ * time_base when it has one), with two of the view's columns done here:
+ *  - request_id: through the view, hex(), substr() and lower() of every
+ *    GUID were a third of the chain check. Column EVIDENCE_REQUEST_ID is
+ *    the stored value: a blob becomes what the view makes of it
+ *    (evidence_view_request_id()); other columns are the view's.
+ *  - fetched_at: the view's strftime() was a quarter of what was left.
+ *    Column EVIDENCE_FETCHED_AT is the time in seconds when it is an
+ *    integer from 0000 to 9999 (format_time() writes it as strftime()
+ *    does), else NULL and column EVIDENCE_FETCHED_AT_TEXT is strftime()'s
+ *    answer, whatever a hand-edited value makes of it.
+ * A unit test holds the two to the same rows. "run_id + 0" is the key of
+ * the index evidence_run_seq (migration 0012), in seq order: no sort.
  */
 #define EVIDENCE_REQUEST_ID 7
+#define EVIDENCE_FETCHED_AT 8
+#define EVIDENCE_FETCHED_AT_TEXT 11
+#define EVIDENCE_AT "(e.fetched_at + coalesce((SELECT r.time_base " \
+	"FROM runs r WHERE r.id = ?1), 0))"
+#define EVIDENCE_AT_INT "(typeof" EVIDENCE_AT " = 'integer' AND " \
+	EVIDENCE_AT " BETWEEN 0 AND 253402300799)"
 static const char evidence_raw[] =
 	"SELECT e.seq, q.kind, q.subject, q.method, q.url, "
 	"nullif(q.body, ''), e.status, e.request_id, "
-	"strftime('%Y-%m-%dT%H:%M:%SZ', e.fetched_at + coalesce((SELECT "
-	"r.time_base FROM runs r WHERE r.id = ?1), 0), 'unixepoch'), "
-	"e.projected, b.sha256 "
+	"CASE WHEN " EVIDENCE_AT_INT " THEN " EVIDENCE_AT " END, "
+	"e.projected, b.sha256, "
+	"CASE WHEN NOT " EVIDENCE_AT_INT " THEN strftime('%Y-%m-%dT%H:%M:%SZ', "
+	EVIDENCE_AT ", 'unixepoch') END "
 	"FROM evidence e JOIN requests q ON q.id = e.request "
-	"JOIN bodies b ON b.id = e.body WHERE e.run_id = ?1 "
+	"JOIN bodies b ON b.id = e.body WHERE e.run_id + 0 = ?1 "
 	"ORDER BY e.seq, e.id";
+
+/* n as width decimal digits at p (n fits them). */
+static void put_digits(char *p, long long n, int width)
+{
+	while (width--) {
+		p[width] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
+/*
+ * t (seconds from 1970, 0 to 253402300799) as strftime('%Y-%m-%dT%H:%M:
+ * %SZ', t, 'unixepoch') writes it: 20 characters and a NUL. The date of
+ * a day count is Howard Hinnant's civil_from_days.
+ */
+static size_t format_time(long long t, char out[21])
+{
+	long long days = t / 86400, sec = t % 86400;
+	long long z = days + 719468, era = z / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153;
+	long long d = doy - (153 * mp + 2) / 5 + 1;
+	long long m = mp < 10 ? mp + 3 : mp - 9;
+	long long y = yoe + era * 400 + (m <= 2);
+
+	memcpy(out, "0000-00-00T00:00:00Z", 21);
+	put_digits(out, y, 4);
+	put_digits(out + 5, m, 2);
+	put_digits(out + 8, d, 2);
+	put_digits(out + 11, sec / 3600, 2);
+	put_digits(out + 14, sec / 60 % 60, 2);
+	put_digits(out + 17, sec % 60, 2);
+	return 20;
+}
 
 /*
  * What the view makes of a blob request id: lower(hex) cut 8-4-4-4-12
@@ -493,7 +543,7 @@ int chain_run_hash_each(struct store *s, sqlite3_int64 run_id,
 {
 	const struct chain_group_def *defs;
 	struct chain_value row[CHAIN_MAX_COLS];
-	char rid[37];
+	char rid[37], at[21];
 	struct hash_ctx *h = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t g, i, ngroups;
@@ -523,11 +573,24 @@ int chain_run_hash_each(struct store *s, sqlite3_int64 run_id,
 			/* (the type first: reading a value may convert it) */
 			int blob_id = g == 1 && sqlite3_column_type(st,
 				EVIDENCE_REQUEST_ID) == SQLITE_BLOB;
+			int int_at = g == 1 && sqlite3_column_type(st,
+				EVIDENCE_FETCHED_AT) == SQLITE_INTEGER;
 
 			for (i = 0; i < defs[g].ncols; i++) {
-				if (blob_id && i == EVIDENCE_REQUEST_ID)
+				if (blob_id && i == EVIDENCE_REQUEST_ID) {
 					view_request_id(&row[i], st, rid);
-				else
+				} else if (int_at && i == EVIDENCE_FETCHED_AT) {
+					memset(&row[i], 0, sizeof(row[i]));
+					row[i].type = CHAIN_TEXT;
+					row[i].n = format_time(
+						sqlite3_column_int64(st, (int)i),
+						at);
+					row[i].p = at;
+				} else if (g == 1 && i == EVIDENCE_FETCHED_AT) {
+					r = chain_view_column(&row[i], st,
+						EVIDENCE_FETCHED_AT_TEXT,
+						version);
+				} else
 					r = chain_view_column(&row[i], st,
 							      (int)i, version);
 				if (r < 0)

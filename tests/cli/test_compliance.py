@@ -630,7 +630,7 @@ SELECT rule, resource_id, severity, exemption,
             self.sql("DROP " + obj)
         self.sql("PRAGMA user_version = 10")
         self.expect(OK, "migrate")
-        self.assertEqual(self.scalar("PRAGMA user_version"), 11)
+        self.assertEqual(self.scalar("PRAGMA user_version"), 12)
         for t in ("finding_runs", "finding_checks"):
             self.assertEqual(sorted(self.sql("SELECT * FROM " + t), key=repr),
                              sorted(self.sql("SELECT * FROM %s_derived" % t),
