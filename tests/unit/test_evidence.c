@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "evidence/pack.h"
+#include "evidence/tally.h"
 #include "store/chain.h"
 #include "store/evidence.h"
 #include "util/fs.h"
@@ -340,6 +341,67 @@ static void streamed_times_are_the_view_s_times(void **state)
 	store_close(s);
 }
 
+/* The tally of run 2's findings held to the summary: 0, or the check. */
+static sqlite3_int64 tally_check(struct store *s, char *why, size_t len)
+{
+	struct finding_tally *t = finding_tally_new();
+	char hash[SHA256_HEX_LEN + 1];
+	sqlite3_int64 check = -2;
+	struct err_detail d;
+
+	assert_non_null(t);
+	assert_int_equal(chain_run_hash_each(s, 2, hash, finding_tally_row, t,
+					     &d), 0);
+	assert_int_equal(finding_tally_compare(t, s, &check, why, len, &d), 0);
+	finding_tally_free(t);
+	return check;
+}
+
+/*
+ * The tally encodes each finding whole, however long (its buffer once
+ * stopped at 4 KiB, and an edit past that could not show): a summary
+ * edited at byte 4,500 of a 6,000-byte resource id, or in its last byte,
+ * is named.
+ */
+static void tally_sees_an_edit_past_4_kib(void **state)
+{
+	static const char *const edits[] = {
+		"substr(resource_id, 1, 4499) || 'X' || "
+		"substr(resource_id, 4501)",
+		"substr(resource_id, 1, 5999) || 'Y'",
+	};
+	struct store *s = fresh();
+	struct err_detail d;
+	char why[512], sql[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(store_exec(s, "UPDATE runs SET source = 'check', "
+		"hash_version = 2, scope = '{\"judged_run\":1}' WHERE id = 2;"
+		"UPDATE runs SET hash_version = 2 WHERE id = 1;"
+		"INSERT INTO findings (check_run, judged_run, rule, "
+		"resource_id, status, severity, reason, first_seen) VALUES "
+		"(2, 1, 'r1', '/subscriptions/s/' || printf('%.5983c', 'a'), "
+		"'alarm', 'high', 'why', '2026-01-01T00:00:00Z'), "
+		"(2, 1, 'r2', '/subscriptions/s/' || printf('%.5983c', 'b'), "
+		"'ok', 'low', 'fine', '2026-01-02T00:00:00Z');"
+		"INSERT INTO finding_runs SELECT * FROM finding_runs_derived;"
+		"INSERT INTO finding_checks SELECT * FROM "
+		"finding_checks_derived;", &d), 0);
+	assert_int_equal(tally_check(s, why, sizeof(why)), 0);
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		snprintf(sql, sizeof(sql), "UPDATE finding_runs SET "
+			 "resource_id = %s WHERE rule = 'r1'", edits[i]);
+		assert_int_equal(store_exec(s, "SAVEPOINT e", &d), 0);
+		assert_int_equal(store_exec(s, sql, &d), 0);
+		assert_int_equal(tally_check(s, why, sizeof(why)), 2);
+		assert_int_equal(store_exec(s, "ROLLBACK TO e; RELEASE e",
+					    &d), 0);
+		assert_int_equal(tally_check(s, why, sizeof(why)), 0);
+	}
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +412,7 @@ int main(void)
 		cmocka_unit_test(pack_keeps_every_value_exactly),
 		cmocka_unit_test(streamed_hash_is_the_loaded_hash),
 		cmocka_unit_test(streamed_times_are_the_view_s_times),
+		cmocka_unit_test(tally_sees_an_edit_past_4_kib),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
