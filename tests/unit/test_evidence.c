@@ -7,6 +7,7 @@
 
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,102 @@ static void tally_sees_an_edit_past_4_kib(void **state)
 	store_close(s);
 }
 
+/*
+ * SQLite's allocator with a countdown: after g_fail_after more
+ * allocations, each one fails (-1: none fails). Installed by main()
+ * before SQLite starts.
+ */
+static sqlite3_mem_methods g_mem;
+static long g_fail_after = -1;
+
+static int fail_now(void)
+{
+	if (g_fail_after < 0)
+		return 0;
+	if (g_fail_after == 0)
+		return 1;
+	g_fail_after--;
+	return 0;
+}
+
+static void *failing_malloc(int n)
+{
+	return fail_now() ? NULL : g_mem.xMalloc(n);
+}
+
+static void *failing_realloc(void *p, int n)
+{
+	return fail_now() ? NULL : g_mem.xRealloc(p, n);
+}
+
+static void install_failing_malloc(void)
+{
+	sqlite3_mem_methods m;
+
+	assert_int_equal(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &g_mem),
+			 SQLITE_OK);
+	m = g_mem;
+	m.xMalloc = failing_malloc;
+	m.xRealloc = failing_realloc;
+	assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
+}
+
+/*
+ * When SQLite has no memory for a value's text, chain_view_column() says
+ * so (-ENOMEM), not an empty value; and a run's hash under every failing
+ * allocation in turn is either its hash or an error, never another hash
+ * (hash encoding 1 reads every value as text, so numbers are converted).
+ */
+static void no_memory_is_an_error_never_a_hash(void **state)
+{
+	char want[SHA256_HEX_LEN + 1], got[SHA256_HEX_LEN + 1];
+	struct store *s = fresh();
+	struct chain_value v;
+	struct err_detail d;
+	sqlite3_stmt *st;
+	long k, errors = 0;
+	int r, failed = 0;
+
+	(void)state;
+	/* Small allocations from the general allocator, not lookaside. */
+	assert_int_equal(sqlite3_db_config(store_db(s),
+					   SQLITE_DBCONFIG_LOOKASIDE, NULL, 0,
+					   0), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), "SELECT 12345", -1,
+					    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	g_fail_after = 0;
+	r = chain_view_column(&v, st, 0, 1);
+	g_fail_after = -1;
+	assert_int_equal(r, -ENOMEM);
+	sqlite3_reset(st);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(chain_view_column(&v, st, 0, 1), 0);
+	assert_string_equal(v.p, "12345");
+	sqlite3_finalize(st);
+
+	add(s, 1, 1, "{\"a\":1}");
+	add(s, 1, 2, "{\"b\":2}");
+	assert_int_equal(store_exec(s, "UPDATE runs SET hash_version = 1, "
+				    "notes = 2.5 WHERE id = 1", &d), 0);
+	assert_int_equal(chain_run_hash(s, 1, want, &d), 0);
+	for (k = 0;; k++) {
+		g_fail_after = k;
+		r = chain_run_hash(s, 1, got, &d);
+		failed = g_fail_after == 0;
+		g_fail_after = -1;
+		if (r == 0)
+			assert_string_equal(got, want);
+		else
+			errors++;
+		if (!failed)
+			break;		/* no allocation failed: done */
+	}
+	/* (SQLite rides out some failed allocations; most are errors) */
+	assert_true(errors > 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,7 +510,10 @@ int main(void)
 		cmocka_unit_test(streamed_hash_is_the_loaded_hash),
 		cmocka_unit_test(streamed_times_are_the_view_s_times),
 		cmocka_unit_test(tally_sees_an_edit_past_4_kib),
+		cmocka_unit_test(no_memory_is_an_error_never_a_hash),
 	};
+
+	install_failing_malloc();
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
