@@ -342,13 +342,13 @@ static int pick_period(struct app *app, const struct report_def *def,
 	return EXIT_OK;
 }
 
-/* The workbook written on a thread of its own (write_outputs()). */
+/* The workbook made on a thread of its own (write_outputs()). */
 struct xlsx_job {
 	struct app *app;
 	const struct report_def *def;
 	const struct report_result *res;
 	const char *out;
-	char *path;
+	struct report_file f;
 	int rc;
 	struct err_detail d;
 };
@@ -357,8 +357,8 @@ static void *xlsx_job_run(void *arg)
 {
 	struct xlsx_job *j = arg;
 
-	j->rc = report_write(j->app->datadir, j->def, j->res, REPORT_XLSX,
-			     j->out, &j->path, &j->d);
+	j->rc = report_write_begin(j->app->datadir, j->def, j->res,
+				   REPORT_XLSX, j->out, &j->f, &j->d);
 	return NULL;
 }
 
@@ -374,11 +374,11 @@ static int xlsx_job_start(struct xlsx_job *j, pthread_t *thread)
 /*
  * Write each format asked for; an exit code. What a definition can get
  * wrong shows first (the sheets' columns, then the template), so a broken
- * one leaves no file behind. The workbook is written on a thread of its
- * own once the Markdown has rendered, beside the text formats: it was
- * the longest part of what a report does after its queries (the
- * compliance report's tail, on 1,000 file systems), and both only read
- * the result (jansson counts references atomically).
+ * one leaves no file behind. The workbook is made on a thread of its own
+ * beside the text formats (both only read the result: jansson counts
+ * references atomically) and put in place after them, only if the
+ * Markdown rendered: it was the longest part of what a report does after
+ * its queries (the compliance report's tail, on 1,000 file systems).
  */
 static int write_outputs(struct app *app, const struct report_def *def,
 			 const struct report_result *res, unsigned formats,
@@ -388,9 +388,10 @@ static int write_outputs(struct app *app, const struct report_def *def,
 		REPORT_MD, REPORT_CSV, REPORT_JSON
 	};
 	struct err_detail d = { "", "" };
-	struct xlsx_job x = { app, def, res, out, NULL, 0, { "", "" } };
+	struct xlsx_job x = { app, def, res, out, { NULL, NULL }, 0,
+			      { "", "" } };
 	pthread_t thread;
-	int started = 0, r = 0;
+	int started = 0, r;
 	size_t i;
 
 	r = report_check(def, res, &d);
@@ -404,13 +405,11 @@ static int write_outputs(struct app *app, const struct report_def *def,
 	 * and could not reuse it (peak RSS of the chargeback on 1,000 file
 	 * systems: 210 MiB without, 171 with). */
 	malloc_trim(0);
+	if (formats & REPORT_XLSX)
+		started = xlsx_job_start(&x, &thread);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]) && r == 0; i++) {
 		char *path = NULL;
 
-		/* Once the Markdown has rendered (a broken template stops
-		 * everything before a file is made). */
-		if ((formats & REPORT_XLSX) && !started && order[i] != REPORT_MD)
-			started = xlsx_job_start(&x, &thread);
 		if (!(formats & order[i]))
 			continue;
 		r = report_write(app->datadir, def, res, order[i], out, &path,
@@ -421,13 +420,19 @@ static int write_outputs(struct app *app, const struct report_def *def,
 	}
 	if (started == 2)
 		pthread_join(thread, NULL);
-	if (r == 0 && started && x.rc < 0) {
+	if (started && x.rc == 0 && r == 0) {
+		char *path = NULL;
+
+		r = report_write_commit(&x.f, &path, &d);
+		if (r == 0)
+			fprintf(app->out, "%s\n", path);
+		free(path);
+	} else if (started && x.rc == 0) {
+		report_write_abort(&x.f);	/* a text format failed */
+	} else if (started && r == 0) {
 		r = x.rc;
 		d = x.d;
-	} else if (r == 0 && started) {
-		fprintf(app->out, "%s\n", x.path);
 	}
-	free(x.path);
 	if (r < 0) {
 		app_fail(app, "cannot write the report", r, &d);
 		return report_exit(r);

@@ -1916,14 +1916,16 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int report_write(const char *datadir, const struct report_def *def,
-		 const struct report_result *r, enum report_format fmt,
-		 const char *outdir, char **ret_path, struct err_detail *d)
+int report_write_begin(const char *datadir, const struct report_def *def,
+		       const struct report_result *r, enum report_format fmt,
+		       const char *outdir, struct report_file *f,
+		       struct err_detail *d)
 {
-	char *name = report_file_name(def, r, fmt), *path = NULL;
+	char *name = report_file_name(def, r, fmt);
 	struct sbuf tmp = SBUF_INIT, text = SBUF_INIT;
 	int fd = -1, rc;
 
+	memset(f, 0, sizeof(*f));
 	if (!(report_formats(def) & fmt)) {
 		err_set(d, "report '%s' has no %s output", def->name,
 			fmt == REPORT_XLSX ? "workbook (no 'sheets')" :
@@ -1933,7 +1935,7 @@ int report_write(const char *datadir, const struct report_def *def,
 		rc = -ERR_CONFIG;
 		goto out;
 	}
-	path = fs_join(outdir, name);
+	f->path = fs_join(outdir, name);
 	/* Render first: a bad template leaves nothing behind. */
 	if (fmt != REPORT_XLSX) {
 		rc = render_text(datadir, def, r, fmt, &text, d);
@@ -1960,7 +1962,7 @@ int report_write(const char *datadir, const struct report_def *def,
 		fd = -1;
 		rc = xlsx_write_report(def, r, tmp.buf, outdir, d);
 		if (rc == -EIO)
-			err_where(d, "%s", path);
+			err_where(d, "%s", f->path);
 		if (rc == 0 && (rc = fs_sync_path(tmp.buf)) < 0) {
 			err_set(d, "cannot sync: %s", err_str(rc));
 			err_where(d, "%s", tmp.buf);
@@ -1977,24 +1979,60 @@ int report_write(const char *datadir, const struct report_def *def,
 			err_where(d, "%s", tmp.buf);
 		}
 	}
-	if (rc == 0 && rename(tmp.buf, path) < 0) {
-		rc = -errno;
-		err_set(d, "cannot rename into place: %s", err_str(rc));
-		err_where(d, "%s", path);
-	} else if (rc == 0 && (rc = fs_sync_parent(path)) < 0) {
-		sbuf_reset(&tmp);	/* renamed: nothing to unlink */
-		err_set(d, "cannot sync the directory: %s", err_str(rc));
-		err_where(d, "%s", path);
-	}
 out:
 	if (rc < 0 && tmp.len)
 		unlink(tmp.buf);
-	if (rc == 0)
-		*ret_path = path;
-	else
-		free(path);
+	if (rc == 0) {
+		f->tmp = sbuf_detach(&tmp, NULL);
+	} else {
+		free(f->path);
+		f->path = NULL;
+	}
 	free(name);
 	sbuf_release(&tmp);
 	sbuf_release(&text);
 	return rc;
+}
+
+int report_write_commit(struct report_file *f, char **ret_path,
+			struct err_detail *d)
+{
+	int rc = 0;
+
+	if (rename(f->tmp, f->path) < 0) {
+		rc = -errno;
+		err_set(d, "cannot rename into place: %s", err_str(rc));
+		err_where(d, "%s", f->path);
+		unlink(f->tmp);
+	} else if ((rc = fs_sync_parent(f->path)) < 0) {
+		err_set(d, "cannot sync the directory: %s", err_str(rc));
+		err_where(d, "%s", f->path);
+	}
+	free(f->tmp);
+	f->tmp = NULL;
+	if (rc == 0)
+		*ret_path = f->path;
+	else
+		free(f->path);
+	f->path = NULL;
+	return rc;
+}
+
+void report_write_abort(struct report_file *f)
+{
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	free(f->path);
+	f->tmp = f->path = NULL;
+}
+
+int report_write(const char *datadir, const struct report_def *def,
+		 const struct report_result *r, enum report_format fmt,
+		 const char *outdir, char **ret_path, struct err_detail *d)
+{
+	struct report_file f;
+	int rc = report_write_begin(datadir, def, r, fmt, outdir, &f, d);
+
+	return rc < 0 ? rc : report_write_commit(&f, ret_path, d);
 }

@@ -403,6 +403,26 @@ int report_write(const char *datadir, const struct report_def *def,
 		 const struct report_result *r, enum report_format fmt,
 		 const char *outdir, char **ret_path, struct err_detail *d);
 
+/*
+ * report_write() in two steps, so that several formats can be made at
+ * once and put in place only when all of them could be: begin writes and
+ * syncs the temporary file (f->tmp; the same errors as report_write());
+ * commit renames it to f->path and gives that to the caller (*ret_path),
+ * or fails and removes it; abort removes it. Either ends f.
+ */
+struct report_file {
+	char *tmp;
+	char *path;
+};
+
+int report_write_begin(const char *datadir, const struct report_def *def,
+		       const struct report_result *r, enum report_format fmt,
+		       const char *outdir, struct report_file *f,
+		       struct err_detail *d);
+int report_write_commit(struct report_file *f, char **ret_path,
+			struct err_detail *d);
+void report_write_abort(struct report_file *f);
+
 /* The file name (no directory) fmt gets; the caller frees it. */
 char *report_file_name(const struct report_def *def,
 		       const struct report_result *r, enum report_format fmt);
