@@ -238,6 +238,21 @@ static void pack_keeps_every_value_exactly(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Run 1's streamed hash is its hash loaded and encoded, after sql. */
+static void streamed_is_loaded(struct store *s, const char *sql)
+{
+	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1];
+	struct chain_run run;
+	struct err_detail d;
+
+	assert_int_equal(store_exec(s, sql, &d), 0);
+	assert_int_equal(chain_run_hash(s, 1, a, &d), 0);
+	assert_int_equal(chain_run_load(s, 1, &run, &d), 0);
+	assert_int_equal(chain_run_encode(&run, b), 0);
+	chain_run_release(&run);
+	assert_string_equal(a, b);
+}
+
 /*
  * chain_run_hash() streams the evidence from the tables under the
  * evidence_log view and turns a blob request id into the view's text
@@ -251,10 +266,9 @@ static void streamed_hash_is_the_loaded_hash(void **state)
 		"X'00112233445566778899AABBCCDDEEFF0011223344'", "'text-id'",
 		"NULL", "7", "X'0A0B0C0D0E0F10'",
 	};
-	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1], sql[160];
 	struct store *s = fresh();
-	struct chain_run run;
 	struct err_detail d;
+	char sql[160];
 	size_t i;
 	int v;
 
@@ -269,12 +283,7 @@ static void streamed_hash_is_the_loaded_hash(void **state)
 	for (v = 1; v <= 2; v++) {
 		snprintf(sql, sizeof(sql), "UPDATE runs SET hash_version = %d "
 			 "WHERE id = 1", v);
-		assert_int_equal(store_exec(s, sql, &d), 0);
-		assert_int_equal(chain_run_hash(s, 1, a, &d), 0);
-		assert_int_equal(chain_run_load(s, 1, &run, &d), 0);
-		assert_int_equal(chain_run_encode(&run, b), 0);
-		chain_run_release(&run);
-		assert_string_equal(a, b);
+		streamed_is_loaded(s, sql);
 	}
 	store_close(s);
 }
@@ -300,10 +309,9 @@ static void streamed_times_are_the_view_s_times(void **state)
 		"-100000000000",
 	};
 	size_t nedges = sizeof(edges) / sizeof(edges[0]);
-	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1], sql[192];
 	struct store *s = fresh();
-	struct chain_run run;
 	struct err_detail d;
+	char sql[192];
 	unsigned long long x = 88172645463325252ULL;
 	size_t i, k;
 	int v;
@@ -331,12 +339,7 @@ static void streamed_times_are_the_view_s_times(void **state)
 			snprintf(sql, sizeof(sql), "UPDATE runs SET "
 				 "hash_version = %d, time_base = %s WHERE id = 1",
 				 v, bases[k]);
-			assert_int_equal(store_exec(s, sql, &d), 0);
-			assert_int_equal(chain_run_hash(s, 1, a, &d), 0);
-			assert_int_equal(chain_run_load(s, 1, &run, &d), 0);
-			assert_int_equal(chain_run_encode(&run, b), 0);
-			chain_run_release(&run);
-			assert_string_equal(a, b);
+			streamed_is_loaded(s, sql);
 		}
 	}
 	store_close(s);
