@@ -122,7 +122,7 @@ def main():
         print("load average before timing: %s (%d CPUs)"
               % (load, os.cpu_count()), flush=True)
         out = os.path.join(tmp, "out")
-        best = None
+        best, peak = None, 0
         for i in range(a.runs):
             r = cr.run(binary, db, env, ["--config", "/dev/null", "report",
                                          "compliance", "--month", MONTH,
@@ -132,6 +132,7 @@ def main():
                   "%.0f MiB" % (r.cpu, r.wall, r.rss_kib / 1024), flush=True)
             if best is None or r.wall < best.wall:
                 best = r
+            peak = max(peak, r.rss_kib / 1024)
         v = cr.run(binary, db, env, ["--config", "/dev/null", "verify"])
         print("full verify alone (not part of the report; its Integrity "
               "sheet checks the chain): CPU %.2f s, peak RSS %.0f MiB"
@@ -142,10 +143,10 @@ def main():
         # The goal is the time an auditor waits: wall time. The report
         # uses two cores (the chain check and the workbook on threads of
         # their own), so its CPU time, printed beside it, is more.
-        ok = best.wall < GOAL_S and best.rss_kib / 1024 < GOAL_MIB
-        print("best: wall %.2f s (CPU %.2f s), peak RSS %.0f MiB: goal "
-              "(wall < %.0f s, < %d MiB) %s"
-              % (best.wall, best.cpu, best.rss_kib / 1024, GOAL_S, GOAL_MIB,
+        ok = best.wall < GOAL_S and peak < GOAL_MIB
+        print("best: wall %.2f s (CPU %.2f s); the highest peak RSS %.0f "
+              "MiB: goal (wall < %.0f s, < %d MiB) %s"
+              % (best.wall, best.cpu, peak, GOAL_S, GOAL_MIB,
                  "met" if ok else "NOT met"))
     finally:
         if keep:
