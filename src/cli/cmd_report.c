@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -391,7 +392,7 @@ static int write_outputs(struct app *app, const struct report_def *def,
 	struct xlsx_job x = { app, def, res, out, { NULL, NULL }, 0,
 			      { "", "" } };
 	pthread_t thread;
-	int started = 0, r;
+	int started = 0, had_dir, r;
 	size_t i;
 
 	r = report_check(def, res, &d);
@@ -405,6 +406,7 @@ static int write_outputs(struct app *app, const struct report_def *def,
 	 * and could not reuse it (peak RSS of the chargeback on 1,000 file
 	 * systems: 210 MiB without, 171 with). */
 	malloc_trim(0);
+	had_dir = fs_is_dir(out);
 	if (formats & REPORT_XLSX)
 		started = xlsx_job_start(&x, &thread);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]) && r == 0; i++) {
@@ -434,6 +436,10 @@ static int write_outputs(struct app *app, const struct report_def *def,
 		d = x.d;
 	}
 	if (r < 0) {
+		/* The workbook's thread may have made the directory before
+		 * the Markdown failed: an empty one made here goes too. */
+		if (!had_dir)
+			rmdir(out);
 		app_fail(app, "cannot write the report", r, &d);
 		return report_exit(r);
 	}

@@ -425,11 +425,15 @@ int chain_run_encode(const struct chain_run *run,
  *    (evidence_view_request_id()); other columns are the view's.
  *  - fetched_at: the view's strftime() was a quarter of what was left.
  *    Column EVIDENCE_FETCHED_AT is the time in seconds when it is an
- *    integer from 0000 to 9999 (format_time() writes it as strftime()
+ *    integer from 1970 to 9999 (format_time() writes it as strftime()
  *    does), else NULL and column EVIDENCE_FETCHED_AT_TEXT is strftime()'s
  *    answer, whatever a hand-edited value makes of it.
  * A unit test holds the two to the same rows. "run_id + 0" is the key of
- * the index evidence_run_seq (migration 0012), in seq order: no sort.
+ * the index evidence_run_seq (migration 0012), in seq order: no sort; it
+ * alone would also match a run_id edited to '1x' or X'31' (1 in
+ * arithmetic) that the view's "run_id = ?" does not, so the row would
+ * count in the hash and be gone from the view: "+e.run_id = ?1" is the
+ * view's comparison, without an index.
  */
 #define EVIDENCE_REQUEST_ID 7
 #define EVIDENCE_FETCHED_AT 8
@@ -446,7 +450,8 @@ static const char evidence_raw[] =
 	"CASE WHEN NOT " EVIDENCE_AT_INT " THEN strftime('%Y-%m-%dT%H:%M:%SZ', "
 	EVIDENCE_AT ", 'unixepoch') END "
 	"FROM evidence e JOIN requests q ON q.id = e.request "
-	"JOIN bodies b ON b.id = e.body WHERE e.run_id + 0 = ?1 "
+	"JOIN bodies b ON b.id = e.body "
+	"WHERE e.run_id + 0 = ?1 AND +e.run_id = ?1 "
 	"ORDER BY e.seq, e.id";
 
 /* n as width decimal digits at p (n fits them). */

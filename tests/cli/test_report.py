@@ -464,6 +464,8 @@ class Report(CliTest):
         self.put("templates/t.md.mustache", "{{#costs}}\n")
         r = self.report(USAGE, "t", "--month", "2026-10", "--out", out)
         self.assertIn("templates/t.md.mustache:", r.err)
+        # Not even the directory (the workbook's thread may have made it).
+        self.assertFalse(os.path.exists(out))
 
         self.put("templates/t.md.mustache", TEMPLATE)
         self.put("queries/t/x.sql", "SELECT nosuch FROM cost_rows;\n")

@@ -345,6 +345,43 @@ static void streamed_times_are_the_view_s_times(void **state)
 	store_close(s);
 }
 
+/*
+ * An evidence row whose run_id was edited to text or a blob that reads as
+ * the run's number in arithmetic ('1x' + 0 is 1) is not the run's to the
+ * view, nor to the streamed hash: the two hashes stay equal, and the edit
+ * changes the run's hash (the row is gone from it).
+ */
+static void an_edited_run_id_leaves_the_run(void **state)
+{
+	static const char *const edits[] = { "'1x'", "X'31'", "'1'", "1.0" };
+	char before[SHA256_HEX_LEN + 1], after[SHA256_HEX_LEN + 1], sql[160];
+	struct store *s = fresh();
+	struct err_detail d;
+	size_t i;
+
+	(void)state;
+	add(s, 1, 1, "{\"a\":1}");
+	add(s, 1, 2, "{\"b\":2}");
+	streamed_is_loaded(s, "UPDATE runs SET hash_version = 2 WHERE id = 1");
+	assert_int_equal(chain_run_hash(s, 1, before, &d), 0);
+	assert_int_equal(store_exec(s, "PRAGMA foreign_keys = OFF", &d), 0);
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		assert_int_equal(store_exec(s, "SAVEPOINT e", &d), 0);
+		snprintf(sql, sizeof(sql), "UPDATE evidence SET run_id = %s "
+			 "WHERE seq = 2", edits[i]);
+		streamed_is_loaded(s, sql);
+		assert_int_equal(chain_run_hash(s, 1, after, &d), 0);
+		/* '1' and 1.0 are stored as the integer 1: the same run */
+		if (i < 2)
+			assert_string_not_equal(before, after);
+		else
+			assert_string_equal(before, after);
+		assert_int_equal(store_exec(s, "ROLLBACK TO e; RELEASE e",
+					    &d), 0);
+	}
+	store_close(s);
+}
+
 /* The tally of run 2's findings held to the summary: 0, or the check. */
 static sqlite3_int64 tally_check(struct store *s, char *why, size_t len)
 {
@@ -512,6 +549,7 @@ int main(void)
 		cmocka_unit_test(pack_keeps_every_value_exactly),
 		cmocka_unit_test(streamed_hash_is_the_loaded_hash),
 		cmocka_unit_test(streamed_times_are_the_view_s_times),
+		cmocka_unit_test(an_edited_run_id_leaves_the_run),
 		cmocka_unit_test(tally_sees_an_edit_past_4_kib),
 		cmocka_unit_test(no_memory_is_an_error_never_a_hash),
 	};
