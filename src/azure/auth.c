@@ -272,15 +272,12 @@ static int collect_output(int fo, int fe, long timeout_ms, struct sbuf *out,
 			  struct sbuf *err)
 {
 	struct pollfd p[2] = { { fo, POLLIN, 0 }, { fe, POLLIN, 0 } };
-	struct timespec t0, t;
+	long long deadline = time_monotonic_ms() + timeout_ms;
 	long left;
 	int i, r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
-				     (t.tv_nsec - t0.tv_nsec) / 1000000);
+		left = (long)(deadline - time_monotonic_ms());
 		if (left <= 0)
 			return -ETIMEDOUT;
 		r = poll(p, 2, (int)left);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 struct http;
@@ -86,14 +87,6 @@ void http_options_init(struct http_options *o)
 	o->backoff_base_ms = 1000;
 	o->max_wait_ms = 60000;
 	o->retry_budget_ms = 300000;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -296,7 +289,7 @@ static void begin_try(struct xfer *x)
 	x->too_large = 0;
 	x->errbuf[0] = '\0';
 	if (!x->first_ms)
-		x->first_ms = now_ms();
+		x->first_ms = time_monotonic_ms();
 	if (set_headers(x) < 0) {
 		x->done.err = -ERR_HTTP_401;
 		finish(x);
@@ -334,7 +327,7 @@ static long backoff(const struct http *h, int attempt)
 static int retry_after(struct xfer *x, long wait_ms)
 {
 	struct http *h = x->h;
-	long long now = now_ms();
+	long long now = time_monotonic_ms();
 
 	if (wait_ms > h->o.max_wait_ms)
 		wait_ms = h->o.max_wait_ms;
@@ -400,7 +393,7 @@ static void hold_lane(struct http *h, enum http_lane lane, long wait_ms)
 
 	if (wait_ms > h->o.max_wait_ms)
 		wait_ms = h->o.max_wait_ms;
-	until = now_ms() + wait_ms;
+	until = time_monotonic_ms() + wait_ms;
 	if (until > h->hold_ms[lane])
 		h->hold_ms[lane] = until;
 }
@@ -497,7 +490,7 @@ static void on_done(struct http *h, CURL *e, CURLcode res)
 static void start_due(struct http *h, int backlog)
 {
 	struct xfer **pp = &h->waiting, *x;
-	long long now = now_ms();
+	long long now = time_monotonic_ms();
 	int lane;
 
 	while (*pp) {
@@ -524,7 +517,7 @@ static void start_due(struct http *h, int backlog)
 /* How long poll may sleep: until the next try may start, at most 1 s. */
 static int poll_timeout(struct http *h)
 {
-	long long now = now_ms(), best = 1000, at;
+	long long now = time_monotonic_ms(), best = 1000, at;
 	struct xfer *x;
 	int lane;
 

@@ -175,18 +175,10 @@ static void progress(struct collector *c)
 
 /* ---- queueing ---------------------------------------------------------- */
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds since the run started (at least 1: 0 means "not yet"). */
 static long run_ms(const struct collector *c)
 {
-	long long ms = mono_ms() - c->t0_ms;
+	long long ms = time_monotonic_ms() - c->t0_ms;
 
 	return ms < 1 ? 1 : (long)ms;
 }
@@ -1348,7 +1340,7 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	c.t0_ms = mono_ms();
+	c.t0_ms = time_monotonic_ms();
 	config_cloud_hosts(cfg->cloud, &arm_host, &login_host);
 	config_cloud_metrics(cfg->cloud, &metrics_host, &c.metrics_audience);
 	c.arm_audience = arm_host;

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store/migrate.h"
 #include "util/num.h"
 #include "util/sbuf.h"
+#include "util/timeutil.h"
 #include "util/xalloc.h"
 
 struct store {
@@ -185,14 +185,6 @@ static void month_totals_final(sqlite3_context *c)
 /* The busy timeout, which set_wal keeps to as well. */
 #define BUSY_MS 10000
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Into WAL mode. Switching a history still in rollback mode (a new one)
  * takes a read lock and then upgrades it to an exclusive one, and SQLite
@@ -204,13 +196,13 @@ static long long monotonic_ms(void)
  */
 static int set_wal(struct store *s, struct err_detail *d)
 {
-	long long deadline = monotonic_ms() + BUSY_MS;
+	long long deadline = time_monotonic_ms() + BUSY_MS;
 	int nap = 1, rc;
 
 	for (;;) {
 		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL,
 				  NULL, NULL);
-		if ((rc & 0xff) != SQLITE_BUSY || monotonic_ms() >= deadline)
+		if ((rc & 0xff) != SQLITE_BUSY || time_monotonic_ms() >= deadline)
 			break;
 		sqlite3_sleep(nap);
 		if (nap < 64)

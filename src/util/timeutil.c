@@ -13,6 +13,14 @@ void time_iso(time_t t, char out[21])
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+long long time_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void time_now_iso(char out[21])
 {
 	const char *fake = getenv("AMLFS_AUDIT_NOW");

@@ -6,6 +6,8 @@
 void time_now_iso(char out[21]);
 /* Format t as above. */
 void time_iso(time_t t, char out[21]);
+/* Milliseconds on the monotonic clock (for intervals and deadlines). */
+long long time_monotonic_ms(void);
 /*
  * The one date parser: every date this tool reads goes through here, and
  * each accepts only a real calendar day (years 1970 to 9999) with nothing
