@@ -5,12 +5,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* n as width decimal digits at p (n fits them). */
+static void put_digits(char *p, long long n, int width)
+{
+	while (width--) {
+		p[width] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
+/* "YYYY-MM-DDThh:mm:ssZ" of y (0 to 9999), m, d and sec into the day. */
+static void put_iso(char out[21], long long y, long long m, long long d,
+		    long long sec)
+{
+	memcpy(out, "0000-00-00T00:00:00Z", 21);
+	put_digits(out, y, 4);
+	put_digits(out + 5, m, 2);
+	put_digits(out + 8, d, 2);
+	put_digits(out + 11, sec / 3600, 2);
+	put_digits(out + 14, sec / 60 % 60, 2);
+	put_digits(out + 17, sec % 60, 2);
+}
+
+/*
+ * From 1970 to 9999 by arithmetic (Howard Hinnant's civil_from_days): the
+ * chain check writes every stored response's time with it, where
+ * gmtime_r() and strftime() cost more than the rest of a row's reading.
+ * Before 1970 through gmtime_r(), the year with four digits; a time that
+ * cannot be written in 20 characters (after 9999, before year 0: a
+ * token's expiry can say anything) is the nearest one that can.
+ */
 void time_iso(time_t t, char out[21])
 {
+	long long days = (long long)t / 86400, sec = (long long)t % 86400;
+	long long z = days + 719468, era = z / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153;
+	long long m = mp < 10 ? mp + 3 : mp - 9;
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((long long)t > 253402300799LL)
+		memcpy(out, "9999-12-31T23:59:59Z", 21);
+	else if (t >= 0)
+		put_iso(out, yoe + era * 400 + (m <= 2), m,
+			doy - (153 * mp + 2) / 5 + 1, sec);
+	else if (!gmtime_r(&t, &tm) || tm.tm_year < -1900)
+		memcpy(out, "0000-01-01T00:00:00Z", 21);
+	else
+		put_iso(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
 }
 
 long long time_monotonic_ms(void)

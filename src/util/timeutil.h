@@ -4,7 +4,8 @@
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
 void time_now_iso(char out[21]);
-/* Format t as above. */
+/* Format t as above (after 9999: 9999-12-31T23:59:59Z; before year 0:
+ * 0000-01-01T00:00:00Z). */
 void time_iso(time_t t, char out[21]);
 /* Milliseconds on the monotonic clock (for intervals and deadlines). */
 long long time_monotonic_ms(void);

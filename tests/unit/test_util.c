@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <locale.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,50 @@ static void err_str_covers_both_ranges(void **state)
 	assert_string_equal(err_str(-ERR_JSON), "unexpected JSON");
 	assert_string_equal(err_str(-ENOENT), strerror(ENOENT));
 	assert_string_equal(err_str(-99999), "unknown error");
+}
+
+/* time_iso() as the C library writes it: edge days, a spread of times
+ * from 1970 to 9999, times before 1970 back to 1000; years before 1000
+ * with four digits; times it cannot write in 20 characters, saturated. */
+static void time_iso_is_the_library_s(void **state)
+{
+	static const long long edges[] = {
+		0, 59, 86399, 86400, 951782400, 951868799, 4107542399LL,
+		4107542400LL, 253402300799LL, -1, -86401, -30610224000LL,
+	};
+	unsigned long long x = 88172645463325252ULL;
+	char want[32], got[21];
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]) + 100000; i++) {
+		if (i < sizeof(edges) / sizeof(edges[0])) {
+			t = (time_t)edges[i];
+		} else {
+			x ^= x << 13;	/* xorshift64: the same spread each time */
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = (time_t)(x % 253402300800ULL);
+		}
+		assert_non_null(gmtime_r(&t, &tm));
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		time_iso(t, got);
+		assert_string_equal(got, want);
+	}
+	time_iso((time_t)253402300800LL, got);
+	assert_string_equal(got, "9999-12-31T23:59:59Z");
+	time_iso((time_t)LLONG_MAX, got);
+	assert_string_equal(got, "9999-12-31T23:59:59Z");
+	time_iso((time_t)-62135596800LL, got);	/* (%Y: "1-01-01...") */
+	assert_string_equal(got, "0001-01-01T00:00:00Z");
+	time_iso((time_t)-62167219200LL, got);
+	assert_string_equal(got, "0000-01-01T00:00:00Z");
+	time_iso((time_t)-62167219201LL, got);
+	assert_string_equal(got, "0000-01-01T00:00:00Z");
+	time_iso((time_t)LLONG_MIN, got);
+	assert_string_equal(got, "0000-01-01T00:00:00Z");
 }
 
 static void time_parses_iso_forms(void **state)
@@ -317,6 +362,7 @@ int main(void)
 		cmocka_unit_test(sbuf_grows_and_detaches),
 		cmocka_unit_test(sbuf_cap_leaves_buffer_unchanged),
 		cmocka_unit_test(err_str_covers_both_ranges),
+		cmocka_unit_test(time_iso_is_the_library_s),
 		cmocka_unit_test(time_parses_iso_forms),
 		cmocka_unit_test(months),
 		cmocka_unit_test(csv_quotes_and_guards_formulas),
