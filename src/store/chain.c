@@ -425,7 +425,7 @@ int chain_run_encode(const struct chain_run *run,
  *    (evidence_view_request_id()); other columns are the view's.
  *  - fetched_at: the view's strftime() was a quarter of what was left.
  *    Column EVIDENCE_FETCHED_AT is the time in seconds when it is an
- *    integer from 1970 to 9999 (format_time() writes it as strftime()
+ *    integer from 1970 to 9999 (time_iso() writes it as strftime()
  *    does), else NULL and column EVIDENCE_FETCHED_AT_TEXT is strftime()'s
  *    answer, whatever a hand-edited value makes of it.
  * A unit test holds the two to the same rows. "run_id + 0" is the key of
@@ -453,42 +453,6 @@ static const char evidence_raw[] =
 	"JOIN bodies b ON b.id = e.body "
 	"WHERE e.run_id + 0 = ?1 AND +e.run_id = ?1 "
 	"ORDER BY e.seq, e.id";
-
-/* n as width decimal digits at p (n fits them). */
-static void put_digits(char *p, long long n, int width)
-{
-	while (width--) {
-		p[width] = (char)('0' + n % 10);
-		n /= 10;
-	}
-}
-
-/*
- * t (seconds from 1970, 0 to 253402300799) as strftime('%Y-%m-%dT%H:%M:
- * %SZ', t, 'unixepoch') writes it: 20 characters and a NUL. The date of
- * a day count is Howard Hinnant's civil_from_days.
- */
-static size_t format_time(long long t, char out[21])
-{
-	long long days = t / 86400, sec = t % 86400;
-	long long z = days + 719468, era = z / 146097;
-	long long doe = z - era * 146097;
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long long mp = (5 * doy + 2) / 153;
-	long long d = doy - (153 * mp + 2) / 5 + 1;
-	long long m = mp < 10 ? mp + 3 : mp - 9;
-	long long y = yoe + era * 400 + (m <= 2);
-
-	memcpy(out, "0000-00-00T00:00:00Z", 21);
-	put_digits(out, y, 4);
-	put_digits(out + 5, m, 2);
-	put_digits(out + 8, d, 2);
-	put_digits(out + 11, sec / 3600, 2);
-	put_digits(out + 14, sec / 60 % 60, 2);
-	put_digits(out + 17, sec % 60, 2);
-	return 20;
-}
 
 /*
  * What the view makes of a blob request id: lower(hex) cut 8-4-4-4-12
@@ -518,17 +482,37 @@ static size_t evidence_view_request_id(const unsigned char *b, size_t n,
 	return k;
 }
 
-/* The blob request id of st's evidence row as the view's text, in rid. */
-static void view_request_id(struct chain_value *v, sqlite3_stmt *st,
-			    char rid[37])
+/*
+ * Column i of an evidence row (evidence_raw) as the view gives it: a blob
+ * request id and an integer time written here, into rid and at (each
+ * checked for its type before it is read: reading converts).
+ */
+static int evidence_column(struct chain_value *v, sqlite3_stmt *st, int i,
+			   int version, char rid[37], char at[21])
 {
-	const void *b = sqlite3_column_blob(st, EVIDENCE_REQUEST_ID);
-	size_t n = (size_t)sqlite3_column_bytes(st, EVIDENCE_REQUEST_ID);
+	int type = sqlite3_column_type(st, i);
+	const void *b;
 
+	if (i == EVIDENCE_REQUEST_ID && type == SQLITE_BLOB) {
+		b = sqlite3_column_blob(st, i);
+		memset(v, 0, sizeof(*v));
+		v->type = CHAIN_TEXT;
+		v->n = evidence_view_request_id(b ? b : "", b ?
+			(size_t)sqlite3_column_bytes(st, i) : 0, rid);
+		v->p = rid;
+		return 0;
+	}
+	if (i != EVIDENCE_FETCHED_AT)
+		return chain_view_column(v, st, i, version);
+	if (type != SQLITE_INTEGER)
+		return chain_view_column(v, st, EVIDENCE_FETCHED_AT_TEXT,
+					 version);
+	time_iso((time_t)sqlite3_column_int64(st, i), at);
 	memset(v, 0, sizeof(*v));
 	v->type = CHAIN_TEXT;
-	v->n = evidence_view_request_id(b ? b : "", b ? n : 0, rid);
-	v->p = rid;
+	v->n = 20;
+	v->p = at;
+	return 0;
 }
 
 /*
@@ -575,32 +559,11 @@ int chain_run_hash_each(struct store *s, sqlite3_int64 run_id,
 		if (r < 0)
 			break;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			/* (the type first: reading a value may convert it) */
-			int blob_id = g == 1 && sqlite3_column_type(st,
-				EVIDENCE_REQUEST_ID) == SQLITE_BLOB;
-			int int_at = g == 1 && sqlite3_column_type(st,
-				EVIDENCE_FETCHED_AT) == SQLITE_INTEGER;
-
-			for (i = 0; i < defs[g].ncols; i++) {
-				if (blob_id && i == EVIDENCE_REQUEST_ID) {
-					view_request_id(&row[i], st, rid);
-				} else if (int_at && i == EVIDENCE_FETCHED_AT) {
-					memset(&row[i], 0, sizeof(row[i]));
-					row[i].type = CHAIN_TEXT;
-					row[i].n = format_time(
-						sqlite3_column_int64(st, (int)i),
-						at);
-					row[i].p = at;
-				} else if (g == 1 && i == EVIDENCE_FETCHED_AT) {
-					r = chain_view_column(&row[i], st,
-						EVIDENCE_FETCHED_AT_TEXT,
-						version);
-				} else
-					r = chain_view_column(&row[i], st,
-							      (int)i, version);
-				if (r < 0)
-					break;
-			}
+			for (i = 0; i < defs[g].ncols && r == 0; i++)
+				r = g == 1 ? evidence_column(&row[i], st, (int)i,
+							     version, rid, at) :
+				    chain_view_column(&row[i], st, (int)i,
+						      version);
 			if (r < 0) {
 				err_set(d, "cannot read run %lld for hashing: "
 					"%s", (long long)run_id, err_str(r));
