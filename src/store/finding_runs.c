@@ -50,7 +50,6 @@ int finding_runs_add_check(struct store *s, sqlite3_int64 check_run,
 			      0, "cannot summarize the findings", d);
 }
 
-
 /* The first row of sql (?1 bound to bind when bind > 0): column 0, a
  * check, into *ret_run and column 1, what differs there, into why. 1 when
  * there was a row, 0 when none, or the error. */
