@@ -27,10 +27,14 @@ RSS, wall time beside (other work on the machine inflates it, not CPU).
 It checks the reconciliation (difference 0.00 per currency) and, with
 --plans, prints the full scans in the query plan (EXPLAIN QUERY PLAN) of every
 setup statement (run in turn) and dataset, and the CPU time each took (a
-profile: which SQL dominates).
+profile: which SQL dominates, with the setup's and the datasets' sums).
+With --phases it also times `--format md` alone, in turn with the full
+report: the queries are the same in both, so the difference is what the
+workbook, CSV and JSON cost.
 
     python3 bench/chargeback.py [--subs 50] [--fs 20] [--runs 3]
-        [--month 2026-10] [--plans] [--history DB] [--bin build/amlfs-audit]
+        [--month 2026-10] [--plans] [--phases] [--history DB]
+        [--bin build/amlfs-audit]
 
 KEEP=1 keeps the temporary directory (history.db in it); `--history DB`
 then times the report again on it without building anything. Python 3
@@ -188,7 +192,7 @@ def plans(db, month):
     con.execute("PRAGMA main.cache_size = -32768")
     con.execute("PRAGMA temp.cache_size = -32768")
     con.execute("BEGIN")
-    total = 0.0
+    total = {True: 0.0, False: 0.0}
     steps = [(rel.rsplit("/", 1)[1], rel, True) for rel in d.get("setup", [])]
     steps += [(ds, rel, False) for ds, rel in d["datasets"].items()]
     for name, rel, run in steps:
@@ -203,11 +207,12 @@ def plans(db, month):
         t = time.process_time()
         n = len(con.execute(sql, p).fetchall())
         t = time.process_time() - t
-        total += t
+        total[run] += t
         print("  %-18s CPU %.3f s%s; %d plan steps; full scans: %s"
               % (name, t, "" if run else " (%d rows)" % n, len(plan),
                  ", ".join(scans) or "none"))
-    print("  SQL in all: CPU %.2f s" % total)
+    print("  SQL in all: CPU %.2f s (setup %.2f s, datasets %.2f s)"
+          % (total[True] + total[False], total[True], total[False]))
     con.execute("ROLLBACK")
     con.close()
 
@@ -222,6 +227,10 @@ def main():
     ap.add_argument("--plans", action="store_true",
                     help="print the full scans of every setup statement and "
                     "dataset (EXPLAIN QUERY PLAN) and the CPU time of each")
+    ap.add_argument("--phases", action="store_true",
+                    help="also time --format md alone, in turn with every "
+                    "format: the best of each, and what the workbook, CSV "
+                    "and JSON add (the queries run in both)")
     ap.add_argument("--history", metavar="DB",
                     help="time the report on this history (one an earlier "
                     "KEEP=1 run left) instead of building one")
@@ -258,8 +267,13 @@ def main():
         print("load average before timing: %s (%d CPUs)"
               % (load, os.cpu_count()), flush=True)
         out = os.path.join(tmp, "out")
-        rs = []
+        rs, md = [], []
         for _ in range(a.runs):
+            if a.phases:
+                shutil.rmtree(out, ignore_errors=True)
+                md.append(cr.run(binary, db, env, [
+                    "--config", conf, "report", "chargeback", "--month",
+                    a.month, "--format", "md", "--out", out]))
             shutil.rmtree(out, ignore_errors=True)
             rs.append(cr.run(binary, db, env, [
                 "--config", conf, "report", "chargeback", "--month", a.month,
@@ -282,6 +296,14 @@ def main():
         print("%d runs: CPU (user+sys) %s s, wall %s s, peak RSS %.0f MiB"
               % (len(rs), " ".join("%.2f" % r.cpu for r in rs),
                  " ".join("%.2f" % r.wall for r in rs), rss))
+        if md:
+            print("phases (best of %d, in turn): md alone wall %.2f s CPU "
+                  "%.2f s; every format wall %.2f s CPU %.2f s; the "
+                  "workbook, CSV and JSON add wall %.2f s CPU %.2f s"
+                  % (len(md), min(r.wall for r in md), min(r.cpu for r in md),
+                     min(r.wall for r in rs), cpu,
+                     min(r.wall for r in rs) - min(r.wall for r in md),
+                     cpu - min(r.cpu for r in md)))
         ok = cpu < 1.0 and rss < 200
         print("goal (under 1 s CPU, under 200 MiB): %s"
               % ("met" if ok else "NOT met"))
