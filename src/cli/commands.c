@@ -153,7 +153,9 @@
 "in [costs] related_resources are kept, matched case-insensitively. For\n" \
 "each resource, day and cost type the file imported last wins; older rows\n" \
 "stay in the history as superseded. A file imported before (same SHA-256)\n" \
-"is skipped. Malformed rows are reported with FILE:LINE and counted.\n" \
+"is skipped, and rows that repeat the held ones exactly add nothing.\n" \
+"Malformed rows are reported with FILE:LINE and counted; a file with\n" \
+"malformed rows whose other rows would replace held ones is refused whole.\n" \
 "A quoted field that stays open past 256 lines or 1 MiB (or to the end) is\n" \
 "one malformed row where it opened; each AMLFS line it took is named and\n" \
 "read again. A line over 16 MiB stops the file. Costs are kept exactly, in\n" \
@@ -164,8 +166,8 @@
 "                 name says so, else actual\n" \
 "  -h, --help     show this help\n" \
 "\n" \
-"Exit status: 0 ok, 2 a file of no known format, 3 I/O or database error,\n" \
-"4 some rows were malformed (the rest is imported).\n"
+"Exit status: 0 ok, 2 a file of no known format or one refused whole, 3\n" \
+"I/O or database error, 4 some rows were malformed (the rest is imported).\n"
 
 #define COSTS_USAGE \
 "usage: amlfs-audit costs [--month YYYY-MM | --from DATE --to DATE]\n" \

@@ -10,6 +10,7 @@
 #include "azure/arm.h"
 #include "collect/project.h"
 #include "config.h"
+#include "costs/costs.h"
 #include "costs/query.h"
 #include "costs/schedule.h"
 #include "store/evidence.h"
@@ -1056,6 +1057,10 @@ static char *scope_json(const struct config *cfg)
 	json_object_set_new(j, "resource_groups", a);
 	if (strcmp(cfg->discovery, "list"))
 		json_object_set_new(j, "discovery", json_string(cfg->discovery));
+	/* How its cost rows were judged repeats (verify replays it). */
+	if (cfg->cost_query)
+		json_object_set_new(j, COST_SCOPE_REPEATS,
+				    json_string(COST_REPEATS_EXACT));
 	/* The cost rows kept for resources besides AMLFS (verify reads it). */
 	if (cfg->cost_query && cfg->related.n) {
 		a = json_array();

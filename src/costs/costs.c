@@ -103,16 +103,21 @@ static void on_bad(void *ctx, long line, const char *why)
 }
 
 /*
- * Rows of source that only repeat what is held (for a resource, day and
- * cost type, the same meters, currencies and costs as the current rows of
- * other sources) are not kept twice: a daily query of an unchanged month
- * then adds nothing.
+ * Rows of source that only repeat what is held are not kept twice: a
+ * daily query of an unchanged month then adds nothing. A resource, day
+ * and cost type repeats when its rows are, row for row and as many times,
+ * those held current from other sources in every column kept (id, meter,
+ * currency, cost, quantity, unit, tags): exact. Runs from before that rule
+ * (their scope without COST_SCOPE_REPEATS) were judged by the first rule,
+ * which verify replays for them: as many rows, each with some held row of
+ * the same meter, currency and cost, so a changed tag or a second row
+ * like the first one was dropped with the newer import.
  */
-static int drop_repeats(struct store *s, sqlite3_int64 source,
+static int drop_repeats(struct store *s, sqlite3_int64 source, int exact,
 			struct err_detail *d)
 {
 	/* Every lookup of other sources' rows goes through cost_rows_key. */
-	static const char sql[] =
+	static const char first[] =
 		"DELETE FROM cost_rows WHERE source = ?1 AND (resource_key, day, "
 		"cost_type) IN (SELECT k.resource_key, k.day, k.cost_type FROM "
 		"(SELECT resource_key, day, cost_type, count(*) AS n FROM "
@@ -129,10 +134,33 @@ static int drop_repeats(struct store *s, sqlite3_int64 source,
 		"o.source <> ?1 AND o.superseded_by IS NULL AND "
 		"o.meter IS r.meter AND o.currency = r.currency AND "
 		"o.cost_micros = r.cost_micros)))";
+#define KEPT "resource_id, meter, currency, cost, cost_micros, quantity, " \
+	     "unit, tags, count(*)"
+#define KEY(t) t ".resource_key = k.resource_key AND " t ".day = k.day " \
+	       "AND " t ".cost_type = k.cost_type"
+#define NEW "SELECT " KEPT " FROM cost_rows n WHERE n.source = ?1 AND " \
+	    KEY("n") " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+#define HELD "SELECT " KEPT " FROM cost_rows o WHERE o.source <> ?1 AND " \
+	     "o.superseded_by IS NULL AND " KEY("o") \
+	     " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+	/* EXCEPT compares NULLs as equal, as IS does. */
+	static const char rows[] =
+		"DELETE FROM cost_rows WHERE source = ?1 AND (resource_key, day, "
+		"cost_type) IN (SELECT k.resource_key, k.day, k.cost_type FROM "
+		"(SELECT DISTINCT resource_key, day, cost_type FROM cost_rows "
+		"WHERE source = ?1) k "
+		"WHERE EXISTS (SELECT 1 FROM cost_rows o WHERE o.source <> ?1 "
+		"AND o.superseded_by IS NULL AND " KEY("o") ") "
+		"AND NOT EXISTS (" NEW " EXCEPT " HELD ") "
+		"AND NOT EXISTS (" HELD " EXCEPT " NEW "))";
+#undef HELD
+#undef NEW
+#undef KEY
+#undef KEPT
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	r = store_prepare(s, sql, &st, d);
+	r = store_prepare(s, exact ? rows : first, &st, d);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, source);
@@ -199,7 +227,7 @@ int cost_months_refresh(struct store *s, sqlite3_int64 source,
 	return r;
 }
 
-long cost_supersede(struct store *s, sqlite3_int64 source,
+long cost_supersede(struct store *s, sqlite3_int64 source, int exact,
 		    struct err_detail *d)
 {
 	static const char sql[] =
@@ -212,7 +240,7 @@ long cost_supersede(struct store *s, sqlite3_int64 source,
 	sqlite3_stmt *st = NULL;
 	long n = -1;
 
-	if (drop_repeats(s, source, d) < 0)
+	if (drop_repeats(s, source, exact, d) < 0)
 		return -ERR_SQL;
 	if (store_prepare(s, sql, &st, d) < 0)
 		return -ERR_SQL;
@@ -322,7 +350,8 @@ static int finish_source(struct importer *im, struct err_detail *d)
 /* The import run's scope: what a reader of the chain needs to know. */
 static char *import_scope(const char *path, const struct strlist *related)
 {
-	json_t *j = json_pack("{s:s}", "file", path), *a = json_array();
+	json_t *j = json_pack("{s:s, s:s}", "file", path, COST_SCOPE_REPEATS,
+			      COST_REPEATS_EXACT), *a = json_array();
 	size_t i;
 	char *text;
 
@@ -332,6 +361,16 @@ static char *import_scope(const char *path, const struct strlist *related)
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return text;
+}
+
+int cost_scope_exact(const char *scope)
+{
+	json_t *j = scope ? json_loads(scope, 0, NULL) : NULL;
+	const char *v = json_string_value(json_object_get(j, COST_SCOPE_REPEATS));
+	int exact = v && !strcmp(v, COST_REPEATS_EXACT);
+
+	json_decref(j);
+	return exact;
 }
 
 /* The kept lines as the import run's one piece of evidence. */
@@ -420,9 +459,19 @@ int cost_import_file(struct store *s, const char *path,
 	if (r == 0)
 		r = finish_source(&im, d);
 	if (r == 0) {
-		n = cost_supersede(s, im.source, d);
+		n = cost_supersede(s, im.source, 1, d);
 		r = n < 0 ? (int)n : 0;
 		res->superseded = n;
+	}
+	/* A row left out may be one of the rows it would replace, and the
+	 * file cannot be imported again once imported: all or nothing. */
+	if (r == 0 && n > 0 && res->read.rows_malformed) {
+		err_set(d, "%ld malformed row(s), and its other rows would "
+			"replace %ld older cost rows: nothing imported, so that "
+			"no cost is lost with the rows left out (fix them and "
+			"import the file again)", res->read.rows_malformed, n);
+		err_where(d, "%s", path);
+		r = -ERR_CONFIG;
 	}
 	/* The kept lines pass through the page cache a page at a time:
 	 * a small cache writes them out (to the WAL) instead of holding them.
@@ -452,8 +501,8 @@ out:
 
 int cost_import_replay(struct store *s, sqlite3_int64 source,
 		       const char *cost_type, const struct strlist *related,
-		       const char *name, const char *body, size_t len,
-		       struct err_detail *d)
+		       int exact, const char *name, const char *body,
+		       size_t len, struct err_detail *d)
 {
 	struct importer im = { .s = s, .source = source, .path = name,
 			       .cost_type = cost_type };
@@ -471,6 +520,6 @@ int cost_import_replay(struct store *s, sqlite3_int64 source,
 	sqlite3_finalize(im.ins);
 	if (r < 0)
 		return r;
-	n = cost_supersede(s, source, d);
+	n = cost_supersede(s, source, exact, d);
 	return n < 0 ? (int)n : 0;
 }

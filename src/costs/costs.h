@@ -31,9 +31,11 @@ struct cost_import_result {
  * it replaces marked superseded (for each resource, day and cost type the
  * source ingested last wins), and as the run's evidence the lines it
  * parsed, header included, content-addressed: what verify reads again.
- * The run is "partial" when rows were malformed. A file whose bytes were
- * imported before is not imported again (res->duplicate). On failure
- * nothing is stored.
+ * The run is "partial" when rows were malformed; a file with malformed
+ * rows whose other rows would replace older ones is refused whole
+ * (-ERR_CONFIG: a row left out may be one they replace). A file whose
+ * bytes were imported before is not imported again (res->duplicate). On
+ * failure nothing is stored.
  */
 int cost_import_file(struct store *s, const char *path,
 		     const struct cost_import_options *o,
@@ -47,16 +49,29 @@ int cost_import_file(struct store *s, const char *path,
  */
 int cost_import_replay(struct store *s, sqlite3_int64 source,
 		       const char *cost_type, const struct strlist *related,
-		       const char *name, const char *body, size_t len,
-		       struct err_detail *d);
+		       int exact, const char *name, const char *body,
+		       size_t len, struct err_detail *d);
+
+/*
+ * The key a run's scope (runs.scope, in its hash) holds, with the value
+ * COST_REPEATS_EXACT, when its cost rows were judged repeats by the exact
+ * rule (cost_supersede's exact): every import and every collection that
+ * queries costs since it. verify replays a run without it by the first.
+ */
+#define COST_SCOPE_REPEATS "repeats"
+#define COST_REPEATS_EXACT "exact"
+
+/* 1 when the scope text (JSON) names the exact rule, else 0. */
+int cost_scope_exact(const char *scope);
 
 /*
  * After rows of source were added: drop those that only repeat the rows
- * held for their resource, day and cost type, then mark the current rows
- * of other sources for the keys left superseded by it. Returns the number
- * marked, or negative.
+ * held for their resource, day and cost type (exact: row for row in every
+ * column kept; 0: the first rule, for the replay of older runs), then mark
+ * the current rows of other sources for the keys left superseded by it.
+ * Returns the number marked, or negative.
  */
-long cost_supersede(struct store *s, sqlite3_int64 source,
+long cost_supersede(struct store *s, sqlite3_int64 source, int exact,
 		    struct err_detail *d);
 
 /*

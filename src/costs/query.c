@@ -246,7 +246,8 @@ int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
 	return r;
 }
 
-int cost_query_end(struct store *s, sqlite3_int64 source, struct err_detail *d)
+int cost_query_end(struct store *s, sqlite3_int64 source, int exact,
+		   struct err_detail *d)
 {
 	sqlite3_stmt *st = NULL;
 	long n;
@@ -267,6 +268,6 @@ int cost_query_end(struct store *s, sqlite3_int64 source, struct err_detail *d)
 	sqlite3_finalize(st);
 	if (r < 0)
 		return r;
-	n = cost_supersede(s, source, d);
+	n = cost_supersede(s, source, exact, d);
 	return n < 0 ? (int)n : 0;
 }

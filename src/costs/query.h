@@ -55,5 +55,7 @@ int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
 		    json_t *page, const struct strlist *related,
 		    long *ret_rows, struct err_detail *d);
 
-/* Finish a source: its counts and days, and supersede older rows. */
-int cost_query_end(struct store *s, sqlite3_int64 source, struct err_detail *d);
+/* Finish a source: its counts and days, and supersede older rows
+ * (exact: cost_supersede's rule). */
+int cost_query_end(struct store *s, sqlite3_int64 source, int exact,
+		   struct err_detail *d);

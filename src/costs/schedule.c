@@ -156,7 +156,7 @@ int cost_scope_next(struct cost_scope *cs, struct store *s, int ok,
 	int r = 0;
 
 	if (cs->source)
-		r = ok ? cost_query_end(s, cs->source, d) :
+		r = ok ? cost_query_end(s, cs->source, 1, d) :
 			 drop_source(s, cs->source, d);
 	if (cs->source && ok && r == 0)
 		r = cost_months_refresh(s, cs->source, d);

@@ -371,8 +371,12 @@ static int open_scratch(struct store *s, struct store **ret,
 
 /* ---- cost data ---------------------------------------------------------- */
 
-/* The related resources a run kept cost rows for (its scope says). */
-static void run_related(struct store *s, sqlite3_int64 run, struct strlist *out)
+/*
+ * What a run's scope says of its cost rows: the related resources it kept
+ * rows for, and whether it judged repeats by the exact rule (*exact).
+ */
+static void run_related(struct store *s, sqlite3_int64 run, struct strlist *out,
+			int *exact)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *j = NULL, *v;
@@ -382,9 +386,13 @@ static void run_related(struct store *s, sqlite3_int64 run, struct strlist *out)
 			  NULL) < 0)
 		return;
 	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		j = json_loads((const char *)sqlite3_column_text(st, 0), 0,
-			       NULL);
+	*exact = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *scope = (const char *)sqlite3_column_text(st, 0);
+
+		j = scope ? json_loads(scope, 0, NULL) : NULL;
+		*exact = cost_scope_exact(scope);
+	}
 	sqlite3_finalize(st);
 	json_array_foreach(json_object_get(j, "related_resources"), i, v)
 		if (json_is_string(v))
@@ -438,7 +446,7 @@ static int replay_source(struct store *s, struct store *scratch,
 	sqlite3_stmt *st = NULL, *ev = NULL;
 	struct err_detail pd = { "", "" };
 	struct strlist related = { NULL, 0 };
-	int r, rc, found = 0;
+	int r, rc, found = 0, exact = 0;
 
 	r = store_prepare(scratch, copy, &st, d);
 	if (r < 0)
@@ -453,7 +461,7 @@ static int replay_source(struct store *s, struct store *scratch,
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(ev, 1, run);
-	run_related(s, run, &related);
+	run_related(s, run, &related, &exact);
 	while (r == 0 && (rc = sqlite3_step(ev)) == SQLITE_ROW) {
 		const char *ekind = (const char *)sqlite3_column_text(ev, 4);
 		long status = sqlite3_column_int(ev, 3);
@@ -463,7 +471,7 @@ static int replay_source(struct store *s, struct store *scratch,
 				continue;
 			found++;
 			r = cost_import_replay(scratch, id, type, &related,
-					       name,
+					       exact, name,
 					       sqlite3_column_blob(ev, 2),
 					       (size_t)sqlite3_column_bytes(ev, 2),
 					       &pd);
@@ -490,7 +498,7 @@ static int replay_source(struct store *s, struct store *scratch,
 		fail(res, run, "the evidence of cost source %lld no longer "
 		     "reads: %s", (long long)id, pd.msg);
 	else if (r == 0 && !strcmp(kind, "api"))
-		r = cost_query_end(scratch, id, d);
+		r = cost_query_end(scratch, id, exact, d);
 	return r == -ERR_JSON || r == -ERR_CONFIG ? 0 : r;
 }
 

@@ -126,6 +126,63 @@ class Costs(CliTest):
         self.assertEqual(money(now[("amlfs-vfx-sim", "EUR")]["actual_cost"]),
                          Decimal(ACTUAL["amlfs-vfx-sim"]))
 
+    def ea(self, name, rows):
+        """An EA export of one AMLFS on 2026-10-01: rows of (meter, cost,
+        CostCenter tag or None), or a text line as it is."""
+        rid = ("/subscriptions/s1/resourceGroups/rg/providers/"
+               "Microsoft.StorageCache/amlFilesystems/fs1")
+        lines = ["ResourceId,Date,CostInBillingCurrency,BillingCurrencyCode,"
+                 "MeterName,Tags\n"]
+        for r in rows:
+            if isinstance(r, str):
+                lines.append(r)
+                continue
+            meter, cost, cc = r
+            tags = '"{""CostCenter"":""%s""}"' % cc if cc else ""
+            lines.append("%s,10/01/2026,%s,USD,%s,%s\n" % (rid, cost, meter, tags))
+        return self.put_file(name, "".join(lines))
+
+    def current(self):
+        return sorted(self.sql("SELECT meter, cost_micros, tags FROM cost_rows "
+                               "WHERE superseded_by IS NULL"))
+
+    def test_a_newer_import_differing_in_a_tag_or_a_repeated_row_replaces(self):
+        # Review finding: the repeat check compared rows as a set, on meter,
+        # currency and cost only, so these newer files changed nothing.
+        self.imp(OK, self.ea("s1.csv", [("cap", "10", None), ("tput", "5", None)]))
+        r = self.imp(OK, self.ea("s2.csv", [("cap", "10", None), ("cap", "10", None)]))
+        self.assertIn("2 kept, 0 malformed, 2 older rows superseded", r.out)
+        self.assertEqual(self.current(), [("cap", 10000000, None)] * 2)
+        self.imp(OK, self.ea("t1.csv", [("cap", "10", "CC-1"), ("cap", "10", "CC-1")]))
+        self.imp(OK, self.ea("t2.csv", [("cap", "10", "CC-2"), ("cap", "10", "CC-2")]))
+        self.assertEqual(self.current(), [("cap", 10000000, '{"CostCenter":"CC-2"}')] * 2)
+        # A true repeat (other bytes, same rows) still adds nothing.
+        r = self.imp(OK, self.ea("t3.csv", [("cap", "10.0", "CC-2"), ("cap", "10", "CC-2")]))
+        self.assertIn("0 older rows superseded", r.out)
+        self.assertEqual(self.scalar("SELECT count(*) FROM cost_rows WHERE source = 5"), 0)
+        self.assertEqual(self.sql("SELECT DISTINCT scope LIKE '%\"repeats\":\"exact\"%' "
+                                  "FROM runs"), [(1,)])
+        self.expect(OK, "verify")
+
+    def test_a_partial_file_that_would_replace_older_rows_is_refused_whole(self):
+        # Review finding: its malformed row's meter was superseded with the
+        # rest of the day, and the cost was lost without a trace in the totals.
+        self.imp(OK, self.ea("p1.csv", [("cap", "10", None), ("tput", "5", None)]))
+        bad = self.ea("p2.csv", [("cap", "11", None), "/subscriptions/s1/resourceGroups/"
+                                 "rg/providers/Microsoft.StorageCache/amlFilesystems/fs1,"
+                                 "10/01/2026,5,0,USD,tput,\n"])
+        r = self.imp(USAGE, bad)
+        self.assertIn("p2.csv:3: malformed row", r.err)
+        self.assertIn("p2.csv", r.err.split("nothing imported")[1])
+        self.assertIn("would replace 2 older cost rows: nothing imported", r.err)
+        self.assertEqual(self.current(), [("cap", 10000000, None), ("tput", 5000000, None)])
+        self.assertEqual(self.scalar("SELECT count(*) FROM cost_sources"), 1)
+        self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 1)
+        # A partial file that replaces nothing is kept, as before (exit 4).
+        self.db = os.path.join(self.tmp, "first.db")
+        self.imp(PARTIAL, bad)
+        self.assertEqual(self.current(), [("cap", 11000000, None)])
+
     def test_unknown_header_is_refused_by_name(self):
         bad = os.path.join(COSTS, "unknown-format.csv")
         r = self.imp(USAGE, bad)

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "costs/costs.h"
 #include "costs/reader.h"
+#include "store/db.h"
 #include "util/num.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
@@ -242,6 +244,77 @@ static void a_broken_record_is_read_again(void **state)
 	}
 }
 
+/*
+ * Source 2 against source 1's rows for one resource, day and cost type:
+ * how many of source 2's rows cost_supersede() keeps (the rest dropped as
+ * repeats) and how many of source 1's it marks superseded, by either rule.
+ */
+static void supersede_case(const char *held, const char *newer, int exact,
+			   long want_kept, long want_marked)
+{
+	struct err_detail d = { "", "" };
+	struct store *s = NULL;
+	struct sbuf sql = SBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	long marked;
+
+	assert_int_equal(store_open(":memory:", 0, &s, &d), 0);
+	sbuf_addf(&sql, "INSERT INTO cost_sources (id, kind, name, format, "
+		  "ingested_at) VALUES (1, 'file', 'a', 'ea', '2026-11-01'), "
+		  "(2, 'file', 'b', 'ea', '2026-11-02');"
+		  "CREATE TEMP TABLE r (source, meter, micros, tags);"
+		  "INSERT INTO r VALUES %s%s%s;"
+		  "INSERT INTO cost_rows (source, resource_key, resource_id, "
+		  "day, cost_type, meter, currency, cost, tags, cost_micros) "
+		  "SELECT source, 'k', 'K', '2026-10-01', 'ActualCost', meter, "
+		  "'USD', micros / 1e6, tags, micros FROM r;", held,
+		  *held && *newer ? ", " : "", newer);
+	assert_int_equal(store_exec(s, sql.buf, &d), 0);
+	marked = cost_supersede(s, 2, exact, &d);
+	assert_int_equal(marked, want_marked);
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM "
+					    "cost_rows WHERE source = 2", -1,
+					    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), want_kept);
+	sqlite3_finalize(st);
+	sbuf_release(&sql);
+	store_close(s);
+}
+
+/* Found in review: a newer import that differs only in a tag, or in how
+ * many times a row comes, replaced nothing (it "repeated" the old one). */
+static void repeats_are_exact(void **state)
+{
+	static const char *const held_ab =
+		"(1, 'cap', 10000000, NULL), (1, 'tput', 5000000, NULL)";
+	(void)state;
+	/* The same rows: dropped by both rules, nothing superseded. */
+	supersede_case(held_ab, "(2, 'tput', 5000000, NULL), "
+		       "(2, 'cap', 10000000, NULL)", 1, 0, 0);
+	supersede_case(held_ab, "(2, 'tput', 5000000, NULL), "
+		       "(2, 'cap', 10000000, NULL)", 0, 0, 0);
+	/* {cap 10, cap 10} against {cap 10, tput 5}: a change. */
+	supersede_case(held_ab, "(2, 'cap', 10000000, NULL), "
+		       "(2, 'cap', 10000000, NULL)", 1, 2, 2);
+	supersede_case(held_ab, "(2, 'cap', 10000000, NULL), "
+		       "(2, 'cap', 10000000, NULL)", 0, 0, 0);
+	/* A tag changed: a change for the chargeback. */
+	supersede_case("(1, 'cap', 10000000, '{\"CostCenter\":\"CC-1\"}')",
+		       "(2, 'cap', 10000000, '{\"CostCenter\":\"CC-2\"}')",
+		       1, 1, 1);
+	supersede_case("(1, 'cap', 10000000, '{\"CostCenter\":\"CC-1\"}')",
+		       "(2, 'cap', 10000000, '{\"CostCenter\":\"CC-2\"}')",
+		       0, 0, 0);
+	/* A row held twice against it once: a change by either rule. */
+	supersede_case("(1, 'cap', 10000000, NULL), (1, 'cap', 10000000, NULL)",
+		       "(2, 'cap', 10000000, NULL)", 1, 1, 2);
+	supersede_case("(1, 'cap', 10000000, NULL), (1, 'cap', 10000000, NULL)",
+		       "(2, 'cap', 10000000, NULL)", 0, 1, 2);
+	/* Nothing held: kept, nothing to supersede. */
+	supersede_case("", "(2, 'cap', 10000000, NULL)", 1, 1, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +323,7 @@ int main(void)
 		cmocka_unit_test(line_ending_at_the_read_boundary),
 		cmocka_unit_test(money_in_micro_units),
 		cmocka_unit_test(a_broken_record_is_read_again),
+		cmocka_unit_test(repeats_are_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
