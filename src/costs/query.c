@@ -7,6 +7,7 @@
 
 #include "azure/arm.h"
 #include "costs/costs.h"
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -150,22 +151,54 @@ static int column(json_t *cols, const char *const *names)
 	return -1;
 }
 
-/* UsageDate: a number yyyymmdd (or, defensively, a date string). */
+/*
+ * UsageDate: a whole number yyyymmdd of a real day (or, defensively, a
+ * date string); 20261399 or 20261001.5 is no day.
+ */
 static int usage_day(json_t *v, char out[11])
 {
+	char text[24];
 	json_int_t n;
 
 	if (json_is_string(v))
 		return time_parse_day(json_string_value(v), out);
-	if (!json_is_number(v))
+	if (json_is_real(v)) {
+		double x = json_real_value(v);
+
+		/* Compared as a double first: a cast out of range is undefined. */
+		if (!(x >= 19700101 && x <= 99991231) || x != (double)(json_int_t)x)
+			return -1;
+		n = (json_int_t)x;
+	} else if (json_is_integer(v)) {
+		n = json_integer_value(v);
+	} else {
 		return -1;
-	n = json_is_integer(v) ? json_integer_value(v) :
-				 (json_int_t)json_real_value(v);
+	}
 	if (n < 19700101 || n > 99991231)
 		return -1;
-	snprintf(out, 11, "%04d-%02d-%02d", (int)(n / 10000),
+	snprintf(text, sizeof(text), "%04d-%02d-%02d", (int)(n / 10000),
 		 (int)(n / 100 % 100), (int)(n % 100));
-	return 0;
+	return time_parse_day(text, out) < 0 ? -1 : 0;
+}
+
+/* Why row i of a page cannot be stored (into d), or 0 when it can:
+ * micros gets its cost in exact micro-units. */
+static int check_row(size_t i, json_t *cost, const char *cur, json_t *day_v,
+		     char day[11], long long *micros, struct err_detail *d)
+{
+	if (!json_is_number(cost) ||
+	    num_micros_of_double(json_number_value(cost), micros) < 0)
+		err_set(d, "expected a finite cost under 9.2e12 at "
+			"$.properties.rows[%zu]", i);
+	else if (usage_day(day_v, day) < 0)
+		err_set(d, "expected a UsageDate yyyymmdd of a real day at "
+			"$.properties.rows[%zu]", i);
+	else if (!currency_code_ok(cur))
+		err_set(d, "expected a currency code of three capital letters "
+			"at $.properties.rows[%zu]", i);
+	else
+		return 0;
+	return -ERR_JSON;
 }
 
 int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
@@ -208,24 +241,22 @@ int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
 	r = store_prepare(s, "INSERT INTO cost_rows (source, resource_key, "
 			  "resource_id, day, cost_type, meter, currency, cost, "
 			  "cost_micros) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-			  "amlfs_micros(?8))", &st, d);
+			  "?9)", &st, d);
 	json_array_foreach(rows, i, row) {
 		const char *id = json_string_value(json_array_get(row, (size_t)ii));
 		json_t *cost = json_array_get(row, (size_t)ci);
 		const char *cur = json_string_value(json_array_get(row, (size_t)ki));
 		char day[11], *key;
+		long long micros = 0;
 
 		if (r < 0)
 			break;
 		if (!id || !cost_resource_wanted(id, related))
 			continue;
-		if (!json_is_number(cost) || !cur ||
-		    usage_day(json_array_get(row, (size_t)di), day) < 0) {
-			err_set(d, "expected a number, a UsageDate and a currency "
-				"at $.properties.rows[%zu]", i);
-			r = -ERR_JSON;
+		r = check_row(i, cost, cur, json_array_get(row, (size_t)di),
+			      day, &micros, d);
+		if (r < 0)
 			break;
-		}
 		key = lower_dup(id);
 		sqlite3_bind_int64(st, 1, source);
 		sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
@@ -236,6 +267,7 @@ int cost_query_page(struct store *s, sqlite3_int64 source, const char *type,
 			json_array_get(row, (size_t)mi)), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 7, cur, -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 8, json_number_value(cost));
+		sqlite3_bind_int64(st, 9, micros);
 		free(key);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = store_sql_error(s, "cannot store cost row", d);

@@ -312,6 +312,33 @@ class Live(FakeTest):
         self.assertGreater(self.scalar("SELECT count(*) FROM cost_rows"), 0)  # the other sub
         self.expect(OK, "verify", config=self.conf)
 
+    def test_a_cost_row_out_of_shape_fails_its_query(self):
+        # Review finding: the query path stored what exports refuse (a
+        # lower-case currency, a 13th month, a cost past the exact range).
+        fs = ("/subscriptions/%s/resourceGroups/rg/providers/"
+              "Microsoft.StorageCache/amlFilesystems/x" % SUB1)
+        cols = [{"name": n, "type": t} for n, t in (
+            ("totalCost", "Number"), ("UsageDate", "Number"),
+            ("ResourceId", "String"), ("Currency", "String"))]
+        good = [1.5, 20261001, fs, "USD"]
+        for i, (bad, why) in enumerate((
+                ([1.5, 20261001, fs, "usd"], "currency code of three capital"),
+                ([1.5, 20261399, fs, "USD"], "UsageDate yyyymmdd of a real day"),
+                ([1.5, 20261001.5, fs, "USD"], "UsageDate yyyymmdd of a real day"),
+                ([1e300, 20261001, fs, "USD"], "finite cost under 9.2e12"))):
+            self.db = os.path.join(self.tmp, "bad%d.db" % i)
+            self.fake.faults([{"match": SUB1 + "/providers/Microsoft.CostManagement/query",
+                               "action": "custom", "times": -1,
+                               "body": {"properties": {"columns": cols,
+                                                       "rows": [good, bad]}}}])
+            r = self.cost_run(PARTIAL, "--from", "2026-10-01", "--to", "2026-10-31")
+            self.assertIn("expected a " + why, r.err + json.dumps(self.runs()[0]))
+            self.assertIn("$.properties.rows[1]", r.err + json.dumps(self.runs()[0]))
+            self.assertEqual(self.scalar(
+                "SELECT count(*) FROM cost_sources WHERE name LIKE '%' || ? || '%'",
+                SUB1), 0)
+            self.expect(OK, "verify", config=self.conf)
+
     def test_per_resource_metrics(self):
         conf = self.fake.config(os.path.join(self.tmp, "pr.conf"), "metrics = per-resource\n")
         self.collect(OK, conf=conf)
