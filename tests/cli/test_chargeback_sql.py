@@ -553,6 +553,26 @@ class ChargebackSql(CliTest):
         self.assertEqual(rec["USD"]["billed_exact"], "0.099999")
         self.assertEqual(rec["USD"]["billed"], 0.1)
 
+    def test_a_day_of_millions_in_idr_allocates_exactly(self):
+        # Review finding: cost * hi passed 2^63 past 9.2 million units a day
+        # (a day of amlfs-llm-scratch in IDR), and SQLite went on in floating
+        # point: lines lost micro-units and the exact difference was not 0.
+        d = date(2026, 10, 5)
+        big = "16357785601.022123"                  # 1.6e16 micro-units
+        self.small(row(PROD, d, big, "IDR", tag={"chargeback-split": "a:60,b:40"}),
+                   row(SCRATCH, d, big, "IDR", tag={"CostCenter": "x"}),
+                   row(AERO, d, "-" + big, "IDR", tag={"CostCenter": "y"}))
+        lines = {l["x_CostCenter"]: l for l in self.lines()}
+        self.assertEqual(lines["a"]["x_BilledCostExact"], "9814671360.613273")
+        self.assertEqual(lines["b"]["x_BilledCostExact"], "6543114240.408850")
+        self.assertEqual(lines["x"]["x_BilledCostExact"], big)
+        self.assertEqual(lines["y"]["x_BilledCostExact"], "-" + big)
+        for l in lines.values():
+            self.assertIsInstance(l["BilledCost"], (int, float))
+            self.assertEqual(D(str(l["BilledCost"])), cents(l["x_BilledCostExact"]))
+        rec = self.assert_reconciles()
+        self.assertEqual(rec["IDR"]["billed_exact"], big)
+
     def test_credits_round_and_reconcile(self):
         d = date(2026, 10, 5)
         self.small(row(PROD, d, "-0.015000", tag={"CostCenter": "x"}),
