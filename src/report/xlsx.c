@@ -378,10 +378,10 @@ static int write_total_row(struct sheet_ctx *s, lxw_row_t tr, long g,
 		if (g < 0)
 			sbuf_addf(&f, "=SUBTOTAL(9,%s2:%s%lu)", cn, cn,
 				  (unsigned long)last);
-		else
-			sbuf_addf(&f, "=SUMIFS(%s2:%s%lu,%s2:%s%lu,\"=\"&%s%lu)",
-				  cn, cn, (unsigned long)last, gn, gn,
-				  (unsigned long)last, gn, (unsigned long)tr + 1);
+		else	/* EXACT: SUMIFS matches case-blind, * ? ~ as wildcards */
+			sbuf_addf(&f, "=SUMPRODUCT(--EXACT(%s2:%s%lu,%s%lu),"
+				  "%s2:%s%lu)", gn, gn, (unsigned long)last, gn,
+				  (unsigned long)tr + 1, cn, cn, (unsigned long)last);
 		if (!t.currency && c->type == REPORT_MONEY)
 			t.currency = group_currency(s, c, g, group_of);
 		nf = numfmt(c, t.currency && t.currency[0] ? t.currency : NULL,

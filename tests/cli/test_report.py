@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import openpyxl
 
+import readers
 from harness import CliTest, main, OK, USAGE, RUNTIME, ROOT, SAMPLES
 
 FOCUS = os.path.join(SAMPLES, "costs", "focus-2026-10.csv.gz")
@@ -205,16 +206,16 @@ class Report(CliTest):
                              row["first_day"])
             self.assertEqual(ws.cell(i, 7).number_format, "0")
 
-        # One totals row per currency after a blank row: SUMIFS formulas
-        # whose cached values are the sums, to the cent.
+        # One totals row per currency after a blank row: exact-match
+        # formulas whose cached values are the sums, to the cent.
         first = len(costs) + 3
         totals = {}
         for r in range(first, ws.max_row + 1):
             cur = ws.cell(r, 2).value
             self.assertEqual(ws.cell(r, 1).value, "Total")
             formula = ws.cell(r, 3).value
-            self.assertTrue(formula.startswith("=SUMIFS(C2:C%d," % (first - 1)),
-                            formula)
+            self.assertEqual(formula, "=SUMPRODUCT(--EXACT(B2:B%d,B%d),C2:C%d)"
+                             % (first - 1, r, first - 1))
             self.assertEqual(ws.cell(r, 3).number_format, "[$%s] #,##0.00" % cur)
             totals[cur] = cached["Costs"].cell(r, 3).value
         self.assertEqual(set(totals), {"EUR", "USD"})
@@ -270,6 +271,31 @@ class Report(CliTest):
                 self.assertEqual(ws.cell(r, col).number_format,
                                  "[$%s] #,##0.00" % cur, (cur, col))
         self.assertIsNone(ws.cell(3, 4).value)
+
+    def test_group_totals_match_exactly_when_recalculated(self):
+        # Review finding: SUMIFS matched "usd" with "USD" and read "a*" as
+        # a wildcard, so LibreOffice or Excel, recalculating on open,
+        # summed other groups into each total.
+        self.put("queries/t/x.sql", "-- Parameters: none\n-- Columns: "
+                 "grp, billed\nSELECT 'a*' AS grp, 1 AS billed UNION ALL "
+                 "SELECT 'ab', 2 UNION ALL SELECT 'A*', 4 UNION ALL "
+                 "SELECT 'a?', 8 UNION ALL SELECT '~a', 16 UNION ALL "
+                 "SELECT 'a', 32;\n")
+        d = dict(DEFINITION, datasets={"costs": "t/x.sql"}, json=["costs"],
+                 csv="costs", markdown="t.md.mustache")
+        d["sheets"] = [{"name": "Costs", "dataset": "costs",
+                        "columns": [{"field": "grp"},
+                                    {"field": "billed", "type": "number",
+                                     "total": "sum"}],
+                        "totals_by": "grp"}]
+        self.put("reports/t.json", json.dumps(d))
+        self.put("templates/t.md.mustache", "{{#costs}}{{grp}}\n{{/costs}}")
+        out, _ = self.write("out", "--format", "xlsx")
+        path = os.path.join(out, "t-2026-10.xlsx")
+        lo = readers.recalc_xlsx(path, self.tmp)["Costs"]
+        totals = {r[0]: r[1] for r in lo[8:] if r and r[0]}
+        self.assertEqual(totals, {"a*": 1, "ab": 2, "A*": 4, "a?": 8, "~a": 16,
+                                  "a": 32})
 
     def test_same_history_and_as_of_give_the_same_outputs(self):
         a, _ = self.write("a", "--as-of", AS_OF)
