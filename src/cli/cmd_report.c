@@ -211,6 +211,43 @@ static int parse_usage_text(struct app *app, const char *path, char *text,
 }
 
 /*
+ * The JSON form held to the text form's rules: each entry an object with a
+ * resource_id and a cost_center (texts) and bytes a whole number below
+ * 10^17, adding up to 2^62 at most. An empty cost center is left to the
+ * chargeback ("bad usage file" on an Unallocated line). Errors name the
+ * entry, from 0.
+ */
+static int check_usage_json(struct app *app, const char *path, json_t *a)
+{
+	unsigned long long total = 0;
+	const char *why = NULL;
+	json_t *e, *b;
+	size_t i;
+
+	json_array_foreach(a, i, e) {
+		b = json_object_get(e, "bytes");
+		if (!json_is_object(e))
+			why = "not an object {resource_id, cost_center, bytes}";
+		else if (!json_is_string(json_object_get(e, "resource_id")))
+			why = "resource_id is not a text";
+		else if (!json_is_string(json_object_get(e, "cost_center")))
+			why = "cost_center is not a text";
+		else if (!json_is_integer(b) || json_integer_value(b) < 0 ||
+			 json_integer_value(b) >= 100000000000000000LL)
+			why = "bytes is not a whole number from 0 to below 10^17";
+		else if ((total += (unsigned long long)json_integer_value(b)) >
+			 USAGE_MAX_TOTAL)
+			why = "the file's bytes add up to more than 2^62";
+		if (why) {
+			app_error(app, "bad usage file '%s': entry %zu: %s", path,
+				  i, why);
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+/*
  * --usage FILE: a JSON array of {resource_id, cost_center, bytes}, or the
  * text form (parse_usage_text) when its first non-blank byte is neither
  * '[' nor '{'.
@@ -250,6 +287,10 @@ static int read_usage(struct app *app, const char *path, char **ret)
 		app_error(app, "bad usage file '%s': %s", path, j ?
 			  "not a JSON array of {resource_id, cost_center, "
 			  "bytes}" : jerr.text);
+		json_decref(j);
+		return EXIT_USAGE;
+	}
+	if (check_usage_json(app, path, j) != EXIT_OK) {
 		json_decref(j);
 		return EXIT_USAGE;
 	}

@@ -409,6 +409,33 @@ class Report(CliTest):
         self.report(RUNTIME, "p", "--month", "2026-10", "--usage",
                     os.path.join(self.tmp, "missing.json"))
 
+    def test_usage_json_is_held_to_the_text_forms_bounds(self):
+        # Review finding: 2^63-1 bytes twice overflowed the report's SQL
+        # (exit 3), and 1e308 made both parts [0, 0): the file system's
+        # cost went to no one while the report exited 0.
+        self.put("queries/t/p.sql", "-- Parameters: :usage\nSELECT :usage AS u;\n")
+        self.put("reports/p.json", json.dumps({"title": "P",
+                                               "datasets": {"p": "t/p.sql"}}))
+        usage = os.path.join(self.tmp, "usage.json")
+        fs = {"resource_id": "x", "cost_center": "a"}
+        for entries, why in (
+                ([dict(fs, bytes=2 ** 63 - 1)], "entry 0: bytes is not a whole"),
+                ([dict(fs, bytes=1e308)], "entry 0: bytes is not a whole"),
+                ([dict(fs, bytes=5), dict(fs, bytes=-1)], "entry 1: bytes"),
+                ([dict(fs, bytes=10 ** 17 - 1)] * 47, "entry 46: the file's bytes add up"),
+                ([dict(fs, bytes=1), {"cost_center": "a", "bytes": 1}],
+                 "entry 1: resource_id is not a text"),
+                ([{"resource_id": "x", "bytes": 1}], "entry 0: cost_center is not"),
+                ([5], "entry 0: not an object")):
+            with open(usage, "w") as f:
+                json.dump(entries, f)
+            r = self.report(USAGE, "p", "--month", "2026-10", "--usage", usage)
+            self.assertIn("bad usage file '%s': %s" % (usage, why), r.err)
+        with open(usage, "w") as f:
+            json.dump([dict(fs, bytes=10 ** 17 - 1)] * 46, f)
+        self.report(OK, "p", "--month", "2026-10", "--usage", usage,
+                    "--out", os.path.join(self.tmp, "out"))
+
     def test_usage_text_file(self):
         # The text form of --usage: FILESYSTEM_ID PROJECT BYTES COST_CENTER
         # a line, as the queries get it (the JSON form, with "project").

@@ -114,7 +114,8 @@ uraw AS (
 ufs AS (
   SELECT resource_key, sum(bytes) AS total,
          min(coalesce(cost_center, '') <> ''
-             AND typeof(bytes) IN ('integer', 'real') AND bytes >= 0) AS ok
+             AND typeof(bytes) = 'integer' AND bytes >= 0
+             AND bytes < 100000000000000000) AS ok
   FROM uraw
   WHERE resource_key IS NOT NULL
   GROUP BY resource_key
