@@ -10,7 +10,8 @@
 -- reads: runs, subscriptions
 --
 -- One row per subscription the run listed. The previous run is the newest
--- earlier one that is ok or partial; the first run is skipped.
+-- earlier collection (live or replayed; a check or an import between them
+-- does not count) that is ok or partial; the first collection is skipped.
 WITH cur AS (
   SELECT id, started_at FROM runs WHERE id = :run
 ),
@@ -18,6 +19,7 @@ prev AS (
   SELECT id, coalesce(finished_at, started_at) AS t
   FROM runs
   WHERE id < :run AND status IN ('ok', 'partial')
+    AND source IN ('live', 'replay')
   ORDER BY id DESC
   LIMIT 1
 ),

@@ -624,6 +624,9 @@ static void add_run(struct builder *b, json_t *spec)
 			   str_or(spec, "finished_at", started),
 			   str_or(spec, "status", "ok"),
 			   str_or(spec, "notes", NULL), 0);
+	if (json_object_get(spec, "source"))	/* a check or an import run */
+		insert_id(b->db, "UPDATE runs SET source = ?1 WHERE id = ?5",
+			  str_or(spec, "source", NULL), NULL, NULL, NULL, b->run);
 	json_array_foreach(fss, i, f) {
 		const char *sub = str_or(f, "$sub", SUB), *rg = str_or(f, "$rg", RG);
 
