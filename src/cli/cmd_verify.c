@@ -230,8 +230,9 @@ int cmd_verify(int argc, char **argv, struct app *app)
 		if (res.uncovered_sources)
 			fprintf(app->out, "note: %d cost source(s) were imported "
 				"before imports joined the chain and are taken "
-				"as they are; import their files again to cover "
-				"them\n", res.uncovered_sources);
+				"as they are (a newer export of their days, "
+				"imported, supersedes them within it)\n",
+				res.uncovered_sources);
 		if (res.head_run)
 			fprintf(app->out, "head: run %lld %s\n",
 				(long long)res.head_run, res.head);

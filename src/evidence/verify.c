@@ -702,16 +702,22 @@ static int legacy_history(struct store *s)
  * supersession happens as it did), and must equal the history's, and so
  * must cost_months, derived from them. A source
  * with no such run is a failure, except in a history that began before
- * imports joined the chain: there it is counted as uncovered.
+ * imports joined the chain: there it is counted as uncovered, if it comes
+ * before every source in the chain (ids in order of import, from 1) and
+ * was ingested before the first run of encoding 2. A source added later
+ * with no run (a forgery beside a head the auditor pinned) fails.
  */
 static int check_costs(struct store *s, struct store *scratch,
 		       struct verify_result *res, struct err_detail *d)
 {
 	static const char sql[] =
 		"SELECT c.id, c.kind, c.name, c.cost_type, c.run_id, "
-		"r.hash_version FROM cost_sources c LEFT JOIN runs r "
-		"ON r.id = c.run_id ORDER BY c.id";
+		"r.hash_version, c.ingested_at < coalesce((SELECT min("
+		"started_at) FROM runs WHERE hash_version >= 2), '9') "
+		"FROM cost_sources c LEFT JOIN runs r ON r.id = c.run_id "
+		"ORDER BY c.id";
 	sqlite3_stmt *st = NULL;
+	sqlite3_int64 covered = 0;	/* the first source in the chain */
 	int r, rc, legacy = legacy_history(s);
 
 	r = store_prepare(s, sql, &st, d);
@@ -728,11 +734,21 @@ static int check_costs(struct store *s, struct store *scratch,
 			fail(res, -1, "cost source %lld is outside the evidence "
 			     "chain (no run of its own)",
 			     (long long)sqlite3_column_int64(st, 0));
+		} else if (sqlite3_column_int(st, 5) < 2 &&
+			   (covered || sqlite3_column_int64(st, 0) < 1 ||
+			    !sqlite3_column_int(st, 6))) {
+			fail(res, -1, "cost source %lld is outside the evidence "
+			     "chain (no run of its own) and %s", (long long)
+			     sqlite3_column_int64(st, 0), covered ?
+			     "comes after a source in it" : "was not imported "
+			     "before the chain took in imports");
 		} else if (sqlite3_column_int(st, 5) < 2) {
 			res->uncovered_sources++;
 			r = copy_uncovered(scratch, sqlite3_column_int64(st, 0),
 					   d);
 		} else {
+			if (!covered)
+				covered = sqlite3_column_int64(st, 0);
 			r = replay_source(s, scratch, st, res, d);
 		}
 	}

@@ -127,6 +127,63 @@ class HashEncoding1(CliTest):
          "ORDER BY scope, list"),
     ]
 
+    def seal_v1(self, run):
+        """Run's hash in encoding 1 (before hash v2): what an old history
+        holds."""
+        h = hashlib.sha256(b"amlfs-audit-run/1\0")
+        for cols, src in self.GROUPS:
+            h.update(b"\x1d\0")
+            for row in self.sql("SELECT %s FROM %s" % (
+                    ", ".join("CAST(%s AS TEXT)" % c for c in cols.split(", ")),
+                    src), run):
+                h.update(b"\x1e\0")
+                for v in row:
+                    v = b"\x01" if v is None else v.encode().split(b"\0")[0]
+                    h.update(v + b"\0")
+        self.sql("UPDATE runs SET hash_version = 1, run_hash = ? WHERE id = ?",
+                 h.hexdigest(), run)
+        return h.hexdigest()
+
+    def test_a_source_outside_the_chain_is_legacy_only_before_it(self):
+        # Review finding: in a history from before imports joined the chain,
+        # a cost source inserted later with no run was "uncovered" too, and
+        # verify --expect-head passed with forged costs.
+        self.expect(OK, "collect", "--replay", self.copy_replay(),
+                    env={"AMLFS_AUDIT_NOW": "2026-10-01T06:00:00Z"})
+        old = self.put_file("old.csv", "ResourceId,Date,CostInBillingCurrency,"
+                            "BillingCurrencyCode,MeterName\n/subscriptions/s/"
+                            "resourceGroups/r/providers/Microsoft.StorageCache/"
+                            "amlFilesystems/x,09/01/2026,1,USD,m\n")
+        self.expect(OK, "import-costs", old, env={"AMLFS_AUDIT_NOW": "2026-10-02T06:00:00Z"})
+        # Both runs as an old version wrote them: source 1 is outside the chain.
+        self.sql("UPDATE runs SET prev_hash = ? WHERE id = 2", self.seal_v1(1))
+        self.seal_v1(2)
+        self.expect(PARTIAL, "import-costs", os.path.join(
+            SAMPLES, "costs", "ea-actual-2026-10.csv"),
+            env={"AMLFS_AUDIT_NOW": "2026-11-01T06:00:00Z"})
+        r = self.expect(OK, "verify")
+        self.assertIn("note: 1 cost source(s) were imported before", r.out)
+        head = r.out.split("head: run 3 ")[1].split()[0]
+        for sid, when in ((3, "2026-11-02T00:00:00Z"), (0, "2026-09-01T00:00:00Z")):
+            self.sql("INSERT INTO cost_sources (id, kind, name, format, ingested_at) "
+                     "VALUES (?, 'file', 'forged.csv', 'ea', ?)", sid, when)
+            # A copy of source 1's rows and months: consistent but for the chain.
+            self.sql("INSERT INTO cost_rows (source, resource_key, resource_id, day, "
+                     "cost_type, meter, currency, cost, quantity, unit, tags, "
+                     "cost_micros) SELECT ?, resource_key, resource_id, day, "
+                     "cost_type, meter, currency, cost, quantity, unit, tags, "
+                     "cost_micros FROM cost_rows WHERE source = 1", sid)
+            self.sql("INSERT INTO cost_months (source, superseded_by, resource_key, "
+                     "currency, tags, month, totals) SELECT ?, superseded_by, "
+                     "resource_key, currency, tags, month, totals FROM cost_months "
+                     "WHERE source = 1", sid)
+            r = self.expect(FINDINGS, "verify", "--expect-head", head)
+            self.assertIn("cost source %d is outside the evidence chain" % sid, r.out)
+            for t, k in (("cost_months", "source"), ("cost_rows", "source"),
+                         ("cost_sources", "id")):
+                self.sql("DELETE FROM %s WHERE %s = ?" % (t, k), sid)
+        self.expect(OK, "verify", "--expect-head", head)
+
     def test_version_1_runs_still_verify(self):
         self.expect(OK, "collect", "--replay", self.copy_replay())
         self.sql("UPDATE runs SET hash_version = 1, notes = 'x' || char(0) "
