@@ -143,6 +143,17 @@ static int find_col(struct reader *rd, const char *name)
 	return -1;
 }
 
+/* The next column after col with col's name (case-blind), or -1. */
+static int twice(struct reader *rd, int col)
+{
+	int i;
+
+	for (i = col + 1; i < rd->nfields; i++)
+		if (!strcasecmp(field(rd, i), field(rd, col)))
+			return i;
+	return -1;
+}
+
 static enum cost_format detect(struct reader *rd)
 {
 	if (find_col(rd, "BilledCost") >= 0 && find_col(rd, "EffectiveCost") >= 0 &&
@@ -189,6 +200,15 @@ static int take_header(struct reader *rd)
 		rd->col[i] = -1;
 		for (k = 0; k < 3 && names[f][i][k] && rd->col[i] < 0; k++)
 			rd->col[i] = find_col(rd, names[f][i][k]);
+		if (rd->col[i] >= 0 && twice(rd, rd->col[i]) >= 0) {
+			/* Which of the two is the cost (or the day, ...)? */
+			err_set(rd->d, "header row: the column '%s' is there "
+				"twice (columns %d and %d): which one to read is "
+				"not known", field(rd, rd->col[i]), rd->col[i] + 1,
+				twice(rd, rd->col[i]) + 1);
+			err_where(rd->d, "%s:%ld", rd->path, rd->record_line);
+			return -ERR_CONFIG;
+		}
 	}
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (rd->col[required[i]] < 0) {

@@ -207,6 +207,22 @@ class Records(CliTest):
         self.assertEqual(sha, hashlib.sha256(data).hexdigest())
         self.expect(OK, "verify")
 
+    def test_a_column_read_twice_in_the_header_is_refused(self):
+        # Review finding: the first of two BilledCost-like columns won
+        # silently; another tool may read the other.
+        path = self.write("twice.csv", [
+            "ResourceId,Date,CostInBillingCurrency,costInBillingCurrency,"
+            "BillingCurrencyCode,MeterName\n",
+            "%s,10/01/2026,999,5,USD,m\n" % (AML % 1)])
+        r = self.expect(USAGE, "import-costs", path)
+        self.assertIn("the column 'CostInBillingCurrency' is there twice "
+                      "(columns 3 and 4)", r.err)
+        self.assertIn("at %s:1" % path, r.err)
+        self.assertEqual(self.kept(), 0)
+        # A column the tool does not read may repeat.
+        self.expect(OK, "import-costs", self.write("other.csv", [
+            HEADER.rstrip("\n") + ",Extra,extra\n", row(AML % 1).rstrip("\n") + ",a,b\n"]))
+
     def test_money_is_summed_exactly(self):
         big = "12345678901.234567"          # 17 significant digits
         self.assertNotEqual(round(float(big) * 1e6), 12345678901234567)
