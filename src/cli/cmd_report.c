@@ -697,7 +697,7 @@ int report_markdown_of_run(struct app *app, const char *name, long long run,
 	if (r == 0)
 		r = report_markdown(app->datadir, def, &res, out, &d);
 	if (r < 0) {
-		app_fail(app, "cannot write the report", r, &d);
+		app_fail(app, "cannot write the pack's report", r, &d);
 		status = report_exit(r);
 	}
 	report_result_release(&res);

@@ -194,7 +194,9 @@ int cmd_verify(int argc, char **argv, struct app *app)
 			json_decref(rechecks);
 			app_fail(app, "cannot evaluate the checks again", differ,
 				 &d);
-			return EXIT_RUNTIME;
+			/* No such check run: as every other "no run N". */
+			return differ == -ERR_NOT_FOUND ? EXIT_USAGE :
+							  EXIT_RUNTIME;
 		}
 	}
 	if (json) {

@@ -89,7 +89,8 @@
 "\n" \
 "Exit status: 0 intact, 1 the first broken run is named (or the head is not\n" \
 "the one expected, the pack does not hold, or a check evaluated again\n" \
-"differs from its findings), 3 the check could not run.\n"
+"differs from its findings), 2 usage (or no check run CHECK), 3 the check\n" \
+"could not run.\n"
 
 #define MIGRATE_USAGE \
 "usage: amlfs-audit migrate\n" \

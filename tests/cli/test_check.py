@@ -124,7 +124,7 @@ class Check(CliTest):
         self.assertEqual(r.out.count("all equal"), 3, r.out)
         # Usage and a check run that is not there.
         self.expect(USAGE, "verify", "--recheck=x")
-        r = self.expect(RUNTIME, "verify", "--recheck=1")
+        r = self.expect(USAGE, "verify", "--recheck=1")
         self.assertIn("no finished check run 1", r.err)
 
     def write_doubled_costs(self, path):
