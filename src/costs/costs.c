@@ -430,6 +430,19 @@ int cost_import_file(struct store *s, const char *path,
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	if (!scope) {		/* JSON holds UTF-8 text only */
+		char *shown = xstrdup(path), *p;
+
+		for (p = shown; *p; p++)	/* said as text, not bytes */
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		err_set(d, "the file's name is not UTF-8 text: rename it "
+			"(the name is kept in the evidence)");
+		err_where(d, "%s (non-ASCII bytes shown as ?)", shown);
+		free(shown);
+		r = -ERR_CONFIG;
+		goto out;
+	}
 	if (!im.kept) {
 		err_set(d, "cannot hash: libcrypto failed");
 		r = -ERR_CRYPTO;

@@ -199,6 +199,15 @@ class Costs(CliTest):
         self.assertIn("cut.csv.gz", r.err)
         self.assertEqual(self.scalar("SELECT count(*) FROM cost_rows"), 0)
 
+    def test_a_file_name_that_is_not_utf8_is_named(self):
+        # Review finding: "cannot start run: NOT NULL constraint failed".
+        path = os.path.join(self.tmp, "caf\udce9.csv")      # b"caf\xe9.csv"
+        shutil.copy(EA, path)
+        r = self.imp(USAGE, path)
+        self.assertIn("the file's name is not UTF-8 text", r.err)
+        self.assertIn("caf?.csv (non-ASCII bytes shown as ?)", r.err)
+        self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 0)
+
     def test_missing_file(self):
         r = self.imp(RUNTIME, os.path.join(self.tmp, "nope.csv"))
         self.assertIn("nope.csv", r.err)
