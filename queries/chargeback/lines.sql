@@ -19,7 +19,9 @@
 -- that a file system names as its HSM storage account that day follows the
 -- file system's allocation; otherwise its own billing tags decide. Cost
 -- without an owner goes to 'Unallocated' with the reason: 'no allocation
--- tag', 'empty tag value', 'resource not in the inventory', 'related
+-- tag', 'empty tag value', 'tag value Unallocated (reserved)' (that
+-- name is this line's: a tag, a split rule or a usage file naming it as a
+-- cost center is passed over), 'resource not in the inventory', 'related
 -- resource with no allocation tag', 'bad chargeback-split', 'bad usage
 -- file'. Money is summed in integer micro-units and each line rounded to
 -- the cent once, largest remainder per currency, so the lines add up to

@@ -368,6 +368,33 @@ class ChargebackSql(CliTest):
         # A bare key (not a JSON array) is one key.
         self.assertEqual(self.by_cc(self.lines(allocate_by="costcenter")), self.by_cc(self.lines()))
 
+    def test_the_name_unallocated_is_reserved(self):
+        # Review finding: a CostCenter tag "Unallocated" merged with the
+        # Unallocated line in the summary, while the Unallocated sheet said
+        # "(none)" and the reconciliation "of which unallocated 0.00".
+        d = date(2026, 10, 5)
+        self.small(row(PROD, d, "1.000000", tag={"CostCenter": " unallocated ",
+                                                  "Program": "p"}),
+                   row(SCRATCH, d, "2.000000", tag={"CostCenter": "Unallocated"}),
+                   row(GHOST, d, "8.000000", tag={"CostCenter": "Unallocated"}),
+                   row(AERO, d, "4.000000", tag={"chargeback-split": "Unallocated:50,x:50"}))
+        got = {(l["ResourceName"], l["x_CostCenter"], l["x_UnallocatedReason"])
+               for l in self.lines()}
+        self.assertEqual(got, {
+            ("amlfs-genomics-prod", "p", None),          # the next key decides,
+            ("amlfs-genomics-scratch", "cc-4410", None),  # or the snapshot's tag
+            ("amlfs-ghost", "Unallocated", "tag value Unallocated (reserved)"),
+            ("amlfs-cfd-aero-01", "Unallocated", "bad chargeback-split")})
+        un = {r["name"]: r["billed"] for r in self.query("unallocated")}
+        self.assertEqual(un, {"amlfs-ghost": 8.0, "amlfs-cfd-aero-01": 4.0})
+        usage = json.dumps([{"resource_id": PROD, "cost_center": "UNALLOCATED",
+                             "bytes": 5}])
+        self.assertEqual({(l["x_CostCenter"], l["x_UnallocatedReason"])
+                          for l in self.lines(usage=usage)
+                          if l["ResourceName"] == "amlfs-genomics-prod"},
+                         {("Unallocated", "bad usage file")})
+        self.assert_reconciles()
+
     def test_two_currencies_are_never_summed(self):
         self.october()
         rec = self.assert_reconciles()

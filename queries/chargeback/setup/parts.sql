@@ -93,15 +93,21 @@ cand AS (
   JOIN stag t ON t.skey = d.skey AND t.run_id = d.run_id
 ),
 -- The first candidate with a value; an empty value is passed over (and
--- named as the reason when nothing else is found).
+-- named as the reason when nothing else is found), and so is the value
+-- 'Unallocated' (case-blind): that name is the line of cost without an
+-- owner, and a cost center of it would merge with that line.
 ranked AS (
   SELECT c.*, row_number() OVER (PARTITION BY c.did
                                  ORDER BY c.lvl, c.pos, c.tag_key, c.value) AS rn
   FROM cand c
-  WHERE c.value <> ''
+  WHERE c.value <> '' AND (lower(c.value) <> 'unallocated' OR c.pos = 0)
 ),
 chosen AS (SELECT * FROM ranked WHERE rn = 1),
 empties AS (SELECT DISTINCT did FROM cand WHERE value = '' AND pos > 0),
+reserved AS (
+  SELECT DISTINCT did FROM cand
+  WHERE lower(value) = 'unallocated' AND pos > 0
+),
 -- The usage file (:usage, [{"resource_id","cost_center","bytes"}]): a file
 -- system it names is split by bytes (its cost centers in name order, as
 -- cumulative parts per million), whatever its tags say.
@@ -114,6 +120,7 @@ uraw AS (
 ufs AS (
   SELECT resource_key, sum(bytes) AS total,
          min(coalesce(cost_center, '') <> ''
+             AND lower(cost_center) <> 'unallocated'
              AND typeof(bytes) = 'integer' AND bytes >= 0
              AND bytes < 100000000000000000) AS ok
   FROM uraw
@@ -159,7 +166,8 @@ spn AS (
 ),
 spv AS (
   SELECT spec, n, cost_center,
-         CASE WHEN cost_center <> '' AND share GLOB '*[0-9]*'
+         CASE WHEN cost_center <> '' AND lower(cost_center) <> 'unallocated'
+                   AND share GLOB '*[0-9]*'
                    AND share NOT GLOB '*[^0-9.]*' AND share NOT GLOB '*.*.*'
               THEN CAST(round(CAST(share AS REAL) * 10000) AS INTEGER)
          END AS ppm
@@ -209,6 +217,8 @@ parts AS (
   UNION ALL
   SELECT d.did, 'Unallocated', 0, 1000000, NULL, NULL, NULL, NULL,
          CASE WHEN d.did IN (SELECT did FROM empties) THEN 'empty tag value'
+              WHEN d.did IN (SELECT did FROM reserved)
+              THEN 'tag value Unallocated (reserved)'
               WHEN NOT d.is_fs THEN 'related resource with no allocation tag'
               WHEN d.run_id IS NULL THEN 'resource not in the inventory'
               ELSE 'no allocation tag' END
