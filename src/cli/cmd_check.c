@@ -344,8 +344,9 @@ int cmd_check(int argc, char **argv, struct app *app)
 	if (!fail_on_set)
 		fail_on = res.fail_on;
 	r = check_print(app->out, &res, format, new_only);
-	c = failing(&res, fail_on) ? EXIT_FINDINGS :
-	    res.by_status[4] ? EXIT_RUNTIME : EXIT_OK;
+	/* A rule that could not run wins over alarms: the answer is partial. */
+	c = res.by_status[4] ? EXIT_RUNTIME :
+	    failing(&res, fail_on) ? EXIT_FINDINGS : EXIT_OK;
 	check_result_release(&res);
 	return head_log_since(app, mark, r < 0 ? EXIT_RUNTIME : c);
 }

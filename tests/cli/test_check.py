@@ -220,6 +220,30 @@ class Check(CliTest):
         self.assertEqual([x["status"] for x in bad], ["error"])
         self.assertIn("zz-bad.sql", bad[0]["reason"])
 
+    def test_a_broken_rule_wins_over_alarms(self):
+        """Alarms at or above --fail-on beside a rule that could not run:
+        exit 3, not 1 (the answer is incomplete)."""
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        with open(os.path.join(data, "queries", "rules", "zz-json.sql"), "w") as f:
+            f.write("-- id: bad-json\n-- title: t\n-- severity: info\n"
+                    "-- reads: filesystems\n"
+                    "SELECT resource_id, 'ok' AS status, json('not json') AS "
+                    "reason, NULL AS evidence FROM filesystems "
+                    "WHERE run_id = :run;\n")
+        r = self.expect(RUNTIME, "--datadir", data, "check", "--policy",
+                        POLICY, "--format", "json")
+        rows = self.lines(r)
+        self.assertIn("alarm", {x["status"] for x in rows
+                                if x["severity"] in ("high", "critical")})
+        bad = [x for x in rows if x["rule"] == "bad-json"]
+        self.assertEqual([x["status"] for x in bad], ["error"])
+        self.assertIn("zz-json.sql", bad[0]["reason"])
+        # Every format, and with --fail-on low too.
+        self.expect(RUNTIME, "--datadir", data, "check", "--fail-on", "low")
+        self.expect(RUNTIME, "--datadir", data, "check", "--format",
+                    "prometheus")
+
     def test_a_rule_shares_a_part_by_include(self):
         """A rule file may include a part kept beside it (as
         capacity-pressure and over-provisioned share cost-per-tib.sql.inc);
