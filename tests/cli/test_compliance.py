@@ -693,5 +693,80 @@ SELECT rule, resource_id, severity, exemption,
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(), before)
 
 
+class ExemptionPeriod(CliTest):
+    """An exemption's expires is an instant, read as the check reads it
+    (a date alone: through the end of that day, UTC; a date-time in its
+    zone), and the report's period runs from the midnight (UTC) that
+    starts its first day to the one that ends its last."""
+
+    # name: (expires, expired_in_period, expired) for a run report of a
+    # collection on 2026-11-21 (the period 2026-11-21T00:00Z to
+    # 2026-11-22T00:00Z), checked at 06:20Z.
+    CASES = {
+        "z-at-start": ("2026-11-21T00:00:00Z", "yes", "yes"),
+        "z-last-second": ("2026-11-21T23:59:59Z", "yes", "yes"),
+        "z-at-end": ("2026-11-22T00:00:00Z", "no", "no"),
+        "day-before": ("2026-11-20", "yes", "yes"),
+        "day-two-before": ("2026-11-19", "no", "yes"),
+        "day-of-period": ("2026-11-21", "no", "no"),
+        "plus2-inside": ("2026-11-22T01:00:00+02:00", "yes", "yes"),
+        "plus2-at-end": ("2026-11-22T02:00:00+02:00", "no", "no"),
+        "minus1-at-start": ("2026-11-20T23:00:00-01:00", "yes", "yes"),
+        "minus1-before": ("2026-11-20T22:59:59-01:00", "no", "yes"),
+    }
+    NOW = "2026-11-21T06:20:00Z"
+
+    def test_expiry_against_the_period_is_by_instant(self):
+        policy = os.path.join(self.tmp, "policy.ini")
+        with open(policy, "w", encoding="utf-8") as f:
+            for name, (expires, _, _) in self.CASES.items():
+                f.write("[exemption %s]\nrule = required-tags\n"
+                        "resource = %s\nreason = r\napprover = a\n"
+                        "ticket = t\nexpires = %s\n\n" % (name, LLM, expires))
+        env = {"AMLFS_AUDIT_NOW": self.NOW}
+        self.expect(OK, "collect", "--replay", self.copy_replay(), env=env)
+        r = self.run_cli("check", "--policy", policy, "--format", "json",
+                         env=env)
+        self.assertIn(r.code, (0, 1), r)
+        rows = [json.loads(l) for l in r.out.splitlines()]
+        # What the check saw as expired at 06:20Z.
+        self.assertEqual(sorted(x["exemption"] for x in rows
+                                if x["rule"] == "exemption-expired"),
+                         ["day-before", "day-two-before", "minus1-at-start",
+                          "minus1-before", "z-at-start"])
+        out = os.path.join(self.tmp, "out")
+        r = self.expect(OK, "report", "compliance", "--run", "1", "--out",
+                        out, "--format", "json")
+        with open(r.out.split()[0], encoding="utf-8") as f:
+            j = json.load(f)
+        got = {x["exemption"]: (x["expires"], x["expired_in_period"],
+                                x["expired"]) for x in j["exemptions"]}
+        self.assertEqual(got, self.CASES)
+        # Expired by the period's end includes all the check saw expired.
+        for x in rows:
+            if x["rule"] == "exemption-expired":
+                self.assertEqual(got[x["exemption"]][2], "yes")
+
+    def test_an_expires_sqlite_would_read_otherwise_is_refused(self):
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        for expires in ("2026-11-21T23:59:60Z", "2026-11-21T06:00:00+15:00",
+                        "2026-11-21T06:00-23:59"):
+            policy = os.path.join(self.tmp, "p.ini")
+            with open(policy, "w", encoding="utf-8") as f:
+                f.write("[exemption e1]\nrule = required-tags\n"
+                        "resource = %s\nreason = r\napprover = a\n"
+                        "ticket = t\nexpires = %s\n" % (LLM, expires))
+            r = self.expect(USAGE, "check", "--policy", policy)
+            self.assertIn("%s:7" % policy, r.err)
+            self.assertIn("bad expires '%s'" % expires, r.err)
+        # At the limit is fine.
+        with open(policy, "w", encoding="utf-8") as f:
+            f.write("[exemption e1]\nrule = required-tags\n"
+                    "resource = %s\nreason = r\napprover = a\n"
+                    "ticket = t\nexpires = 2099-01-01T00:00:00-14:00\n" % LLM)
+        r = self.run_cli("check", "--policy", policy)
+        self.assertIn(r.code, (0, 1), r)
+
+
 if __name__ == "__main__":
     main()

@@ -476,6 +476,13 @@ static const struct bad bad_cases[] = {
 	  { "bad expires" } },
 	{ EX_HEAD EX_RES EX_KEYS "expires = 2026-06-30 soon\n", "t.ini:7",
 	  { "bad expires" } },
+	/* ... and only as SQLite's date functions read them alike */
+	{ EX_HEAD EX_RES EX_KEYS "expires = 2026-06-30T23:59:60Z\n", "t.ini:7",
+	  { "bad expires" } },
+	{ EX_HEAD EX_RES EX_KEYS "expires = 2026-06-30T10:00+15:00\n",
+	  "t.ini:7", { "bad expires", "a zone offset under 15 hours" } },
+	{ EX_HEAD EX_RES EX_KEYS "expires = 2026-06-30T10:00:00-15:00\n",
+	  "t.ini:7", { "bad expires" } },
 	/* overrides */
 	{ "[override o]\nrule = alpha\n", "t.ini:2",
 	  { "exactly one of 'subscription' and 'resource_group'" } },
