@@ -45,7 +45,8 @@ static json_t *finding_json(const struct check_result *res,
 	json_object_set_new(o, "evidence", f->evidence ?
 			    json_loads(f->evidence, 0, NULL) : json_null());
 	json_object_set_new(o, "detail", f->detail ?
-			    json_loads(f->detail, 0, NULL) : json_null());
+			    json_loads(f->detail, JSON_DECODE_ANY, NULL) :
+			    json_null());
 	return o;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/fs.h"
+#include "util/num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -822,12 +823,35 @@ static const char *col_text(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
+/*
+ * The first of the row's text columns that is not UTF-8 (a NUL inside
+ * counts), or -1: findings are printed as JSON, CSV and Markdown, which
+ * hold text only.
+ */
+static int bad_text_column(sqlite3_stmt *st, const int cols[C_COUNT])
+{
+	const char *s;
+	int k;
+
+	for (k = 0; k < C_COUNT; k++) {
+		s = col_text(st, cols[k]);
+		if (s && !utf8_valid(s, (size_t)sqlite3_column_bytes(st,
+								      cols[k])))
+			return k;
+	}
+	return -1;
+}
+
 static int read_row(const struct rule *r, sqlite3_stmt *st,
 		    const int cols[C_COUNT], struct rule_row *row,
 		    struct err_detail *d)
 {
 	const char *status = col_text(st, cols[C_STATUS]);
+	int bad = bad_text_column(st, cols);
 
+	if (bad >= 0)
+		return rule_error(r, 0, d, "returned a '%s' that is not UTF-8 "
+				  "text", column_names[bad]);
 	row->resource_id = col_text(st, cols[C_RESOURCE]);
 	row->reason = col_text(st, cols[C_REASON]);
 	row->evidence = col_text(st, cols[C_EVIDENCE]);

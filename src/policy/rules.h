@@ -148,7 +148,9 @@ const struct rule *rule_set_find(const struct rule_set *set, const char *id);
  * parameter in the SQL that is neither :run nor declared, an override of
  * an undeclared parameter, a missing result column, and a row with no
  * resource_id or reason, a status outside ok|alarm|skip|error, evidence
- * that is not a JSON array of integers or detail that is not JSON. SQLite
+ * that is not a JSON array of integers, detail that is not JSON (any
+ * JSON value: an object, an array or a scalar), or a text column that is
+ * not UTF-8 (or holds a NUL). SQLite
  * errors (preparing or stepping, a REGEXP that does not compile) give
  * -ERR_SQL with SQLite's message and the file (and line, when SQLite
  * says where).

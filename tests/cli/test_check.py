@@ -244,6 +244,58 @@ class Check(CliTest):
         self.expect(RUNTIME, "--datadir", data, "check", "--format",
                     "prometheus")
 
+    def test_a_scalar_detail_is_kept_in_json(self):
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        for rid, detail in (("scalar-num", "'42'"), ("scalar-str", "'\"x\"'"),
+                            ("scalar-null", "'null'")):
+            with open(os.path.join(data, "queries", "rules", rid + ".sql"),
+                      "w") as f:
+                f.write("-- id: %s\n-- title: t\n-- severity: info\n"
+                        "-- reads: filesystems\n"
+                        "SELECT resource_id, 'ok' AS status, 'r' AS reason, "
+                        "NULL AS evidence, %s AS detail FROM filesystems "
+                        "WHERE run_id = :run;\n" % (rid, detail))
+        r = self.expect(OK, "--datadir", data, "check", "--fail-on",
+                        "critical", "--format", "json")
+        got = {(x["rule"], json.dumps(x["detail"])) for x in self.lines(r)
+               if x["rule"].startswith("scalar-")}
+        self.assertEqual(got, {("scalar-num", "42"), ("scalar-str", '"x"'),
+                               ("scalar-null", "null")})
+        for x in self.lines(r):
+            self.assertIn("detail", x)
+
+    def test_text_that_is_not_utf8_is_a_rule_error(self):
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        for col in ("reason", "resource_id", "detail"):
+            cols = {"resource_id": "resource_id", "reason": "'r'",
+                    "detail": "NULL"}
+            cols[col] = "CAST(X'C328' AS TEXT)" if col != "detail" else \
+                "CAST(X'22C32822' AS TEXT)"
+            path = os.path.join(data, "queries", "rules", "zz-latin1.sql")
+            with open(path, "w") as f:
+                f.write("-- id: not-utf8\n-- title: t\n-- severity: info\n"
+                        "-- reads: filesystems\n"
+                        "SELECT %s AS resource_id, 'ok' AS status, %s AS "
+                        "reason, NULL AS evidence, %s AS detail "
+                        "FROM filesystems WHERE run_id = :run;\n"
+                        % (cols["resource_id"], cols["reason"],
+                           cols["detail"]))
+            r = self.expect(RUNTIME, "--datadir", data, "check", "--fail-on",
+                            "critical", "--format", "json")
+            rows = self.lines(r)    # every line is JSON
+            self.assertEqual(len(rows), len(r.out.splitlines()))
+            bad = [x for x in rows if x["rule"] == "not-utf8"]
+            self.assertEqual([x["status"] for x in bad], ["error"], col)
+            self.assertIn("returned a '%s' that is not UTF-8 text" % col,
+                          bad[0]["reason"])
+            self.assertIn(path, bad[0]["reason"])
+            csv_out = self.expect(RUNTIME, "--datadir", data, "check",
+                                  "--fail-on", "critical", "--format",
+                                  "csv").out
+            self.assertIn('"not-utf8","/","error"', csv_out)
+
     def test_a_rule_shares_a_part_by_include(self):
         """A rule file may include a part kept beside it (as
         capacity-pressure and over-provisioned share cost-per-tib.sql.inc);
