@@ -809,7 +809,8 @@ int check_run(struct store *s, const struct check_options *o,
 				r == -ERR_TOO_LARGE ? "larger than 16 MiB" :
 				err_str(r));
 			err_where(d, "%s", o->desired_path);
-			return r == -ERR_TOO_LARGE ? -ERR_CONFIG : r;
+			return r == -ERR_TOO_LARGE || fs_path_refused(r) ?
+			       -ERR_CONFIG : r;
 		}
 		r = drift_validate(desired.buf, desired.len, d);
 		if (r < 0) {

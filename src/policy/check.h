@@ -58,7 +58,9 @@ const char *check_status_name(int i);
  * Run a check on s (opened for writing; the rules run on a second,
  * read-only connection to the same file) and store it. res is filled
  * (release it with check_result_release()). Errors: -ERR_CONFIG with d at
- * FILE:LINE for a bad rule, policy or desired state; -ERR_NOT_FOUND when
+ * FILE:LINE for a bad rule, policy or desired state, and at FILE for a
+ * policy or desired state that is missing or not readable by permission
+ * (fs_path_refused()); -ERR_NOT_FOUND when
  * there is no such collection run; -ERR_SQL and others for the database.
  * A rule that fails while it runs does not stop the check: it becomes an
  * "error" finding naming the rule and SQLite's message.

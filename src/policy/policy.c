@@ -14,6 +14,7 @@
 #include "azure/arm.h"
 #include "config/ini.h"
 #include "policy/sqlfuncs.h"
+#include "util/fs.h"
 #include "util/sbuf.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -961,7 +962,9 @@ static int read_policy(const char *path, struct sbuf *out,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		err_set(d, "cannot open: %s", strerror(errno));
+		err_set(d, "cannot open the policy file: %s", strerror(errno));
+		if (fs_path_refused(r))
+			r = -ERR_CONFIG;	/* the path given is wrong */
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

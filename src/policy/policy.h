@@ -106,8 +106,9 @@ struct policy_setting {
  * its rule file's defaults, fail_on high, no exemptions. Regular
  * expressions are compiled here, once. The policy copies what it needs:
  * rules may be freed before it. The caller frees *ret with
- * policy_free(); it is written only on success. -errno when the file
- * cannot be read (d->where is the path).
+ * policy_free(); it is written only on success. -ERR_CONFIG when the
+ * path is wrong (no such file, no permission: fs_path_refused()), -errno
+ * when the file cannot be read otherwise (d->where is the path).
  */
 int policy_load(const char *path, const struct rule_set *rules,
 		struct policy **ret, struct err_detail *d);

@@ -36,6 +36,12 @@ int fs_read_file(const char *path, struct sbuf *out)
 	return r;
 }
 
+int fs_path_refused(int code)
+{
+	return code == -ENOENT || code == -ENOTDIR || code == -EACCES ||
+	       code == -EPERM;
+}
+
 char *fs_join(const char *dir, const char *name)
 {
 	struct sbuf sb = SBUF_INIT;

@@ -10,6 +10,14 @@
  */
 int fs_read_file(const char *path, struct sbuf *out);
 
+/*
+ * 1 when code (a negative errno) says a path someone gave is wrong rather
+ * than that the system failed: no such file (ENOENT), a part of it not a
+ * directory (ENOTDIR), or no permission (EACCES, EPERM). Callers turn it
+ * into a usage or configuration error (exit 2), naming the path.
+ */
+int fs_path_refused(int code);
+
 /* Join dir and name with one '/' into a new string the caller frees. */
 char *fs_join(const char *dir, const char *name);
 

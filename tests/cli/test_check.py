@@ -399,6 +399,25 @@ class Check(CliTest):
         self.assertIn("%s:4" % policy, r.err)
         self.assertIn("no-such-rule", r.err)
 
+    def test_a_policy_or_desired_state_that_cannot_be_opened_is_usage(self):
+        missing = os.path.join(self.tmp, "no-such.ini")
+        notdir = os.path.join(POLICY, "x")
+        locked = os.path.join(self.tmp, "locked.ini")
+        shutil.copy(POLICY, locked)
+        os.chmod(locked, 0)
+        paths = [missing, notdir]
+        if os.geteuid() != 0:           # root reads it anyway
+            paths.append(locked)
+        for path in paths:
+            r = self.check(USAGE, "--policy", path)
+            self.assertIn("cannot open the policy file", r.err)
+            self.assertIn(path, r.err)
+            r = self.check(USAGE, "--desired", path)
+            self.assertIn("cannot read the desired state", r.err)
+            self.assertIn(path, r.err)
+        # Nothing was stored: only the collection run is in the history.
+        self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 1)
+
     def test_text_md_csv_and_prometheus(self):
         r = self.check(FINDINGS, "--policy", POLICY)
         self.assertRegex(r.out, r"^check \d+ of run 1: 23 rule\(s\)")

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <locale.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "cli/output.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/num.h"
 #include "util/sbuf.h"
@@ -63,6 +65,20 @@ static void err_str_covers_both_ranges(void **state)
 /* time_iso() as the C library writes it: edge days, a spread of times
  * from 1970 to 9999, times before 1970 back to 1000; years before 1000
  * with four digits; times it cannot write in 20 characters, saturated. */
+/* A wrong path given by a user is a usage error; a failing system is not. */
+static void path_refused_is_the_user_s(void **state)
+{
+	(void)state;
+	assert_true(fs_path_refused(-ENOENT));
+	assert_true(fs_path_refused(-ENOTDIR));
+	assert_true(fs_path_refused(-EACCES));
+	assert_true(fs_path_refused(-EPERM));
+	assert_false(fs_path_refused(-EIO));
+	assert_false(fs_path_refused(-ENOMEM));
+	assert_false(fs_path_refused(-ERR_TOO_LARGE));
+	assert_false(fs_path_refused(0));
+}
+
 static void time_iso_is_the_library_s(void **state)
 {
 	static const long long edges[] = {
@@ -362,6 +378,7 @@ int main(void)
 		cmocka_unit_test(sbuf_grows_and_detaches),
 		cmocka_unit_test(sbuf_cap_leaves_buffer_unchanged),
 		cmocka_unit_test(err_str_covers_both_ranges),
+		cmocka_unit_test(path_refused_is_the_user_s),
 		cmocka_unit_test(time_iso_is_the_library_s),
 		cmocka_unit_test(time_parses_iso_forms),
 		cmocka_unit_test(months),
