@@ -35,7 +35,8 @@ struct reader {
  * "[azure] tenant_id = x" would set nothing. Without a ']' libinih
  * reports the line itself.
  */
-static int section_tail(const char *s)
+/* The ']' that ends the section name at s ('[' ...) for libinih, or NULL. */
+static const char *section_end(const char *s)
 {
 	const char *end = s + 1;
 	int was_space = 0;
@@ -45,12 +46,33 @@ static int section_tail(const char *s)
 		was_space = *end == ' ' || *end == '\t';
 		end++;
 	}
-	if (*end != ']')
+	return *end == ']' ? end : NULL;
+}
+
+static int section_tail(const char *s)
+{
+	const char *end = section_end(s);
+
+	if (!end)
 		return 0;
 	for (end++; *end == ' ' || *end == '\t' || *end == '\r' ||
 		    *end == '\n'; end++)
 		;
 	return *end && *end != ';' && *end != '#';
+}
+
+/* Keep the section line at s ('[' ...); libinih reports one with no ']'. */
+static void add_section(struct reader *rd, const char *s)
+{
+	const char *end = section_end(s);
+	struct ini_file *f = rd->f;
+
+	if (!end)
+		return;
+	f->sections = xrealloc(f->sections, (f->n_sections + 1) *
+			       sizeof(*f->sections));
+	f->sections[f->n_sections].name = xstrndup(s + 1, (size_t)(end - s - 1));
+	f->sections[f->n_sections++].line = rd->line;
 }
 
 static char *serve(char *str, int num, void *stream)
@@ -74,7 +96,8 @@ static char *serve(char *str, int num, void *stream)
 	rd->indented = str[0] && isspace((unsigned char)str[0]);
 	for (s = str; *s && isspace((unsigned char)*s); s++)
 		;
-	if (*s == '[') {
+	/* An indented line after a key continues its value, '[' or not. */
+	if (*s == '[' && !(rd->indented && !rd->after_section && rd->f->n)) {
 		rd->after_section = 1;
 		if (section_tail(s)) {
 			/* libinih would drop it without a word. */
@@ -84,6 +107,7 @@ static char *serve(char *str, int num, void *stream)
 			rd->failed = 1;
 			return NULL;
 		}
+		add_section(rd, s);
 	}
 	return str;
 }
@@ -295,6 +319,9 @@ void ini_file_release(struct ini_file *f)
 		free(f->v[i].value);
 	}
 	free(f->v);
+	for (i = 0; i < f->n_sections; i++)
+		free(f->sections[i].name);
+	free(f->sections);
 	free(f->path);
 	memset(f, 0, sizeof(*f));
 }

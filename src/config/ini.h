@@ -26,13 +26,25 @@ struct ini_entry {
 	int last_line;		/* its last continuation line (or line) */
 };
 
+/* A [section] line as written between the brackets, and where it is. */
+struct ini_section {
+	char *name;
+	int line;
+};
+
+/*
+ * sections lists every section line in file order, those with no keys
+ * and repeats too (entries of a section given twice share its name).
+ */
 struct ini_file {
 	char *path;
 	struct ini_entry *v;
 	size_t n;
+	struct ini_section *sections;
+	size_t n_sections;
 };
 
-#define INI_FILE_INIT { NULL, NULL, 0 }
+#define INI_FILE_INIT { NULL, NULL, 0, NULL, 0 }
 
 /* The longest physical line accepted, in characters. */
 size_t ini_longest_line(void);

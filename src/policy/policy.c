@@ -916,6 +916,57 @@ static int do_section(struct loader *ld, const struct section *s)
 	return r;
 }
 
+/* Does some entry of f belong to the section written name? */
+static int section_has_keys(const struct ini_file *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i].section, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * The section lines of [override NAME] and [exemption NAME]: NAME is
+ * their words (so "[exemption  e1]" is e1), once per kind (two of the same
+ * name would merge, or load as two when spelt apart), and each needs keys
+ * (one with none would be ignored without a word).
+ */
+static int check_named_sections(struct loader *ld, const struct ini_file *f)
+{
+	char *w[3] = { NULL, NULL, NULL }, *v[3] = { NULL, NULL, NULL };
+	size_t i, j, n, m;
+	int r = 0;
+
+	for (i = 0; i < f->n_sections && r == 0; i++) {
+		const struct ini_section *s = &f->sections[i];
+
+		n = split_words(s->name, w, 2);
+		if (n != 2 || (strcmp(w[0], "override") &&
+			       strcmp(w[0], "exemption"))) {
+			free_words(w, n > 2 ? 2 : n);
+			continue;
+		}
+		for (j = 0; j < i && r == 0; j++) {
+			m = split_words(f->sections[j].name, v, 2);
+			if (m == 2 && !strcmp(v[0], w[0]) && !strcmp(v[1], w[1]))
+				r = fail(ld->d, ld->file, s->line, "duplicate "
+					 "%s name '%s' (also at %s:%d): give "
+					 "each its own name", w[0], w[1],
+					 ld->file, f->sections[j].line);
+			free_words(v, m > 2 ? 2 : m);
+		}
+		if (r == 0 && strlen(s->name) <= SECTION_MAX &&
+		    !section_has_keys(f, s->name))
+			r = fail(ld->d, ld->file, s->line, "%s '%s' has no keys "
+				 "(remove the section or give it its keys)",
+				 w[0], w[1]);
+		free_words(w, 2);
+	}
+	return r;
+}
+
 int policy_load_text(const char *name, const char *text, size_t len,
 		     const struct rule_set *rules, struct policy **ret,
 		     struct err_detail *d)
@@ -927,6 +978,8 @@ int policy_load_text(const char *name, const char *text, size_t len,
 	int r;
 
 	r = ini_read_text(name, text, len, &f, d);
+	if (r == 0)
+		r = check_named_sections(&ld, &f);
 	if (r < 0)
 		goto out;
 	ld.p = policy_alloc(rules);

@@ -418,6 +418,25 @@ class Check(CliTest):
         # Nothing was stored: only the collection run is in the history.
         self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 1)
 
+    def test_a_name_given_twice_or_a_section_without_keys_is_refused(self):
+        ex = ("rule = required-tags\nresource = %s\nreason = r\n"
+              "approver = a\nticket = t\nexpires = 2099-01-01\n" % LLM)
+        policy = os.path.join(self.tmp, "p.ini")
+        for text, line, words in (
+                ("[exemption e1]\n" + ex + "\n[exemption  e1]\n" + ex, 9,
+                 ["duplicate exemption name 'e1'", "also at %s:1" % policy]),
+                ("[override o]\nrule = idle\nsubscription = %s\n"
+                 "[override o]\nseverity = low\n" % LLM.split("/")[2], 4,
+                 ["duplicate override name 'o'", "also at %s:1" % policy]),
+                ("[exemption x]\n\n[rule idle]\nenabled = yes\n", 1,
+                 ["exemption 'x' has no keys"])):
+            with open(policy, "w") as f:
+                f.write(text)
+            r = self.check(USAGE, "--policy", policy)
+            self.assertIn("%s:%d" % (policy, line), r.err)
+            for w in words:
+                self.assertIn(w, r.err)
+
     def test_text_md_csv_and_prometheus(self):
         r = self.check(FINDINGS, "--policy", POLICY)
         self.assertRegex(r.out, r"^check \d+ of run 1: 23 rule\(s\)")

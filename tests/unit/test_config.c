@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/ini.h"
 #include "util/fs.h"
 
 static char *write_temp(const char *text)
@@ -153,6 +154,32 @@ static void no_value_lost_to_libinih(void **state)
 	config_release(&c);
 }
 
+/* Every section line is listed, empty and repeated ones too; an indented
+ * line after a key continues its value even when it starts with '['. */
+static void sections_are_listed_with_their_lines(void **state)
+{
+	static const char text[] =
+		"[a]\nk = 1\n  [not a section]\n[ b  c ]\n\n[a] ; again\n"
+		"x = 2\n";
+	struct ini_file f = INI_FILE_INIT;
+	struct err_detail d;
+
+	(void)state;
+	assert_int_equal(ini_read_text("t.ini", text, strlen(text), &f, &d), 0);
+	assert_int_equal(f.n_sections, 3);
+	assert_string_equal(f.sections[0].name, "a");
+	assert_int_equal(f.sections[0].line, 1);
+	assert_string_equal(f.sections[1].name, " b  c ");
+	assert_int_equal(f.sections[1].line, 4);
+	assert_string_equal(f.sections[2].name, "a");
+	assert_int_equal(f.sections[2].line, 6);
+	assert_int_equal(f.n, 2);
+	assert_string_equal(f.v[0].value, "1\n[not a section]");
+	assert_string_equal(f.v[1].section, "a");
+	assert_string_equal(f.v[1].key, "x");
+	ini_file_release(&f);
+}
+
 static void missing_file_is_an_errno(void **state)
 {
 	struct config c;
@@ -173,6 +200,7 @@ int main(void)
 		cmocka_unit_test(unknown_key_names_file_and_line),
 		cmocka_unit_test(bad_values_are_refused),
 		cmocka_unit_test(no_value_lost_to_libinih),
+		cmocka_unit_test(sections_are_listed_with_their_lines),
 		cmocka_unit_test(missing_file_is_an_errno),
 	};
 

@@ -483,6 +483,20 @@ static const struct bad bad_cases[] = {
 	  "t.ini:7", { "bad expires", "a zone offset under 15 hours" } },
 	{ EX_HEAD EX_RES EX_KEYS "expires = 2026-06-30T10:00:00-15:00\n",
 	  "t.ini:7", { "bad expires" } },
+	/* a name given twice, however spaced; a section with no keys */
+	{ EX_HEAD EX_RES EX_KEYS "expires = 2027-01-01\n[exemption  x]\n"
+	  "rule = beta\n" EX_RES EX_KEYS "expires = 2027-01-01\n", "t.ini:8",
+	  { "duplicate exemption name 'x'", "also at t.ini:1" } },
+	{ EX_HEAD EX_RES "[rule alpha]\nenabled = yes\n[exemption x]\n"
+	  EX_KEYS "expires = 2027-01-01\n", "t.ini:6",
+	  { "duplicate exemption name 'x'", "also at t.ini:1" } },
+	{ "[override o]\nrule = alpha\nsubscription = " S1 "\n"
+	  "[ override\to ]\nrule = alpha\nsubscription = " S2 "\n", "t.ini:4",
+	  { "duplicate override name 'o'", "also at t.ini:1" } },
+	{ "[exemption x]\n\n[rule alpha]\nenabled = yes\n", "t.ini:1",
+	  { "exemption 'x' has no keys" } },
+	{ "[rule alpha]\nenabled = yes\n[override o]\n; nothing\n", "t.ini:3",
+	  { "override 'o' has no keys" } },
 	/* overrides */
 	{ "[override o]\nrule = alpha\n", "t.ini:2",
 	  { "exactly one of 'subscription' and 'resource_group'" } },
