@@ -242,6 +242,14 @@ static long col_index(const struct chain_group_def *g, const char *name)
 
 /* ---- writing a pack: a directory, or a .tar.gz ------------------------ */
 
+/* libarchive's reason for its last error, which may be none (NULL). */
+static const char *archive_why(struct archive *a)
+{
+	const char *why = archive_error_string(a);
+
+	return why ? why : "no reason given";
+}
+
 struct pack_writer {
 	char *out;		/* the final name */
 	char *tmp;		/* written here, then renamed */
@@ -345,7 +353,7 @@ static int pw_open(struct pack_writer *w, const char *out, const char *top,
 	w->tmp = sbuf_detach(&tmp, NULL);
 	if (r < 0)
 		err_set(d, "cannot create '%s': %s", w->tmp, w->a ?
-			archive_error_string(w->a) : err_str(r));
+			archive_why(w->a) : err_str(r));
 	return r;
 }
 
@@ -366,7 +374,7 @@ static int pw_dir(struct pack_writer *w, const char *rel, struct err_detail *d)
 	}
 	if (r < 0)
 		err_set(d, "cannot write '%s/%s': %s", w->tmp, rel, w->a ?
-			archive_error_string(w->a) : err_str(r));
+			archive_why(w->a) : err_str(r));
 	return r;
 }
 
@@ -408,7 +416,7 @@ static int pw_file(struct pack_writer *w, const char *rel, const void *data,
 	}
 	if (r < 0)
 		err_set(d, "cannot write '%s/%s': %s", w->tmp, rel, w->a ?
-			archive_error_string(w->a) : err_str(r));
+			archive_why(w->a) : err_str(r));
 	w->files++;
 	w->bytes += len;
 	return r;
@@ -453,7 +461,7 @@ static int pw_commit(struct pack_writer *w, struct err_detail *d)
 	if (w->a) {
 		if (archive_write_close(w->a) != ARCHIVE_OK) {
 			err_set(d, "cannot write '%s': %s", w->tmp,
-				archive_error_string(w->a));
+				archive_why(w->a));
 			return -EIO;
 		}
 		if (fsync(w->fd) < 0)
@@ -1121,7 +1129,7 @@ static int read_tar_pack(struct pack_read *pr, const char *path,
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		problem(pr->problems, "%s: not a .tar.gz: %s", pr->name,
-			archive_error_string(a));
+			archive_why(a));
 		goto out;
 	}
 	while (r == 0 && (rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -1167,14 +1175,14 @@ static int read_tar_pack(struct pack_read *pr, const char *path,
 		if (r == -EIO) {
 			/* A damaged archive is a pack that does not hold. */
 			problem(pr->problems, "%s: damaged at '%s': %s",
-				pr->name, rest, archive_error_string(a));
+				pr->name, rest, archive_why(a));
 			r = 0;
 			goto out;
 		}
 	}
 	if (r == 0 && rc != ARCHIVE_EOF)
 		problem(pr->problems, "%s: damaged: %s", pr->name,
-			archive_error_string(a));
+			archive_why(a));
 out:
 	archive_read_free(a);
 	sbuf_release(&rel);
