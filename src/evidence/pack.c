@@ -240,6 +240,148 @@ static long col_index(const struct chain_group_def *g, const char *name)
 	return -1;
 }
 
+/* Add a problem to p; past MAX_PROBLEMS, one saying more were left out. */
+static void problem(struct strlist *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct strlist *p, const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	va_list ap;
+
+	if (p->n >= MAX_PROBLEMS)
+		return;
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (p->n == MAX_PROBLEMS - 1) {
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "more problems, not listed");
+	}
+	strlist_add(p, sb.buf);
+	sbuf_release(&sb);
+}
+
+/* ---- the runs of a pack, together ------------------------------------ */
+
+/* Column `name` of the run's own row: its value, or NULL. */
+static const struct chain_value *run_field(const struct chain_run *run,
+					   const char *name)
+{
+	const struct chain_group_def *g;
+	long i;
+
+	chain_groups(run->version, &g);
+	i = col_index(&g[0], name);
+	return i < 0 || !run->g[0].nrows ? NULL : &run->g[0].v[i];
+}
+
+/* Text of the run's own row without a NUL in it, or NULL. */
+static const char *run_text(const struct chain_run *run, const char *name)
+{
+	const struct chain_value *v = run_field(run, name);
+
+	return v && v->type == CHAIN_TEXT && strlen(v->p) == v->n ? v->p : NULL;
+}
+
+static long long run_id_of(const struct chain_run *run)
+{
+	const struct chain_value *v = run_field(run, "id");
+	long long id;
+
+	return v && value_int(v, &id) == 0 ? id : 0;
+}
+
+/* The run a check judged, from its scope ({"judged_run": N, ...}), or 0. */
+static long long judged_of(const struct chain_run *run)
+{
+	const char *scope = run_text(run, "scope");
+	json_int_t judged = 0;
+	json_t *j = scope ? json_loads(scope, 0, NULL) : NULL;
+
+	if (!j || json_unpack(j, "{s:I}", "judged_run", &judged) < 0)
+		judged = 0;
+	json_decref(j);
+	return judged;
+}
+
+static int is_collection(const char *source)
+{
+	return source && (!strcmp(source, "live") || !strcmp(source, "replay"));
+}
+
+/*
+ * Findings of run that judged another run than want: how many (the first
+ * one's judged run in ret_other). Hash encoding 1 keeps no findings.
+ */
+static size_t findings_not_of(const struct chain_run *run, long long want,
+			      long long *ret_other)
+{
+	const struct chain_group_def *g;
+	size_t n = chain_groups(run->version, &g), i, j, bad = 0;
+	long long judged;
+	long col;
+
+	for (i = 0; i < n && strcmp(g[i].name, "findings"); i++)
+		;
+	if (i == n || (col = col_index(&g[i], "judged_run")) < 0)
+		return 0;
+	for (j = 0; j < run->g[i].nrows; j++) {
+		const struct chain_value *v = run->g[i].v + j * run->g[i].ncols;
+
+		if (value_int(&v[col], &judged) < 0)
+			judged = 0;
+		if (judged != want && !bad++)
+			*ret_other = judged;
+	}
+	return bad;
+}
+
+/*
+ * Do a pack's runs belong together? The first must be a collection (live
+ * or replay), the second, if any, a check whose scope judged the first,
+ * and every finding must be about the first; export writes nothing else.
+ * Each problem, naming the runs, is added to problems; the count added.
+ */
+static size_t check_pairing(const struct chain_run *runs, size_t n,
+			    struct strlist *problems)
+{
+	const char *src;
+	char buf[128];
+	long long first = run_id_of(&runs[0]), id, judged, other = 0;
+	size_t before = problems->n, i, bad;
+
+	src = run_text(&runs[0], "source");
+	if (!is_collection(src))
+		problem(problems, "run %lld is not a collection run (its source "
+			"is '%s', not live or replay); a pack is of a "
+			"collection run (and of a check of it)", first,
+			src ? shown(src, buf) : "?");
+	if (n > 1) {
+		id = run_id_of(&runs[1]);
+		src = run_text(&runs[1], "source");
+		judged = judged_of(&runs[1]);
+		if (!src || strcmp(src, "check"))
+			problem(problems, "run %lld is not a check run (its "
+				"source is '%s'); a pack's second run is a "
+				"check of its first, run %lld", id,
+				src ? shown(src, buf) : "?", first);
+		else if (judged != first)
+			problem(problems, "check %lld judged run %lld, not run "
+				"%lld, the run the pack is of", id, judged,
+				first);
+	}
+	for (i = 0; i < n; i++) {
+		bad = findings_not_of(&runs[i], first, &other);
+		if (bad)
+			problem(problems, "run %lld holds %zu finding%s about "
+				"run %lld, not about run %lld, the run the "
+				"pack is of", run_id_of(&runs[i]), bad,
+				bad == 1 ? "" : "s", other, first);
+	}
+	return problems->n - before;
+}
+
 /* ---- writing a pack: a directory, or a .tar.gz ------------------------ */
 
 /* libarchive's reason for its last error, which may be none (NULL). */
@@ -550,6 +692,21 @@ static int check_of(struct store *s, sqlite3_int64 check, sqlite3_int64 run,
 	return r;
 }
 
+/* The runs make a pack (check_pairing()); else -ERR_NOT_FOUND, d why. */
+static int pairing_ok(const struct chain_run *runs, size_t n,
+		      struct err_detail *d)
+{
+	struct strlist bad = { NULL, 0 };
+	int r = 0;
+
+	if (check_pairing(runs, n, &bad)) {
+		err_set(d, "%s", bad.v[0]);
+		r = -ERR_NOT_FOUND;
+	}
+	strlist_release(&bad);
+	return r;
+}
+
 /* List a file in the manifest; sha: its SHA-256 when known, else NULL. */
 static void add_file(json_t *files, const char *path, const void *data,
 		     size_t len, const char *known)
@@ -718,7 +875,8 @@ static void readme(const struct pack_options *o,
 "\n"
 "No database is needed. It checks every file against the manifest and\n"
 "`SHA256SUMS`, that no file was added or removed, each run hash recomputed\n"
-"from the manifest, and the signature. `amlfs-audit verify --pack PACK`\n"
+"from the manifest, that the runs belong together (step 4), and the\n"
+"signature. `amlfs-audit verify --pack PACK`\n"
 "also checks, in the operator's history, that the runs are those with\n"
 "these hashes.\n"
 "\n"
@@ -782,7 +940,14 @@ static void readme(const struct pack_options *o,
 "   (A run sealed with hash encoding 1, by an older version, is checked by\n"
 "   the tool only.) Keep the newest run hash somewhere else, or compare it\n"
 "   with one kept: `amlfs-audit verify --expect-head HASH` fails unless the\n"
-"   history's newest run has that hash.\n");
+"   history's newest run has that hash.\n"
+"\n"
+"4. The runs belong together: in `manifest.json`, `runs[0].run.source` is\n"
+"   `live` or `replay` (a collection), and when there is a second run,\n"
+"   `runs[1].run.source` is `check`, the `judged_run` of its `scope` is\n"
+"   `runs[0].id`, and so is every finding's `judged_run`. The run hashes\n"
+"   do not show this: they hold as well for a run and another run's check\n"
+"   put together.\n");
 }
 
 int pack_export(struct store *s, const struct pack_options *o,
@@ -811,6 +976,8 @@ int pack_export(struct store *s, const struct pack_options *o,
 	}
 	if (r == 0 && o->check)
 		r = check_of(s, o->check, o->run, d);
+	if (r == 0)
+		r = pairing_ok(runs, n, d);
 	snprintf(top, sizeof(top), "evidence-pack-run%lld", (long long)o->run);
 	if (r == 0)
 		r = pw_open(&w, out, top, d);
@@ -919,27 +1086,6 @@ struct pack_read {
 	int have_manifest, have_sums, have_sig;
 	struct strlist *problems;
 };
-
-static void problem(struct strlist *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void problem(struct strlist *p, const char *fmt, ...)
-{
-	struct sbuf sb = SBUF_INIT;
-	va_list ap;
-
-	if (p->n >= MAX_PROBLEMS)
-		return;
-	va_start(ap, fmt);
-	sbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	if (p->n == MAX_PROBLEMS - 1) {
-		sbuf_reset(&sb);
-		sbuf_adds(&sb, "more problems, not listed");
-	}
-	strlist_add(p, sb.buf);
-	sbuf_release(&sb);
-}
 
 typedef ssize_t (*read_fn)(void *ctx, void *buf, size_t n);
 
@@ -1384,9 +1530,14 @@ static int row_from_json(json_t *o, const struct chain_group_def *g,
 	return 0;
 }
 
-/* One run of the manifest: rebuild what its hash covers, and hash it. */
-static void check_run(json_t *e, size_t idx, const struct pack_read *pr,
-		      struct pack_summary *sum, struct strlist *problems)
+/*
+ * One run of the manifest: rebuild what its hash covers into ret_run, and
+ * hash it. 0 when its values could be read (the caller releases
+ * ret_run, whatever the hash), -1 when not (a problem says why).
+ */
+static int check_run(json_t *e, size_t idx, const struct pack_read *pr,
+		     struct pack_summary *sum, struct strlist *problems,
+		     struct chain_run *ret_run)
 {
 	const struct chain_group_def *g;
 	struct chain_run run = { 0 };
@@ -1472,8 +1623,11 @@ static void check_run(json_t *e, size_t idx, const struct pack_read *pr,
 		snprintf(sum->hash[idx], sizeof(sum->hash[idx]), "%s", hash);
 		sum->nruns = idx + 1;
 	}
+	*ret_run = run;
+	return 0;
 out:
 	chain_run_release(&run);
+	return -1;
 }
 
 static void check_signature(const struct pack_read *pr, json_t *m,
@@ -1558,10 +1712,12 @@ int pack_verify(const char *path, const struct sign_key *key,
 		struct strlist *problems, struct pack_summary *sum,
 		struct err_detail *d)
 {
+	struct chain_run rr[2];
+	int read_ok[2] = { 0, 0 };
 	struct pack_read pr;
 	json_error_t je;
 	json_t *m = NULL, *runs, *e;
-	size_t i;
+	size_t i, n;
 	int r;
 
 	memset(&pr, 0, sizeof(pr));
@@ -1591,8 +1747,15 @@ int pack_verify(const char *path, const struct sign_key *key,
 	compare_files(&pr, json_object_get(m, "files"), problems);
 	compare_sums(&pr, json_object_get(m, "files"), problems);
 	runs = json_object_get(m, "runs");
+	/* (check_manifest_form(): one or two runs) */
 	json_array_foreach(runs, i, e)
-		check_run(e, i, &pr, sum, problems);
+		read_ok[i] = check_run(e, i, &pr, sum, problems, &rr[i]) == 0;
+	n = json_array_size(runs);
+	if (read_ok[0] && (n == 1 || read_ok[1]))
+		check_pairing(rr, n, problems);
+	for (i = 0; i < n; i++)
+		if (read_ok[i])
+			chain_run_release(&rr[i]);
 	if (sum->nruns && sum->run[0] != json_integer_value(json_object_get(
 						m, "run")))
 		problem(problems, MANIFEST ": $.run is not its first run");

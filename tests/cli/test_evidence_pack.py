@@ -197,6 +197,82 @@ class Pack(PackBase):
         self.rewrite_manifest(pack, edit)
         self.broken(pack, "run 1: the values it lists hash to")
 
+    # -- runs that do not belong together ----------------------------------
+
+    def pack_of_3_and_4(self):
+        """A second collection (run 3) and its check (4), exported."""
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        self.expect(FINDINGS, "check", "--policy", POLICY)
+        path = os.path.join(self.tmp, "pack34")
+        self.expect(OK, "evidence", "export", "--run", "3", "--check", "4",
+                    "--out", path)
+        return path
+
+    def forge(self, base, runs):
+        """base with its runs replaced by runs ([(pack, index)]), each
+        with its responses, the manifest and SHA256SUMS agreeing: every
+        run hash still holds (an unsigned forgery)."""
+        def edit(m):
+            files = [f for f in m["files"]
+                     if not f["path"].startswith("responses/")]
+            shutil.rmtree(os.path.join(base, "responses"))
+            m["runs"] = []
+            for src, i in runs:
+                sm = json.loads(self.manifest(src))
+                run = sm["runs"][i]
+                m["runs"].append(run)
+                names = {e["file"] for e in run["evidence"]}
+                for f in sm["files"]:
+                    if f["path"] in names:
+                        files.append(f)
+                        dst = os.path.join(base, f["path"])
+                        os.makedirs(os.path.dirname(dst), exist_ok=True)
+                        shutil.copy(os.path.join(src, f["path"]), dst)
+            m["files"] = files
+            m["run"] = m["runs"][0]["id"]
+            m["check"] = m["runs"][1]["id"] if len(m["runs"]) > 1 else None
+        self.rewrite_manifest(base, edit)
+        return base
+
+    def test_a_check_of_another_run_is_refused(self):
+        # Run 1 with check 4, which judged run 3: each run hash holds, and
+        # both are the history's runs, but the findings are about run 3.
+        other = self.pack_of_3_and_4()
+        good = self.export("good")
+        pack = self.forge(self.export(), [(good, 0), (other, 1)])
+        r = self.broken(pack, "check 4 judged run 3, not run 1",
+                        "run 4 holds %d findings about run 3, not about "
+                        "run 1" % self.scalar("SELECT count(*) FROM findings "
+                                              "WHERE check_run = 4"))
+        self.assertNotIn("hash to", r.out)
+        r = self.expect(FINDINGS, "verify", "--pack", pack)
+        self.assertIn("check 4 judged run 3, not run 1", r.out)
+        # The forgery is sound otherwise: the pack it was made from again.
+        self.verify(self.forge(self.export("again"), [(good, 0), (good, 1)]),
+                    OK)
+
+    def test_runs_swapped_or_a_check_alone_are_refused(self):
+        good = self.export("good")
+        pack = self.forge(self.export(), [(good, 1), (good, 0)])
+        r = self.broken(pack, "run 2 is not a collection run (its source is "
+                        "'check'", "run 1 is not a check run (its source is "
+                        "'replay'); a pack's second run is a check of its "
+                        "first, run 2")
+        self.assertNotIn("hash to", r.out)
+        self.expect(FINDINGS, "verify", "--pack", pack)
+        pack = self.forge(self.export("alone"), [(good, 1)])
+        r = self.broken(pack, "run 2 is not a collection run")
+        self.assertNotIn("hash to", r.out)
+        self.expect(FINDINGS, "verify", "--pack", pack)
+        # Export writes no such pack either; a collection alone is one.
+        r = self.expect(USAGE, "evidence", "export", "--run", "2", "--out",
+                        os.path.join(self.tmp, "c"))
+        self.assertIn("run 2 is not a collection run", r.err)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "c")))
+        self.expect(OK, "evidence", "export", "--run", "1", "--out",
+                    os.path.join(self.tmp, "c"))
+        self.verify(os.path.join(self.tmp, "c"), OK)
+
     # -- signatures ----------------------------------------------------------
 
     def test_signed_pack_checks_with_openssl_and_the_tool(self):
