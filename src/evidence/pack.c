@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "store/chain.h"
 #include "util/fs.h"
@@ -1259,21 +1260,153 @@ static ssize_t read_tar(void *ctx, void *buf, size_t n)
 }
 
 /*
+ * The file of a .tar.gz pack, inflated here for libarchive (its read
+ * callback) rather than by libarchive, so that all of it is read: one
+ * gzip member (zlib checks its CRC and length) and nothing after it, and
+ * the offset after the last byte that is not zero (after the tar's end
+ * there may be only the zeros that pad it).
+ */
+struct gz_in {
+	int fd;
+	z_stream z;
+	int zr;				/* the last inflate() */
+	int eof;			/* the file read to its end */
+	unsigned long long raw;		/* bytes read from the file */
+	unsigned long long out;		/* bytes inflated and given out */
+	unsigned long long nonzero;	/* offset after the last nonzero one */
+	unsigned char in[65536], buf[65536];
+};
+
+/* Read more of the file; 0, or -1 with a's error set. */
+static int gz_fill(struct archive *a, struct gz_in *g)
+{
+	ssize_t n;
+
+	do
+		n = read(g->fd, g->in, sizeof(g->in));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (!g->raw && (n < 2 || g->in[0] != 0x1f || g->in[1] != 0x8b)) {
+		archive_set_error(a, EILSEQ, "not gzip data");
+		return -1;
+	}
+	g->eof = n == 0;
+	g->z.next_in = g->in;
+	g->z.avail_in = (uInt)n;
+	g->raw += (unsigned long long)n;
+	return 0;
+}
+
+/* "what byte N of the file (why)" as a's error, N where reading is. */
+static void gz_error(struct archive *a, const struct gz_in *g,
+		     const char *what, const char *why)
+{
+	struct sbuf msg = SBUF_INIT;
+
+	/* (archive_set_error() knows no %llu) */
+	sbuf_addf(&msg, "%s byte %llu of the file (%s)", what,
+		  g->raw - g->z.avail_in, why);
+	archive_set_error(a, EILSEQ, "%s", msg.buf);
+	sbuf_release(&msg);
+}
+
+/* libarchive's read callback: the next inflated bytes, 0 at the end. */
+static la_ssize_t gz_read(struct archive *a, void *ctx, const void **ret)
+{
+	struct gz_in *g = ctx;
+	size_t got, i;
+
+	for (;;) {
+		if (!g->z.avail_in && !g->eof && gz_fill(a, g) < 0)
+			return -1;
+		if (g->zr == Z_STREAM_END) {
+			if (!g->z.avail_in && g->eof)
+				return 0;
+			if (g->z.avail_in) {
+				gz_error(a, g, "bytes after the gzip data, from",
+					 "a pack is one gzip member, nothing "
+					 "after it");
+				return -1;
+			}
+			continue;
+		}
+		g->z.next_out = g->buf;
+		g->z.avail_out = sizeof(g->buf);
+		g->zr = inflate(&g->z, Z_NO_FLUSH);
+		if (g->zr == Z_BUF_ERROR && (g->z.avail_in || !g->eof)) {
+			g->zr = Z_OK;	/* more input first */
+			continue;
+		}
+		if (g->zr == Z_BUF_ERROR) {
+			archive_set_error(a, EILSEQ, "the gzip data ends early "
+					  "(a truncated file)");
+			return -1;
+		}
+		if (g->zr != Z_OK && g->zr != Z_STREAM_END) {
+			gz_error(a, g, "the gzip data is damaged near",
+				 g->z.msg ? g->z.msg : "inflate failed");
+			return -1;
+		}
+		got = sizeof(g->buf) - g->z.avail_out;
+		if (!got)
+			continue;
+		for (i = got; i && !g->buf[i - 1]; i--)
+			;
+		if (i)
+			g->nonzero = g->out + i;
+		g->out += got;
+		*ret = g->buf;
+		return (la_ssize_t)got;
+	}
+}
+
+/*
+ * After the tar's end (libarchive said so): the rest of the file, with
+ * nothing after the gzip member and only zeros after the tar's end.
+ */
+static void check_tar_end(struct pack_read *pr, struct archive *a,
+			  struct gz_in *g)
+{
+	long long end = archive_filter_bytes(a, 0);
+	const void *buf;
+	la_ssize_t n;
+
+	while ((n = gz_read(a, g, &buf)) > 0)
+		;
+	if (n < 0)
+		problem(pr->problems, "%s: %s", pr->name, archive_why(a));
+	else if (end < 0 || g->nonzero > (unsigned long long)end)
+		problem(pr->problems, "%s: data after the end of the archive "
+			"(its tar ends at byte %lld, data runs to byte %llu)",
+			pr->name, end, g->nonzero);
+}
+
+/*
  * A .tar.gz pack: one directory, holding regular files and directories
- * only (no links, no devices), names as a directory pack's.
+ * only (no links, no devices), names as a directory pack's; nothing
+ * after the archive.
  */
 static int read_tar_pack(struct pack_read *pr, const char *path,
 			 struct err_detail *d)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
+	struct gz_in *g = xcalloc(1, sizeof(*g));
 	char top[128] = "", name[128];
 	struct sbuf rel = SBUF_INIT;
 	int r = 0, rc;
 
-	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+	g->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (g->fd < 0 || inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK) {
+		r = g->fd < 0 ? -errno : -ENOMEM;
+		err_set(d, "cannot read pack '%s': %s", path, err_str(r));
+		goto out;
+	}
+	if (archive_read_open(a, g, NULL, gz_read, NULL) != ARCHIVE_OK) {
 		problem(pr->problems, "%s: not a .tar.gz: %s", pr->name,
 			archive_why(a));
 		goto out;
@@ -1329,8 +1462,14 @@ static int read_tar_pack(struct pack_read *pr, const char *path,
 	if (r == 0 && rc != ARCHIVE_EOF)
 		problem(pr->problems, "%s: damaged: %s", pr->name,
 			archive_why(a));
+	else if (r == 0)
+		check_tar_end(pr, a, g);
 out:
 	archive_read_free(a);
+	inflateEnd(&g->z);
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g);
 	sbuf_release(&rel);
 	return r;
 }

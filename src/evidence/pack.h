@@ -90,8 +90,9 @@ int pack_export(struct store *s, const struct pack_options *o,
  * exactly as the manifest gives it, each run's hash recomputed from the
  * manifest with chain_run_encode(), that the runs belong together (the
  * first a collection run, the second, if any, a check whose scope judged
- * the first, every finding's judged_run the first), and with key the
- * signature (a pack without one then fails). Each problem found, naming
+ * the first, every finding's judged_run the first), a .tar.gz read to
+ * its end (one gzip member, nothing after it, only zeros after the tar's
+ * end), and with key the signature (a pack without one then fails). Each problem found, naming
  * the file or the runs, is added to problems (at most 50); none means the pack holds. Returns 0 when the
  * check ran, or negative when it could not (-errno reading the pack;
  * d says why).

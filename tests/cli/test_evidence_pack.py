@@ -1,6 +1,7 @@
 """Evidence packs: export, verify with the tool and by hand (sha256sum,
 openssl, the README's own Python), signatures, tampering of every kind,
 hostile packs, head anchoring (verify --expect-head, [evidence] head_log)."""
+import gzip
 import hashlib
 import io
 import json
@@ -386,6 +387,33 @@ class Pack(PackBase):
             with open(pack, "rb") as g:
                 f.write(g.read()[:-100])
         self.broken(bad + "4", "damaged")
+
+    def test_bytes_after_a_tar_gz_pack(self):
+        pack = self.export("pack.tar.gz")
+        with open(pack, "rb") as f:
+            data = f.read()
+
+        def write(name, b):
+            path = os.path.join(self.tmp, name)
+            with open(path, "wb") as f:
+                f.write(b)
+            return path
+        after = "bytes after the gzip data, from byte %d" % len(data)
+        self.broken(write("a", data + b"garbage"), after)
+        self.broken(write("b", data + data), after)
+        self.broken(write("c", data + gzip.compress(b"\0" * 512, mtime=0)),
+                    after)
+        # The gzip trailer (CRC-32, length) is checked too.
+        crc = bytearray(data)
+        crc[-6] ^= 1
+        self.broken(write("d", bytes(crc)), "incorrect data check")
+        # Inside the gzip member, after the tar's end: only its zeros.
+        tar = gzip.decompress(data)
+        self.broken(write("e", gzip.compress(tar + b"x", mtime=0)),
+                    "data after the end of the archive")
+        self.verify(write("f", gzip.compress(tar + b"\0" * 1024, mtime=0)),
+                    OK)
+        self.broken(write("g", data[:-3]), "ends early")
 
     # -- hostile packs -------------------------------------------------------
 
