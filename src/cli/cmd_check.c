@@ -70,9 +70,11 @@ static int print_json(FILE *f, const struct check_result *res, int new_only)
 
 static int print_csv(FILE *f, const struct check_result *res, int new_only)
 {
-	json_t *cols = json_pack("[s,s,s,s,s,s,s,s]", "rule", "resource_id",
-				 "status", "severity", "reason", "first_seen",
-				 "exemption", "new");
+	/* The JSON's keys, in its order (evidence and detail as JSON text). */
+	json_t *cols = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "rule",
+				 "resource_id", "status", "severity", "reason",
+				 "first_seen", "exemption", "new", "run", "check",
+				 "evidence", "detail");
 	json_t *rows = json_array();
 	size_t i;
 	int r;

@@ -445,7 +445,11 @@ class Check(CliTest):
         table = [l for l in md.splitlines() if l.startswith("| ")]
         self.assertTrue(all(l.count(" | ") == 5 for l in table[2:]), table[:4])
         csv_out = self.check(FINDINGS, "--format", "csv").out
-        self.assertTrue(csv_out.startswith('"rule","resource_id","status"'))
+        # The JSON's keys, in its order (README says "the same columns").
+        keys = list(json.loads(self.check(FINDINGS, "--format", "json")
+                               .out.splitlines()[0]))
+        self.assertEqual(csv_out.splitlines()[0],
+                         ",".join('"%s"' % k for k in keys))
         prom = self.check(FINDINGS, "--format", "prometheus").out
         self.assertIn('amlfs_audit_findings{rule="idle",', prom)
         self.assertRegex(prom, r"\namlfs_audit_last_check_timestamp_seconds \d+\n")
