@@ -928,10 +928,12 @@ static int section_has_keys(const struct ini_file *f, const char *name)
 }
 
 /*
- * The section lines of [override NAME] and [exemption NAME]: NAME is
- * their words (so "[exemption  e1]" is e1), once per kind (two of the same
- * name would merge, or load as two when spelt apart), and each needs keys
- * (one with none would be ignored without a word).
+ * The section lines: [defaults] once, [rule NAME], [override NAME] and
+ * [exemption NAME] once per kind and NAME, NAME being their words (so
+ * "[exemption  e1]" is e1: two of the same name would merge, or load as
+ * two when spelt apart); an override or exemption needs keys, and an
+ * unknown section without keys is named too (either would be ignored
+ * without a word).
  */
 static int check_named_sections(struct loader *ld, const struct ini_file *f)
 {
@@ -943,26 +945,40 @@ static int check_named_sections(struct loader *ld, const struct ini_file *f)
 		const struct ini_section *s = &f->sections[i];
 
 		n = split_words(s->name, w, 2);
-		if (n != 2 || (strcmp(w[0], "override") &&
-			       strcmp(w[0], "exemption"))) {
+		if (n > 2 || n == 0 || (n == 1 && strcmp(w[0], "defaults")) ||
+		    (n == 2 && strcmp(w[0], "rule") &&
+		     strcmp(w[0], "override") && strcmp(w[0], "exemption"))) {
+			/* Not one of ours: do_section names it when it
+			 * has keys; a misspelt one without is named here. */
 			free_words(w, n > 2 ? 2 : n);
+			if (r == 0 && strlen(s->name) <= SECTION_MAX &&
+			    !section_has_keys(f, s->name))
+				r = fail(ld->d, ld->file, s->line, "unknown "
+					 "section [%s] (with no keys)",
+					 s->name);
 			continue;
 		}
 		for (j = 0; j < i && r == 0; j++) {
 			m = split_words(f->sections[j].name, v, 2);
-			if (m == 2 && !strcmp(v[0], w[0]) && !strcmp(v[1], w[1]))
-				r = fail(ld->d, ld->file, s->line, "duplicate "
-					 "%s name '%s' (also at %s:%d): give "
-					 "each its own name", w[0], w[1],
+			if (m == n && !strcmp(v[0], w[0]) &&
+			    (n == 1 || !strcmp(v[1], w[1])))
+				r = fail(ld->d, ld->file, s->line, n == 1 ?
+					 "[%s%s] given twice (also at %s:%d): "
+					 "one is enough" : "duplicate %s name "
+					 "'%s' (also at %s:%d): give each its "
+					 "own name", w[0], n == 1 ? "" : w[1],
 					 ld->file, f->sections[j].line);
 			free_words(v, m > 2 ? 2 : m);
 		}
-		if (r == 0 && strlen(s->name) <= SECTION_MAX &&
+		/* A [rule X] of commented keys is the samples' way of showing
+		 * its defaults; an override or exemption without keys is not. */
+		if (r == 0 && n == 2 && strcmp(w[0], "rule") &&
+		    strlen(s->name) <= SECTION_MAX &&
 		    !section_has_keys(f, s->name))
 			r = fail(ld->d, ld->file, s->line, "%s '%s' has no keys "
 				 "(remove the section or give it its keys)",
 				 w[0], w[1]);
-		free_words(w, 2);
+		free_words(w, n);
 	}
 	return r;
 }

@@ -497,6 +497,15 @@ static const struct bad bad_cases[] = {
 	  { "exemption 'x' has no keys" } },
 	{ "[rule alpha]\nenabled = yes\n[override o]\n; nothing\n", "t.ini:3",
 	  { "override 'o' has no keys" } },
+	/* a rule or [defaults] twice merged their keys; a misspelt section
+	 * without keys was ignored (a [rule] of commented keys is fine) */
+	{ "[rule alpha]\nenabled = yes\n[rule beta]\n; severity = low\n"
+	  "[rule  alpha]\nseverity = low\n", "t.ini:5",
+	  { "duplicate rule name 'alpha'", "also at t.ini:1" } },
+	{ "[defaults]\nfail_on = high\n[defaults]\nrules = all\n", "t.ini:3",
+	  { "[defaults] given twice", "also at t.ini:1" } },
+	{ "[rule alpha]\nenabled = yes\n[exemptoin x]\n", "t.ini:3",
+	  { "unknown section [exemptoin x] (with no keys)" } },
 	/* overrides */
 	{ "[override o]\nrule = alpha\n", "t.ini:2",
 	  { "exactly one of 'subscription' and 'resource_group'" } },
