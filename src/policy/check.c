@@ -963,8 +963,8 @@ static int load_inputs(struct store *s, struct stored_check *c,
 		r = -ERR_VERIFY;
 	}
 	if (r == 0)
-		r = policy_load_text(c->policy_name, policy.buf, policy.len,
-				     c->rules, &c->policy, d);
+		r = policy_load_stored(c->policy_name, policy.buf,
+				       policy.len, c->rules, &c->policy, d);
 	sbuf_release(&policy);
 	return r;
 }

@@ -119,6 +119,17 @@ int policy_load_text(const char *name, const char *text, size_t len,
 		     const struct rule_set *rules, struct policy **ret,
 		     struct err_detail *d);
 
+/*
+ * A policy a check stored, for verify --recheck: read as the version that
+ * ran the check read it, without the later checks of a file given now (a
+ * section name twice, an override or exemption without keys, an unknown
+ * section without keys, an expires SQLite reads otherwise), so a check
+ * from an older version can still be evaluated again.
+ */
+int policy_load_stored(const char *name, const char *text, size_t len,
+		       const struct rule_set *rules, struct policy **ret,
+		       struct err_detail *d);
+
 /* The default policy described at policy_load(). Never NULL. */
 struct policy *policy_new_default(const struct rule_set *rules);
 

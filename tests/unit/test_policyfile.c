@@ -572,6 +572,41 @@ static void errors_name_file_line_and_reason(void **state)
 	rule_set_free(rules);
 }
 
+/*
+ * A check's stored policy is read as the version that ran it read it
+ * (review finding: verify --recheck of a check from 8c297fc failed, exit
+ * 3, on what today's checks of a given file refuse).
+ */
+static void a_stored_policy_reads_as_it_was_read(void **state)
+{
+	static const char *const texts[] = {
+		"[exemption x]\n\n[rule alpha]\nenabled = yes\n",
+		EX_HEAD EX_RES EX_KEYS "expires = 2027-01-01\n[exemption  x]\n"
+		"rule = beta\n" EX_RES EX_KEYS "expires = 2027-01-01\n",
+		"[rule alpha]\nenabled = yes\n[rule alpha ]\nseverity = low\n",
+		EX_HEAD EX_RES EX_KEYS "expires = 2026-06-30T10:00+15:00\n",
+		"[rule alpha]\nenabled = yes\n[exemptoin x]\n",
+	};
+	struct rule_set *rules = test_rules();
+	struct err_detail d;
+	struct policy *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		p = NULL;
+		if (policy_load_text("t.ini", texts[i], strlen(texts[i]), rules,
+				     &p, &d) != -ERR_CONFIG)
+			fail_msg("case %zu: a file given now is refused", i);
+		if (policy_load_stored("t.ini", texts[i], strlen(texts[i]),
+				       rules, &p, &d) != 0)
+			fail_msg("case %zu: stored, refused: %s", i, d.msg);
+		assert_non_null(p);
+		policy_free(p);
+	}
+	rule_set_free(rules);
+}
+
 static void file_errors_name_the_path(void **state)
 {
 	struct rule_set *rules = test_rules();
@@ -956,6 +991,7 @@ int main(void)
 		cmocka_unit_test(sample_defaults_are_the_rule_files),
 		cmocka_unit_test(default_policy_is_every_rule_on),
 		cmocka_unit_test(errors_name_file_line_and_reason),
+		cmocka_unit_test(a_stored_policy_reads_as_it_was_read),
 		cmocka_unit_test(file_errors_name_the_path),
 		cmocka_unit_test(overrides_resolve_most_specific_first),
 		cmocka_unit_test(defaults_rules_list_and_none),
