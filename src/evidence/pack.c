@@ -339,10 +339,12 @@ static size_t findings_not_of(const struct chain_run *run, long long want,
 }
 
 /*
- * Do a pack's runs belong together? The first must be a collection (live
- * or replay), the second, if any, a check whose scope judged the first,
- * and every finding must be about the first; export writes nothing else.
- * Each problem, naming the runs, is added to problems; the count added.
+ * Do a pack's two runs belong together? The first must be a collection
+ * (live or replay), the second a check whose scope judged the first, and
+ * every finding must be about the first; export writes nothing else. A
+ * pack of one run is of any link of the chain, as it always was (a check
+ * alone names the run it judged, which is not in the pack). Each problem,
+ * naming the runs, is added to problems; the count added.
  */
 static size_t check_pairing(const struct chain_run *runs, size_t n,
 			    struct strlist *problems)
@@ -352,26 +354,26 @@ static size_t check_pairing(const struct chain_run *runs, size_t n,
 	long long first = run_id_of(&runs[0]), id, judged, other = 0;
 	size_t before = problems->n, i, bad;
 
+	if (n < 2)
+		return 0;
 	src = run_text(&runs[0], "source");
 	if (!is_collection(src))
 		problem(problems, "run %lld is not a collection run (its source "
-			"is '%s', not live or replay); a pack is of a "
-			"collection run (and of a check of it)", first,
+			"is '%s', not live or replay); a pack of two runs is "
+			"of a collection run and a check of it", first,
 			src ? shown(src, buf) : "?");
-	if (n > 1) {
-		id = run_id_of(&runs[1]);
-		src = run_text(&runs[1], "source");
-		judged = judged_of(&runs[1]);
-		if (!src || strcmp(src, "check"))
-			problem(problems, "run %lld is not a check run (its "
-				"source is '%s'); a pack's second run is a "
-				"check of its first, run %lld", id,
-				src ? shown(src, buf) : "?", first);
-		else if (judged != first)
-			problem(problems, "check %lld judged run %lld, not run "
-				"%lld, the run the pack is of", id, judged,
-				first);
-	}
+	id = run_id_of(&runs[1]);
+	src = run_text(&runs[1], "source");
+	judged = judged_of(&runs[1]);
+	if (!src || strcmp(src, "check"))
+		problem(problems, "run %lld is not a check run (its "
+			"source is '%s'); a pack's second run is a "
+			"check of its first, run %lld", id,
+			src ? shown(src, buf) : "?", first);
+	else if (judged != first)
+		problem(problems, "check %lld judged run %lld, not run "
+			"%lld, the run the pack is of", id, judged,
+			first);
 	for (i = 0; i < n; i++) {
 		bad = findings_not_of(&runs[i], first, &other);
 		if (bad)
@@ -943,12 +945,12 @@ static void readme(const struct pack_options *o,
 "   with one kept: `amlfs-audit verify --expect-head HASH` fails unless the\n"
 "   history's newest run has that hash.\n"
 "\n"
-"4. The runs belong together: in `manifest.json`, `runs[0].run.source` is\n"
-"   `live` or `replay` (a collection), and when there is a second run,\n"
+"4. Two runs belong together: in `manifest.json`, when there is a second\n"
+"   run, `runs[0].run.source` is `live` or `replay` (a collection),\n"
 "   `runs[1].run.source` is `check`, the `judged_run` of its `scope` is\n"
 "   `runs[0].id`, and so is every finding's `judged_run`. The run hashes\n"
 "   do not show this: they hold as well for a run and another run's check\n"
-"   put together.\n");
+"   put together. (A pack of one run may be of any link of the chain.)\n");
 }
 
 int pack_export(struct store *s, const struct pack_options *o,

@@ -10,7 +10,8 @@
 #include "util/hash.h"
 
 /*
- * Evidence packs: one collection run (and optionally a check of it)
+ * Evidence packs: one run, any link of the chain (or a collection run
+ * and a check of it)
  * as files an auditor checks with no database, with this tool or with
  * sha256sum and openssl alone. A pack is a directory, or the same as a
  * .tar.gz holding one directory:
@@ -74,8 +75,8 @@ struct pack_summary {
  * empty); it appears whole or not at all (written beside it, then
  * renamed). Refused before anything is written: a run that is not sealed
  * or whose stored hash its contents no longer give, a body that no longer
- * has its SHA-256 (-ERR_VERIFY), a run that is not a collection (live or
- * replay), a check that is not a check of the run, no such run
+ * has its SHA-256 (-ERR_VERIFY), with a check a run that is not a
+ * collection (live or replay) or a check that is not of the run, no such run
  * (-ERR_NOT_FOUND), an out that exists (-EEXIST). sum (may be NULL) gets
  * what was written.
  */
@@ -88,9 +89,9 @@ int pack_export(struct store *s, const struct pack_options *o,
  * the manifest's form, every file against it (none changed, missing or
  * added, no symlink or special file, no unsafe name), SHA256SUMS
  * exactly as the manifest gives it, each run's hash recomputed from the
- * manifest with chain_run_encode(), that the runs belong together (the
- * first a collection run, the second, if any, a check whose scope judged
- * the first, every finding's judged_run the first), a .tar.gz read to
+ * manifest with chain_run_encode(), that two runs belong together (the
+ * first a collection run, the second a check whose scope judged the
+ * first, every finding's judged_run the first), a .tar.gz read to
  * its end (one gzip member, nothing after it, only zeros after the tar's
  * end), and with key the signature (a pack without one then fails). Each problem found, naming
  * the file or the runs, is added to problems (at most 50); none means the pack holds. Returns 0 when the
