@@ -233,7 +233,7 @@
 "\n" \
 "Exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage or\n" \
 "a bad policy or rule (FILE:LINE says where) or a --policy or --desired\n" \
-"file that is missing or not readable, 3 a rule could not run or\n" \
+"file that is missing, a directory or not readable, 3 a rule could not run or\n" \
 "the database failed. A rule that could not run gives 3 even when alarms\n" \
 "were raised too (the answer is incomplete).\n"
 

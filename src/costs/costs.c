@@ -7,6 +7,7 @@
 
 #include "azure/arm.h"
 #include "store/evidence.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -430,19 +431,14 @@ int cost_import_file(struct store *s, const char *path,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (!scope) {		/* JSON holds UTF-8 text only */
-		char *shown = xstrdup(path), *p;
-
-		for (p = shown; *p; p++)	/* said as text, not bytes */
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		err_set(d, "the file's name is not UTF-8 text: rename it "
-			"(the name is kept in the evidence)");
-		err_where(d, "%s (non-ASCII bytes shown as ?)", shown);
-		free(shown);
+	r = fs_name_text(path, "the file", d);	/* JSON holds UTF-8 only */
+	if (r == 0 && !scope) {
+		err_set(d, "cannot describe the import: a related resource id "
+			"is not UTF-8 text ([costs] related_resources)");
 		r = -ERR_CONFIG;
-		goto out;
 	}
+	if (r < 0)
+		goto out;
 	if (!im.kept) {
 		err_set(d, "cannot hash: libcrypto failed");
 		r = -ERR_CRYPTO;

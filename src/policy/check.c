@@ -829,6 +829,8 @@ int check_run(struct store *s, const struct check_options *o,
 		r = rules_load_dir(o->rules_dir, &rules, d);
 	if (r == 0)
 		r = policy_load(o->policy_path, rules, &j.policy, d);
+	if (r == 0 && o->policy_path)	/* kept in the check's scope */
+		r = fs_name_text(o->policy_path, "the policy file", d);
 	if (r < 0)
 		goto out;
 	res->fail_on = policy_fail_on(j.policy);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/num.h"
 #include "util/xalloc.h"
 
 int fs_read_file(const char *path, struct sbuf *out)
@@ -38,8 +39,25 @@ int fs_read_file(const char *path, struct sbuf *out)
 
 int fs_path_refused(int code)
 {
-	return code == -ENOENT || code == -ENOTDIR || code == -EACCES ||
-	       code == -EPERM;
+	return code == -ENOENT || code == -ENOTDIR || code == -EISDIR ||
+	       code == -EACCES || code == -EPERM;
+}
+
+int fs_name_text(const char *path, const char *what, struct err_detail *d)
+{
+	char *shown, *p;
+
+	if (utf8_valid(path, strlen(path)))
+		return 0;
+	shown = xstrdup(path);
+	for (p = shown; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	err_set(d, "%s's name is not UTF-8 text: rename it (the name is "
+		"kept in the evidence)", what);
+	err_where(d, "%s (non-ASCII bytes shown as ?)", shown);
+	free(shown);
+	return -ERR_CONFIG;
 }
 
 char *fs_join(const char *dir, const char *name)

@@ -13,10 +13,18 @@ int fs_read_file(const char *path, struct sbuf *out);
 /*
  * 1 when code (a negative errno) says a path someone gave is wrong rather
  * than that the system failed: no such file (ENOENT), a part of it not a
- * directory (ENOTDIR), or no permission (EACCES, EPERM). Callers turn it
+ * directory (ENOTDIR), a directory where a file is wanted (EISDIR), or no
+ * permission (EACCES, EPERM). Callers turn it
  * into a usage or configuration error (exit 2), naming the path.
  */
 int fs_path_refused(int code);
+
+/*
+ * A path that is kept as JSON text (a run's scope) must be UTF-8: when it
+ * is not, d says so (-ERR_CONFIG) with the path as its place, each byte
+ * past ASCII shown as '?' (said as text, never raw bytes); else 0.
+ */
+int fs_name_text(const char *path, const char *what, struct err_detail *d);
 
 /* Join dir and name with one '/' into a new string the caller frees. */
 char *fs_join(const char *dir, const char *name);

@@ -415,6 +415,18 @@ class Check(CliTest):
             r = self.check(USAGE, "--desired", path)
             self.assertIn("cannot read the desired state", r.err)
             self.assertIn(path, r.err)
+        # A directory where a file is wanted: 2 for both (review finding:
+        # --desired exited 3).
+        self.check(USAGE, "--policy", self.tmp)
+        r = self.check(USAGE, "--desired", self.tmp)
+        self.assertIn(self.tmp, r.err)
+        # A policy whose name is not UTF-8 cannot be kept in the check's
+        # scope (JSON): named, 2, not a database error (review finding).
+        odd = os.path.join(self.tmp, "pol\udce9.ini")       # b"pol\xe9.ini"
+        shutil.copy(POLICY, odd)
+        r = self.check(USAGE, "--policy", odd)
+        self.assertIn("the policy file's name is not UTF-8 text", r.err)
+        self.assertIn("pol?.ini (non-ASCII bytes shown as ?)", r.err)
         # Nothing was stored: only the collection run is in the history.
         self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 1)
 
