@@ -704,7 +704,8 @@ static int legacy_history(struct store *s)
  * with no such run is a failure, except in a history that began before
  * imports joined the chain: there it is counted as uncovered, if it comes
  * before every source in the chain (ids in order of import, from 1) and
- * was ingested before the first run of encoding 2. A source added later
+ * was ingested no later than the first run of encoding 2 began (times to
+ * the second). A source added later
  * with no run (a forgery beside a head the auditor pinned) fails.
  */
 static int check_costs(struct store *s, struct store *scratch,
@@ -712,7 +713,7 @@ static int check_costs(struct store *s, struct store *scratch,
 {
 	static const char sql[] =
 		"SELECT c.id, c.kind, c.name, c.cost_type, c.run_id, "
-		"r.hash_version, c.ingested_at < coalesce((SELECT min("
+		"r.hash_version, c.ingested_at <= coalesce((SELECT min("
 		"started_at) FROM runs WHERE hash_version >= 2), '9') "
 		"FROM cost_sources c LEFT JOIN runs r ON r.id = c.run_id "
 		"ORDER BY c.id";
