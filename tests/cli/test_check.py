@@ -19,6 +19,13 @@ class Check(CliTest):
         super().setUp()
         self.expect(OK, "collect", "--replay", self.copy_replay())
 
+    def datadir(self):
+        """A copy of the project's queries for rules a test adds
+        (--datadir DIR)."""
+        data = os.path.join(self.tmp, "data")
+        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        return data
+
     def check(self, code, *args, **kw):
         return self.expect(code, "check", *args, **kw)
 
@@ -144,8 +151,7 @@ class Check(CliTest):
                 w.writerow(row)
 
     def test_a_rule_added_as_a_file_runs_without_a_rebuild(self):
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         with open(os.path.join(data, "queries", "rules", "zz-name.sql"), "w") as f:
             f.write("-- id: name-prefix\n-- title: Names start with amlfs-\n"
                     "-- severity: critical\n-- rationale: naming\n"
@@ -168,8 +174,7 @@ class Check(CliTest):
         # gives both a second parameter set for one resource group. The
         # one of scope filesystem is evaluated with it over that group's
         # file systems alone; the other (estate) over all of them.
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         for rid, scope in (("seen-fs", "filesystem"), ("seen-all", "estate")):
             with open(os.path.join(data, "queries", "rules", rid + ".sql"),
                       "w") as f:
@@ -206,8 +211,7 @@ class Check(CliTest):
         self.expect(OK, "--datadir", data, "verify", "--recheck")
 
     def test_a_rule_that_cannot_run_is_an_error_finding(self):
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         with open(os.path.join(data, "queries", "rules", "zz-bad.sql"), "w") as f:
             f.write("-- id: bad-regex\n-- title: t\n-- severity: info\n"
                     "-- rationale: r\n-- remediation: r\n-- reads: filesystems\n"
@@ -223,8 +227,7 @@ class Check(CliTest):
     def test_a_broken_rule_wins_over_alarms(self):
         """Alarms at or above --fail-on beside a rule that could not run:
         exit 3, not 1 (the answer is incomplete)."""
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         with open(os.path.join(data, "queries", "rules", "zz-json.sql"), "w") as f:
             f.write("-- id: bad-json\n-- title: t\n-- severity: info\n"
                     "-- reads: filesystems\n"
@@ -245,8 +248,7 @@ class Check(CliTest):
                     "prometheus")
 
     def test_a_scalar_detail_is_kept_in_json(self):
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         for rid, detail in (("scalar-num", "'42'"), ("scalar-str", "'\"x\"'"),
                             ("scalar-null", "'null'")):
             with open(os.path.join(data, "queries", "rules", rid + ".sql"),
@@ -266,8 +268,7 @@ class Check(CliTest):
             self.assertIn("detail", x)
 
     def test_text_that_is_not_utf8_is_a_rule_error(self):
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         for col in ("reason", "resource_id", "detail"):
             cols = {"resource_id": "resource_id", "reason": "'r'",
                     "detail": "NULL"}
@@ -301,8 +302,7 @@ class Check(CliTest):
         capacity-pressure and over-provisioned share cost-per-tib.sql.inc);
         an error in the part names the part's line and where it was
         included; a path out of the rules folder is refused at its line."""
-        data = os.path.join(self.tmp, "data")
-        shutil.copytree(os.path.join(ROOT, "queries"), os.path.join(data, "queries"))
+        data = self.datadir()
         rules = os.path.join(data, "queries", "rules")
         head = ("-- id: with-part\n-- title: t\n-- severity: info\n"
                 "-- reads: filesystems\n"
