@@ -1,5 +1,6 @@
 #include "report/xlsx.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,13 +121,45 @@ static int lxw_fail(struct xlsx *x, lxw_error e)
 }
 
 /* Text as a string cell: never a formula; cut to Excel's cap. */
+/* Is s at an escape a reader decodes in a workbook's text: _xHHHH_? */
+static int at_xhhhh(const char *s)
+{
+	return s[0] == '_' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+	       isxdigit((unsigned char)s[3]) && isxdigit((unsigned char)s[4]) &&
+	       isxdigit((unsigned char)s[5]) && s[6] == '_';
+}
+
+/*
+ * s with each _xHHHH_ in it written _x005F_xHHHH_ (the escaped '_'), so
+ * that Excel shows the text as it is: it decodes _x003D_ in a text cell as
+ * '=' (the text stays text, but it would show another value); LibreOffice
+ * and openpyxl read the escape back to '_' too. NULL when s has none.
+ */
+static char *escape_xhhhh(const char *s)
+{
+	struct sbuf sb = SBUF_INIT;
+	const char *p;
+
+	if (!strstr(s, "_x"))
+		return NULL;
+	for (p = s; *p; p++) {
+		if (at_xhhhh(p))
+			sbuf_adds(&sb, "_x005F");
+		sbuf_addch(&sb, *p);
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
 static int write_text(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row,
 		      lxw_col_t col, const char *s, lxw_format *f)
 {
-	size_t n = strlen(s);
-	char *cut = NULL;
+	char *esc = escape_xhhhh(s), *cut = NULL;
+	size_t n;
 	int r;
 
+	if (esc)
+		s = esc;
+	n = strlen(s);
 	if (n > XLSX_STR_MAX) {
 		n = XLSX_STR_MAX;
 		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
@@ -135,6 +168,7 @@ static int write_text(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row,
 	}
 	r = lxw_fail(x, worksheet_write_string(ws, row, col, cut ? cut : s, f));
 	free(cut);
+	free(esc);
 	return r;
 }
 

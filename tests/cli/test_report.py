@@ -297,6 +297,27 @@ class Report(CliTest):
         self.assertEqual(totals, {"a*": 1, "ab": 2, "A*": 4, "a?": 8, "~a": 16,
                                   "a": 32})
 
+    def test_text_that_looks_like_an_escape_shows_as_it_is(self):
+        # Review finding: a workbook's text "_x003D_1+1" is the escape of
+        # "=1+1" to Excel (a text cell showing another value). Written with
+        # its '_' escaped, LibreOffice shows each value as it is.
+        values = ["_x003D_1+1", "_x005F_x003D_1+1", "a_x0041_b", "_x00zz_",
+                  "plain"]
+        self.put("queries/t/x.sql", "-- Parameters: none\n-- Columns: v\n" +
+                 " UNION ALL ".join("SELECT '%s' AS v" % v for v in values) +
+                 ";\n")
+        d = dict(DEFINITION, datasets={"costs": "t/x.sql"}, json=["costs"],
+                 csv="costs", markdown="t.md.mustache")
+        d["sheets"] = [{"name": "Costs", "dataset": "costs",
+                        "columns": [{"field": "v"}]}]
+        self.put("reports/t.json", json.dumps(d))
+        self.put("templates/t.md.mustache", "{{#costs}}{{v}}\n{{/costs}}")
+        out, _ = self.write("out", "--format", "xlsx")
+        shown = readers.soffice_convert(os.path.join(out, "t-2026-10.xlsx"),
+                                        self.tmp, "csv")
+        with open(shown, encoding="utf-8") as f:
+            self.assertEqual(f.read().split(), ["v"] + values)
+
     def test_same_history_and_as_of_give_the_same_outputs(self):
         a, _ = self.write("a", "--as-of", AS_OF)
         b, _ = self.write("b", "--as-of", AS_OF)
