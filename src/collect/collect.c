@@ -717,17 +717,29 @@ static int take_answer(struct collector *c, struct task *tk,
 {
 	struct err_detail why = { "", "" };
 	json_error_t je;
-	json_t *j;
+	json_t *j = NULL;
 	char pos[64] = "";
 	int r;
 
-	if (resp->status == 204 || resp->body.len == 0)
+	/*
+	 * Only a 204 says "nothing": a 200 with no body is an answer cut
+	 * short (it read as an empty list, and the file systems it should
+	 * have held as removed). A key given twice is refused: jansson keeps
+	 * the last, SQLite's json_extract() over the evidence the first.
+	 */
+	if (resp->status == 204)
 		j = json_pack("{s:[]}", tk->type == T_GRAPH ? "data" : "value");
+	else if (resp->body.len == 0)
+		snprintf(je.text, sizeof(je.text), "an empty body (HTTP %ld, "
+			 "not 204)", resp->status);
 	else
-		j = json_loadb(resp->body.buf, resp->body.len, 0, &je);
+		j = json_loadb(resp->body.buf, resp->body.len,
+			       JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
 		err_set(&why, "invalid JSON: %s", je.text);
-		snprintf(pos, sizeof(pos), ":%d:%d", je.line, je.column);
+		if (resp->body.len)
+			snprintf(pos, sizeof(pos), ":%d:%d", je.line,
+				 je.column);
 		r = -ERR_JSON;
 	} else {
 		r = store_exec(c->s, "SAVEPOINT page", d);
@@ -876,8 +888,13 @@ static int take_cost_answer(struct collector *c, struct task *tk,
 	r = set_projected(c, evid, 0, d);	/* cost rows, not views */
 	if (r < 0)
 		return r;
-	if (resp->status != 204 && resp->body.len) {
-		j = json_loadb(resp->body.buf, resp->body.len, 0, &je);
+	if (resp->status != 204 && !resp->body.len) {	/* see take_answer */
+		err_set(&why, "invalid JSON: an empty body (HTTP %ld, not 204)",
+			resp->status);
+		r = -ERR_JSON;
+	} else if (resp->status != 204) {
+		j = json_loadb(resp->body.buf, resp->body.len,
+			       JSON_REJECT_DUPLICATES, &je);
 		if (!j) {
 			err_set(&why, "invalid JSON: %s", je.text);
 			r = -ERR_JSON;

@@ -129,6 +129,25 @@ class Live(FakeTest):
             "SELECT count(*) FROM evidence_log WHERE status = 503 AND projected = 0"), 1)
         self.expect(OK, "verify", config=self.conf)
 
+    def test_an_empty_200_or_a_key_given_twice_is_no_answer(self):
+        # Review findings: a 200 with no body read as an empty list (the
+        # run "ok", its file systems gone), and a key given twice was kept
+        # last by the projection but first by json_extract() over the
+        # evidence.
+        for body, why in (("", "an empty body (HTTP 200, not 204)"),
+                          ('{"value": [], "value": []}', "duplicate object key")):
+            self.fake.faults([{"match": "amlFilesystems\\?api", "times": 1,
+                               "action": "custom", "status": 200, "body": body}])
+            self.collect(PARTIAL)
+            run = self.runs()[0]
+            self.assertEqual(run["status"], "partial")
+            err = [e for e in run["errors_detail"] if e["code"] == "InvalidResponse"]
+            self.assertEqual(len(err), 1, run["errors_detail"])
+            self.assertIn(why, err[0]["message"])
+            self.assertIn("amlFilesystems", err[0]["url"])
+        self.assertEqual(self.scalar("SELECT count(*) FROM runs"), 2)
+        self.expect(OK, "verify", config=self.conf)
+
     def test_reset_connection_is_retried(self):
         self.fake.faults([{"match": "roleAssignments", "action": "reset", "times": 2}])
         self.collect(OK)
