@@ -1,5 +1,6 @@
 #include "collect/projector.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,8 @@ static void points_release(struct points *p)
 	free(p->slot);
 }
 
-static void add_point(struct points *p, const char *ts, double v)
+/* Add v to the point at ts; returns the point's sum. */
+static double add_point(struct points *p, const char *ts, double v)
 {
 	size_t i, k;
 
@@ -72,7 +74,7 @@ static void add_point(struct points *p, const char *ts, double v)
 			if (!strcmp(p->v[i].ts, ts)) {
 				p->v[i].sum += v;
 				p->v[i].series++;
-				return;
+				return p->v[i].sum;
 			}
 		}
 	}
@@ -93,6 +95,7 @@ static void add_point(struct points *p, const char *ts, double v)
 	} else {
 		points_index(p, p->n - 1);
 	}
+	return v;
 }
 
 static int prepare(struct projector *p, struct err_detail *d)
@@ -170,14 +173,100 @@ static int store_points(struct projector *p, sqlite3_int64 run_id,
 	return r;
 }
 
+/*
+ * Whether run_id is being collected (its row says 'running'). Only then
+ * are a metric Azure did not answer (errorCode not Success), a timeseries
+ * or data that is not an array and a sum out of range refused: versions
+ * before these checks left such a metric out, or stored inf, and kept the
+ * page, and evidence of a finished run is projected again (verify) as it
+ * was projected then. A page refused now is kept unprojected (projected
+ * = 0), which verify does not project.
+ */
+static int run_collecting(struct projector *p, sqlite3_int64 run_id)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = 0;
+
+	if (sqlite3_prepare_v2(p->db, "SELECT 1 FROM runs WHERE id = ?1 AND "
+			       "status = 'running'", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run_id);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* Is metric m (at `at`.value[i], named name) refused by its errorCode? */
+static int metric_failed(json_t *m, const char *name, const char *at,
+			 size_t i, struct err_detail *d)
+{
+	const char *code = json_string_value(json_object_get(m, "errorCode"));
+	const char *msg = json_string_value(json_object_get(m, "errorMessage"));
+
+	if (!code || !strcmp(code, "Success"))
+		return 0;
+	err_set(d, "metric '%s' at %s.value[%zu] has errorCode '%s': %s", name,
+		at, i, code, msg && *msg ? msg : "no errorMessage");
+	return 1;
+}
+
+/*
+ * The points of metric m, at `at`.value[i], into pts. strict: refuse
+ * what run_collecting() says; else such a metric adds what it did before.
+ */
+static int metric_points(json_t *m, const char *name, const char *at,
+			 size_t i, int strict, struct points *pts,
+			 struct err_detail *d)
+{
+	json_t *series, *point, *ts_all = json_object_get(m, "timeseries");
+	size_t j, k;
+
+	if (strict && !json_is_array(ts_all)) {
+		err_set(d, "expected an array at %s.value[%zu].timeseries",
+			at, i);
+		return -ERR_JSON;
+	}
+	json_array_foreach(ts_all, j, series) {
+		json_t *data = json_object_get(series, "data");
+
+		if (strict && !json_is_array(data)) {
+			err_set(d, "expected an array at %s.value[%zu]."
+				"timeseries[%zu].data", at, i, j);
+			return -ERR_JSON;
+		}
+		json_array_foreach(data, k, point) {
+			const char *ts = json_string_value(
+				json_object_get(point, "timeStamp"));
+			json_t *v = json_object_get(point, "average");
+
+			if (!ts) {
+				err_set(d, "expected a string at %s.value[%zu]."
+					"timeseries[%zu].data[%zu].timeStamp",
+					at, i, j, k);
+				return -ERR_JSON;
+			}
+			/* A missing aggregation means "no data". */
+			if (!json_is_number(v) ||
+			    isfinite(add_point(pts, ts, json_number_value(v))) ||
+			    !strict)
+				continue;
+			err_set(d, "metric '%s' summed over its series is out "
+				"of range at %s (%s.value[%zu].timeseries[%zu]."
+				"data[%zu].average)", name, ts, at, i, j, k);
+			return -ERR_JSON;
+		}
+	}
+	return 0;
+}
+
 /* One resource's {"value": [metric, ...]}, at path `at`. */
 static int project_resource(struct projector *p, sqlite3_int64 run_id,
 			    sqlite3_int64 res, json_t *metrics, const char *at,
-			    struct err_detail *d)
+			    int strict, struct err_detail *d)
 {
-	json_t *m, *series, *point;
 	struct points pts = { 0 };
-	size_t i, j, k;
+	json_t *m;
+	size_t i;
 	int r = 0;
 
 	if (!json_is_array(metrics)) {
@@ -187,7 +276,6 @@ static int project_resource(struct projector *p, sqlite3_int64 run_id,
 	json_array_foreach(metrics, i, m) {
 		const char *name = json_string_value(
 			json_object_get(json_object_get(m, "name"), "value"));
-		const char *code = json_string_value(json_object_get(m, "errorCode"));
 
 		if (!name) {
 			err_set(d, "expected a string at %s.value[%zu].name.value",
@@ -195,28 +283,16 @@ static int project_resource(struct projector *p, sqlite3_int64 run_id,
 			r = -ERR_JSON;
 			break;
 		}
-		if (code && strcmp(code, "Success"))
-			continue;	/* no data for this metric: unknown, not 0 */
-		points_reset(&pts);
-		json_array_foreach(json_object_get(m, "timeseries"), j, series) {
-			json_array_foreach(json_object_get(series, "data"), k, point) {
-				const char *ts = json_string_value(
-					json_object_get(point, "timeStamp"));
-				json_t *v = json_object_get(point, "average");
-
-				if (!ts) {
-					err_set(d, "expected a string at %s.value[%zu]."
-						"timeseries[%zu].data[%zu].timeStamp",
-						at, i, j, k);
-					points_release(&pts);
-					return -ERR_JSON;
-				}
-				/* A missing aggregation means "no data". */
-				if (json_is_number(v))
-					add_point(&pts, ts, json_number_value(v));
-			}
+		if (metric_failed(m, name, at, i, d)) {
+			if (!strict)
+				continue;	/* no data: unknown, not 0 */
+			r = -ERR_JSON;
+			break;
 		}
-		r = store_points(p, run_id, res, name, pts.v, pts.n, d);
+		points_reset(&pts);
+		r = metric_points(m, name, at, i, strict, &pts, d);
+		if (r == 0)
+			r = store_points(p, run_id, res, name, pts.v, pts.n, d);
 		if (r < 0)
 			break;
 	}
@@ -231,16 +307,18 @@ int project_metrics(struct projector *p, sqlite3_int64 run_id,
 	sqlite3_int64 res;
 	char at[48];
 	size_t i;
-	int r;
+	int r, strict;
 
 	r = prepare(p, d);
 	if (r < 0)
 		return r;
+	strict = run_collecting(p, run_id);
 	if (!values) {		/* one resource: the subject */
 		r = project_intern(p, subject, &res, d);
 		if (r == 0)
 			r = project_resource(p, run_id, res,
-					     json_object_get(body, "value"), "$", d);
+					     json_object_get(body, "value"), "$",
+					     strict, d);
 		return r;
 	}
 	if (!json_is_array(values)) {
@@ -258,7 +336,8 @@ int project_metrics(struct projector *p, sqlite3_int64 run_id,
 		r = project_intern(p, id, &res, d);
 		if (r == 0)
 			r = project_resource(p, run_id, res,
-					     json_object_get(v, "value"), at, d);
+					     json_object_get(v, "value"), at,
+					     strict, d);
 		if (r < 0)
 			return r;
 	}

@@ -31,5 +31,14 @@ struct projector {
 int project_intern(struct projector *p, const char *id, sqlite3_int64 *ret,
 		   struct err_detail *d);
 
+/*
+ * An Azure Monitor answer (one resource's, or a batch's "values"): each
+ * metric's points summed over its series, into metric_points. While run_id
+ * is being collected (status 'running'), a metric whose errorCode is not
+ * "Success" fails the page (-ERR_JSON, d naming the metric, its path, code
+ * and errorMessage), as do a timeseries or data that is not an array and
+ * a sum that is not finite; evidence of a finished run (verify) projects
+ * as before these checks: such a metric is left out, the sum kept.
+ */
 int project_metrics(struct projector *p, sqlite3_int64 run_id,
 		    const char *subject, json_t *body, struct err_detail *d);
