@@ -200,6 +200,72 @@ static void numbers_out_of_range_are_refused(void **state)
 	assert_int_equal(scalar(s, "SELECT maximum_errors FROM import_jobs"), -1);
 }
 
+#define METRIC(name, rest) "{\"name\":{\"value\":\"" name "\"}," rest "}"
+#define SERIES(v) "{\"data\":[{\"timeStamp\":\"2026-11-01T00:00:00Z\"," \
+	"\"average\":" v "}]}"
+#define OK_METRIC(name, v) METRIC(name, "\"errorCode\":\"Success\"," \
+	"\"timeseries\":[" SERIES(v) "]")
+
+/* Review findings: each of these left no rows and the run "ok". */
+static const char *const bad_metrics[][2] = {
+	{ "{\"value\":[" OK_METRIC("OSTBytesTotal", "5") ","
+	  METRIC("OSTBytesUsed", "\"errorCode\":\"Throttled\","
+		 "\"errorMessage\":\"Too many requests\",\"timeseries\":[]")
+	  "]}",
+	  "metric 'OSTBytesUsed' at $.value[1] has errorCode 'Throttled': "
+	  "Too many requests" },
+	{ "{\"values\":[{\"resourceid\":\"" FS_ID "\",\"value\":["
+	  METRIC("OSTBytesUsed", "\"errorCode\":\"BadRequest\"") "]}]}",
+	  "metric 'OSTBytesUsed' at $.values[0].value[0] has errorCode "
+	  "'BadRequest': no errorMessage" },
+	{ "{\"value\":[" METRIC("OSTBytesTotal", "\"errorCode\":\"Success\","
+				"\"timeseries\":{\"oops\":1}") "]}",
+	  "expected an array at $.value[0].timeseries" },
+	{ "{\"value\":[" METRIC("OSTBytesTotal", "\"timeseries\":[{\"data\":"
+				"\"x\"}]") "]}",
+	  "expected an array at $.value[0].timeseries[0].data" },
+	{ "{\"value\":[" METRIC("OSTBytesUsed", "\"timeseries\":["
+		SERIES("1.7e308") "," SERIES("1.7e308") "]") "]}",
+	  "metric 'OSTBytesUsed' summed over its series is out of range at "
+	  "2026-11-01T00:00:00Z ($.value[0].timeseries[1].data[0].average)" },
+};
+
+static void metrics_refused_while_collecting(void **state)
+{
+	struct store *s = *state;
+	struct err_detail d;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_metrics) / sizeof(bad_metrics[0]); i++) {
+		assert_int_equal(project(s, KIND_METRICS, bad_metrics[i][0], &d),
+				 -ERR_JSON);
+		assert_string_equal(d.msg, bad_metrics[i][1]);
+	}
+	assert_int_equal(project(s, KIND_METRICS, "{\"value\":["
+				 OK_METRIC("OSTBytesUsed", "1.5e308") ","
+				 METRIC("X", "\"timeseries\":[]") "]}", &d), 0);
+}
+
+/* verify projects a finished run's evidence as the version that kept it. */
+static void metrics_of_a_finished_run_project_as_before(void **state)
+{
+	struct store *s = *state;
+	struct err_detail d;
+	size_t i;
+
+	assert_int_equal(store_exec(s, "UPDATE runs SET status = 'ok'", &d), 0);
+	for (i = 0; i < sizeof(bad_metrics) / sizeof(bad_metrics[0]); i++)
+		assert_int_equal(project(s, KIND_METRICS, bad_metrics[i][0], &d),
+				 0);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM metric_points"), 2);
+	assert_int_equal(scalar(s, "SELECT value FROM metric_points JOIN "
+				"metric_names n ON n.id = metric WHERE "
+				"n.name = 'OSTBytesTotal'"), 5);
+	assert_int_equal(scalar(s, "SELECT value = 9e999 FROM metric_points "
+				"JOIN metric_names n ON n.id = metric WHERE "
+				"n.name = 'OSTBytesUsed'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +281,11 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(numbers_out_of_range_are_refused,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(metrics_refused_while_collecting,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			metrics_of_a_finished_run_project_as_before, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
