@@ -366,5 +366,45 @@ class Live(FakeTest):
         self.assertGreater(self.scalar("SELECT count(*) FROM metric_points"), 0)
 
 
+    def test_a_metric_azure_did_not_answer_fails_its_response(self):
+        # Review findings: an errorCode other than Success, a timeseries
+        # that is not an array and a sum past the largest double left no
+        # points, no run error, and the run "ok".
+        conf = self.fake.config(os.path.join(self.tmp, "pr.conf"), "metrics = per-resource\n")
+        fs = "amlfs-genomics-prod"
+
+        def metric(name, **rest):
+            m = {"name": {"value": name}, "errorCode": "Success", "timeseries": []}
+            m.update(rest)
+            return m
+        series = {"data": [{"timeStamp": "2026-11-01T00:00:00Z", "average": 1.7e308}]}
+        for i, (metrics, why) in enumerate((
+                ([metric("OSTBytesUsed", errorCode="Throttled",
+                         errorMessage="Too many requests"),
+                  metric("OSTBytesTotal", timeseries={"oops": 1})],
+                 "metric 'OSTBytesUsed' at $.value[0] has errorCode "
+                 "'Throttled': Too many requests"),
+                ([metric("OSTBytesTotal", timeseries={"oops": 1})],
+                 "expected an array at $.value[0].timeseries"),
+                ([metric("OSTBytesUsed", timeseries=[series, series])],
+                 "metric 'OSTBytesUsed' summed over its series is out of range"))):
+            self.db = os.path.join(self.tmp, "metrics%d.db" % i)
+            self.fake.faults([{"match": fs + "/providers/Microsoft.Insights/metrics.*OSTBytesUsed",
+                               "action": "custom", "body": {"value": metrics}}])
+            self.collect(PARTIAL, conf=conf)
+            run = self.runs()[0]
+            self.assertEqual(run["status"], "partial")
+            self.assertEqual(run["errors"], 1)
+            err = run["errors_detail"][0]
+            self.assertEqual(err["code"], "InvalidResponse")
+            self.assertIn(why, err["message"])
+            self.assertIn(fs + "/providers/Microsoft.Insights/metrics", err["url"])
+            self.assertEqual(self.scalar(
+                "SELECT count(*) FROM metric_points p JOIN metric_names n ON "
+                "n.id = p.metric JOIN resources r ON r.id = p.resource WHERE "
+                "n.name LIKE 'OST%' AND r.resource_key LIKE '%/' || ?", fs), 0)
+            self.assertGreater(self.scalar("SELECT count(*) FROM metric_points"), 0)
+            self.expect(OK, "verify", config=conf)
+
 if __name__ == "__main__":
     main()
