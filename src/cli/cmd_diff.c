@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/output.h"
 #include "store/query.h"
 
 /* The two newest collection runs with a snapshot; an exit code. */
@@ -98,14 +99,10 @@ static int diff_build(struct app *app, long long from, long long to,
 	return EXIT_OK;
 }
 
-/* s with control characters shown as '?'. */
-static void put_clean(FILE *f, const char *s)
-{
-	for (; s && *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
-/* A before/after value: compact JSON, "(none)" for null or absent. */
+/*
+ * A before/after value: compact JSON, "(none)" for null or absent; a
+ * string's C1 controls, which JSON leaves as they are, shown as '?'.
+ */
 static void put_value(FILE *f, json_t *v)
 {
 	char *s;
@@ -115,16 +112,16 @@ static void put_value(FILE *f, json_t *v)
 		return;
 	}
 	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	fputs(s ? s : "?", f);
+	out_put_clean(f, s ? s : "?");
 	free(s);
 }
 
 static void put_fs(FILE *f, const char *what, json_t *fs)
 {
 	fprintf(f, "%-8s ", what);
-	put_clean(f, json_string_value(json_object_get(fs, "name")));
+	out_put_clean(f, json_string_value(json_object_get(fs, "name")));
 	fputs("  (", f);
-	put_clean(f, json_string_value(json_object_get(fs, "id")));
+	out_put_clean(f, json_string_value(json_object_get(fs, "id")));
 	fputs(")\n", f);
 }
 
@@ -132,7 +129,7 @@ static void put_fs(FILE *f, const char *what, json_t *fs)
 static void put_change(FILE *f, json_t *c)
 {
 	fprintf(f, "  %-9s ", json_string_value(json_object_get(c, "kind")));
-	put_clean(f, json_string_value(json_object_get(c, "path")));
+	out_put_clean(f, json_string_value(json_object_get(c, "path")));
 	fputs(": ", f);
 	put_value(f, json_object_get(c, "before"));
 	fputs(" -> ", f);

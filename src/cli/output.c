@@ -81,6 +81,20 @@ static size_t width(const char *s)
 	return cols;
 }
 
+void out_put_clean(FILE *f, const char *s)
+{
+	size_t n = s ? strlen(s) : 0, len;
+
+	while (n) {
+		if (char_at(s, n, &len) < 0)
+			fputc('?', f);
+		else
+			fwrite(s, 1, len, f);
+		s += len;
+		n -= len;
+	}
+}
+
 /*
  * Terminal safety: every control character (C0, C1, DEL) and every byte
  * that is not UTF-8 shown as '?', the cell cut to TABLE_CELL_MAX columns

@@ -8,6 +8,14 @@ enum out_format { OUT_TABLE, OUT_JSON, OUT_CSV };
 int out_format_parse(const char *name);
 
 /*
+ * Write s (NULL: nothing) to f as a table cell shows it, uncut: every
+ * control character (C0, C1 such as CSI U+009B, DEL) and every byte that
+ * is not UTF-8 becomes '?', so text read from Azure cannot drive the
+ * terminal.
+ */
+void out_put_clean(FILE *f, const char *s);
+
+/*
  * Print rows (an array of objects) with the given columns (an array of
  * strings, in order) to f:
  *  - table: aligned, for people; control characters shown as '?', long

@@ -147,6 +147,23 @@ class Diff(CliTest):
         self.assertEqual(self.expect(OK, "diff", "1", "3").out,
                          "run 1 -> run 3: no differences\n")
 
+    def test_text_shows_no_control_characters(self):
+        # CSI as C1 (U+009B, bytes C2 9B) and DEL in a tag value and a name.
+        csi = self.copy_replay()
+
+        def tag(b):
+            b["value"][0]["tags"]["env"] = "\u009b31mred\u007f"
+        edit(os.path.join(csi, HPC, "amlfilesystems.page1.json"), tag)
+        self.expect(OK, "collect", "--replay", csi)
+        r = self.expect(OK, "diff", "3", "4")
+        self.assertIn('  tag       tags.env: "prod" -> "?31mred?"', r.out)
+        self.assertNotIn("\u009b", r.out)
+        self.assertNotIn("\x7f", r.out)
+        # The JSON keeps the value as it is.
+        d = self.diff("3", "4")
+        self.assertEqual(d["changed"][0]["changes"][0]["after"],
+                         "\u009b31mred\u007f")
+
     def test_a_run_that_does_not_exist(self):
         for args in (["99"], ["1", "99"], ["99", "1"]):
             r = self.expect(USAGE, "diff", *args)
