@@ -19,6 +19,13 @@
 --            adminStatus, provisioningState}) or removed (the other way
 --            round); for a job in both runs, .../<name>/state,
 --            .../adminStatus and .../provisioningState when they changed.
+--  unread    importJobs/<name>, ...: a job in one run only, where the
+--            other run did not read that list of the file system in full
+--            (its subscription's ledger row for the list shows errors and
+--            one of them, in run_errors, is a URL of this file system's
+--            list; or the run has no ledger row for it). before and after
+--            as for a job added or removed; nothing is known of the job in
+--            the run whose side is null.
 --
 -- A key in a path is bare when it is a letter and then letters and
 -- digits, else a JSON string, as SQLite's json_tree writes it:
@@ -134,16 +141,46 @@ job_pairs AS MATERIALIZED (
 			    WHERE b.fs_key = a.fs_key AND b.kind = a.kind
 			      AND b.name = a.name COLLATE NOCASE)
 ),
+-- The job lists of each file system in both runs that a run did not read
+-- in full: (resource_key, run_id, kind).
+job_lists(kind, list, seg) AS (VALUES
+	('importJobs', 'import_jobs', '/importjobs'),
+	('autoExportJobs', 'auto_export_jobs', '/autoexportjobs'),
+	('autoImportJobs', 'auto_import_jobs', '/autoimportjobs')),
+unread_lists AS MATERIALIZED (
+	SELECT p.resource_key, s.run_id, k.kind
+	  FROM pair p
+	  JOIN side s
+	  JOIN job_lists k
+	 WHERE NOT EXISTS (SELECT 1 FROM run_ledger l
+			    WHERE l.run_id = s.run_id AND l.list = k.list
+			      AND lower(l.scope) = lower(p.subscription_id))
+	    OR (EXISTS (SELECT 1 FROM run_ledger l
+			 WHERE l.run_id = s.run_id AND l.list = k.list
+			   AND lower(l.scope) = lower(p.subscription_id)
+			   AND l.errors > 0)
+		AND EXISTS (SELECT 1 FROM run_errors e
+			     WHERE e.run_id = s.run_id
+			       AND instr(lower(e.url), lower(p.resource_id)
+					 || k.seg) > 0))
+),
 fields(field) AS (VALUES ('state'), ('adminStatus'), ('provisioningState')),
 job_changes AS (
-	SELECT resource_key, 3 AS ord, 'job' AS kind, path,
+	SELECT resource_key, 3 AS ord,
+	       CASE WHEN EXISTS (SELECT 1 FROM unread_lists u
+				  WHERE u.resource_key = j.resource_key
+				    AND u.run_id = CASE WHEN in_a THEN :to
+							ELSE :from END
+				    AND j.path GLOB u.kind || '/*')
+		    THEN 'unread' ELSE 'job' END AS kind,
+	       path,
 	       CASE WHEN in_a THEN json_object('state', a_state,
 			'adminStatus', a_admin, 'provisioningState', a_prov)
 	       END AS before,
 	       CASE WHEN in_b THEN json_object('state', b_state,
 			'adminStatus', b_admin, 'provisioningState', b_prov)
 	       END AS after
-	  FROM job_pairs
+	  FROM job_pairs j
 	 WHERE NOT (in_a AND in_b)
 	UNION ALL
 	SELECT resource_key, 3, 'job', path || '/' || field,

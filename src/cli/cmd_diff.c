@@ -64,13 +64,15 @@ static int pair_rows(struct app *app, const char *rel, long long from,
 
 /*
  * The diff as one new object: from_run, to_run, added, removed (file
- * systems: id, name, subscription_id, ...), changed ({id, name,
- * changes}). An exit code.
+ * systems: id, name, subscription_id, ...), unread (the same and
+ * not_read_in: a run whose list that would hold it failed), changed ({id,
+ * name, changes}). An exit code.
  */
 static int diff_build(struct app *app, long long from, long long to,
 		      json_t **ret)
 {
-	json_t *fs = NULL, *changed = NULL, *added, *removed, *row, *o;
+	json_t *fs = NULL, *changed = NULL, *added, *removed, *unread, *row;
+	json_t *o;
 	int status;
 	size_t i;
 
@@ -83,17 +85,24 @@ static int diff_build(struct app *app, long long from, long long to,
 	}
 	added = json_array();
 	removed = json_array();
+	unread = json_array();
 	json_array_foreach(fs, i, row) {
 		const char *c = json_string_value(json_object_get(row,
 								  "change"));
 
-		json_array_append(c && !strcmp(c, "added") ? added : removed,
-				  row);
+		if (c && !strcmp(c, "unread")) {
+			json_array_append(unread, row);
+		} else {
+			json_array_append(c && !strcmp(c, "added") ? added :
+					  removed, row);
+			json_object_del(row, "not_read_in");
+		}
 		json_object_del(row, "change");
 	}
-	o = json_pack("{s:I,s:I,s:o,s:o,s:o}", "from_run", (json_int_t)from,
-		      "to_run", (json_int_t)to, "added", added, "removed",
-		      removed, "changed", changed);
+	o = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o}", "from_run",
+		      (json_int_t)from, "to_run", (json_int_t)to, "added",
+		      added, "removed", removed, "unread", unread, "changed",
+		      changed);
 	json_decref(fs);
 	*ret = o;
 	return EXIT_OK;
@@ -122,15 +131,32 @@ static void put_fs(FILE *f, const char *what, json_t *fs)
 	out_put_clean(f, json_string_value(json_object_get(fs, "name")));
 	fputs("  (", f);
 	out_put_clean(f, json_string_value(json_object_get(fs, "id")));
-	fputs(")\n", f);
+	fputc(')', f);
 }
 
-/* "  property  properties.storageCapacityTiB: 128 -> 256" */
-static void put_change(FILE *f, json_t *c)
+/*
+ * "  property  properties.storageCapacityTiB: 128 -> 256"; a job of a list
+ * one run did not read: "  unread    importJobs/NAME: not read in run 2
+ * (its list failed); before: {...}".
+ */
+static void put_change(FILE *f, json_t *c, json_int_t from, json_int_t to)
 {
-	fprintf(f, "  %-9s ", json_string_value(json_object_get(c, "kind")));
+	const char *kind = json_string_value(json_object_get(c, "kind"));
+	json_t *before = json_object_get(c, "before");
+
+	fprintf(f, "  %-9s ", kind);
 	out_put_clean(f, json_string_value(json_object_get(c, "path")));
 	fputs(": ", f);
+	if (kind && !strcmp(kind, "unread")) {
+		int to_missing = before && !json_is_null(before);
+
+		fprintf(f, "not read in run %lld (its list failed); %s: ",
+			(long long)(to_missing ? to : from),
+			to_missing ? "before" : "after");
+		put_value(f, to_missing ? before : json_object_get(c, "after"));
+		fputc('\n', f);
+		return;
+	}
 	put_value(f, json_object_get(c, "before"));
 	fputs(" -> ", f);
 	put_value(f, json_object_get(c, "after"));
@@ -141,6 +167,7 @@ static void print_text(FILE *f, json_t *diff)
 {
 	json_t *added = json_object_get(diff, "added");
 	json_t *removed = json_object_get(diff, "removed");
+	json_t *unread = json_object_get(diff, "unread");
 	json_t *changed = json_object_get(diff, "changed"), *fs, *c;
 	json_int_t from = json_integer_value(json_object_get(diff, "from_run"));
 	json_int_t to = json_integer_value(json_object_get(diff, "to_run"));
@@ -148,21 +175,34 @@ static void print_text(FILE *f, json_t *diff)
 
 	fprintf(f, "run %lld -> run %lld: ", (long long)from, (long long)to);
 	if (!json_array_size(added) && !json_array_size(removed) &&
-	    !json_array_size(changed)) {
+	    !json_array_size(unread) && !json_array_size(changed)) {
 		fputs("no differences\n", f);
 		return;
 	}
-	fprintf(f, "%zu added, %zu removed, %zu changed\n",
-		json_array_size(added), json_array_size(removed),
-		json_array_size(changed));
-	json_array_foreach(added, i, fs)
+	fprintf(f, "%zu added, %zu removed, ", json_array_size(added),
+		json_array_size(removed));
+	if (json_array_size(unread))
+		fprintf(f, "%zu not read, ", json_array_size(unread));
+	fprintf(f, "%zu changed\n", json_array_size(changed));
+	json_array_foreach(added, i, fs) {
 		put_fs(f, "added", fs);
-	json_array_foreach(removed, i, fs)
+		fputc('\n', f);
+	}
+	json_array_foreach(removed, i, fs) {
 		put_fs(f, "removed", fs);
+		fputc('\n', f);
+	}
+	json_array_foreach(unread, i, fs) {
+		put_fs(f, "unread", fs);
+		fprintf(f, ": not read in run %lld (its list failed)\n",
+			(long long)json_integer_value(json_object_get(
+				fs, "not_read_in")));
+	}
 	json_array_foreach(changed, i, fs) {
 		put_fs(f, "changed", fs);
+		fputc('\n', f);
 		json_array_foreach(json_object_get(fs, "changes"), k, c)
-			put_change(f, c);
+			put_change(f, c, from, to);
 	}
 }
 

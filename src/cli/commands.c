@@ -262,9 +262,17 @@
 "and its import, auto-export and auto-import jobs added, removed or changed\n" \
 "in state. A change has a kind (property, tag or job), a path\n" \
 "(properties.storageCapacityTiB, tags.env, importJobs/NAME/state) and the\n" \
-"values before and after (null: absent). The JSON is a stable interface:\n" \
-"{from_run, to_run, added, removed, changed: [{id, name, changes: [{kind,\n" \
-"path, before, after}]}]}.\n" \
+"values before and after (null: absent).\n" \
+"\n" \
+"A file system or job in one run only is added or removed only when the\n" \
+"other run read the list that would hold it without an error (its\n" \
+"subscription's list of file systems, the file system's job list; by the\n" \
+"run's ledger and errors). Otherwise it is unread: \"not read in run N\n" \
+"(its list failed)\", as a partial run leaves it; nothing is known of it\n" \
+"there. The JSON is a stable interface: {from_run, to_run, added, removed,\n" \
+"unread (each with not_read_in: the run), changed: [{id, name, changes:\n" \
+"[{kind, path, before, after}]}]}; a job not read is a change of kind\n" \
+"unread.\n" \
 "\n" \
 "  --format FMT   text (default) or json\n" \
 "  -h, --help     show this help\n" \

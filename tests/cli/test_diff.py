@@ -102,7 +102,8 @@ class Diff(CliTest):
     def test_json_shape_is_stable(self):
         d = self.diff("1", "2")
         self.assertEqual(list(d), ["from_run", "to_run", "added", "removed",
-                                   "changed"])
+                                   "unread", "changed"])
+        self.assertEqual(d["unread"], [])
         for f in d["removed"]:
             self.assertEqual(list(f), ["id", "name", "subscription_id",
                                        "resource_group", "location", "sku",

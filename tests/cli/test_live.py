@@ -7,7 +7,7 @@ import os
 import re
 
 from harness import main, OK, USAGE, RUNTIME, PARTIAL
-from fake import FakeTest, credentials, SUB1, TENANT
+from fake import FakeTest, credentials, SUB1, SUB2, TENANT
 
 FS_LIST = "/providers/Microsoft.StorageCache/amlFilesystems"
 
@@ -184,6 +184,46 @@ class Live(FakeTest):
                                      "projected = 0 AND status = 200 AND "
                                      "kind <> 'cost_query'"), 1)
         self.expect(OK, "verify", config=self.conf)
+
+    def test_diff_tells_unread_from_removed(self):
+        self.collect(OK)
+        # Run 2: page 2 of the first subscription's list fails, the second
+        # subscription's list is read and empty (a real removal), and one
+        # file system's import jobs fail.
+        self.fake.faults([
+            {"match": SUB1 + FS_LIST, "action": "invalid_json", "skip": 1},
+            {"match": SUB2 + FS_LIST, "action": "custom",
+             "body": {"value": []}},
+            {"match": "amlfs-genomics-prod/importJobs", "action": "500",
+             "times": -1}])
+        self.collect(PARTIAL)
+        d = self.expect(OK, "diff", "--format", "json", "1", "2",
+                        config=self.conf).json()
+        unread = {f["name"]: f for f in d["unread"]}
+        self.assertIn("amlfs-cfd-aero-01", unread)
+        self.assertEqual(unread["amlfs-cfd-aero-01"]["not_read_in"], 2)
+        removed = {f["name"] for f in d["removed"]}
+        self.assertEqual(len(removed), 3)
+        self.assertFalse(removed & set(unread))
+        self.assertEqual(len(unread) + len(removed) + 2, 8)
+        self.assertEqual(d["added"], [])
+        prod = [f for f in d["changed"] if f["name"] == "amlfs-genomics-prod"]
+        kinds = {(c["kind"], c["path"].split("/")[0]) for c in prod[0]["changes"]}
+        self.assertEqual(kinds, {("unread", "importJobs")})
+        text = self.expect(OK, "diff", "1", "2", config=self.conf).out
+        self.assertIn("3 removed, %d not read" % len(unread), text)
+        self.assertRegex(text, r"(?m)^unread   amlfs-cfd-aero-01  \(/subscriptions/"
+                         r"[^)]*\): not read in run 2 \(its list failed\)$")
+        self.assertIn("  unread    importJobs/", text)
+        self.assertNotRegex(text, r"(?m)^removed  amlfs-cfd-aero-01")
+        # Back the other way, run 2's failures are not additions either.
+        self.fake.faults([])
+        self.collect(OK)
+        d = self.expect(OK, "diff", "--format", "json", "2", "3",
+                        config=self.conf).json()
+        self.assertEqual({f["name"] for f in d["added"]}, removed)
+        self.assertEqual({f["name"] for f in d["unread"]}, set(unread))
+        self.assertEqual({f["not_read_in"] for f in d["unread"]}, {2})
 
     def test_expired_token_is_refreshed_once(self):
         self.fake.faults([{"match": "autoImportJobs", "action": "401_expired"}])
