@@ -10,6 +10,33 @@
 --   import_jobs, auto_export_jobs, auto_import_jobs, role_assignments,
 --   locks, diagnostic_settings, resource_group_tags, subscription_tags,
 --   capacity_used_bytes, capacity_total_bytes, run_id
+--
+-- capacity_used_bytes and capacity_total_bytes are OSTBytesUsed and
+-- OSTBytesTotal summed over the OSTs at one hour: the newest hour at which
+-- both sums hold every OST (series equal to the most either metric of the
+-- file system ever summed), of the points stored by runs up to :run_id.
+-- The newest hour is often partial (a few OSTs reported yet): its sums
+-- are not the file system's.
+WITH
+-- The most OSTs each metric of each file system summed, up to the run.
+full_series AS MATERIALIZED (
+	SELECT resource_key, metric, max(series) AS series
+	  FROM metrics
+	 WHERE metric IN ('OSTBytesUsed', 'OSTBytesTotal')
+	   AND run_id <= :run_id
+	 GROUP BY resource_key, metric
+),
+capacity AS MATERIALIZED (
+	SELECT u.resource_key, u.ts, u.value AS used, t.value AS total
+	  FROM metrics u
+	  JOIN full_series su ON su.resource_key = u.resource_key
+			     AND su.metric = u.metric AND su.series = u.series
+	  JOIN metrics t ON t.resource_key = u.resource_key AND t.ts = u.ts
+			AND t.metric = 'OSTBytesTotal' AND t.run_id <= :run_id
+	  JOIN full_series st ON st.resource_key = t.resource_key
+			     AND st.metric = t.metric AND st.series = t.series
+	 WHERE u.metric = 'OSTBytesUsed' AND u.run_id <= :run_id
+)
 SELECT f.resource_id AS id,
        f.name,
        f.subscription_id,
@@ -146,13 +173,13 @@ SELECT f.resource_id AS id,
                  WHERE run_id = f.run_id AND scope_kind = 'sub'
                    AND scope_key = lower('/subscriptions/' || f.subscription_id)
                  ORDER BY key_norm) t) AS subscription_tags__json,
-       -- Summed over the OSTs, at the newest hour the history holds.
-       (SELECT m.value FROM metrics m
-         WHERE m.resource_key = f.resource_key AND m.metric = 'OSTBytesUsed'
-         ORDER BY m.ts DESC LIMIT 1) AS capacity_used_bytes,
-       (SELECT m.value FROM metrics m
-         WHERE m.resource_key = f.resource_key AND m.metric = 'OSTBytesTotal'
-         ORDER BY m.ts DESC LIMIT 1) AS capacity_total_bytes,
+       -- Summed over every OST, at the newest such hour (above).
+       (SELECT c.used FROM capacity c
+         WHERE c.resource_key = f.resource_key
+         ORDER BY c.ts DESC LIMIT 1) AS capacity_used_bytes,
+       (SELECT c.total FROM capacity c
+         WHERE c.resource_key = f.resource_key
+         ORDER BY c.ts DESC LIMIT 1) AS capacity_total_bytes,
        f.run_id
 FROM filesystems f
 WHERE f.run_id = :run_id

@@ -57,7 +57,9 @@
 "objects with id, name, subscription_id, resource_group, location, sku,\n" \
 "capacity_tib, throughput_mbps, subnet_id, zones, provisioning_state,\n" \
 "health, tags (keys in their original case), import_jobs, auto_export_jobs\n" \
-"and auto_import_jobs, and more.\n" \
+"and auto_import_jobs, and more; capacity_used_bytes and\n" \
+"capacity_total_bytes are summed over the OSTs at the newest hour when\n" \
+"every OST reported, of the metrics stored up to the run shown.\n" \
 "\n" \
 "  --run ID       the run to show\n" \
 "  --format FMT   table (default), json or csv\n" \

@@ -1,8 +1,9 @@
 """inventory: the stable JSON interface, CSV and the table."""
 import csv
 import io
+import os
 
-from harness import CliTest, main, OK, USAGE, RUNTIME
+from harness import CliTest, main, OK, USAGE, RUNTIME, edit_json
 
 REQUIRED = ["id", "name", "subscription_id", "resource_group", "location", "sku",
             "capacity_tib", "throughput_mbps", "subnet_id", "zones",
@@ -132,6 +133,66 @@ class Inventory(CliTest):
         self.sql("DELETE FROM runs")
         r = self.expect(RUNTIME, "inventory")
         self.assertIn("no run has stored a snapshot yet", r.err)
+
+
+OST_BODY = os.path.join("bodies", "research-hpc", "metrics-eastus-ost.json")
+CAPACITY = ("OSTBytesUsed", "OSTBytesTotal")
+
+
+def capacity_series(body):
+    """The OSTBytesUsed and OSTBytesTotal series of amlfs-genomics-prod."""
+    for v in body["values"]:
+        if v["resourceid"].endswith("/amlfs-genomics-prod"):
+            return {m["name"]["value"]: m["timeseries"] for m in v["value"]
+                    if m["name"]["value"] in CAPACITY}
+    raise AssertionError("no amlfs-genomics-prod in " + OST_BODY)
+
+
+class Capacity(CliTest):
+    """Used and total bytes at the newest hour every OST reported, of the
+    runs up to the one shown."""
+
+    def prod(self, *args):
+        inv = self.expect(OK, "inventory", "--format", "json", *args).json()
+        g = [x for x in inv if x["name"] == "amlfs-genomics-prod"][0]
+        return g["capacity_used_bytes"], g["capacity_total_bytes"]
+
+    def test_a_partial_newest_hour_is_passed_over(self):
+        replay = self.copy_replay()
+        want = {}
+
+        def drop(body):
+            for name, series in capacity_series(body).items():
+                want[name] = sum(t["data"][-2]["average"] for t in series)
+                self.assertEqual(series[0]["data"][-2]["timeStamp"],
+                                 "2026-11-02T01:00:00Z")
+                for t in series[1:]:        # 7 of the 8 OSTs not in yet
+                    del t["data"][-1]
+        edit_json(os.path.join(replay, OST_BODY), drop)
+        self.expect(OK, "collect", "--replay", replay)
+        self.assertEqual(self.prod(), (want["OSTBytesUsed"],
+                                       want["OSTBytesTotal"]))
+
+    def test_the_run_shown_bounds_the_hours(self):
+        self.expect(OK, "collect", "--replay", self.copy_replay())
+        later = self.copy_replay()
+        want = {}
+
+        def add_hour(body):
+            for name, series in capacity_series(body).items():
+                for t in series:
+                    p = dict(t["data"][-1], timeStamp="2026-11-02T03:00:00Z")
+                    if name == "OSTBytesUsed":
+                        p["average"] = p["average"] / 2
+                    t["data"].append(p)
+                want[name] = sum(t["data"][-1]["average"] for t in series)
+        edit_json(os.path.join(later, OST_BODY), add_hour)
+        self.expect(OK, "collect", "--replay", later)
+        self.assertEqual(self.prod(), (want["OSTBytesUsed"],
+                                       want["OSTBytesTotal"]))
+        # Run 1 read up to 02:00 (samples/replay/README.md).
+        self.assertEqual(self.prod("--run", "1"),
+                         (87902876008129, 140737488355328))
 
 
 if __name__ == "__main__":
