@@ -1373,6 +1373,7 @@ int collect_run(struct store *s, struct transport *t, const struct config *cfg,
 			     metrics_host;
 	c.arm = arm_client_new(c.base, cfg->api_version);
 	c.proj = projector_new(store_db(s));
+	projector_collecting(c.proj);
 	c.ev = evidence_writer_new(s);
 	metrics_timespan(&c);
 	r = store_begin(s, d);

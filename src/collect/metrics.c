@@ -173,29 +173,6 @@ static int store_points(struct projector *p, sqlite3_int64 run_id,
 	return r;
 }
 
-/*
- * Whether run_id is being collected (its row says 'running'). Only then
- * are a metric Azure did not answer (errorCode not Success), a timeseries
- * or data that is not an array and a sum out of range refused: versions
- * before these checks left such a metric out, or stored inf, and kept the
- * page, and evidence of a finished run is projected again (verify) as it
- * was projected then. A page refused now is kept unprojected (projected
- * = 0), which verify does not project.
- */
-static int run_collecting(struct projector *p, sqlite3_int64 run_id)
-{
-	sqlite3_stmt *st = NULL;
-	int yes = 0;
-
-	if (sqlite3_prepare_v2(p->db, "SELECT 1 FROM runs WHERE id = ?1 AND "
-			       "status = 'running'", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, run_id);
-		yes = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	return yes;
-}
-
 /* Is metric m (at `at`.value[i], named name) refused by its errorCode? */
 static int metric_failed(json_t *m, const char *name, const char *at,
 			 size_t i, struct err_detail *d)
@@ -212,7 +189,10 @@ static int metric_failed(json_t *m, const char *name, const char *at,
 
 /*
  * The points of metric m, at `at`.value[i], into pts. strict: refuse
- * what run_collecting() says; else such a metric adds what it did before.
+ * what a collecting projector refuses (projector_collecting(): versions
+ * before these checks left out a metric Azure did not answer, or stored
+ * inf, and kept the page; a page refused now is kept unprojected, which
+ * verify does not project); else such a metric adds what it did before.
  */
 static int metric_points(json_t *m, const char *name, const char *at,
 			 size_t i, int strict, struct points *pts,
@@ -312,7 +292,7 @@ int project_metrics(struct projector *p, sqlite3_int64 run_id,
 	r = prepare(p, d);
 	if (r < 0)
 		return r;
-	strict = run_collecting(p, run_id);
+	strict = p->collecting;
 	if (!values) {		/* one resource: the subject */
 		r = project_intern(p, subject, &res, d);
 		if (r == 0)

@@ -708,6 +708,11 @@ struct projector *projector_new(sqlite3 *db)
 	return p;
 }
 
+void projector_collecting(struct projector *p)
+{
+	p->collecting = 1;
+}
+
 void projector_free(struct projector *p)
 {
 	size_t i;

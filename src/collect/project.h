@@ -35,6 +35,13 @@ int project_kind_known(const char *kind);
 struct projector;
 
 struct projector *projector_new(sqlite3 *db);
+
+/*
+ * The projector reads answers as they arrive (collect), not evidence kept
+ * (verify, which must project it as the version that kept it did): what
+ * older versions let through fails the page (project_metrics()).
+ */
+void projector_collecting(struct projector *p);
 void projector_free(struct projector *p);
 
 /*

@@ -25,6 +25,7 @@ struct projector {
 	int ready[NSPECS];
 	sqlite3_stmt *page_find, *shadow_add;
 	sqlite3_stmt *metric_up, *metric_add, *metric_find;	/* metrics.c */
+	int collecting;		/* projector_collecting(): a run read now */
 };
 
 /* The id of a lower-cased ARM id in resources, adding it when new. */
@@ -33,8 +34,8 @@ int project_intern(struct projector *p, const char *id, sqlite3_int64 *ret,
 
 /*
  * An Azure Monitor answer (one resource's, or a batch's "values"): each
- * metric's points summed over its series, into metric_points. While run_id
- * is being collected (status 'running'), a metric whose errorCode is not
+ * metric's points summed over its series, into metric_points. For a
+ * collecting projector (projector_collecting()), a metric whose errorCode is not
  * "Success" fails the page (-ERR_JSON, d naming the metric, its path, code
  * and errorMessage), as do a timeseries or data that is not an array and
  * a sum that is not finite; evidence of a finished run (verify) projects
