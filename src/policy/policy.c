@@ -938,49 +938,52 @@ static int section_has_keys(const struct ini_file *f, const char *name)
  */
 static int check_named_sections(struct loader *ld, const struct ini_file *f)
 {
-	char *w[3] = { NULL, NULL, NULL }, *v[3] = { NULL, NULL, NULL };
-	size_t i, j, n, m;
+	/* Each of our section lines as "KIND NAME" (or "defaults"), once. */
+	char **key = xcalloc(f->n_sections + 1, sizeof(*key)), *w[2];
+	struct sbuf sb = SBUF_INIT;
+	size_t i, j, n;
 	int r = 0;
 
 	for (i = 0; i < f->n_sections && r == 0; i++) {
 		const struct ini_section *s = &f->sections[i];
+		int ours, keys = strlen(s->name) > SECTION_MAX ||
+				 section_has_keys(f, s->name);
 
 		n = split_words(s->name, w, 2);
-		if (n > 2 || n == 0 || (n == 1 && strcmp(w[0], "defaults")) ||
-		    (n == 2 && strcmp(w[0], "rule") &&
-		     strcmp(w[0], "override") && strcmp(w[0], "exemption"))) {
-			/* Not one of ours: do_section names it when it
-			 * has keys; a misspelt one without is named here. */
-			free_words(w, n > 2 ? 2 : n);
-			if (r == 0 && strlen(s->name) <= SECTION_MAX &&
-			    !section_has_keys(f, s->name))
-				r = fail(ld->d, ld->file, s->line, "unknown "
-					 "section [%s] (with no keys)",
-					 s->name);
-			continue;
+		ours = n <= 2 && n > 0 &&
+		       (n == 1 ? !strcmp(w[0], "defaults") :
+				 !strcmp(w[0], "rule") ||
+				 !strcmp(w[0], "override") ||
+				 !strcmp(w[0], "exemption"));
+		if (ours) {
+			sbuf_reset(&sb);
+			sbuf_addf(&sb, "%s %s", w[0], n == 2 ? w[1] : "");
+			key[i] = xstrdup(sb.buf);
 		}
-		for (j = 0; j < i && r == 0; j++) {
-			m = split_words(f->sections[j].name, v, 2);
-			if (m == n && !strcmp(v[0], w[0]) &&
-			    (n == 1 || !strcmp(v[1], w[1])))
+		for (j = 0; ours && j < i && r == 0; j++)
+			if (key[j] && !strcmp(key[j], key[i]))
 				r = fail(ld->d, ld->file, s->line, n == 1 ?
 					 "[%s%s] given twice (also at %s:%d): "
 					 "one is enough" : "duplicate %s name "
 					 "'%s' (also at %s:%d): give each its "
 					 "own name", w[0], n == 1 ? "" : w[1],
 					 ld->file, f->sections[j].line);
-			free_words(v, m > 2 ? 2 : m);
-		}
-		/* A [rule X] of commented keys is the samples' way of showing
-		 * its defaults; an override or exemption without keys is not. */
-		if (r == 0 && n == 2 && strcmp(w[0], "rule") &&
-		    strlen(s->name) <= SECTION_MAX &&
-		    !section_has_keys(f, s->name))
+		/* Not one of ours: do_section names it when it has keys. A
+		 * [rule X] of commented keys is the samples' way of showing its
+		 * defaults; an override or exemption without keys is not. */
+		if (r == 0 && !keys && !ours)
+			r = fail(ld->d, ld->file, s->line, "unknown section "
+				 "[%s] (with no keys)", s->name);
+		else if (r == 0 && !keys && n == 2 && strcmp(w[0], "rule"))
 			r = fail(ld->d, ld->file, s->line, "%s '%s' has no keys "
 				 "(remove the section or give it its keys)",
 				 w[0], w[1]);
-		free_words(w, n);
+		free_words(w, n > 2 ? 2 : n);
 	}
+	for (i = 0; i < f->n_sections; i++)
+		free(key[i]);
+	free(key);
+	sbuf_release(&sb);
 	return r;
 }
 
