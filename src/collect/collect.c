@@ -706,6 +706,36 @@ static int set_projected(struct collector *c, sqlite3_int64 id, int yes,
 }
 
 /*
+ * A 2xx answer's body parsed into *ret (NULL for a 204: only a 204 says
+ * "nothing"; a 200 with no body is an answer cut short, which read as an
+ * empty list and its file systems as removed). A key given twice is
+ * refused: jansson keeps the last, SQLite's json_extract() over the
+ * evidence the first. -ERR_JSON with why (and pos, when not NULL: where).
+ */
+static int parse_answer(const struct http_response *resp, json_t **ret,
+			struct err_detail *why, char pos[64])
+{
+	json_error_t je;
+
+	*ret = NULL;
+	if (resp->status == 204)
+		return 0;
+	if (!resp->body.len) {
+		err_set(why, "invalid JSON: an empty body (HTTP %ld, not 204)",
+			resp->status);
+		return -ERR_JSON;
+	}
+	*ret = json_loadb(resp->body.buf, resp->body.len,
+			  JSON_REJECT_DUPLICATES, &je);
+	if (*ret)
+		return 0;
+	err_set(why, "invalid JSON: %s", je.text);
+	if (pos)
+		snprintf(pos, 64, ":%d:%d", je.line, je.column);
+	return -ERR_JSON;
+}
+
+/*
  * Parse and project a 2xx answer inside a savepoint, so a page that fails
  * half-way leaves none of its rows. Returns 0 with *ret the parsed body,
  * 1 when the body was unreadable (recorded; live only), negative to break
@@ -716,32 +746,14 @@ static int take_answer(struct collector *c, struct task *tk,
 		       json_t **ret, struct err_detail *d)
 {
 	struct err_detail why = { "", "" };
-	json_error_t je;
 	json_t *j = NULL;
 	char pos[64] = "";
 	int r;
 
-	/*
-	 * Only a 204 says "nothing": a 200 with no body is an answer cut
-	 * short (it read as an empty list, and the file systems it should
-	 * have held as removed). A key given twice is refused: jansson keeps
-	 * the last, SQLite's json_extract() over the evidence the first.
-	 */
-	if (resp->status == 204)
+	r = parse_answer(resp, &j, &why, pos);
+	if (r == 0 && !j)	/* 204 */
 		j = json_pack("{s:[]}", tk->type == T_GRAPH ? "data" : "value");
-	else if (resp->body.len == 0)
-		snprintf(je.text, sizeof(je.text), "an empty body (HTTP %ld, "
-			 "not 204)", resp->status);
-	else
-		j = json_loadb(resp->body.buf, resp->body.len,
-			       JSON_REJECT_DUPLICATES, &je);
-	if (!j) {
-		err_set(&why, "invalid JSON: %s", je.text);
-		if (resp->body.len)
-			snprintf(pos, sizeof(pos), ":%d:%d", je.line,
-				 je.column);
-		r = -ERR_JSON;
-	} else {
+	if (r == 0) {
 		r = store_exec(c->s, "SAVEPOINT page", d);
 		if (r < 0)
 			goto out;
@@ -882,24 +894,12 @@ static int take_cost_answer(struct collector *c, struct task *tk,
 {
 	struct err_detail why = { "", "" };
 	json_t *j = NULL;
-	json_error_t je;
 	int r;
 
 	r = set_projected(c, evid, 0, d);	/* cost rows, not views */
 	if (r < 0)
 		return r;
-	if (resp->status != 204 && !resp->body.len) {	/* see take_answer */
-		err_set(&why, "invalid JSON: an empty body (HTTP %ld, not 204)",
-			resp->status);
-		r = -ERR_JSON;
-	} else if (resp->status != 204) {
-		j = json_loadb(resp->body.buf, resp->body.len,
-			       JSON_REJECT_DUPLICATES, &je);
-		if (!j) {
-			err_set(&why, "invalid JSON: %s", je.text);
-			r = -ERR_JSON;
-		}
-	}
+	r = parse_answer(resp, &j, &why, NULL);
 	if (r == 0) {
 		r = cost_scope_take(tk->costs, c->s, c->run_id, j, &why);
 		if (r < 0 && r != -ERR_JSON) {
