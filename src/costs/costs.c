@@ -364,14 +364,12 @@ static char *import_scope(const char *path, const struct strlist *related)
 	return text;
 }
 
-int cost_scope_exact(const char *scope)
+int cost_scope_exact(json_t *scope)
 {
-	json_t *j = scope ? json_loads(scope, 0, NULL) : NULL;
-	const char *v = json_string_value(json_object_get(j, COST_SCOPE_REPEATS));
-	int exact = v && !strcmp(v, COST_REPEATS_EXACT);
+	const char *v = json_string_value(json_object_get(scope,
+							  COST_SCOPE_REPEATS));
 
-	json_decref(j);
-	return exact;
+	return v && !strcmp(v, COST_REPEATS_EXACT);
 }
 
 /* The kept lines as the import run's one piece of evidence. */

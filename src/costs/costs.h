@@ -1,4 +1,5 @@
 #pragma once
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "costs/reader.h"
@@ -61,8 +62,8 @@ int cost_import_replay(struct store *s, sqlite3_int64 source,
 #define COST_SCOPE_REPEATS "repeats"
 #define COST_REPEATS_EXACT "exact"
 
-/* 1 when the scope text (JSON) names the exact rule, else 0. */
-int cost_scope_exact(const char *scope);
+/* 1 when a run's scope (parsed; NULL: 0) names the exact rule, else 0. */
+int cost_scope_exact(json_t *scope);
 
 /*
  * After rows of source were added: drop those that only repeat the rows

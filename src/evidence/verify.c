@@ -391,7 +391,7 @@ static void run_related(struct store *s, sqlite3_int64 run, struct strlist *out,
 		const char *scope = (const char *)sqlite3_column_text(st, 0);
 
 		j = scope ? json_loads(scope, 0, NULL) : NULL;
-		*exact = cost_scope_exact(scope);
+		*exact = cost_scope_exact(j);
 	}
 	sqlite3_finalize(st);
 	json_array_foreach(json_object_get(j, "related_resources"), i, v)
